@@ -1,0 +1,1 @@
+"""Administrative divisions, boundary lines, markers, joint inspections, telemetry and disputes."""

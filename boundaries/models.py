@@ -1,0 +1,261 @@
+"""Tables for divisions, boundary lines, markers, joint inspections, smart-marker telemetry and disputes."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+
+from sqlalchemy import JSON
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from gis.models import Base
+from gis.models import Tracked
+from gis.models import geometry
+
+DIVISION_LEVELS = ("province", "city", "district", "town", "community", "village")
+
+
+class Division(Base, Tracked):
+    """An administrative or statistical unit, keyed by its 12-digit statistical code."""
+
+    __tablename__ = "division"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    level: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str | None] = mapped_column(String(20), nullable=True)  # 街道/镇/居委会/村委会/...
+    parent_code: Mapped[str | None] = mapped_column(
+        ForeignKey("division.code", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    in_wuhai: Mapped[bool] = mapped_column(default=True)
+    urban_rural: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    households: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    population: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    population_60plus: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pinyin: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    geom = geometry("MULTIPOLYGON")
+
+    __table_args__ = (
+        CheckConstraint("length(code) = 12", name="code_length"),
+        CheckConstraint(
+            "level IN ('province','city','district','town','community','village')", name="level"
+        ),
+        CheckConstraint("urban_rural IS NULL OR urban_rural IN ('urban','rural')", name="urban_rural"),
+        CheckConstraint("households IS NULL OR households >= 0", name="households"),
+        CheckConstraint("population IS NULL OR population >= 0", name="population"),
+        CheckConstraint(
+            "population_60plus IS NULL OR population IS NULL OR population_60plus <= population",
+            name="population_60plus",
+        ),
+    )
+
+
+class DivisionEvent(Base, Tracked):
+    """A dated change of a division: created, renamed, merged, split, abolished."""
+
+    __tablename__ = "division_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_date: Mapped[date] = mapped_column(Date)
+    event: Mapped[str] = mapped_column(String(12))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    old_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    new_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    related_codes: Mapped[list] = mapped_column(JSON, default=list)
+    document: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "event IN ('created','renamed','merged','split','abolished','recoded','reshaped')",
+            name="event",
+        ),
+    )
+
+
+class BoundaryLine(Base, Tracked):
+    """An administrative boundary line between two units (derived from their shared edge)."""
+
+    __tablename__ = "boundary_line"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(12))
+    left_code: Mapped[str] = mapped_column(String(12))
+    left_name: Mapped[str] = mapped_column(String(100))
+    right_code: Mapped[str] = mapped_column(String(12))
+    right_name: Mapped[str] = mapped_column(String(100))
+    agreement: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    length_km: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_inspection_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    inspection_cycle_years: Mapped[int] = mapped_column(Integer, default=5)
+    geom = geometry("MULTILINESTRING", nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("level IN ('provincial','city','district')", name="level"),
+        CheckConstraint("left_code <> right_code", name="distinct_parties"),
+    )
+
+
+class BoundaryMarker(Base, Tracked):
+    """A boundary marker (界桩), numbered per GB/T 17796-2009."""
+
+    __tablename__ = "boundary_marker"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("boundary_line.id", ondelete="RESTRICT"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    marker_type: Mapped[str] = mapped_column(String(1))
+    group_key: Mapped[str | None] = mapped_column(String(24), nullable=True, index=True)
+    side_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    material: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    elevation_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reference_objects: Mapped[list] = mapped_column(JSON, default=list)
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default="intact")
+    smart: Mapped[bool] = mapped_column(default=False)
+    public: Mapped[bool] = mapped_column(default=True)
+    geom = geometry("POINT", nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("marker_type IN ('Q','A','B','C','D','E')", name="marker_type"),
+        CheckConstraint("seq > 0 AND seq < 1000", name="seq"),
+        CheckConstraint(
+            "status IN ('intact','damaged','moved','missing','rebuilt','planned')", name="status"
+        ),
+    )
+
+
+class InspectionRound(Base, Tracked):
+    """A joint inspection round (联检) of one boundary line."""
+
+    __tablename__ = "inspection_round"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("boundary_line.id", ondelete="RESTRICT"), index=True)
+    round_no: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    parties: Mapped[list] = mapped_column(JSON, default=list)
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="planned")
+    tolerance_m: Mapped[float] = mapped_column(Float, default=1.0)
+    marker_ids: Mapped[list] = mapped_column(JSON, default=list)
+    segment_notes: Mapped[list] = mapped_column(JSON, default=list)
+    signoffs: Mapped[list] = mapped_column(JSON, default=list)
+
+    __table_args__ = (
+        UniqueConstraint("line_id", "round_no", name="uq_inspection_round_line_round"),
+        CheckConstraint("status IN ('planned','in_progress','completed')", name="status"),
+    )
+
+
+class InspectionRecord(Base, Tracked):
+    """The finding for one marker in one inspection round."""
+
+    __tablename__ = "inspection_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id", ondelete="RESTRICT"), index=True)
+    marker_id: Mapped[int] = mapped_column(ForeignKey("boundary_marker.id", ondelete="RESTRICT"), index=True)
+    condition: Mapped[str] = mapped_column(String(12))
+    inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    displacement_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_record.id"), nullable=True)
+    measured_geom = geometry("POINT")
+
+    __table_args__ = (
+        CheckConstraint(
+            "condition IN ('found','intact','damaged','moved','missing','rebuilt')", name="condition"
+        ),
+    )
+
+
+class MarkerDevice(Base, Tracked):
+    """A smart marker's telemetry device and its hashed token."""
+
+    __tablename__ = "marker_device"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(40), unique=True)
+    marker_id: Mapped[int] = mapped_column(ForeignKey("boundary_marker.id", ondelete="RESTRICT"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MarkerTelemetry(Base):
+    """One telemetry message from a smart marker (append-only; unique per device and time)."""
+
+    __tablename__ = "marker_telemetry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(40))
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    tilt_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    battery_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    vibration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    displacement_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    channel: Mapped[str] = mapped_column(String(8), default="http")
+
+    __table_args__ = (UniqueConstraint("device_id", "ts", name="uq_marker_telemetry_device_ts"),)
+
+
+class MarkerAlarm(Base, Tracked):
+    """An alarm raised by a telemetry rule; acknowledged and closed with history."""
+
+    __tablename__ = "marker_alarm"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(40), index=True)
+    marker_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_marker.id"), nullable=True)
+    rule: Mapped[str] = mapped_column(String(20))
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    history: Mapped[list] = mapped_column(JSON, default=list)
+
+    __table_args__ = (
+        CheckConstraint("rule IN ('tilt','displacement','silence','battery')", name="rule"),
+        CheckConstraint("state IN ('open','acknowledged','closed')", name="state"),
+    )
+
+
+class Dispute(Base, Tracked):
+    """A disputed area or line section (争议), visible only to authorised roles."""
+
+    __tablename__ = "dispute"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_line.id"), nullable=True)
+    parties: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    documents: Mapped[list] = mapped_column(JSON, default=list)
+    actions: Mapped[list] = mapped_column(JSON, default=list)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    geom = geometry("GEOMETRY")
+
+    __table_args__ = (CheckConstraint("status IN ('open','negotiating','resolved','closed')", name="status"),)

@@ -1,0 +1,1 @@
+"""Ingestion, the Wuhai reference dataset, migrations and the command line."""

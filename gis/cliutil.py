@@ -1,0 +1,94 @@
+"""Shared pieces of the command line: the database context, ``--format`` and output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import click
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from gis import settings
+from gis.db import make_engine
+from gis.db import make_session_factory
+
+
+@dataclass
+class CliContext:
+    """Lazily opened engine for one CLI invocation."""
+
+    database_url: str | None = None
+    actor: str = "cli"
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return self.database_url or settings.database_url()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return self._engine
+
+    def session(self) -> Session:
+        """A new ORM session (use as a context manager)."""
+        return make_session_factory(self.engine)()
+
+
+pass_cli = click.make_pass_decorator(CliContext, ensure=True)
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output for people (text) or scripts (json).",
+)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert dates, decimals and numpy scalars for ``json.dumps``."""
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, Decimal):
+        return float(obj)
+    if hasattr(obj, "item"):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def emit(result: Any, fmt: str, render: Callable[[Any], str] | None = None) -> None:
+    """Print ``result`` as JSON (``fmt == 'json'``) or through ``render`` for people."""
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=to_jsonable))
+    elif render is not None:
+        click.echo(render(result))
+    else:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=to_jsonable))
+
+
+def table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """A plain text table of ``rows`` (CJK characters counted double width)."""
+    if not rows:
+        return "(none)"
+    columns = columns or list(rows[0])
+
+    def width(s: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(width(c), *(width(row[i]) for row in cells)) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])

@@ -1,0 +1,85 @@
+"""Recording writes in the audit log: who, when, what changed and why."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2.elements import WKBElement
+from geoalchemy2.elements import WKTElement
+from geoalchemy2.shape import to_shape
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from gis.models import AuditLog
+
+_SKIP = {"created_at", "updated_at"}
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a mapped object's column values (geometry as WKT)."""
+    state = inspect(obj)
+    out: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in _SKIP:
+            continue
+        value = getattr(obj, attr.key)
+        out[attr.key] = _jsonable(value)
+    return out
+
+
+def row_key(obj: Any) -> str:
+    """The primary key of a mapped object as text."""
+    identity = inspect(obj).identity
+    if identity is None:
+        pk = inspect(obj).mapper.primary_key
+        return "/".join(str(getattr(obj, c.key)) for c in pk)
+    return "/".join(str(v) for v in identity)
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, list[Any]]:
+    """Changed keys as ``{key: [old, new]}``."""
+    before = before or {}
+    after = after or {}
+    return {
+        k: [before.get(k), after.get(k)]
+        for k in sorted(set(before) | set(after))
+        if k != "version" and before.get(k) != after.get(k)
+    }
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    obj: Any,
+    before: dict[str, Any] | None = None,
+    reason: str | None = None,
+    document: str | None = None,
+) -> AuditLog:
+    """Append an audit-log entry for a write of ``obj`` (call after ``session.flush()``)."""
+    if not actor:
+        raise PermissionError("every write needs an authenticated actor")
+    after = None if action == "delete" else snapshot(obj)
+    entry = AuditLog(
+        actor=actor,
+        action=action,
+        table_name=inspect(obj).mapper.local_table.name,
+        row_key=row_key(obj),
+        before=before,
+        after=after,
+        reason=reason,
+        document=document,
+    )
+    session.add(entry)
+    return entry
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, WKBElement | WKTElement):
+        return to_shape(value).wkt
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

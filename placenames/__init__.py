@@ -1,0 +1,1 @@
+"""Standard place names, romanization, naming procedure, search, and place-name signs."""

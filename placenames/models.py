@@ -1,0 +1,160 @@
+"""Tables for standard place names, their history, place-name signs and sign work orders."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+
+from sqlalchemy import JSON
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from gis.models import Base
+from gis.models import Tracked
+from gis.models import geometry
+from gis.models import utcnow
+
+NAME_STATUSES = ("proposed", "under_review", "approved", "announced", "retired")
+SIGN_KINDS = ("street", "house_number", "building", "unit", "village", "bridge", "scenic", "other")
+SIGN_CONDITIONS = ("good", "worn", "damaged", "missing")
+
+
+class PlaceName(Base, Tracked):
+    """A standard place name (标准地名) with its legal provenance."""
+
+    __tablename__ = "place_name"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    proper_part: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    generic_part: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    category_code: Mapped[str] = mapped_column(String(8), index=True)
+    romanized: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    romanized_override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pinyin_key: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    initials: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
+    mongolian: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    mongolian_source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    meaning: Mapped[str | None] = mapped_column(Text, nullable=True)
+    history: Mapped[str | None] = mapped_column(Text, nullable=True)
+    division_code: Mapped[str | None] = mapped_column(
+        ForeignKey("division.code", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    location_desc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(14), default="proposed", index=True)
+    approving_authority: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approval_doc_no: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approval_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    announcement_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("place_name.id"), nullable=True)
+    geom = geometry("GEOMETRY")
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed','under_review','approved','announced','retired')", name="status"
+        ),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+    )
+
+
+class FormerName(Base, Tracked):
+    """A former name (曾用名) of a place, searchable."""
+
+    __tablename__ = "former_name"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    place_name_id: Mapped[int] = mapped_column(ForeignKey("place_name.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    romanized: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    document: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class NameEvent(Base):
+    """Append-only history of a place name: naming, review, approval, renaming, retirement, edits."""
+
+    __tablename__ = "name_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    place_name_id: Mapped[int] = mapped_column(ForeignKey("place_name.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    document: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    findings: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class Sign(Base, Tracked):
+    """A place-name sign (地名标志): street sign, house-number plate, building plate..."""
+
+    __tablename__ = "sign"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    kind: Mapped[str] = mapped_column(String(14), index=True)
+    place_name_id: Mapped[int | None] = mapped_column(
+        ForeignKey("place_name.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    text_zh: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    text_romanized: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    text_mongolian: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    house_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    side: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    facing_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    material: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    size: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    installer: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    install_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    condition: Mapped[str] = mapped_column(String(10), default="good", index=True)
+    last_inspected: Mapped[date | None] = mapped_column(Date, nullable=True)
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    division_code: Mapped[str | None] = mapped_column(String(12), nullable=True, index=True)
+    geom = geometry("POINT", nullable=False)
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('street','house_number','building','unit','village','bridge','scenic','other')",
+            name="kind",
+        ),
+        CheckConstraint("condition IN ('good','worn','damaged','missing')", name="condition"),
+        CheckConstraint("side IS NULL OR side IN ('left','right')", name="side"),
+    )
+
+
+class WorkOrder(Base, Tracked):
+    """A maintenance work order for a sign: reported, assigned, repaired/replaced, closed."""
+
+    __tablename__ = "work_order"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sign_id: Mapped[int | None] = mapped_column(ForeignKey("sign.id", ondelete="RESTRICT"), nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reporter_contact: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    history: Mapped[list] = mapped_column(JSON, default=list)
+    geom = geometry("POINT")
+
+    __table_args__ = (
+        CheckConstraint(
+            "reason IN ('damaged','missing','wrong_text','renamed','other')", name="reason"
+        ),
+        CheckConstraint("status IN ('open','assigned','done','closed','rejected')", name="status"),
+    )

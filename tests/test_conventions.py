@@ -1,0 +1,55 @@
+"""House rules: layers point one way and nothing outside webmap/ imports Flask or Folium."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOMAIN = ("placenames", "boundaries", "facilities")
+FORBIDDEN = {
+    "gis": {"flask", "folium", "webmap", "data", *DOMAIN},
+    "placenames": {"flask", "folium", "webmap", "data"},
+    "boundaries": {"flask", "folium", "webmap", "data"},
+    "facilities": {"flask", "folium", "webmap", "data"},
+    "data": {"flask", "folium", "webmap"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_layers(package):
+    offenders = []
+    for path in (ROOT / package).rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        bad = _imports(path) & FORBIDDEN[package]
+        if bad:
+            offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
+    assert offenders == []
+
+
+def test_settings_are_documented():
+    from gis.settings import SETTINGS
+
+    doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in doc]
+    assert missing == []
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("*/*.py") if ".venv" not in p.parts))
+def test_module_size(path):
+    lines = (ROOT / path).read_text(encoding="utf-8").count("\n")
+    assert lines <= 800, f"{path} has {lines} lines: split it"
