@@ -57,6 +57,9 @@ class Facility(Base, Tracked):
     division_code: Mapped[str | None] = mapped_column(
         ForeignKey("division.code", ondelete="RESTRICT"), nullable=True, index=True
     )
+    #: The administrative unit the facility is established for (e.g. the city or a district for a
+    #: minor-protection institution, a town for a social-work station); ``None`` = its location.
+    serves_code: Mapped[str | None] = mapped_column(String(12), nullable=True, index=True)
     geom = geometry("POINT", nullable=False)
 
     __table_args__ = (

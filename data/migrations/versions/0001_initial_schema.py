@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 12:19:39.345187
+Create Date: 2026-11-28 12:25:20.810302
 """
 
 from alembic import op
@@ -276,6 +276,7 @@ def upgrade() -> None:
     sa.Column('contact', sa.String(length=100), nullable=True),
     sa.Column('address', sa.String(length=200), nullable=True),
     sa.Column('division_code', sa.String(length=12), nullable=True),
+    sa.Column('serves_code', sa.String(length=12), nullable=True),
     sa.Column('geom', Geometry(geometry_type='POINT', srid=4490, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -295,6 +296,7 @@ def upgrade() -> None:
         batch_op.create_geospatial_index('idx_facility_geom', ['geom'], unique=False, postgresql_using='gist', postgresql_ops={})
         batch_op.create_index(batch_op.f('ix_facility_division_code'), ['division_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_facility_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_facility_serves_code'), ['serves_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_facility_status'), ['status'], unique=False)
 
     op.create_table('inspection_round',
@@ -623,6 +625,7 @@ def downgrade() -> None:
     op.drop_table('inspection_round')
     with op.batch_alter_table('facility', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_facility_status'))
+        batch_op.drop_index(batch_op.f('ix_facility_serves_code'))
         batch_op.drop_index(batch_op.f('ix_facility_kind'))
         batch_op.drop_index(batch_op.f('ix_facility_division_code'))
         batch_op.drop_geospatial_index('idx_facility_geom', postgresql_using='gist', column_name='geom')
