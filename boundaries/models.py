@@ -98,6 +98,8 @@ class BoundaryLine(Base, Tracked):
     left_name: Mapped[str] = mapped_column(String(100))
     right_code: Mapped[str] = mapped_column(String(12))
     right_name: Mapped[str] = mapped_column(String(100))
+    line_code: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    line_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     agreement: Mapped[str | None] = mapped_column(String(200), nullable=True)
     length_km: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_inspection_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -154,6 +156,7 @@ class InspectionRound(Base, Tracked):
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(12), default="planned")
     tolerance_m: Mapped[float] = mapped_column(Float, default=1.0)
+    line_ids: Mapped[list] = mapped_column(JSON, default=list)
     marker_ids: Mapped[list] = mapped_column(JSON, default=list)
     segment_notes: Mapped[list] = mapped_column(JSON, default=list)
     signoffs: Mapped[list] = mapped_column(JSON, default=list)
@@ -179,6 +182,8 @@ class InspectionRecord(Base, Tracked):
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     photos: Mapped[list] = mapped_column(JSON, default=list)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_record.id"), nullable=True)
+    measured_source: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    measured_elevation_m: Mapped[float | None] = mapped_column(Float, nullable=True)
     measured_geom = geometry("POINT")
 
     __table_args__ = (
@@ -219,6 +224,18 @@ class MarkerTelemetry(Base):
     channel: Mapped[str] = mapped_column(String(8), default="http")
 
     __table_args__ = (UniqueConstraint("device_id", "ts", name="uq_marker_telemetry_device_ts"),)
+
+
+class TelemetryRejectCount(Base):
+    """How many telemetry messages were refused, per reason (a persisted counter)."""
+
+    __tablename__ = "telemetry_reject_count"
+
+    reason: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_device: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    last_detail: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class MarkerAlarm(Base, Tracked):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 12:25:20.810302
+Create Date: 2026-11-28 12:25:26.774368
 """
 
 from alembic import op
@@ -73,6 +73,8 @@ def upgrade() -> None:
     sa.Column('left_name', sa.String(length=100), nullable=False),
     sa.Column('right_code', sa.String(length=12), nullable=False),
     sa.Column('right_name', sa.String(length=100), nullable=False),
+    sa.Column('line_code', sa.String(length=20), nullable=True),
+    sa.Column('line_name', sa.String(length=100), nullable=True),
     sa.Column('agreement', sa.String(length=200), nullable=True),
     sa.Column('length_km', sa.Float(), nullable=True),
     sa.Column('last_inspection_year', sa.Integer(), nullable=True),
@@ -90,6 +92,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('boundary_line', schema=None) as batch_op:
         batch_op.create_geospatial_index('idx_boundary_line_geom', ['geom'], unique=False, postgresql_using='gist', postgresql_ops={})
+        batch_op.create_index(batch_op.f('ix_boundary_line_line_code'), ['line_code'], unique=False)
 
     op.create_geospatial_table('division',
     sa.Column('code', sa.String(length=12), nullable=False),
@@ -201,6 +204,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_road_segment_division_code'), ['division_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_road_segment_name'), ['name'], unique=False)
 
+    op.create_table('telemetry_reject_count',
+    sa.Column('reason', sa.String(length=20), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('last_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_device', sa.String(length=40), nullable=True),
+    sa.Column('last_detail', sa.String(length=200), nullable=True),
+    sa.PrimaryKeyConstraint('reason', name=op.f('pk_telemetry_reject_count'))
+    )
     op.create_geospatial_table('boundary_marker',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=24), nullable=False),
@@ -309,6 +320,7 @@ def upgrade() -> None:
     sa.Column('end_date', sa.Date(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('tolerance_m', sa.Float(), nullable=False),
+    sa.Column('line_ids', sa.JSON(), nullable=False),
     sa.Column('marker_ids', sa.JSON(), nullable=False),
     sa.Column('segment_notes', sa.JSON(), nullable=False),
     sa.Column('signoffs', sa.JSON(), nullable=False),
@@ -419,6 +431,8 @@ def upgrade() -> None:
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('photos', sa.JSON(), nullable=False),
     sa.Column('supersedes_id', sa.Integer(), nullable=True),
+    sa.Column('measured_source', sa.String(length=8), nullable=True),
+    sa.Column('measured_elevation_m', sa.Float(), nullable=True),
     sa.Column('measured_geom', Geometry(geometry_type='POINT', srid=4490, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry'), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -641,6 +655,7 @@ def downgrade() -> None:
         batch_op.drop_geospatial_index('idx_boundary_marker_geom', postgresql_using='gist', column_name='geom')
 
     op.drop_geospatial_table('boundary_marker')
+    op.drop_table('telemetry_reject_count')
     with op.batch_alter_table('road_segment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_road_segment_name'))
         batch_op.drop_index(batch_op.f('ix_road_segment_division_code'))
@@ -660,6 +675,7 @@ def downgrade() -> None:
 
     op.drop_geospatial_table('division')
     with op.batch_alter_table('boundary_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_boundary_line_line_code'))
         batch_op.drop_geospatial_index('idx_boundary_line_geom', postgresql_using='gist', column_name='geom')
 
     op.drop_geospatial_table('boundary_line')
