@@ -1,0 +1,314 @@
+"""GB/T 16159-2012 romanization of Chinese place names, on pypinyin with a place-name lexicon.
+
+Rules implemented (with the examples of the Chinese place-name spelling rules):
+
+- proper part (专名) and generic part (通名) written apart: 人民路 → Renmin Lu;
+- the proper part is one word, so one-syllable modifiers are joined (西辽河 → Xiliao He,
+  朝阳门内大街 → Chaoyangmennei Dajie) and compound generics are one word (景山后街 →
+  Jingshan Houjie); leading multi-syllable position words stand apart (东南 …);
+- names of one-word classes (natural villages) are one word: 王村 → Wangcun;
+- only the last generic counts, an earlier one is part of the proper name: 渤海湾 → Bohai Wan;
+- personal names inside a name are joined: 张之洞路 → Zhangzhidong Lu;
+- an apostrophe before a non-initial syllable starting with a, o or e: 西安 → Xi'an;
+- an ordinal before the generic becomes Arabic digits: 大川淀一巷 → Dachuandian 1 Xiang;
+- polyphonic characters read as in place names through :data:`LEXICON` (六安 → Lu'an);
+- an all-capitals form for signs: ``romanize(..., caps=True)`` → ``RENMIN LU``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import Style
+from pypinyin import lazy_pinyin
+from pypinyin import pinyin
+
+from placenames import categories
+
+#: Place-name readings of polyphonic or unusual characters (toneless syllables).
+LEXICON: dict[str, tuple[str, ...]] = {
+    "六安": ("lu", "an"),
+    "六合": ("lu", "he"),
+    "乐亭": ("lao", "ting"),
+    "厦门": ("xia", "men"),
+    "蚌埠": ("beng", "bu"),
+    "番禺": ("pan", "yu"),
+    "丽水": ("li", "shui"),
+    "铅山": ("yan", "shan"),
+    "枞阳": ("zong", "yang"),
+    "尉犁": ("yu", "li"),
+    "大城": ("da", "cheng"),
+    "长治": ("chang", "zhi"),
+    "长城": ("chang", "cheng"),
+    "重庆": ("chong", "qing"),
+    "朝阳": ("chao", "yang"),
+    "东阿": ("dong", "e"),
+    "莘县": ("shen", "xian"),
+    "曲阜": ("qu", "fu"),
+    "单县": ("shan", "xian"),
+    "洪洞": ("hong", "tong"),
+    "台州": ("tai", "zhou"),
+    "天台": ("tian", "tai"),
+    "乐清": ("yue", "qing"),
+    "涡阳": ("guo", "yang"),
+    "解州": ("xie", "zhou"),
+    "大厦": ("da", "sha"),
+    "卡布其": ("ka", "bu", "qi"),
+    "乌兰淖尔": ("wu", "lan", "nao", "er"),
+    "淖尔": ("nao", "er"),
+    "拉僧仲": ("la", "seng", "zhong"),
+    "拉僧庙": ("la", "seng", "miao"),
+    "巴音陶亥": ("ba", "yin", "tao", "hai"),
+    "甘德尔": ("gan", "de", "er"),
+    "公乌素": ("gong", "wu", "su"),
+    "乌素": ("wu", "su"),
+    "赛汗": ("sai", "han"),
+    "卓子山": ("zhuo", "zi", "shan"),
+    "苏海图": ("su", "hai", "tu"),
+    "骆驼山": ("luo", "tuo", "shan"),
+    "圪旦": ("ge", "dan"),
+    "行政": ("xing", "zheng"),
+    "银行": ("yin", "hang"),
+}
+
+#: Chinese numerals converted to digits when they stand before the generic.
+_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_NUMERAL_CHARS = set(_DIGITS) | {"十", "百"}
+#: Multi-syllable position words written apart from the rest of the proper part.
+_MULTI_MODIFIERS = ("东南", "西南", "东北", "西北")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_OVERRIDE_OK = re.compile(r"^[A-Za-zÜü0-9' \-]+$")
+_NATURAL_VILLAGE_ENDINGS = ("村", "庄", "屯", "寨", "堡")
+
+
+@dataclass(frozen=True)
+class NameParts:
+    """A name split for romanization: proper words, ordinal digits and the generic."""
+
+    proper: str
+    generic: str | None
+    ordinal: int | None = None
+
+
+def split_name(name: str, *, category: str | None = None) -> NameParts:
+    """Split ``name`` into proper part, optional ordinal and generic part.
+
+    Parameters
+    ----------
+    name
+        Standard name in Chinese characters.
+    category
+        Category code; its generics are tried (longest first), otherwise every known generic.
+
+    Returns
+    -------
+    NameParts
+    """
+    name = _clean(name)
+    generic = categories.match_generic(name, category)
+    if generic is None and category is not None:
+        generic = categories.match_generic(name, None)
+    if generic is None:
+        return NameParts(name, None)
+    proper = name[: len(name) - len(generic.replace(" ", ""))]
+    ordinal = None
+    digits_end = len(proper)
+    start = digits_end
+    while start > 0 and proper[start - 1] in _NUMERAL_CHARS:
+        start -= 1
+    if 0 < start < digits_end:
+        value = _numeral_value(proper[start:digits_end])
+        if value is not None:
+            ordinal = value
+            proper = proper[:start]
+    return NameParts(proper, generic, ordinal)
+
+
+def romanize(name: str, *, category: str | None = None, caps: bool = False) -> str:
+    """The GB/T 16159 romanized form of a place name.
+
+    Parameters
+    ----------
+    name
+        Standard name (Chinese characters; digits and Latin letters are kept).
+    category
+        Category code (see :mod:`placenames.categories`); decides the generic parts and
+        whether the name is written as one word.
+    caps
+        All capitals, as on signs.
+
+    Returns
+    -------
+    str
+    """
+    name = _clean(name)
+    sylls = syllables(name)
+    if _is_one_word(name, category):
+        words = [_word(sylls)]
+    else:
+        parts = split_name(name, category=category)
+        n_proper = len(parts.proper)
+        words = _proper_words(parts.proper, sylls[:n_proper])
+        if parts.ordinal is not None:
+            words.append(str(parts.ordinal))
+        if parts.generic:
+            pos = len(name) - len(parts.generic.replace(" ", ""))
+            for piece in parts.generic.split(" "):
+                words.append(_word(sylls[pos : pos + len(piece)]))
+                pos += len(piece)
+    text = " ".join(w for w in words if w)
+    return text.upper() if caps else text
+
+
+def syllables(text: str) -> list[str]:
+    """Toneless syllables of ``text``, one item per character (non-Han characters kept as they are)."""
+    return list(_syllables(_clean(text)))
+
+
+def pinyin_key(text: str) -> str:
+    """Search key: toneless pinyin without spaces, lower case (``海勃湾区`` → ``haibowanqu``)."""
+    return "".join(s.replace("ü", "v") for s in syllables(text)).lower()
+
+
+def initials(text: str) -> str:
+    """Search key of pinyin initials (``海勃湾区`` → ``hbwq``)."""
+    return "".join(s[0] for s in syllables(text) if s).lower()
+
+
+def validate_override(name: str, override: str, *, reason: str | None) -> list[str]:
+    """Problems with an officer's romanization override (empty when acceptable).
+
+    An override must come with a reason, use only Latin letters, digits, apostrophes, spaces
+    and hyphens, be in title case or all capitals, and spell the same syllables as ``name``
+    (toneless; any reading of a polyphonic character is accepted, numerals may be digits).
+    """
+    problems: list[str] = []
+    if not reason or not reason.strip():
+        problems.append("an override needs a reason")
+    text = (override or "").strip()
+    if not text:
+        return [*problems, "the override is empty"]
+    if not _OVERRIDE_OK.match(text):
+        problems.append("only Latin letters, digits, apostrophes, spaces and hyphens are allowed")
+        return problems
+    words = [w for w in re.split(r"[ \-]+", text) if w]
+    if not (text.isupper() or all(w[0].isupper() or w[0].isdigit() for w in words)):
+        problems.append("words must start with a capital letter (or be all capitals)")
+    if not _spells(_clean(name), text):
+        auto = romanize(name)
+        problems.append(f"{text!r} does not spell the syllables of {name!r} (expected like {auto!r})")
+    return problems
+
+
+def _clean(name: str) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"a name must be text, not {type(name).__name__}")
+    text = unicodedata.normalize("NFKC", name).strip()
+    if not text:
+        raise ValueError("empty name")
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise ValueError(f"name {name!r} contains control characters")
+    return re.sub(r"\s+", "", text)
+
+
+def _is_one_word(name: str, category: str | None) -> bool:
+    if category is not None:
+        return categories.get(category).one_word
+    return len(name) <= 3 and name.endswith(_NATURAL_VILLAGE_ENDINGS)
+
+
+def _proper_words(proper: str, sylls: list[str]) -> list[str]:
+    if not proper:
+        return []
+    for modifier in _MULTI_MODIFIERS:
+        if proper.startswith(modifier) and len(proper) > len(modifier) + 1:
+            return [_word(sylls[: len(modifier)]), _word(sylls[len(modifier) :])]
+    return [_word(sylls)]
+
+
+def _word(sylls: list[str]) -> str:
+    out = ""
+    for i, syl in enumerate(sylls):
+        if i > 0 and len(syl) > 1 and syl[0] in "aoe" and out and out[-1].isalpha():
+            out += "'"
+        out += syl
+    return out[:1].upper() + out[1:]
+
+
+@lru_cache(maxsize=65536)
+def _syllables(text: str) -> tuple[str, ...]:
+    out: list[str] = []
+    pending = ""
+    i = 0
+    longest = max(len(k) for k in LEXICON)
+    while i < len(text):
+        for size in range(min(longest, len(text) - i), 0, -1):
+            reading = LEXICON.get(text[i : i + size])
+            if reading:
+                if pending:
+                    out.extend(_pypinyin(pending))
+                    pending = ""
+                out.extend(reading)
+                i += size
+                break
+        else:
+            pending += text[i]
+            i += 1
+    if pending:
+        out.extend(_pypinyin(pending))
+    return tuple(out)
+
+
+def _pypinyin(text: str) -> list[str]:
+    return lazy_pinyin(text, style=Style.NORMAL, v_to_u=True, errors=lambda chars: list(chars))
+
+
+def _numeral_value(text: str) -> int | None:
+    if all(ch in _DIGITS for ch in text) and len(text) == 1:
+        return _DIGITS[text]
+    if text == "十":
+        return 10
+    m = re.fullmatch(r"([一二三四五六七八九])?十([一二三四五六七八九])?", text)
+    if m:
+        tens = _DIGITS[m.group(1)] if m.group(1) else 1
+        ones = _DIGITS[m.group(2)] if m.group(2) else 0
+        return tens * 10 + ones
+    return None
+
+
+def _readings(ch: str) -> set[str]:
+    if not _HAN.match(ch):
+        return {ch.lower()}
+    out = {s.lower() for s in pinyin(ch, style=Style.NORMAL, heteronym=True, v_to_u=True)[0]}
+    for word, reading in LEXICON.items():
+        for c, r in zip(word, reading, strict=True):
+            if c == ch:
+                out.add(r)
+    return out
+
+
+def _spells(name: str, override: str) -> bool:
+    letters = re.sub(r"[ '\-]", "", override).lower().replace("v", "ü")
+    tokens = _override_tokens(name)
+    reachable = {0}
+    for options in tokens:
+        reachable = {pos + len(r) for pos in reachable for r in options if letters.startswith(r, pos)}
+        if not reachable:
+            return False
+    return len(letters) in reachable
+
+
+def _override_tokens(name: str) -> list[set[str]]:
+    """Acceptable spellings per character (a run of ordinal numerals is one token)."""
+    tokens = [_readings(ch) for ch in name]
+    parts = split_name(name)
+    if parts.ordinal is not None and parts.generic is not None:
+        end = len(name) - len(parts.generic.replace(" ", ""))
+        start = len(parts.proper)
+        run = tokens[start:end]
+        spelled = {"".join(next(iter(sorted(t))) for t in run), str(parts.ordinal)}
+        tokens[start:end] = [spelled]
+    return [t | {r.replace("ü", "u") for r in t} for t in tokens]
