@@ -1,0 +1,576 @@
+"""Database functions for divisions, lines, markers and disputes (rows <-> geometries live here)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import to_shape
+from shapely.geometry import MultiLineString
+from shapely.geometry import MultiPolygon
+from shapely.geometry import Point
+from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from boundaries.markers import STATUSES
+from boundaries.markers import validate_number
+from boundaries.models import BoundaryLine
+from boundaries.models import BoundaryMarker
+from boundaries.models import Dispute
+from boundaries.models import Division
+from boundaries.models import DivisionEvent
+from gis.crs import STORAGE_CRS
+from gis.crs import STORAGE_SRID
+from gis.crs import in_extent
+from gis.history import record
+from gis.history import snapshot
+
+#: Roles allowed to see and edit the disputes register (admin holds every role).
+DISPUTE_ROLES = ("boundary_inspector", "admin")
+EVENTS = ("created", "renamed", "merged", "split", "abolished", "recoded", "reshaped")
+
+
+class ConflictError(RuntimeError):
+    """A row changed since the caller read it (stale ``expected_version``)."""
+
+
+# -- geometry helpers ---------------------------------------------------------------------------
+
+
+def geom_of(row: Any, attr: str = "geom") -> BaseGeometry | None:
+    """The shapely geometry of a row's geometry column (or ``None``)."""
+    value = getattr(row, attr)
+    return None if value is None else to_shape(value)
+
+
+def to_db_geom(geom: BaseGeometry):
+    """A shapely geometry as a column value in the storage SRID."""
+    return from_shape(geom, srid=STORAGE_SRID)
+
+
+def point_lonlat(lon: float, lat: float, *, what: str = "point") -> Point:
+    """A CGCS2000 point, refusing non-numbers, swapped axes and places far from Wuhai."""
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what}: coordinates must be numbers, got {lon!r}, {lat!r}") from exc
+    if not in_extent(lon, lat):
+        if in_extent(lat, lon):
+            raise ValueError(f"{what}: longitude and latitude look swapped ({lon}, {lat})")
+        raise ValueError(f"{what}: ({lon}, {lat}) is outside the Wuhai area (EPSG:4490 lon/lat expected)")
+    return Point(lon, lat)
+
+
+def _gdf(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows, columns=[*columns, "geometry"])
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
+
+
+def _check_version(obj: Any, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise ConflictError(
+            f"{obj.__tablename__} {getattr(obj, 'id', getattr(obj, 'code', '?'))} is at version {obj.version}, "
+            f"not {expected_version}: someone else changed it; reload and retry"
+        )
+
+
+# -- divisions ----------------------------------------------------------------------------------
+
+
+def divisions_gdf(
+    session: Session,
+    *,
+    levels: tuple[str, ...] | None = None,
+    as_of: date | None = None,
+    in_wuhai: bool | None = None,
+) -> gpd.GeoDataFrame:
+    """Divisions (optionally of some levels, valid on ``as_of``) as a GeoDataFrame in EPSG:4490.
+
+    Without ``as_of`` only units valid today (``valid_to`` unset or in the future) are returned.
+    """
+    q = select(Division)
+    if levels:
+        q = q.where(Division.level.in_(levels))
+    if in_wuhai is not None:
+        q = q.where(Division.in_wuhai.is_(in_wuhai))
+    day = as_of or date.today()
+    q = q.where(or_(Division.valid_from.is_(None), Division.valid_from <= day))
+    q = q.where(or_(Division.valid_to.is_(None), Division.valid_to > day))
+    cols = ["code", "name", "level", "kind", "parent_code", "in_wuhai", "valid_from", "valid_to", "source"]
+    rows = [
+        {**{c: getattr(d, c) for c in cols}, "geometry": geom_of(d)}
+        for d in session.scalars(q.order_by(Division.code))
+    ]
+    return _gdf(rows, cols)
+
+
+def division_events(session: Session, *, code: str | None = None) -> list[dict]:
+    """Dated division events, oldest first (optionally of one division, as subject or related unit)."""
+    q = select(DivisionEvent).order_by(DivisionEvent.event_date, DivisionEvent.id)
+    events = list(session.scalars(q))
+    if code:
+        events = [e for e in events if e.division_code == code or code in (e.related_codes or [])]
+    cols = [
+        "id",
+        "event_date",
+        "event",
+        "division_code",
+        "old_name",
+        "new_name",
+        "related_codes",
+        "document",
+        "note",
+        "source",
+    ]
+    return [{c: getattr(e, c) for c in cols} for e in events]
+
+
+def add_division_event(
+    session: Session,
+    *,
+    actor: str,
+    event_date: date,
+    event: str,
+    division_code: str,
+    old_name: str | None = None,
+    new_name: str | None = None,
+    related_codes: list[str] | None = None,
+    document: str | None = None,
+    note: str | None = None,
+    source: str = "manual",
+    apply: bool = True,
+) -> DivisionEvent:
+    """Record a dated change; with ``apply`` also close/open the divisions' validity.
+
+    ``abolished``/``merged`` set the division's ``valid_to``; ``created`` sets ``valid_from``;
+    ``renamed`` sets the new name.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
+    if not isinstance(event_date, date):
+        raise ValueError(f"event_date must be a date, got {event_date!r}")
+    div = session.get(Division, division_code)
+    if apply and div is None:
+        raise ValueError(f"division {division_code} does not exist")
+    ev = DivisionEvent(
+        event_date=event_date,
+        event=event,
+        division_code=division_code,
+        old_name=old_name,
+        new_name=new_name,
+        related_codes=list(related_codes or []),
+        document=document,
+        note=note,
+        author=actor,
+        source=source,
+    )
+    session.add(ev)
+    if apply and div is not None:
+        before = snapshot(div)
+        if event in ("abolished", "merged"):
+            div.valid_to = event_date
+        elif event == "created":
+            div.valid_from = event_date
+        elif event == "renamed" and new_name:
+            div.name = new_name
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            action="update",
+            obj=div,
+            before=before,
+            reason=f"{event} {event_date}",
+            document=document,
+        )
+    session.flush()
+    record(session, actor=actor, action="insert", obj=ev, document=document)
+    return ev
+
+
+# -- lines --------------------------------------------------------------------------------------
+
+
+LINE_COLUMNS = [
+    "id",
+    "code",
+    "name",
+    "line_code",
+    "line_name",
+    "level",
+    "left_code",
+    "left_name",
+    "right_code",
+    "right_name",
+    "agreement",
+    "length_km",
+    "last_inspection_year",
+    "inspection_cycle_years",
+    "source",
+]
+
+
+def lines_gdf(session: Session) -> gpd.GeoDataFrame:
+    """Every boundary line as a GeoDataFrame in EPSG:4490."""
+    rows = [
+        {**{c: getattr(r, c) for c in LINE_COLUMNS}, "geometry": geom_of(r)}
+        for r in session.scalars(select(BoundaryLine).order_by(BoundaryLine.code))
+    ]
+    return _gdf(rows, LINE_COLUMNS)
+
+
+def line_by_code(session: Session, code: str) -> BoundaryLine:
+    """One section by its code, or all-in-one error naming the known codes."""
+    line = session.scalar(select(BoundaryLine).where(BoundaryLine.code == code))
+    if line is None:
+        known = ", ".join(session.scalars(select(BoundaryLine.code)))
+        raise ValueError(f"no boundary line {code!r}; known: {known}")
+    return line
+
+
+def lines_of(session: Session, line_code: str) -> list[BoundaryLine]:
+    """The sections of a line (by GB/T line code, e.g. ``1564``) or one section by its own code."""
+    rows = list(
+        session.scalars(
+            select(BoundaryLine).where(BoundaryLine.line_code == line_code).order_by(BoundaryLine.code)
+        )
+    )
+    return rows or [line_by_code(session, line_code)]
+
+
+def save_line(
+    session: Session,
+    *,
+    actor: str,
+    values: dict,
+    geometry: BaseGeometry | None = None,
+    reason: str | None = None,
+) -> BoundaryLine:
+    """Insert a line or update the one with the same party pair (codes, names, level, agreement, length)."""
+    left, right = sorted([values["left_code"], values["right_code"]])
+    line = session.scalar(
+        select(BoundaryLine).where(
+            or_(
+                (BoundaryLine.left_code == left) & (BoundaryLine.right_code == right),
+                (BoundaryLine.left_code == right) & (BoundaryLine.right_code == left),
+            )
+        )
+    )
+    fields = {
+        k: values[k]
+        for k in (
+            "code",
+            "name",
+            "line_code",
+            "line_name",
+            "level",
+            "left_code",
+            "left_name",
+            "right_code",
+            "right_name",
+            "agreement",
+            "length_km",
+        )
+        if k in values
+    }
+    if geometry is not None and not isinstance(geometry, MultiLineString):
+        geometry = MultiLineString([geometry])
+    if line is None:
+        if geometry is None:
+            raise ValueError(f"line {values.get('code')}: a new line needs a geometry")
+        line = BoundaryLine(
+            **fields, geom=to_db_geom(geometry), author=actor, source=values.get("source", "manual")
+        )
+        session.add(line)
+        session.flush()
+        record(session, actor=actor, action="insert", obj=line, reason=reason)
+        return line
+    changed = {k: v for k, v in fields.items() if getattr(line, k) != v}
+    if not changed and geometry is None:
+        return line
+    before = snapshot(line)
+    for k, v in changed.items():
+        setattr(line, k, v)
+    if geometry is not None:
+        line.geom = to_db_geom(geometry)
+    line.author = actor
+    session.flush()
+    record(session, actor=actor, action="update", obj=line, before=before, reason=reason)
+    return line
+
+
+# -- markers ------------------------------------------------------------------------------------
+
+
+MARKER_COLUMNS = [
+    "id",
+    "number",
+    "line_id",
+    "seq",
+    "marker_type",
+    "group_key",
+    "side_code",
+    "material",
+    "elevation_m",
+    "reference_objects",
+    "photos",
+    "status",
+    "smart",
+    "public",
+    "source",
+    "version",
+]
+
+
+def markers_gdf(
+    session: Session, *, line_ids: list[int] | None = None, public_only: bool = False
+) -> gpd.GeoDataFrame:
+    """Markers (optionally of some line sections) as a GeoDataFrame in EPSG:4490, by number."""
+    q = select(BoundaryMarker).order_by(BoundaryMarker.number)
+    if line_ids is not None:
+        q = q.where(BoundaryMarker.line_id.in_(line_ids))
+    if public_only:
+        q = q.where(BoundaryMarker.public.is_(True))
+    rows = [
+        {**{c: getattr(m, c) for c in MARKER_COLUMNS}, "geometry": geom_of(m)} for m in session.scalars(q)
+    ]
+    return _gdf(rows, MARKER_COLUMNS)
+
+
+def marker_by_number(session: Session, number: str) -> BoundaryMarker:
+    """A marker by its number (raises ``ValueError`` when unknown)."""
+    m = session.scalar(select(BoundaryMarker).where(BoundaryMarker.number == number.strip().upper()))
+    if m is None:
+        raise ValueError(f"no boundary marker {number[:30]!r}")
+    return m
+
+
+def add_marker(
+    session: Session,
+    *,
+    actor: str,
+    number: str,
+    line_id: int,
+    lon: float,
+    lat: float,
+    side_code: str | None = None,
+    material: str | None = None,
+    elevation_m: float | None = None,
+    reference_objects: list[dict] | None = None,
+    photos: list[str] | None = None,
+    status: str = "intact",
+    smart: bool = False,
+    public: bool = True,
+    source: str = "manual",
+) -> BoundaryMarker:
+    """Add a marker; its number is validated against GB/T 17796 and the line's code."""
+    line = session.get(BoundaryLine, line_id)
+    if line is None:
+        raise ValueError(f"marker {number}: boundary line {line_id} does not exist")
+    parsed = validate_number(number, line_code=line.line_code or line.code)
+    if status not in STATUSES:
+        raise ValueError(f"marker {number}: status must be one of {', '.join(STATUSES)}")
+    if parsed.marker_type in ("A", "B") and not side_code:
+        raise ValueError(f"marker {number}: a twin marker needs side_code (the division it stands in)")
+    if elevation_m is not None and not -100 <= float(elevation_m) <= 9000:
+        raise ValueError(f"marker {number}: elevation {elevation_m} m is out of range")
+    refs = [_reference_object(number, r) for r in (reference_objects or [])]
+    marker = BoundaryMarker(
+        number=str(parsed),
+        line_id=line_id,
+        seq=parsed.seq,
+        marker_type=parsed.marker_type,
+        group_key=None if parsed.marker_type == "Q" else parsed.group_key,
+        side_code=side_code,
+        material=material,
+        elevation_m=elevation_m,
+        reference_objects=refs,
+        photos=list(photos or []),
+        status=status,
+        smart=smart,
+        public=public,
+        geom=to_db_geom(point_lonlat(lon, lat, what=f"marker {number}")),
+        author=actor,
+        source=source,
+    )
+    session.add(marker)
+    session.flush()
+    record(session, actor=actor, action="insert", obj=marker)
+    return marker
+
+
+def update_marker(
+    session: Session,
+    *,
+    actor: str,
+    number: str,
+    expected_version: int | None = None,
+    reason: str | None = None,
+    **changes,
+) -> BoundaryMarker:
+    """Change a marker's status, material, elevation, photos, reference objects or position (lon/lat)."""
+    marker = marker_by_number(session, number)
+    _check_version(marker, expected_version)
+    before = snapshot(marker)
+    allowed = {
+        "status",
+        "material",
+        "elevation_m",
+        "photos",
+        "reference_objects",
+        "public",
+        "smart",
+        "lon",
+        "lat",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"marker {number}: cannot change {', '.join(sorted(unknown))}")
+    if "status" in changes and changes["status"] not in STATUSES:
+        raise ValueError(f"marker {number}: status must be one of {', '.join(STATUSES)}")
+    if ("lon" in changes) != ("lat" in changes):
+        raise ValueError(f"marker {number}: give both lon and lat")
+    if "lon" in changes:
+        marker.geom = to_db_geom(
+            point_lonlat(changes.pop("lon"), changes.pop("lat"), what=f"marker {number}")
+        )
+    if "reference_objects" in changes:
+        changes["reference_objects"] = [_reference_object(number, r) for r in changes["reference_objects"]]
+    for k, v in changes.items():
+        setattr(marker, k, v)
+    marker.author = actor
+    session.flush()
+    record(session, actor=actor, action="update", obj=marker, before=before, reason=reason)
+    return marker
+
+
+def _reference_object(number: str, ref: dict) -> dict:
+    """Validate a 方位物: name, bearing (0–360°) and distance (m)."""
+    try:
+        name = str(ref["name"]).strip()
+        bearing = float(ref["bearing_deg"])
+        distance = float(ref["distance_m"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"marker {number}: a reference object needs name, bearing_deg and distance_m ({exc})"
+        ) from exc
+    if not name or len(name) > 100 or any(ord(ch) < 32 for ch in name):
+        raise ValueError(f"marker {number}: reference object name must be 1–100 printable characters")
+    if not 0 <= bearing < 360 or not 0 < distance <= 5000:
+        raise ValueError(f"marker {number}: reference object bearing 0–360° and distance 0–5000 m expected")
+    return {"name": name, "bearing_deg": round(bearing, 2), "distance_m": round(distance, 2)}
+
+
+# -- disputes -----------------------------------------------------------------------------------
+
+
+DISPUTE_COLUMNS = [
+    "id",
+    "title",
+    "line_id",
+    "parties",
+    "status",
+    "documents",
+    "actions",
+    "description",
+    "source",
+    "version",
+]
+DISPUTE_STATUSES = ("open", "negotiating", "resolved", "closed")
+
+
+def _authorise(viewer_roles: tuple[str, ...] | list[str] | set[str] | frozenset[str]) -> None:
+    if not set(viewer_roles) & set(DISPUTE_ROLES):
+        raise PermissionError(
+            "the disputes register is visible only to boundary inspectors and administrators"
+        )
+
+
+def list_disputes(session: Session, *, viewer_roles) -> gpd.GeoDataFrame:
+    """Disputes for a viewer holding one of :data:`DISPUTE_ROLES` (else ``PermissionError``)."""
+    _authorise(viewer_roles)
+    rows = [
+        {**{c: getattr(d, c) for c in DISPUTE_COLUMNS}, "geometry": geom_of(d)}
+        for d in session.scalars(select(Dispute).order_by(Dispute.id))
+    ]
+    return _gdf(rows, DISPUTE_COLUMNS)
+
+
+def add_dispute(
+    session: Session,
+    *,
+    actor: str,
+    viewer_roles,
+    title: str,
+    parties: list[str],
+    geometry: BaseGeometry,
+    line_id: int | None = None,
+    description: str | None = None,
+    documents: list[str] | None = None,
+    status: str = "open",
+    source: str = "manual",
+) -> Dispute:
+    """Register a disputed area (polygon) or line section (line)."""
+    _authorise(viewer_roles)
+    if (
+        not isinstance(geometry, Polygon | MultiPolygon | MultiLineString)
+        and geometry.geom_type != "LineString"
+    ):
+        raise ValueError(f"dispute {title[:30]!r}: geometry must be a polygon or a line section")
+    if not geometry.is_valid:
+        raise ValueError(f"dispute {title[:30]!r}: invalid geometry")
+    if status not in DISPUTE_STATUSES or not parties:
+        raise ValueError(f"dispute {title[:30]!r}: needs parties and a status in {DISPUTE_STATUSES}")
+    d = Dispute(
+        title=title,
+        line_id=line_id,
+        parties=list(parties),
+        status=status,
+        documents=list(documents or []),
+        actions=[],
+        description=description,
+        geom=to_db_geom(geometry),
+        author=actor,
+        source=source,
+    )
+    session.add(d)
+    session.flush()
+    record(session, actor=actor, action="insert", obj=d)
+    return d
+
+
+def dispute_action(
+    session: Session,
+    *,
+    actor: str,
+    viewer_roles,
+    dispute_id: int,
+    action: str,
+    on: date,
+    status: str | None = None,
+    document: str | None = None,
+    expected_version: int | None = None,
+) -> Dispute:
+    """Append an action (meeting, survey, agreement...) to a dispute, optionally changing its status."""
+    _authorise(viewer_roles)
+    d = session.get(Dispute, dispute_id)
+    if d is None:
+        raise ValueError(f"no dispute {dispute_id}")
+    _check_version(d, expected_version)
+    if status is not None and status not in DISPUTE_STATUSES:
+        raise ValueError(f"dispute {dispute_id}: status must be one of {DISPUTE_STATUSES}")
+    before = snapshot(d)
+    d.actions = [*d.actions, {"date": on.isoformat(), "action": action, "by": actor}]
+    if document:
+        d.documents = [*d.documents, document]
+    if status:
+        d.status = status
+    session.flush()
+    record(session, actor=actor, action="update", obj=d, before=before, reason=action, document=document)
+    return d

@@ -1,0 +1,347 @@
+"""Smart-marker telemetry ingest: authenticate, validate, refuse and count bad messages, store the rest.
+
+The web layer's HTTP endpoint and the MQTT subscriber both call :func:`ingest`; the caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from boundaries.alarms import AlarmRules
+from boundaries.alarms import check_message
+from boundaries.alarms import raise_alarm
+from boundaries.models import BoundaryMarker
+from boundaries.models import MarkerDevice
+from boundaries.models import MarkerTelemetry
+from boundaries.models import TelemetryRejectCount
+from gis.crs import METRIC_SRID
+from gis.crs import STORAGE_SRID
+from gis.crs import in_extent
+from gis.crs import transformer
+from gis.dialects import dialect_name
+from gis.history import record
+from gis.history import snapshot
+
+REASONS = ("malformed", "unauthenticated", "out_of_range", "replay", "too_many")
+REQUIRED = ("device_id", "ts", "lon", "lat", "tilt_deg", "battery_pct")
+OPTIONAL = ("vibration",)
+MAX_BATCH = 1000
+#: Messages older than this (device clock, buffered uploads) are refused as out of range.
+MAX_AGE = timedelta(days=30)
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+_DUMMY_HASH = "sha256:" + "0" * 64
+
+
+@dataclass
+class IngestResult:
+    """What happened to one request: stored messages, refusals by reason, alarms raised."""
+
+    accepted: int = 0
+    refused: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    alarms: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+    def as_dict(self) -> dict:
+        return {
+            "accepted": self.accepted,
+            "refused": dict(self.refused),
+            "errors": self.errors[:20],
+            "alarms": self.alarms,
+        }
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a device token (tokens are 256-bit random, so a plain SHA-256 suffices)."""
+    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, *, actor: str, device_id: str) -> str:
+    """Give a device a new random token (returned once, stored hashed); the old one stops working."""
+    device = session.scalar(select(MarkerDevice).where(MarkerDevice.device_id == device_id))
+    if device is None:
+        raise ValueError(f"no device {device_id[:40]!r}")
+    before = snapshot(device)
+    token = secrets.token_urlsafe(32)
+    device.token_hash = hash_token(token)
+    session.flush()
+    record(session, actor=actor, action="update", obj=device, before=before, reason="token rotated")
+    return token
+
+
+def register_device(
+    session: Session,
+    *,
+    actor: str,
+    device_id: str,
+    marker_id: int,
+    token: str | None = None,
+    source: str = "manual",
+) -> tuple[MarkerDevice, str]:
+    """Attach a telemetry device to a marker; returns the device and its token (shown once)."""
+    if not device_id or len(device_id) > 40 or not device_id.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"device id must be 1–40 letters, digits, '-' or '_', got {device_id[:40]!r}")
+    marker = session.get(BoundaryMarker, marker_id)
+    if marker is None:
+        raise ValueError(f"device {device_id}: marker {marker_id} does not exist")
+    token = token or secrets.token_urlsafe(32)
+    device = MarkerDevice(
+        device_id=device_id, marker_id=marker_id, token_hash=hash_token(token), author=actor, source=source
+    )
+    session.add(device)
+    if not marker.smart:
+        marker.smart = True
+    session.flush()
+    record(session, actor=actor, action="insert", obj=device)
+    return device, token
+
+
+def ingest(
+    session: Session,
+    payload,
+    *,
+    token: str,
+    channel: str = "http",
+    now: datetime | None = None,
+    rules: AlarmRules | None = None,
+) -> IngestResult:
+    """Validate and store one message (a dict) or a batch (a list of dicts from one device).
+
+    Each message is checked for schema, ranges, the device's token (hash compared in constant time)
+    and replay (same device and timestamp, enforced by a unique constraint). Refused messages are
+    counted per reason in ``telemetry_reject_count``; none is stored. Messages over an alarm
+    threshold raise an alarm. The session is flushed, not committed.
+
+    Parameters
+    ----------
+    session
+        Open session; the caller commits.
+    payload
+        A message dict or a list of them.
+    token
+        The device token presented with the request (header or MQTT payload).
+    channel
+        ``'http'`` or ``'mqtt'``.
+
+    Returns
+    -------
+    IngestResult
+    """
+    now = now or datetime.now(UTC)
+    rules = rules or AlarmRules()
+    result = IngestResult()
+    messages = payload if isinstance(payload, list) else [payload]
+    if not messages or len(messages) > MAX_BATCH:
+        result.refused["too_many" if messages else "malformed"] += max(len(messages), 1)
+        result.errors.append(f"a batch holds 1–{MAX_BATCH} messages, got {len(messages)}")
+        _count(session, result, now=now, device=None)
+        return result
+    valid: list[dict] = []
+    for i, msg in enumerate(messages):
+        parsed, reason, error = _validate(msg, now=now)
+        if parsed is None:
+            result.refused[reason] += 1
+            result.errors.append(f"message {i}: {error}")
+        else:
+            valid.append(parsed)
+    device_ids = {m["device_id"] for m in valid}
+    devices = (
+        {
+            d.device_id: d
+            for d in session.scalars(select(MarkerDevice).where(MarkerDevice.device_id.in_(device_ids)))
+        }
+        if valid
+        else {}
+    )
+    presented = hash_token(token if isinstance(token, str) else "")
+    authorised: list[dict] = []
+    for m in valid:
+        dev = devices.get(m["device_id"])
+        good = hmac.compare_digest(presented, dev.token_hash if dev is not None else _DUMMY_HASH)
+        if dev is None or not dev.active or not good:
+            result.refused["unauthenticated"] += 1
+            result.errors.append(f"device {m['device_id'][:40]}: unknown device or wrong token")
+        else:
+            authorised.append(m)
+    if authorised:
+        _store(session, authorised, devices, result, now=now, channel=channel, rules=rules)
+    _count(session, result, now=now, device=next(iter(device_ids), None))
+    return result
+
+
+def reject_counts(session: Session) -> dict[str, int]:
+    """Refused messages so far, per reason."""
+    counts = dict.fromkeys(REASONS, 0)
+    counts.update({r.reason: r.count for r in session.scalars(select(TelemetryRejectCount))})
+    return counts
+
+
+def telemetry_count(session: Session, *, device_id: str | None = None) -> int:
+    """Stored messages (of one device or all)."""
+    q = select(func.count()).select_from(MarkerTelemetry)
+    if device_id:
+        q = q.where(MarkerTelemetry.device_id == device_id)
+    return int(session.scalar(q) or 0)
+
+
+def _validate(msg, *, now: datetime) -> tuple[dict | None, str, str]:
+    if not isinstance(msg, dict):
+        return None, "malformed", "a message must be a JSON object"
+    missing = [k for k in REQUIRED if k not in msg]
+    extra = [k for k in msg if k not in REQUIRED + OPTIONAL]
+    if missing or extra:
+        return None, "malformed", f"missing {missing} / unknown {[str(k)[:20] for k in extra]}"
+    dev = msg["device_id"]
+    if (
+        not isinstance(dev, str)
+        or not 1 <= len(dev) <= 40
+        or not dev.replace("-", "").replace("_", "").isalnum()
+    ):
+        return None, "malformed", "device_id must be 1–40 letters, digits, '-' or '_'"
+    try:
+        ts = _parse_ts(msg["ts"])
+    except ValueError as exc:
+        return None, "malformed", str(exc)
+    numbers = {}
+    for k in ("lon", "lat", "tilt_deg", "battery_pct", "vibration"):
+        v = msg.get(k)
+        if v is None and k == "vibration":
+            numbers[k] = None
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            return None, "malformed", f"{k} must be a finite number"
+        numbers[k] = float(v)
+    if ts > now + MAX_CLOCK_SKEW or ts < now - MAX_AGE:
+        return None, "out_of_range", f"ts {ts.isoformat()} is in the future or older than {MAX_AGE.days} days"
+    if not in_extent(numbers["lon"], numbers["lat"]):
+        return None, "out_of_range", f"position ({numbers['lon']}, {numbers['lat']}) outside the Wuhai area"
+    if not 0 <= numbers["tilt_deg"] <= 90:
+        return None, "out_of_range", "tilt_deg must be 0–90"
+    if not 0 <= numbers["battery_pct"] <= 100:
+        return None, "out_of_range", "battery_pct must be 0–100"
+    if numbers["vibration"] is not None and not 0 <= numbers["vibration"] <= 1000:
+        return None, "out_of_range", "vibration must be 0–1000"
+    return {"device_id": dev, "ts": ts, **numbers}, "", ""
+
+
+def _parse_ts(value) -> datetime:
+    if isinstance(value, bool):
+        raise ValueError("ts must be an ISO 8601 time with zone or epoch seconds")
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or not 0 < value < 4e9:
+            raise ValueError("ts epoch seconds out of range")
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("ts must be an ISO 8601 time with zone or epoch seconds")
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"ts {value[:40]!r} is not ISO 8601") from exc
+    if ts.tzinfo is None:
+        raise ValueError(f"ts {value[:40]!r} has no time zone")
+    return ts.astimezone(UTC)
+
+
+def _store(
+    session: Session,
+    messages: list[dict],
+    devices: dict,
+    result: IngestResult,
+    *,
+    now: datetime,
+    channel: str,
+    rules: AlarmRules,
+) -> None:
+    marker_ids = {devices[m["device_id"]].marker_id for m in messages}
+    origin = {
+        mid: (x, y)
+        for mid, x, y in session.execute(
+            select(BoundaryMarker.id, func.ST_X(BoundaryMarker.geom), func.ST_Y(BoundaryMarker.geom)).where(
+                BoundaryMarker.id.in_(marker_ids)
+            )
+        )
+    }
+    to_m = transformer(STORAGE_SRID, METRIC_SRID)
+    rows = []
+    for m in messages:
+        ox, oy = origin[devices[m["device_id"]].marker_id]
+        (x0, x1), (y0, y1) = to_m.transform([ox, m["lon"]], [oy, m["lat"]])
+        disp = math.hypot(x1 - x0, y1 - y0)
+        rows.append({**m, "received_at": now, "displacement_m": round(disp, 3), "channel": channel})
+    table = MarkerTelemetry.__table__
+    ins = (pg_insert if dialect_name(session) == "postgresql" else sqlite_insert)(table)
+    stmt = ins.on_conflict_do_nothing(index_elements=["device_id", "ts"]).returning(
+        table.c.device_id, table.c.ts
+    )
+    stored = (
+        session.execute(stmt, rows).all() if len(rows) > 1 else session.execute(stmt.values(rows[0])).all()
+    )
+    result.accepted += len(stored)
+    replays = len(rows) - len(stored)
+    if replays:
+        result.refused["replay"] += replays
+        result.errors.append(f"{replays} message(s) replayed (same device and ts)")
+    kept = {(d, _utc(t)) for d, t in stored}
+    latest: dict[str, datetime] = {}
+    for r in rows:
+        if (r["device_id"], r["ts"]) not in kept:
+            continue
+        latest[r["device_id"]] = max(latest.get(r["device_id"], r["ts"]), r["ts"])
+        for rule, value in check_message(r, rules):
+            dev = devices[r["device_id"]]
+            alarm = raise_alarm(
+                session, device_id=dev.device_id, marker_id=dev.marker_id, rule=rule, value=value, at=r["ts"]
+            )
+            if alarm is not None:
+                result.alarms.append(alarm.id)
+    dt = MarkerDevice.__table__
+    for dev_id, ts in latest.items():
+        session.execute(
+            update(dt)
+            .where(dt.c.device_id == dev_id)
+            .where((dt.c.last_seen.is_(None)) | (dt.c.last_seen < ts))
+            .values(last_seen=ts)
+        )
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def _count(session: Session, result: IngestResult, *, now: datetime, device: str | None) -> None:
+    if not result.refused:
+        return
+    table = TelemetryRejectCount.__table__
+    ins = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    detail = result.errors[0][:200] if result.errors else None
+    for reason, n in sorted(result.refused.items()):
+        stmt = ins(table).values(reason=reason, count=n, last_at=now, last_device=device, last_detail=detail)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["reason"],
+            set_={
+                "count": table.c.count + stmt.excluded.count,
+                "last_at": now,
+                "last_device": device,
+                "last_detail": detail,
+            },
+        )
+        session.execute(stmt)

@@ -1,0 +1,143 @@
+"""Smart-marker telemetry: ingest validation, refusal counters, replay, alarms (both backends)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+import pytest
+from shapely.geometry import LineString
+from sqlalchemy import select
+
+from boundaries import alarms
+from boundaries import store
+from boundaries import telemetry
+from boundaries.alarms import AlarmRules
+from boundaries.models import MarkerDevice
+from boundaries.models import MarkerTelemetry
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+LON, LAT = 106.85, 39.60
+
+
+def make_device(session, device_id="SM-0001"):
+    line = store.save_line(
+        session,
+        actor="tester",
+        values={
+            "code": "150302150303",
+            "name": "海勃湾区—海南区界线",
+            "line_code": "150302150303",
+            "line_name": "海勃湾区—海南区界线",
+            "level": "district",
+            "left_code": "150302000000",
+            "left_name": "海勃湾区",
+            "right_code": "150303000000",
+            "right_name": "海南区",
+        },
+        geometry=LineString([(LON, LAT - 0.01), (LON, LAT + 0.01)]),
+    )
+    marker = store.add_marker(
+        session, actor="tester", number="150302150303001Q", line_id=line.id, lon=LON, lat=LAT
+    )
+    device, token = telemetry.register_device(
+        session, actor="tester", device_id=device_id, marker_id=marker.id
+    )
+    return device, token
+
+
+def msg(i=0, **over):
+    base = {
+        "device_id": "SM-0001",
+        "ts": (NOW - timedelta(minutes=60 - i)).isoformat(),
+        "lon": LON,
+        "lat": LAT,
+        "tilt_deg": 0.5,
+        "battery_pct": 90.0,
+        "vibration": 0.1,
+    }
+    base.update(over)
+    return base
+
+
+def test_ingest_stores_and_hashes_token(session):
+    device, token = make_device(session)
+    assert token not in device.token_hash and device.token_hash.startswith("sha256:")
+    result = telemetry.ingest(session, [msg(i) for i in range(5)], token=token, now=NOW)
+    assert (result.accepted, dict(result.refused)) == (5, {})
+    assert telemetry.telemetry_count(session, device_id="SM-0001") == 5
+    last = session.scalar(select(MarkerDevice.last_seen).where(MarkerDevice.device_id == "SM-0001"))
+    assert last.replace(tzinfo=UTC) == NOW - timedelta(minutes=56)
+    row = session.scalar(select(MarkerTelemetry).where(MarkerTelemetry.device_id == "SM-0001").limit(1))
+    assert row.displacement_m == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("payload", "token_ok", "reason"),
+    [
+        (msg(tilt_deg=120), True, "out_of_range"),
+        (msg(battery_pct=-1), True, "out_of_range"),
+        (msg(lon=39.6, lat=106.85), True, "out_of_range"),
+        (msg(ts="2026-06-01T11:00:00"), True, "malformed"),
+        (msg(ts=(NOW + timedelta(hours=1)).isoformat()), True, "out_of_range"),
+        (msg(tilt_deg="1; DROP TABLE marker_telemetry"), True, "malformed"),
+        (msg(extra="<script>"), True, "malformed"),
+        (msg(tilt_deg=float("nan")), True, "malformed"),
+        ("not an object", True, "malformed"),
+        (msg(), False, "unauthenticated"),
+        (msg(device_id="SM-9999"), True, "unauthenticated"),
+    ],
+)
+def test_bad_messages_are_refused_and_counted(session, payload, token_ok, reason):
+    _device, token = make_device(session)
+    before = telemetry.reject_counts(session)[reason]
+    result = telemetry.ingest(session, payload, token=token if token_ok else "wrong-token", now=NOW)
+    assert result.accepted == 0 and result.refused == {reason: 1}
+    assert telemetry.reject_counts(session)[reason] == before + 1
+    assert telemetry.telemetry_count(session) == 0
+
+
+def test_replay_is_refused_and_not_double_counted(session):
+    _device, token = make_device(session)
+    assert telemetry.ingest(session, [msg(0), msg(1)], token=token, now=NOW).accepted == 2
+    again = telemetry.ingest(session, [msg(1), msg(2)], token=token, now=NOW)
+    assert again.accepted == 1 and again.refused == {"replay": 1}
+    assert telemetry.telemetry_count(session) == 3
+    assert telemetry.reject_counts(session)["replay"] == 1
+
+
+def test_alarm_rules_and_life_cycle(session):
+    device, token = make_device(session)
+    rules = AlarmRules(tilt_deg=5, displacement_m=1.0, silence=timedelta(hours=2), battery_pct=20)
+    moved = LAT + 0.0001  # about 11 m north
+    result = telemetry.ingest(
+        session,
+        [msg(0, tilt_deg=12.0, lat=moved), msg(1, tilt_deg=13.0, battery_pct=10)],
+        token=token,
+        now=NOW,
+        rules=rules,
+    )
+    assert result.accepted == 2
+    open_rules = sorted(a["rule"] for a in alarms.list_alarms(session, state="open"))
+    assert open_rules == ["battery", "displacement", "tilt"]  # one tilt alarm, not two
+    disp = next(a for a in alarms.list_alarms(session) if a["rule"] == "displacement")
+    assert 10 < disp["value"] < 12.5
+    raised = alarms.evaluate(session, now=NOW + timedelta(hours=5), rules=rules)
+    assert [a.rule for a in raised] == ["silence"]
+    tilt = next(a for a in alarms.list_alarms(session) if a["rule"] == "tilt")
+    alarms.acknowledge(session, actor="inspector", alarm_id=tilt["id"], note="team sent")
+    with pytest.raises(ValueError, match="cannot move it to acknowledged"):
+        alarms.acknowledge(session, actor="inspector", alarm_id=tilt["id"])
+    closed = alarms.close(session, actor="inspector", alarm_id=tilt["id"], note="re-erected")
+    assert [h["state"] for h in closed.history] == ["open", "acknowledged", "closed"]
+    assert closed.acknowledged_by == "inspector" and closed.closed_by == "inspector"
+    telemetry.ingest(session, msg(30, tilt_deg=20.0), token=token, now=NOW, rules=rules)
+    assert len([a for a in alarms.list_alarms(session, state="open") if a["rule"] == "tilt"]) == 1
+
+
+def test_token_rotation(session):
+    _device, token = make_device(session)
+    new = telemetry.issue_token(session, actor="admin", device_id="SM-0001")
+    assert telemetry.ingest(session, msg(0), token=token, now=NOW).refused == {"unauthenticated": 1}
+    assert telemetry.ingest(session, msg(0), token=new, now=NOW).accepted == 1
