@@ -49,9 +49,7 @@ class Division(Base, Tracked):
 
     __table_args__ = (
         CheckConstraint("length(code) = 12", name="code_length"),
-        CheckConstraint(
-            "level IN ('province','city','district','town','community','village')", name="level"
-        ),
+        CheckConstraint("level IN ('province','city','district','town','community','village')", name="level"),
         CheckConstraint("urban_rural IS NULL OR urban_rural IN ('urban','rural')", name="urban_rural"),
         CheckConstraint("households IS NULL OR households >= 0", name="households"),
         CheckConstraint("population IS NULL OR population >= 0", name="population"),
