@@ -65,7 +65,9 @@ class Facility(Base, Tracked):
     __table_args__ = (
         CheckConstraint(_in("kind", KIND_CODES), name="kind"),
         CheckConstraint(_in("status", FACILITY_STATUSES), name="status"),
-        CheckConstraint(f"operator_type IS NULL OR {_in('operator_type', OPERATOR_TYPES)}", name="operator_type"),
+        CheckConstraint(
+            f"operator_type IS NULL OR {_in('operator_type', OPERATOR_TYPES)}", name="operator_type"
+        ),
         CheckConstraint("beds IS NULL OR beds >= 0", name="beds"),
         CheckConstraint(
             "nursing_beds IS NULL OR (nursing_beds >= 0 AND beds IS NOT NULL AND nursing_beds <= beds)",

@@ -10,7 +10,7 @@ from shapely.geometry import box
 
 from gis.crs import METRIC_CRS
 
-X0, Y0 = 500_000.0, 4_370_000.0  # metres in EPSG:4545, inside Wuhai's zone
+X0, Y0 = 400_000.0, 4_370_000.0  # metres in EPSG:4545 (about 106.84 E, 39.47 N)
 CITY = "150300000000"
 DISTRICT = "150302000000"
 TOWN_A = "150302001000"
@@ -168,3 +168,38 @@ def entries() -> pd.DataFrame:
             },
         ]
     )
+
+
+def seed_divisions(session) -> None:
+    """Write the tiny city's divisions (city, district, towns, communities, villages) into ``session``."""
+    from geoalchemy2.shape import from_shape
+    from shapely.geometry import MultiPolygon
+
+    from boundaries.models import Division
+    from gis.crs import STORAGE_SRID
+
+    u = units().to_crs(epsg=STORAGE_SRID)
+    whole = MultiPolygon([u.union_all().envelope])
+    session.add(Division(code=CITY, name="乌海市", level="city", geom=from_shape(whole, srid=STORAGE_SRID)))
+    session.add(
+        Division(
+            code=DISTRICT,
+            name="海勃湾区",
+            level="district",
+            parent_code=CITY,
+            geom=from_shape(whole, srid=STORAGE_SRID),
+        )
+    )
+    session.flush()
+    for t in towns().itertuples():
+        session.add(Division(code=t.code, name=t.name, level="town", kind=t.kind, parent_code=DISTRICT))
+    session.flush()
+    for r in u.itertuples():
+        session.add(
+            Division(
+                code=r.code, name=r.name, level="village" if r.kind == "村" else "community", kind=r.kind,
+                parent_code=r.town_code, urban_rural=r.urban_rural if isinstance(r.urban_rural, str) else None, households=r.households, population=r.residents,
+                population_60plus=r.aged_60plus, geom=from_shape(MultiPolygon([r.geometry]), srid=STORAGE_SRID),
+            )
+        )  # fmt: skip
+    session.flush()
