@@ -1,0 +1,309 @@
+"""Importing a GIS file into a layer: read, validate every row, then write all rows or none.
+
+A file is checked completely before anything is written: geometries, fields, hostile text,
+duplicate keys within the file and against the database, references to other tables. If any row
+has a problem the whole file is refused with :class:`ImportRefused`, whose report names each bad
+row and its problem, and nothing has been written. Otherwise all rows are inserted in bulk
+(one ``executemany``) inside the caller's transaction.
+
+Audit: one ``audit_log`` entry per imported file (action ``import``), whose ``after`` holds the
+file name, format, source CRS, the row count, the new row ids and the rows' keys. One entry per
+row would double the cost of a 34,000-sign import and say nothing the batch entry does not; the
+rows themselves carry the importing actor in ``author`` and ``import:<file>`` in ``source``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.layers import Layer
+from data.layers import get_layer
+from data.validation import Problem
+from data.validation import check_fields
+from data.validation import check_geometries
+from data.validation import duplicate_keys
+from data.validation import map_columns
+from gis.crs import STORAGE_SRID
+from gis.io import FileError
+from gis.io import read_vector
+from gis.models import AuditLog
+from gis.models import utcnow
+
+#: Rows per ``IN (...)`` query when checking keys against the database.
+CHUNK = 900
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did."""
+
+    file: str
+    layer: str
+    rows: int = 0
+    imported: int = 0
+    format: str | None = None
+    source_crs: str | None = None
+    encoding: str | None = None
+    dry_run: bool = False
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ids: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No problems."""
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (problems as ``{row, field, message}``)."""
+        out = asdict(self)
+        out["ok"] = self.ok
+        out.pop("ids")
+        return out
+
+    def render(self, *, limit: int = 200) -> str:
+        """A text report for people."""
+        head = f"{self.file} -> {self.layer}: {self.rows} rows"
+        if self.format:
+            head += f" ({self.format}, {self.source_crs}{', ' + self.encoding if self.encoding else ''})"
+        lines = [head, *(f"note: {n}" for n in self.notes)]
+        if self.problems:
+            bad_rows = len({p.row for p in self.problems if p.row})
+            lines.append(f"REFUSED: {len(self.problems)} problems in {bad_rows} rows; nothing was written")
+            lines.extend(str(p) for p in self.problems[:limit])
+            if len(self.problems) > limit:
+                lines.append(f"... and {len(self.problems) - limit} more (use --report json for all)")
+        elif self.dry_run:
+            lines.append(f"dry run: all {self.rows} rows are valid; nothing was written")
+        else:
+            lines.append(f"imported {self.imported} rows")
+        return "\n".join(lines)
+
+
+class ImportRefused(ValueError):
+    """The file was refused; ``report`` lists every problem."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__(report.render(limit=20))
+        self.report = report
+
+
+def import_file(
+    session: Session,
+    path: str | Path,
+    *,
+    layer: str | Layer,
+    actor: str,
+    crs: str | int | None = None,
+    encoding: str | None = None,
+    dry_run: bool = False,
+    reason: str | None = None,
+) -> ImportReport:
+    """Validate ``path`` and insert its features into ``layer`` (all or nothing).
+
+    Parameters
+    ----------
+    session
+        Session whose transaction receives the rows; the caller commits (or rolls back).
+    path
+        A GeoJSON, GeoPackage, Shapefile, CSV or XLSX file.
+    layer
+        Layer name (see :data:`data.layers.LAYERS`) or a :class:`~data.layers.Layer`.
+    actor
+        Who imports (recorded as author and in the audit log).
+    crs, encoding
+        Passed to :func:`gis.io.read_vector` (CRS for files without one; text encoding).
+    dry_run
+        Validate only.
+    reason
+        Recorded in the audit log.
+
+    Returns
+    -------
+    ImportReport
+
+    Raises
+    ------
+    ImportRefused
+        When the file or any row has a problem; nothing was written.
+    PermissionError
+        Without an actor.
+    """
+    if not actor:
+        raise PermissionError("every write needs an authenticated actor")
+    lyr = get_layer(layer) if isinstance(layer, str) else layer
+    path = Path(path)
+    report = ImportReport(file=path.name, layer=lyr.name, dry_run=dry_run)
+    try:
+        read = read_vector(path, crs=crs, encoding=encoding)
+    except FileError as exc:
+        report.problems.append(Problem(0, None, str(exc)))
+        raise ImportRefused(report) from exc
+    report.format, report.source_crs, report.encoding = read.format, read.source_crs, read.encoding
+    report.notes.extend(read.notes)
+    report.rows = len(read.gdf)
+    values, geoms = validate(session, read.gdf, lyr, report)
+    if report.problems:
+        raise ImportRefused(report)
+    if dry_run:
+        return report
+    report.ids = _insert(session, lyr, values, geoms, actor=actor, source=f"import:{path.name}"[:64])
+    report.imported = len(report.ids)
+    _audit(session, lyr, values, report, actor=actor, reason=reason)
+    session.flush()
+    return report
+
+
+def validate(
+    session: Session | None, gdf: pd.DataFrame, lyr: Layer, report: ImportReport
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Run every check on ``gdf`` (rows indexed from 1), appending problems to ``report``.
+
+    With a ``session`` the keys and references are also checked against the database.
+    Returns the clean field values and the storage geometries.
+    """
+    frame, ignored, problems = map_columns(gdf, lyr)
+    if ignored:
+        report.notes.append(f"ignored columns: {', '.join(ignored)}")
+    values, field_problems = check_fields(frame, lyr)
+    geoms, geom_problems = check_geometries(gdf.geometry.to_numpy(), lyr, gdf.index)
+    problems += field_problems + geom_problems + duplicate_keys(values, lyr)
+    if session is not None:
+        problems += _stored_duplicates(session, values, lyr)
+        problems += _references(session, values, lyr)
+    report.problems = sorted(problems, key=lambda p: (p.row, p.field or "", p.message))
+    return values, geoms
+
+
+def _stored_duplicates(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Problem]:
+    if not lyr.key or any(k not in values for k in lyr.key):
+        return []
+    table = lyr.table
+    keys = values[list(lyr.key)]
+    wanted = {tuple(k) for k in keys.itertuples(index=False)}
+    first = sorted({k[0] for k in wanted if k[0] is not None})
+    stored: set[tuple] = set()
+    cols = [table.c[k] for k in lyr.key]
+    for start in range(0, len(first), CHUNK):
+        chunk = first[start : start + CHUNK]
+        rows = session.execute(select(*cols).where(cols[0].in_(chunk))).all()
+        stored.update(tuple(r) for r in rows)
+    hits = [tuple(k) in stored for k in keys.itertuples(index=False)]
+    label = "/".join(lyr.key)
+    return [
+        Problem(int(row), label, f"key {'|'.join(map(str, key))!r} already exists in the database")
+        for (row, key), hit in zip(keys.iterrows(), hits, strict=True)
+        if hit
+    ]
+
+
+def _references(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Problem]:
+    problems: list[Problem] = []
+    for f in lyr.fields:
+        target = f.lookup or f.references
+        if target is None or f.name not in values:
+            continue
+        model, column = target
+        col = model.__table__.c[column]
+        wanted = sorted({v for v in values[f.name] if v is not None})
+        found: dict[Any, Any] = {}
+        pk = model.__table__.primary_key.columns.values()[0]
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            found.update(session.execute(select(col, pk).where(col.in_(chunk))).tuples().all())
+        missing = values[f.name].notna() & ~values[f.name].isin(list(found))
+        problems.extend(
+            Problem(
+                int(r), f.column, f"{values[f.name][r]!r} does not exist in {model.__tablename__}.{column}"
+            )
+            for r in values.index[missing]
+        )
+        if f.lookup is not None:
+            values[f.name] = values[f.name].map(lambda v, m=found: m.get(v) if v is not None else None)
+    return problems
+
+
+def _insert(
+    session: Session, lyr: Layer, values: pd.DataFrame, geoms: np.ndarray, *, actor: str, source: str
+) -> list[Any]:
+    table = lyr.table
+    now = utcnow()
+    ewkt = f"SRID={STORAGE_SRID};" + pd.Series(shapely.to_wkt(geoms, rounding_precision=-1), dtype=object)
+    columns = list(values.columns)
+    records = (
+        values.astype(object).where(values.notna(), None).to_dict("records")
+        if columns
+        else [{} for _ in geoms]
+    )
+    for record, geom in zip(records, ewkt, strict=True):
+        record.update(
+            {
+                lyr.geometry_column: geom,
+                "author": actor,
+                "source": source,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
+        for k in [k for k, v in record.items() if v is None and table.c[k].default is not None]:
+            del record[k]
+    if not records:
+        return []
+    # Rows with the same set of columns go through one executemany each.
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for record in records:
+        groups.setdefault(tuple(sorted(record)), []).append(record)
+    pk = table.primary_key.columns.values()[0]
+    ids: list[Any] = []
+    for group in groups.values():
+        result = session.execute(insert(table).returning(pk, sort_by_parameter_order=True), group)
+        ids.extend(r[0] for r in result)
+    return ids
+
+
+def _audit(
+    session: Session,
+    lyr: Layer,
+    values: pd.DataFrame,
+    report: ImportReport,
+    *,
+    actor: str,
+    reason: str | None,
+) -> None:
+    keys = (
+        values[list(lyr.key)].astype(str).agg("|".join, axis=1).tolist()
+        if lyr.key and all(k in values for k in lyr.key)
+        else []
+    )
+    first, last = (report.ids[0], report.ids[-1]) if report.ids else ("", "")
+    session.add(
+        AuditLog(
+            actor=actor,
+            action="import",
+            table_name=lyr.table.name,
+            row_key=f"import:{first}-{last}"[:64],
+            before=None,
+            after={
+                "file": report.file,
+                "format": report.format,
+                "source_crs": report.source_crs,
+                "encoding": report.encoding,
+                "rows": report.imported,
+                "ids": report.ids,
+                "keys": keys,
+            },
+            reason=reason or f"import of {report.file}",
+        )
+    )
