@@ -1,0 +1,81 @@
+"""The Wuhai reference dataset: real divisions and boundaries plus calibrated synthetic layers, in steps."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import Any
+
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+#: Default seed of every synthetic choice (the plan's base date).
+DEFAULT_SEED = 20211231
+
+#: The steps, in order; each is a module ``data.reference.<step>`` with
+#: ``load(session, *, actor, rng_seed) -> dict[str, int]``.
+STEPS: tuple[str, ...] = ("base", "names", "signs", "markers", "facilities")
+
+#: Steps whose module may still be missing while they are being written; a missing one is
+#: skipped with a note. Remove a step from here once its module has landed.
+PENDING_STEPS: frozenset[str] = frozenset({"names", "signs", "markers", "facilities"})
+
+
+def load_reference(
+    session: Session,
+    *,
+    actor: str,
+    rng_seed: int = DEFAULT_SEED,
+    steps: list[str] | tuple[str, ...] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Run the reference steps in order inside the caller's transaction (idempotent).
+
+    Parameters
+    ----------
+    session
+        Open session; the caller commits (nothing is written if it rolls back).
+    actor
+        Author recorded on the rows and in the audit log.
+    rng_seed
+        Seed of every synthetic choice.
+    steps
+        Subset of :data:`STEPS` to run (still in the canonical order); default all.
+    progress
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    dict
+        ``{"steps": {step: counts}, "skipped": [notes], "seconds": {step: time}}``.
+    """
+    if not actor:
+        raise PermissionError("load-reference needs an actor")
+    wanted = list(STEPS) if steps is None else [s for s in STEPS if s in set(steps)]
+    unknown = set(steps or ()) - set(STEPS)
+    if unknown:
+        raise ValueError(f"unknown reference step(s) {sorted(unknown)}; choose from {list(STEPS)}")
+    result: dict[str, Any] = {"steps": {}, "skipped": [], "seconds": {}}
+    bar = tqdm(wanted, desc="load-reference", unit="step", disable=not progress, leave=False)
+    for step in bar:
+        bar.set_postfix_str(step)
+        module = _step_module(step)
+        if module is None:
+            result["skipped"].append(f"{step}: module data.reference.{step} not available yet")
+            continue
+        start = time.perf_counter()
+        counts = module.load(session, actor=actor, rng_seed=rng_seed)
+        session.flush()
+        result["steps"][step] = dict(counts)
+        result["seconds"][step] = round(time.perf_counter() - start, 2)
+    return result
+
+
+def _step_module(step: str):
+    name = f"data.reference.{step}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if step in PENDING_STEPS and exc.name == name:
+            return None
+        raise

@@ -1,0 +1,175 @@
+"""Counts per layer and per district, facilities per kind with beds: what ``wuhai-gis stats`` shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from boundaries.models import BoundaryLine
+from boundaries.models import BoundaryMarker
+from boundaries.models import Division
+from facilities.kinds import BY_CODE
+from facilities.models import Facility
+from gis.models import RoadSegment
+from placenames.models import PlaceName
+from placenames.models import Sign
+
+
+def collect_stats(session: Session) -> dict[str, Any]:
+    """Counts of every reference layer, per district, and facilities per kind.
+
+    Returns
+    -------
+    dict
+        ``layers`` (rows per layer, divisions by level and kind), ``districts`` (per Wuhai
+        district: units, population, names, signs, facilities, roads), ``facilities`` (per
+        kind: count, running, beds, nursing beds) and ``totals``.
+    """
+    wuhai = Division.in_wuhai.is_(True)
+    by_level = {
+        f"{level}/{kind}" if kind else level: n
+        for level, kind, n in session.execute(
+            select(Division.level, Division.kind, func.count())
+            .where(wuhai)
+            .group_by(Division.level, Division.kind)
+            .order_by(Division.level, Division.kind)
+        )
+    }
+    layers = {
+        "divisions": _count(session, select(func.count()).select_from(Division).where(wuhai)),
+        "neighbour_units": _count(
+            session, select(func.count()).select_from(Division).where(Division.in_wuhai.is_(False))
+        ),
+        "place_names": _count(session, select(func.count()).select_from(PlaceName)),
+        "signs": _count(session, select(func.count()).select_from(Sign)),
+        "boundary_lines": _count(session, select(func.count()).select_from(BoundaryLine)),
+        "boundary_markers": _count(session, select(func.count()).select_from(BoundaryMarker)),
+        "facilities": _count(session, select(func.count()).select_from(Facility)),
+        "road_segments": _count(session, select(func.count()).select_from(RoadSegment)),
+        "road_names": _count(
+            session,
+            select(
+                func.count(
+                    func.distinct(RoadSegment.name + "@" + func.coalesce(RoadSegment.division_code, ""))
+                )
+            ),
+        ),
+    }
+    districts = _districts(session)
+    facilities = _facilities(session)
+    city = session.execute(
+        select(Division.population, Division.households, Division.population_60plus).where(
+            Division.level == "city", wuhai
+        )
+    ).first()
+    totals = {
+        "population": city[0] if city else None,
+        "households": city[1] if city else None,
+        "population_60plus": city[2] if city else None,
+        "beds": sum(f["beds"] for f in facilities.values()),
+        "nursing_beds": sum(f["nursing_beds"] for f in facilities.values()),
+        "beds_per_1000_aged_60plus": None,
+        "road_km": round(
+            session.scalar(select(func.coalesce(func.sum(RoadSegment.length_m), 0.0))) / 1000.0, 1
+        ),
+    }
+    if totals["population_60plus"]:
+        totals["beds_per_1000_aged_60plus"] = round(1000.0 * totals["beds"] / totals["population_60plus"], 1)
+    return {
+        "layers": {**layers, "divisions_by_level": by_level},
+        "districts": districts,
+        "facilities": facilities,
+        "totals": totals,
+    }
+
+
+def _count(session: Session, stmt) -> int:
+    return int(session.scalar(stmt) or 0)
+
+
+def _districts(session: Session) -> list[dict[str, Any]]:
+    out = []
+    rows = session.execute(
+        select(
+            Division.code, Division.name, Division.population, Division.households, Division.population_60plus
+        )
+        .where(Division.level == "district", Division.in_wuhai.is_(True))
+        .order_by(Division.code)
+    ).all()
+    prefix = func.substr
+
+    def per_district(model, column) -> dict[str, int]:
+        return dict(
+            session.execute(
+                select(prefix(column, 1, 6), func.count()).select_from(model).group_by(prefix(column, 1, 6))
+            )
+        )
+
+    names = per_district(PlaceName, PlaceName.division_code)
+    signs = per_district(Sign, Sign.division_code)
+    facilities = per_district(Facility, Facility.division_code)
+    roads = per_district(RoadSegment, RoadSegment.division_code)
+    units = {
+        (k, level, kind): n
+        for k, level, kind, n in session.execute(
+            select(prefix(Division.code, 1, 6), Division.level, Division.kind, func.count())
+            .where(Division.in_wuhai.is_(True))
+            .group_by(prefix(Division.code, 1, 6), Division.level, Division.kind)
+        )
+    }
+    for code, name, pop, hh, aged in rows:
+        k = code[:6]
+        out.append(
+            {
+                "code": code,
+                "name": name,
+                "towns": sum(n for (kk, level, _), n in units.items() if kk == k and level == "town"),
+                "communities": units.get((k, "community", "社区"), 0),
+                "villages": units.get((k, "village", "村"), 0),
+                "population": pop,
+                "households": hh,
+                "population_60plus": aged,
+                "place_names": names.get(k, 0),
+                "signs": signs.get(k, 0),
+                "facilities": facilities.get(k, 0),
+                "road_segments": roads.get(k, 0),
+            }
+        )
+    return out
+
+
+def _facilities(session: Session) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    stmt = (
+        select(
+            Facility.kind,
+            Facility.status,
+            func.count(),
+            func.coalesce(func.sum(Facility.beds), 0),
+            func.coalesce(func.sum(Facility.nursing_beds), 0),
+            func.coalesce(func.sum(Facility.floor_area_m2), 0.0),
+        )
+        .group_by(Facility.kind, Facility.status)
+        .order_by(Facility.kind, Facility.status)
+    )
+    for kind, status, n, beds, nursing, area in session.execute(stmt):
+        entry = out.setdefault(
+            kind,
+            {
+                "name": BY_CODE[kind].name_zh if kind in BY_CODE else kind,
+                "count": 0,
+                "by_status": {},
+                "beds": 0,
+                "nursing_beds": 0,
+                "floor_area_m2": 0.0,
+            },
+        )
+        entry["count"] += n
+        entry["by_status"][status] = n
+        entry["beds"] += int(beds)
+        entry["nursing_beds"] += int(nursing)
+        entry["floor_area_m2"] = round(entry["floor_area_m2"] + float(area), 1)
+    return out
