@@ -1,0 +1,338 @@
+"""Searching standard names: Chinese, pinyin, initials, former names, aliases, typos; nearest names.
+
+Design (both backends, one code path):
+
+- exact and prefix matches on the name, the stored ``pinyin_key`` and ``initials`` columns and
+  former names run in SQL as B-tree range queries (``col >= q AND col < q + U+FFFF``), which use
+  the indexes on SQLite and on PostgreSQL whatever the ``LIKE`` support of the collation;
+- substring, alias and typo matches use an in-memory n-gram index (:mod:`placenames.search_index`)
+  built once per database and rebuilt when the registry changes (detected through the highest ids
+  of ``audit_log``, ``place_name`` and ``former_name``, which are primary-key lookups);
+- candidates are then filtered (category, division, status, bounding box) and described in one
+  SQL query by id, ranked and returned as JSON-ready dicts.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from typing import Any
+
+from sqlalchemy import Float
+from sqlalchemy import cast
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis.crs import METRIC_SRID
+from gis.crs import in_extent
+from gis.dialects import bbox_filter
+from gis.dialects import nearest_order
+from gis.dialects import point_expr
+from gis.models import AuditLog
+from placenames import categories
+from placenames.models import FormerName
+from placenames.models import PlaceName
+from placenames.romanize import pinyin_key
+from placenames.search_index import Entry
+from placenames.search_index import NameIndex
+
+#: Base scores of the match kinds (a shorter matched text ranks higher within a kind).
+SCORES = {
+    "exact": 100.0,
+    "former_exact": 92.0,
+    "alias_exact": 90.0,
+    "prefix": 85.0,
+    "pinyin_exact": 84.0,
+    "initials_exact": 82.0,
+    "former_prefix": 78.0,
+    "pinyin_prefix": 76.0,
+    "initials_prefix": 72.0,
+    "substring": 65.0,
+    "typo": 50.0,
+}
+MAX_QUERY_CHARS = 60
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_TOP = "\uffff"
+_LOCK = threading.Lock()
+_INDEXES: dict[str, tuple[tuple, NameIndex]] = {}
+
+
+def search(
+    session: Session,
+    q: str | None,
+    *,
+    limit: int = 20,
+    category: str | None = None,
+    division: str | None = None,
+    status: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    near: tuple[float, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Search standard names; JSON-ready results, best first.
+
+    Parameters
+    ----------
+    session
+        Database session.
+    q
+        Chinese text, pinyin (with or without spaces), initials (``hbw``), a former name or an
+        alias. Empty with ``near`` lists the names nearest to the point.
+    limit
+        Most results (1-200).
+    category
+        Category code; a two-digit major class matches its middle classes.
+    division
+        12-digit division code; matches the division and everything inside it.
+    status
+        One status (e.g. ``'announced'``).
+    bbox
+        ``(min_lon, min_lat, max_lon, max_lat)`` in EPSG:4490.
+    near
+        ``(lon, lat)``: adds ``distance_m`` and favours nearer names.
+
+    Returns
+    -------
+    list of dict
+        ``id, name, romanized, category_code, category_label, division_code, status, lon, lat,
+        match, matched_text, score`` (and ``distance_m`` with ``near``).
+    """
+    limit = max(1, min(int(limit), 200))
+    text = normalise_query(q)
+    _validate_filters(category=category, bbox=bbox, near=near)
+    if not text:
+        if near is None:
+            return []
+        return _nearest(session, near, limit=limit, filters=(category, division, status, bbox))
+    hits: dict[int, tuple[float, str, str]] = {}
+    if _HAN.search(text):
+        _chinese(session, text, hits, limit)
+    else:
+        _latin(session, text, hits, limit)
+    rows = _describe(session, list(hits), filters=(category, division, status, bbox), near=near)
+    results = []
+    for row in rows:
+        score, match, matched = hits[row["id"]]
+        if row["status"] == "retired":
+            score -= 15
+        if near is not None and row.get("distance_m") is not None:
+            score -= min(row["distance_m"] / 2000.0, 10.0)
+        results.append({**row, "match": match, "matched_text": matched, "score": round(score, 2)})
+    results.sort(key=lambda r: (-r["score"], len(r["name"]), r["id"]))
+    return results[:limit]
+
+
+def normalise_query(q: str | None) -> str:
+    """NFKC, trimmed, without control characters; raises ``ValueError`` when over-long."""
+    if q is None:
+        return ""
+    if not isinstance(q, str):
+        raise ValueError("the query must be text")
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", q) if not unicodedata.category(ch).startswith("C"))
+    text = text.strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise ValueError(f"query longer than {MAX_QUERY_CHARS} characters")
+    return text
+
+
+def name_index(session: Session) -> NameIndex:
+    """The n-gram index of the session's database, rebuilt when the registry changed."""
+    key = session.get_bind().engine.url.render_as_string(hide_password=True)
+    generation = tuple(
+        session.execute(
+            select(
+                select(func.max(AuditLog.id)).scalar_subquery(),
+                select(func.max(PlaceName.id)).scalar_subquery(),
+                select(func.max(FormerName.id)).scalar_subquery(),
+            )
+        ).one()
+    )
+    cached = _INDEXES.get(key)
+    if cached and cached[0] == generation:
+        return cached[1]
+    with _LOCK:
+        index = NameIndex.build(_entries(session))
+        _INDEXES[key] = (generation, index)
+    return index
+
+
+def invalidate() -> None:
+    """Forget every cached index (after bulk loads that bypass the audit log)."""
+    _INDEXES.clear()
+
+
+def _entries(session: Session):
+    for pid, name, key, aliases in session.execute(
+        select(PlaceName.id, PlaceName.name, PlaceName.pinyin_key, PlaceName.aliases)
+    ):
+        yield Entry(pid, name, "name", key or pinyin_key(name))
+        for alias in aliases or []:
+            yield Entry(pid, alias, "alias", pinyin_key(alias))
+    for pid, name in session.execute(select(FormerName.place_name_id, FormerName.name)):
+        yield Entry(pid, name, "former", pinyin_key(name))
+
+
+def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
+    fetch = max(limit * 3, 30)
+    for pid, name in session.execute(
+        select(PlaceName.id, PlaceName.name).where(PlaceName.name >= text, PlaceName.name < text + _TOP).limit(fetch)
+    ):
+        _add(hits, pid, "exact" if name == text else "prefix", name, len(name) - len(text))
+    for pid, name in session.execute(
+        select(FormerName.place_name_id, FormerName.name)
+        .where(FormerName.name >= text, FormerName.name < text + _TOP)
+        .limit(fetch)
+    ):
+        _add(hits, pid, "former_exact" if name == text else "former_prefix", name, len(name) - len(text))
+    if len(hits) >= limit and any(h[1] == "exact" for h in hits.values()):
+        return
+    index = name_index(session)
+    for i in index.substring(text, limit=fetch):
+        entry = index.entries[i]
+        kind = "alias_exact" if entry.kind == "alias" and entry.text == text else "substring"
+        _add(hits, entry.place_id, kind, entry.text, len(entry.text) - len(text))
+    if len(hits) < limit and len(text) >= 2:
+        for i, score in index.fuzzy(text, limit=fetch):
+            entry = index.entries[i]
+            _add(hits, entry.place_id, "typo", entry.text, 0, bonus=(score - 60) / 4)
+
+
+def _latin(session: Session, text: str, hits: dict, limit: int) -> None:
+    key = re.sub(r"[\s'’\-]", "", text.lower()).replace("ü", "v")
+    if not key.isalnum():
+        return
+    fetch = max(limit * 3, 30)
+    for pid, pk in session.execute(
+        select(PlaceName.id, PlaceName.pinyin_key)
+        .where(PlaceName.pinyin_key >= key, PlaceName.pinyin_key < key + "~")
+        .limit(fetch)
+    ):
+        _add(hits, pid, "pinyin_exact" if pk == key else "pinyin_prefix", pk, len(pk) - len(key))
+    if len(key) <= 12:
+        for pid, ini in session.execute(
+            select(PlaceName.id, PlaceName.initials)
+            .where(PlaceName.initials >= key, PlaceName.initials < key + "~")
+            .limit(fetch)
+        ):
+            _add(hits, pid, "initials_exact" if ini == key else "initials_prefix", ini, len(ini) - len(key))
+    if len(hits) >= limit or len(key) < 3:
+        return
+    index = name_index(session)
+    for i in index.substring(key, pinyin=True, limit=fetch):
+        entry = index.entries[i]
+        _add(hits, entry.place_id, "substring", entry.pinyin, len(entry.pinyin) - len(key))
+    if len(hits) < limit and len(key) >= 4:
+        for i, score in index.fuzzy(key, pinyin=True, limit=fetch, cutoff=75):
+            entry = index.entries[i]
+            _add(hits, entry.place_id, "typo", entry.pinyin, 0, bonus=(score - 75) / 2.5)
+
+
+def _add(hits: dict, pid: int, kind: str, matched: str, extra_chars: int, bonus: float = 0.0) -> None:
+    score = SCORES[kind] + bonus - min(max(extra_chars, 0) * 0.5, 10.0)
+    if pid not in hits or hits[pid][0] < score:
+        hits[pid] = (score, kind, matched)
+
+
+def _describe(session: Session, ids: list[int], *, filters: tuple, near: tuple[float, float] | None) -> list[dict]:
+    if not ids:
+        return []
+    point = func.ST_PointOnSurface(PlaceName.geom)
+    columns = [
+        PlaceName.id,
+        PlaceName.name,
+        PlaceName.romanized,
+        PlaceName.category_code,
+        PlaceName.division_code,
+        PlaceName.status,
+        cast(func.ST_X(point), Float).label("lon"),
+        cast(func.ST_Y(point), Float).label("lat"),
+    ]
+    if near is not None:
+        columns.append(_distance(near).label("distance_m"))
+    stmt = _filtered(session, select(*columns).where(PlaceName.id.in_(ids)), filters)
+    return [_row(r) for r in session.execute(stmt)]
+
+
+def _nearest(session: Session, near: tuple[float, float], *, limit: int, filters: tuple) -> list[dict]:
+    lon, lat = near
+    columns = [
+        PlaceName.id,
+        PlaceName.name,
+        PlaceName.romanized,
+        PlaceName.category_code,
+        PlaceName.division_code,
+        PlaceName.status,
+        cast(func.ST_X(func.ST_PointOnSurface(PlaceName.geom)), Float).label("lon"),
+        cast(func.ST_Y(func.ST_PointOnSurface(PlaceName.geom)), Float).label("lat"),
+        _distance(near).label("distance_m"),
+    ]
+    box = filters[3] or (lon - 0.05, lat - 0.04, lon + 0.05, lat + 0.04)
+    stmt = _filtered(session, select(*columns).where(PlaceName.geom.isnot(None)), (*filters[:3], box))
+    stmt = stmt.order_by(nearest_order(session, PlaceName.__table__, lon, lat)).limit(limit)
+    rows = [_row(r) for r in session.execute(stmt)]
+    if len(rows) < limit and filters[3] is None:  # widen once when the neighbourhood is sparse
+        stmt = _filtered(session, select(*columns).where(PlaceName.geom.isnot(None)), filters)
+        stmt = stmt.order_by(nearest_order(session, PlaceName.__table__, lon, lat)).limit(limit)
+        rows = [_row(r) for r in session.execute(stmt)]
+    out = []
+    for row in sorted(rows, key=lambda r: r["distance_m"]):
+        score = round(100.0 - min(row["distance_m"] / 100.0, 99.0), 2)
+        out.append({**row, "match": "nearest", "matched_text": row["name"], "score": score})
+    return out
+
+
+def _filtered(session: Session, stmt, filters: tuple):
+    category, division, status, bbox = filters
+    if category:
+        code = str(category)
+        stmt = stmt.where(PlaceName.category_code >= code, PlaceName.category_code < code + "~")
+    if division:
+        stem = division_stem(division)
+        stmt = stmt.where(PlaceName.division_code >= stem, PlaceName.division_code < stem + "~")
+    if status:
+        stmt = stmt.where(PlaceName.status == status)
+    if bbox:
+        stmt = stmt.where(bbox_filter(session, PlaceName.__table__, bbox))
+    return stmt
+
+
+def division_stem(code: str) -> str:
+    """The code prefix shared by a division and everything inside it (``150302000000`` → ``150302``)."""
+    code = str(code).strip()
+    if not re.fullmatch(r"\d{12}", code):
+        raise ValueError(f"division code {code!r} is not 12 digits")
+    for size in (2, 4, 6, 9):
+        if set(code[size:]) == {"0"}:
+            return code[:size]
+    return code
+
+
+def _distance(near: tuple[float, float]):
+    lon, lat = near
+    return func.ST_Distance(
+        func.ST_Transform(PlaceName.geom, METRIC_SRID), func.ST_Transform(point_expr(lon, lat), METRIC_SRID)
+    )
+
+
+def _row(r) -> dict:
+    d = dict(r._mapping)
+    d["category_label"] = categories.label(d["category_code"]) if d["category_code"] in categories.CATEGORIES else None
+    for key in ("lon", "lat"):
+        if d.get(key) is not None:
+            d[key] = round(float(d[key]), 6)
+    if d.get("distance_m") is not None:
+        d["distance_m"] = round(float(d["distance_m"]), 1)
+    return d
+
+
+def _validate_filters(*, category, bbox, near) -> None:
+    if category is not None and str(category) not in categories.CATEGORIES:
+        raise ValueError(f"unknown category {category!r}")
+    if bbox is not None:
+        if len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
+            raise ValueError(f"bbox {bbox!r} must be (min_lon, min_lat, max_lon, max_lat)")
+    if near is not None and not in_extent(*near):
+        if in_extent(near[1], near[0]):
+            raise ValueError(f"point {near!r} looks like lat/lon swapped: give (lon, lat)")
+        raise ValueError(f"point {near!r} lies outside Wuhai (EPSG:4490 lon/lat)")

@@ -1,0 +1,109 @@
+"""In-memory n-gram index of names, former names and aliases: substring and typo-tolerant lookup (pure).
+
+Chinese text is indexed by character bigrams (and single characters for one-character
+queries); pinyin keys by letter trigrams. A substring query intersects the posting lists of its
+n-grams (rarest first) and verifies the hits; a typo query ranks the entries sharing most
+n-grams with the query and scores the best few hundred with RapidFuzz.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+
+from rapidfuzz import fuzz
+from rapidfuzz import process
+
+#: How many n-gram candidates a typo query scores at most.
+TYPO_CANDIDATES = 400
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One searchable text of a place: its standard name, a former name or an alias."""
+
+    place_id: int
+    text: str
+    kind: str  # 'name' | 'former' | 'alias'
+    pinyin: str
+
+
+@dataclass
+class NameIndex:
+    """Posting lists over the entries."""
+
+    entries: list[Entry] = field(default_factory=list)
+    chars: dict[str, list[int]] = field(default_factory=dict)
+    bigrams: dict[str, list[int]] = field(default_factory=dict)
+    trigrams: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, entries: Iterable[Entry]) -> NameIndex:
+        """Index ``entries``."""
+        index = cls()
+        for i, entry in enumerate(entries):
+            index.entries.append(entry)
+            for ch in set(entry.text):
+                index.chars.setdefault(ch, []).append(i)
+            for gram in _grams(entry.text, 2):
+                index.bigrams.setdefault(gram, []).append(i)
+            for gram in _grams(entry.pinyin, 3):
+                index.trigrams.setdefault(gram, []).append(i)
+        return index
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def substring(self, query: str, *, pinyin: bool = False, limit: int = 200) -> list[int]:
+        """Entries whose text (or pinyin key) contains ``query``, shortest first."""
+        if pinyin:
+            postings, grams, attr = self.trigrams, _grams(query, 3), "pinyin"
+        elif len(query) == 1:
+            postings, grams, attr = self.chars, {query}, "text"
+        else:
+            postings, grams, attr = self.bigrams, _grams(query, 2), "text"
+        if not grams:
+            return []
+        lists = sorted((postings.get(g, []) for g in grams), key=len)
+        if not lists[0]:
+            return []
+        candidates = set(lists[0])
+        for other in lists[1:]:
+            candidates.intersection_update(other)
+            if not candidates:
+                return []
+        hits = [i for i in candidates if query in getattr(self.entries[i], attr)]
+        hits.sort(key=lambda i: (len(getattr(self.entries[i], attr)), i))
+        return hits[:limit]
+
+    def fuzzy(self, query: str, *, pinyin: bool = False, limit: int = 50, cutoff: float = 60) -> list[tuple[int, float]]:
+        """Entries similar to ``query`` (typos): ``(entry, score 0-100)``, best first."""
+        if pinyin:
+            postings, grams, attr = self.trigrams, _grams(query, 3), "pinyin"
+        else:
+            postings = self.bigrams if len(query) > 2 else self.chars
+            grams = _grams(query, 2) if len(query) > 2 else set(query)
+            attr = "text"
+        counts: Counter[int] = Counter()
+        for gram in grams:
+            counts.update(postings.get(gram, ()))
+        if not counts:
+            return []
+        pool = {i: getattr(self.entries[i], attr) for i, _ in counts.most_common(TYPO_CANDIDATES)}
+        scored = process.extract(query, pool, scorer=_typo_score, score_cutoff=cutoff, limit=limit)
+        return [(key, score) for _text, score, key in scored]
+
+
+def _typo_score(query: str, text: str, *, score_cutoff: float | None = None, **_: object) -> float:
+    whole = fuzz.ratio(query, text)
+    part = fuzz.partial_ratio(query, text) * 0.95 if len(text) > len(query) else 0.0
+    score = max(whole, part)
+    return score if score_cutoff is None or score >= score_cutoff else 0.0
+
+
+def _grams(text: str, n: int) -> set[str]:
+    if len(text) < n:
+        return {text} if text else set()
+    return {text[i : i + n] for i in range(len(text) - n + 1)}
