@@ -86,7 +86,7 @@ def classify_pair(
     if a_code == b_code:
         raise ValueError(f"a line needs two different units, got {a_code} twice")
     (lo_code, lo_name), (hi_code, hi_name) = sorted([(a_code, a_name), (b_code, b_name)])
-    section = lo_code[:6] + hi_code[:6]
+    section = f"{lo_code[:6]}-{hi_code[:6]}"
     home, other = (lo_code, hi_code) if lo_code.startswith(home_prefix) else (hi_code, lo_code)
     home_name, other_name = (lo_name, hi_name) if home == lo_code else (hi_name, lo_name)
     if lo_code[:2] != hi_code[:2]:
@@ -105,7 +105,7 @@ def classify_pair(
         agreement = f"《{c_home}与{c_other}行政区域界线协议书》"
         level = "city"
     else:
-        line_code = section
+        line_code = lo_code[:6] + hi_code[:6]
         line_name = f"{home_name}—{other_name}界线"
         agreement = f"《{lo_name}与{hi_name}行政区域界线协议书》"
         level = "district"
@@ -225,10 +225,7 @@ def orient(line: BaseGeometry) -> LineString:
         merged = LineString(coords)
     minx, miny, maxx, maxy = merged.bounds
     start, end = merged.coords[0], merged.coords[-1]
-    if (maxx - minx) >= (maxy - miny):
-        forward = start[0] <= end[0]
-    else:
-        forward = start[1] >= end[1]
+    forward = start[0] <= end[0] if (maxx - minx) >= (maxy - miny) else start[1] >= end[1]
     return merged if forward else LineString(list(merged.coords)[::-1])
 
 

@@ -574,3 +574,14 @@ def dispute_action(
     session.flush()
     record(session, actor=actor, action="update", obj=d, before=before, reason=action, document=document)
     return d
+
+
+def roads_gdf(session: Session) -> gpd.GeoDataFrame:
+    """Road centre-lines (name, class) as a GeoDataFrame in EPSG:4490, for placing markers at crossings."""
+    from gis.models import RoadSegment
+
+    rows = [
+        {"id": r.id, "name": r.name, "road_class": r.road_class, "geometry": geom_of(r)}
+        for r in session.scalars(select(RoadSegment).order_by(RoadSegment.id))
+    ]
+    return _gdf(rows, ["id", "name", "road_class"])
