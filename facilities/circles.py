@@ -1,0 +1,298 @@
+"""Service circles: 5/10/15-minute life circles and the 30-minute rural circle, by straight line or road network."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from facilities.kinds import RURAL_ELDERLY_KINDS
+from facilities.kinds import URBAN_ELDERLY_KINDS
+from facilities.network import Network
+from facilities.network import reach
+from facilities.network import single_source_distances
+from gis.crs import METRIC_CRS
+from gis.crs import require_crs
+
+#: GB 50180-2018 walking distances of the 5/10/15-minute life circles (m); 15 min may be 800-1000 m.
+LIFE_CIRCLES_M = {5: 300.0, 10: 500.0, 15: 1000.0}
+
+
+@dataclass(frozen=True)
+class CircleRule:
+    """How far a facility serves: walking life circles, the rural circle, speeds and the served share."""
+
+    method: str = "straight"
+    walk_kmh: float = 4.0
+    drive_kmh: float = 30.0
+    life_circles_m: dict[int, float] = field(default_factory=lambda: dict(LIFE_CIRCLES_M))
+    urban_minutes: float = 15.0
+    rural_minutes: float = 30.0
+    rural_mode: str = "walk"
+    min_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.method not in ("straight", "network"):
+            raise ValueError(f"method must be 'straight' or 'network', not {self.method!r}")
+        if self.rural_mode not in ("walk", "drive"):
+            raise ValueError(f"rural_mode must be 'walk' or 'drive', not {self.rural_mode!r}")
+        if min(self.walk_kmh, self.drive_kmh) <= 0 or not 0 < self.min_share <= 1:
+            raise ValueError("speeds must be positive and min_share in (0, 1]")
+
+    def limit_m(self, minutes: float, mode: str = "walk") -> float:
+        """Distance reached in ``minutes`` (the GB 50180 distance for a walking life circle)."""
+        if mode == "walk" and minutes in self.life_circles_m:
+            return float(self.life_circles_m[minutes])
+        speed = self.walk_kmh if mode == "walk" else self.drive_kmh
+        return minutes * speed * 1000.0 / 60.0
+
+    def as_dict(self) -> dict:
+        return {
+            k: ({str(m): d for m, d in v.items()} if isinstance(v, dict) else v)
+            for k, v in asdict(self).items()
+        }
+
+
+def residential_points(
+    units: gpd.GeoDataFrame, *, households_per_point: int = 50, seed: int = 0
+) -> gpd.GeoDataFrame:
+    """Synthetic residential points: each community's households, residents and elderly spread over points.
+
+    One point stands for about ``households_per_point`` households (a building or courtyard); points
+    are placed uniformly at random inside the community (deterministic per community code and
+    ``seed``) and the community's numbers are split evenly over them, so per-community sums are exact.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4545 points with unit_code, urban_rural, households, residents, aged_60plus.
+    """
+    require_crs(units, name="units")
+    metric = units.to_crs(METRIC_CRS)
+    frames = []
+    for row in metric.itertuples():
+        hh = int(np.nan_to_num(row.households or 0))
+        if hh <= 0 or row.geometry is None or row.geometry.is_empty:
+            continue
+        n = max(1, round(hh / households_per_point))
+        rng = np.random.default_rng([seed, zlib.crc32(str(row.code).encode())])
+        xy = _sample_in(row.geometry, n, rng)
+        frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
+        frame["unit_code"] = row.code
+        frame["urban_rural"] = row.urban_rural
+        for col, total in (
+            ("households", hh),
+            ("residents", row.residents),
+            ("aged_60plus", row.aged_60plus),
+        ):
+            frame[col] = _split(int(np.nan_to_num(total or 0)), n)
+        frames.append(frame)
+    cols = ["unit_code", "urban_rural", "households", "residents", "aged_60plus"]
+    if not frames:
+        return gpd.GeoDataFrame(columns=cols, geometry=[], crs=METRIC_CRS)
+    df = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(df[cols], geometry=gpd.points_from_xy(df["x"], df["y"]), crs=METRIC_CRS)
+
+
+def nearest_reach(
+    facilities: gpd.GeoDataFrame,
+    points: gpd.GeoDataFrame,
+    *,
+    limit_m: float,
+    method: str = "straight",
+    net: Network | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) from each point to its nearest facility within ``limit_m`` and that facility's position (-1)."""
+    f_xy = _xy(facilities)
+    p_xy = _xy(points)
+    if len(f_xy) == 0:
+        return np.full(len(p_xy), np.inf), np.full(len(p_xy), -1)
+    if method == "network":
+        if net is None:
+            raise ValueError("method 'network' needs a road network")
+        return reach(net, f_xy, p_xy, limit_m=limit_m)
+    dist, idx = cKDTree(f_xy).query(p_xy, distance_upper_bound=limit_m)
+    return dist, np.where(np.isfinite(dist), idx, -1)
+
+
+def coverage(
+    units: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    points: gpd.GeoDataFrame,
+    *,
+    rule: CircleRule,
+    net: Network | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Households and elderly covered per community by the elderly-care facilities' circles.
+
+    Urban points count as covered within the urban circle (15-minute walk) of an urban-kind facility,
+    rural points within the rural circle of any elderly-care facility.
+
+    Returns
+    -------
+    (points, summary)
+        ``points`` with ``covered``, ``distance_m`` and ``facility_id``; ``summary`` per unit with
+        households/elderly covered and not covered, the covered share and ``served``.
+    """
+    require_crs(facilities, name="facilities")
+    pts = points.to_crs(METRIC_CRS).copy()
+    fac = facilities.to_crs(METRIC_CRS)
+    pts["distance_m"] = np.inf
+    pts["facility_id"] = pd.array([pd.NA] * len(pts), dtype="Int64")
+    ids = fac["id"].to_numpy() if "id" in fac else np.arange(len(fac))
+    for area, kinds, minutes, mode in (
+        ("urban", URBAN_ELDERLY_KINDS, rule.urban_minutes, "walk"),
+        (
+            "rural",
+            tuple(set(URBAN_ELDERLY_KINDS) | set(RURAL_ELDERLY_KINDS)),
+            rule.rural_minutes,
+            rule.rural_mode,
+        ),
+    ):
+        sel = (pts["urban_rural"] == area).to_numpy()
+        fsel = fac["kind"].isin(kinds).to_numpy()
+        if not sel.any():
+            continue
+        dist, idx = nearest_reach(
+            fac[fsel], pts[sel], limit_m=rule.limit_m(minutes, mode), method=rule.method, net=net
+        )
+        pts.loc[sel, "distance_m"] = dist
+        ok = idx >= 0
+        fid = np.zeros(len(idx), dtype=np.int64)
+        fid[ok] = ids[fsel][idx[ok]]
+        pts.loc[sel, "facility_id"] = pd.arrays.IntegerArray(fid, ~ok)
+    pts["covered"] = np.isfinite(pts["distance_m"].to_numpy())
+    return pts, summarise_coverage(units, pts, min_share=rule.min_share)
+
+
+def summarise_coverage(
+    units: gpd.GeoDataFrame, points: pd.DataFrame, *, min_share: float = 0.5
+) -> pd.DataFrame:
+    """Per unit: households and elderly covered / not covered, covered share, served (share ≥ ``min_share``)."""
+    p = pd.DataFrame(points[["unit_code", "households", "aged_60plus", "covered"]])
+    p["hh_cov"] = p["households"].where(p["covered"], 0)
+    p["old_cov"] = p["aged_60plus"].where(p["covered"], 0)
+    g = p.groupby("unit_code").agg(
+        households=("households", "sum"),
+        households_covered=("hh_cov", "sum"),
+        aged_60plus=("aged_60plus", "sum"),
+        elderly_covered=("old_cov", "sum"),
+    )
+    base = pd.DataFrame(
+        {
+            "unit_code": units["code"].to_numpy(),
+            "name": units["name"].to_numpy() if "name" in units else units["code"].to_numpy(),
+            "urban_rural": units["urban_rural"].to_numpy(),
+        }
+    )
+    out = base.merge(g, left_on="unit_code", right_index=True, how="left").fillna(dict.fromkeys(g.columns, 0))
+    for c in g.columns:
+        out[c] = out[c].astype(int)
+    out["households_uncovered"] = out["households"] - out["households_covered"]
+    out["elderly_uncovered"] = out["aged_60plus"] - out["elderly_covered"]
+    out["covered_share"] = (out["households_covered"] / out["households"].replace(0, np.nan)).round(4)
+    out["served"] = out["covered_share"].fillna(0) >= min_share
+    return out
+
+
+def served_by_circles(
+    units: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    points: gpd.GeoDataFrame,
+    *,
+    rule: CircleRule,
+    net: Network | None = None,
+) -> pd.Series:
+    """The circle rule for indicator 3: a unit is served when ≥ ``min_share`` of its households are covered."""
+    _pts, summary = coverage(units, facilities, points, rule=rule, net=net)
+    return pd.Series(summary["served"].to_numpy(), index=summary["unit_code"].to_numpy(), dtype=bool)
+
+
+def service_areas(
+    facilities: gpd.GeoDataFrame,
+    *,
+    limit_m: float,
+    method: str = "straight",
+    net: Network | None = None,
+    buffer_m: float = 50.0,
+) -> gpd.GeoDataFrame:
+    """The service area polygon of each facility (a disc, or the reached streets buffered by ``buffer_m``)."""
+    fac = facilities.to_crs(METRIC_CRS)
+    if method == "straight":
+        geoms = shapely.buffer(fac.geometry.values, limit_m, quad_segs=16)
+    elif net is None:
+        raise ValueError("method 'network' needs a road network")
+    else:
+        dist = single_source_distances(net, _xy(fac), limit_m=limit_m)
+        geoms = []
+        lines = net.edge_lines()
+        for row in dist:
+            ok = np.isfinite(row[net.edges[:, 0]]) & np.isfinite(row[net.edges[:, 1]])
+            reached = (
+                shapely.union_all(shapely.buffer(lines[ok], buffer_m, quad_segs=4))
+                if ok.any()
+                else shapely.Polygon()
+            )
+            geoms.append(reached)
+    keep = [c for c in ("id", "kind", "name") if c in fac.columns]
+    out = gpd.GeoDataFrame(fac[keep].reset_index(drop=True), geometry=list(geoms), crs=METRIC_CRS)
+    out["limit_m"] = limit_m
+    out["method"] = method
+    return out
+
+
+def life_circles(
+    facilities: gpd.GeoDataFrame, *, rule: CircleRule, net: Network | None = None
+) -> gpd.GeoDataFrame:
+    """The 5/10/15-minute life-circle areas of each facility (one row per facility and circle)."""
+    frames = []
+    for minutes in sorted(rule.life_circles_m):
+        areas = service_areas(facilities, limit_m=rule.limit_m(minutes), method=rule.method, net=net)
+        areas["minutes"] = minutes
+        frames.append(areas)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=METRIC_CRS)
+
+
+def uncovered_areas(units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each unit's area outside every service area (empty units dropped), with its size in m²."""
+    u = units.to_crs(METRIC_CRS)
+    covered = shapely.union_all(areas.to_crs(METRIC_CRS).geometry.values) if len(areas) else shapely.Polygon()
+    rest = shapely.difference(u.geometry.values, covered)
+    out = gpd.GeoDataFrame(
+        {"code": u["code"].to_numpy(), "name": u["name"].to_numpy() if "name" in u else u["code"].to_numpy()},
+        geometry=rest,
+        crs=METRIC_CRS,
+    )
+    out = out[~out.geometry.is_empty].copy()
+    out["area_m2"] = out.geometry.area.round(0)
+    return out
+
+
+def _xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    g = gdf.to_crs(METRIC_CRS).geometry.values if gdf.crs != METRIC_CRS else gdf.geometry.values
+    return shapely.get_coordinates(g) if len(g) else np.empty((0, 2))
+
+
+def _split(total: int, n: int) -> np.ndarray:
+    base = np.full(n, total // n, dtype=np.int64)
+    base[: total % n] += 1
+    return base
+
+
+def _sample_in(poly, n: int, rng: np.random.Generator) -> np.ndarray:
+    minx, miny, maxx, maxy = poly.bounds
+    out = np.empty((0, 2))
+    for _ in range(50):
+        cand = np.column_stack([rng.uniform(minx, maxx, 4 * n + 8), rng.uniform(miny, maxy, 4 * n + 8)])
+        out = np.vstack([out, cand[shapely.contains_xy(poly, cand[:, 0], cand[:, 1])]])
+        if len(out) >= n:
+            return out[:n]
+    p = poly.point_on_surface()
+    return np.vstack([out, np.tile([p.x, p.y], (n - len(out), 1))])
