@@ -1,0 +1,374 @@
+"""Reference step 3: the city's ~34,000 place-name signs (street signs, plates, building/unit plates, village signs).
+
+Synthetic (``source='synthetic'``) and deterministic from the seed. Street signs stand at every
+intersection (one per street meeting there) and street end; house-number plates run along both
+sides of every named urban street (odd left, even right, ascending from the street's start);
+building and unit plates fill the urban communities up to the plan's 3.4万 signs; every village,
+bridge and scenic spot with a standard name gets its sign. The text on a sign is its standard
+name with the romanization in capitals (GB 17733) and the Mongolian form where the name has one,
+except a small deterministic share with an old name, a typo or a wrong romanization.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from datetime import timedelta
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from boundaries.models import Division
+from data.reference.base import record_bulk
+from data.reference.signs_gen import building_sites
+from data.reference.signs_gen import plate_sites
+from data.reference.signs_gen import street_sign_sites
+from gis.crs import METRIC_CRS
+from gis.crs import STORAGE_CRS
+from gis.crs import to_metric
+from gis.models import SYNTHETIC
+from placenames.models import FormerName
+from placenames.models import PlaceName
+from placenames.models import Sign
+from placenames.romanize import romanize
+from placenames.signs_audit import URBAN_CLASSES
+from placenames.signs_store import district_of
+from placenames.signs_store import divisions_frame
+from placenames.signs_store import roads_gdf
+
+#: The plan's count of standard place-name signs (设置街路指示牌和门牌等标准地名标志3.4万个).
+TARGET_SIGNS = 34_000
+#: Share of house-number plates among all signs (the rest after street, village and other signs
+#: are building and unit plates).
+PLATE_SHARE = 0.52
+#: Conditions and their shares.
+CONDITIONS = (("good", 0.80), ("worn", 0.12), ("damaged", 0.05), ("missing", 0.03))
+#: Share of signs whose text carries an error (old name, typo), and of wrong romanizations.
+TEXT_ERROR_SHARE, ROMAN_ERROR_SHARE = 0.008, 0.006
+MATERIALS = {
+    "street": ("铝合金反光膜", "不锈钢烤漆", "搪瓷"),
+    "house_number": ("铝板反光膜", "搪瓷", "不锈钢"),
+    "building": ("铝板反光膜", "亚克力"),
+    "unit": ("铝板反光膜", "亚克力"),
+    "village": ("不锈钢烤漆", "石材"),
+    "bridge": ("石材", "铜"),
+    "scenic": ("石材", "防腐木"),
+}
+SIZES = {
+    "street": "1200×400",
+    "house_number": "300×200",
+    "building": "500×400",
+    "unit": "300×150",
+    "village": "1800×600",
+    "bridge": "800×400",
+    "scenic": "1500×500",
+}
+_TYPOS = {
+    "勃": "渤",
+    "湾": "弯",
+    "华": "化",
+    "民": "明",
+    "海": "梅",
+    "园": "圆",
+    "泉": "全",
+    "兴": "星",
+    "光": "广",
+    "山": "三",
+    "河": "何",
+    "新": "心",
+    "东": "冬",
+    "阳": "杨",
+    "达": "大",
+    "乌": "鸟",
+    "林": "琳",
+    "路": "道",
+}
+
+
+def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
+    """Write the reference signs (idempotent: nothing is written when they are already there).
+
+    Returns
+    -------
+    dict
+        ``signs``: synthetic signs present, ``written``: signs added this run.
+    """
+    if not actor:
+        raise PermissionError("load-reference needs an actor")
+    present = _count(session)
+    if present:
+        return {"signs": present, "written": 0}
+    roads = roads_gdf(session)
+    if roads.empty:
+        return {"signs": 0, "written": 0}
+    rng = random.Random(rng_seed + 3)
+    places = _places(session)
+    rows = _generate(session, roads, places, rng=rng)
+    _apply_attributes(rows, places, rng=rng)
+    records = _records(rows, actor=actor)
+    for start in range(0, len(records), 5000):
+        session.execute(insert(Sign), records[start : start + 5000])
+    record_bulk(session, actor=actor, table="sign", rows=len(records), reason="load-reference: signs")
+    session.flush()
+    return {"signs": _count(session), "written": len(records)}
+
+
+def _count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Sign).where(Sign.source == SYNTHETIC)) or 0
+
+
+def _places(session: Session) -> pd.DataFrame:
+    q = select(
+        PlaceName.id,
+        PlaceName.name,
+        PlaceName.romanized,
+        PlaceName.mongolian,
+        PlaceName.category_code,
+        PlaceName.division_code,
+        func.ST_X(func.ST_Centroid(PlaceName.geom)),
+        func.ST_Y(func.ST_Centroid(PlaceName.geom)),
+    ).where(PlaceName.status != "retired")
+    frame = pd.DataFrame(
+        session.execute(q.order_by(PlaceName.id)).all(),
+        columns=["id", "name", "romanized", "mongolian", "category", "division_code", "lon", "lat"],
+    )
+    former = dict(
+        session.execute(select(FormerName.place_name_id, FormerName.name).order_by(FormerName.id)).all()
+    )
+    frame["former"] = frame["id"].map(former)
+    return frame
+
+
+def _generate(
+    session: Session, roads: gpd.GeoDataFrame, places: pd.DataFrame, *, rng: random.Random
+) -> pd.DataFrame:
+    roads_m = to_metric(roads)
+    streets = street_sign_sites(roads_m, rng=rng).assign(kind="street")
+    urban = roads_m[roads_m["road_class"].isin(URBAN_CLASSES)]
+    units = divisions_frame(session, levels=("community", "village", "town"))
+    meta = _unit_meta(session)
+    villages = _named_sites(units, places, meta, rng=rng)
+    fixed = len(streets) + len(villages)
+    plate_target = int(TARGET_SIGNS * PLATE_SHARE)
+    urban_length = float(urban.geometry.length.sum())
+    plates = plate_sites(urban, spacing_m=2 * urban_length / plate_target, rng=rng).assign(
+        kind="house_number"
+    )
+    communities = units[units["code"].map(meta["urban_rural"]) == "urban"]
+    communities_m = to_metric(communities[communities.geometry.notna()]).reset_index(drop=True)
+    weights = [float(meta["households"].get(c) or 1) for c in communities_m["code"]]
+    buildings = building_sites(
+        communities_m, count=max(0, TARGET_SIGNS - fixed - len(plates)), rng=rng, weights=weights
+    )
+    rows = pd.concat([streets, plates, buildings, villages], ignore_index=True)
+    gdf = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["x"], rows["y"]), crs=METRIC_CRS).to_crs(
+        STORAGE_CRS
+    )
+    rows["lon"], rows["lat"] = gdf.geometry.x.round(7), gdf.geometry.y.round(7)
+    rows["division_code"] = _locate(gdf, units, rows)
+    road_name = roads.drop_duplicates("street_key").set_index("street_key")["name"]
+    names = rows["street_key"].map(road_name)
+    names = names.where(rows["street_key"].notna(), rows.get("name", None))
+    unit_names = rows["code"].map(meta["name"]) if "code" in rows else None
+    rows["name"] = names.where(~rows["kind"].isin(("building", "unit")), unit_names)
+    return rows
+
+
+def _unit_meta(session: Session) -> pd.DataFrame:
+    q = select(Division.code, Division.urban_rural, Division.households, Division.name, Division.level).where(
+        Division.in_wuhai.is_(True)
+    )
+    return pd.DataFrame(
+        session.execute(q).all(), columns=["code", "urban_rural", "households", "name", "level"]
+    ).set_index("code")
+
+
+def _named_sites(
+    units: gpd.GeoDataFrame, places: pd.DataFrame, meta: pd.DataFrame, *, rng: random.Random
+) -> pd.DataFrame:
+    """Village signs at every village and natural village; bridge and scenic signs at named spots."""
+    rows = []
+    villages = units[(units["code"].map(meta["level"]) == "village") & units.geometry.notna()]
+    villages_m = to_metric(villages)
+    for code, name, geom in zip(villages_m["code"], villages_m["name"], villages_m.geometry, strict=True):
+        p = geom.representative_point()
+        rows.append({"kind": "village", "x": p.x, "y": p.y, "name": name, "code": code, "facing_deg": 0.0})
+    spots = places[
+        places["category"].astype(str).str[:3].isin(("242", "254", "272", "273", "274"))
+        & places["lon"].notna()
+    ]
+    if not spots.empty:
+        pts = gpd.GeoSeries(gpd.points_from_xy(spots["lon"], spots["lat"]), crs=STORAGE_CRS).to_crs(
+            METRIC_CRS
+        )
+        kinds = (
+            spots["category"].astype(str).str[:3].map({"242": "village", "254": "bridge"}).fillna("scenic")
+        )
+        for kind, name, p in zip(kinds, spots["name"], pts, strict=True):
+            rows.append(
+                {
+                    "kind": kind,
+                    "x": p.x + rng.uniform(-15, 15),
+                    "y": p.y + rng.uniform(-15, 15),
+                    "name": name,
+                    "facing_deg": round(rng.uniform(0, 360), 1),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _locate(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: pd.DataFrame) -> pd.Series:
+    """The finest division containing each sign; street signs and plates stay in their street's district."""
+    finest = units.assign(rank=units["code"].str[9:].ne("000").astype(int)).sort_values(
+        "rank", ascending=False
+    )
+    joined = points[["geometry"]].sjoin(finest[["code", "rank", "geometry"]], predicate="within", how="left")
+    joined = joined.sort_values("rank", ascending=False)
+    code = joined[~joined.index.duplicated(keep="first")]["code"].reindex(points.index)
+    if "code" in rows:
+        code = rows["code"].where(rows["code"].notna(), code)
+    district = rows["street_key"].str[:12]
+    wrong = district.notna() & (code.map(district_of) != district)
+    return code.where(~wrong, district)
+
+
+def _apply_attributes(rows: pd.DataFrame, places: pd.DataFrame, *, rng: random.Random) -> None:
+    """Link each sign to its standard name and write its face text, condition, dates and material."""
+    by_key = {}
+    for pid, name, code, cat in zip(
+        places["id"], places["name"], places["division_code"], places["category"], strict=True
+    ):
+        by_key.setdefault((name, district_of(code) if code else None), pid)
+        by_key.setdefault((name, None), pid)
+        if str(cat).startswith(("221", "222")) and code:
+            by_key.setdefault((name, code), pid)
+    info = places.set_index("id")
+    name_for_plate = rows["name"]
+    linked = []
+    for name, code in zip(name_for_plate, rows["division_code"], strict=True):
+        pid = None
+        if isinstance(name, str):
+            pid = (
+                by_key.get((name, code)) or by_key.get((name, district_of(code))) or by_key.get((name, None))
+            )
+        linked.append(pid)
+    rows["place_name_id"] = pd.array(linked, dtype="Int64")
+    text = [
+        info.at[p, "name"] if pd.notna(p) else (n if isinstance(n, str) else None)
+        for p, n in zip(rows["place_name_id"], name_for_plate, strict=True)
+    ]
+    rows["text_zh"] = text
+    rows["text_romanized"] = [_caps(info, p, t) for p, t in zip(rows["place_name_id"], text, strict=True)]
+    rows["text_mongolian"] = [info.at[p, "mongolian"] if pd.notna(p) else None for p in rows["place_name_id"]]
+    _inject_errors(rows, info, rng=rng)
+    n = len(rows)
+    states, shares = zip(*CONDITIONS, strict=True)
+    rows["condition"] = rng.choices(states, weights=shares, k=n)
+    first = date(2015, 4, 1)
+    rows["install_date"] = [first + timedelta(days=int(rng.triangular(0, 3400, 900))) for _ in range(n)]
+    rows["last_inspected"] = [date(2025, 3, 1) + timedelta(days=rng.randrange(0, 240)) for _ in range(n)]
+    rows["material"] = [rng.choice(MATERIALS[k]) for k in rows["kind"]]
+    rows["size"] = rows["kind"].map(SIZES)
+    rows["installer"] = rows["division_code"].map(lambda c: _INSTALLERS.get(str(c)[:6], "乌海市民政局"))
+    rows["side"] = rows["side"].where(rows["kind"] == "house_number") if "side" in rows else None
+
+
+_INSTALLERS = {"150302": "海勃湾区民政局", "150303": "海南区民政局", "150304": "乌达区民政局"}
+
+
+def _caps(info: pd.DataFrame, pid, text: str | None) -> str | None:
+    if not isinstance(text, str):
+        return None
+    if pd.notna(pid) and isinstance(info.at[pid, "romanized"], str):
+        return info.at[pid, "romanized"].upper()
+    return romanize(text, caps=True)
+
+
+def _inject_errors(rows: pd.DataFrame, info: pd.DataFrame, *, rng: random.Random) -> None:
+    named = np.flatnonzero(
+        rows["place_name_id"].notna().to_numpy()
+        & rows["kind"].isin(("street", "house_number", "village")).to_numpy()
+    )
+    if len(named) < 10:
+        return
+    picks = rng.sample(list(named), k=int(len(rows) * (TEXT_ERROR_SHARE + ROMAN_ERROR_SHARE)))
+    cut = int(len(rows) * TEXT_ERROR_SHARE)
+    for i in picks[:cut]:
+        pid = rows.at[i, "place_name_id"]
+        old = info.at[pid, "former"]
+        text = rows.at[i, "text_zh"]
+        if isinstance(old, str):
+            rows.at[i, "text_zh"] = old
+            rows.at[i, "text_romanized"] = romanize(old, caps=True)
+        else:
+            swaps = [j for j, ch in enumerate(text) if ch in _TYPOS]
+            if swaps:
+                j = rng.choice(swaps)
+                rows.at[i, "text_zh"] = text[:j] + _TYPOS[text[j]] + text[j + 1 :]
+    for i in picks[cut:]:
+        roman = rows.at[i, "text_romanized"]
+        if isinstance(roman, str) and " " in roman:
+            rows.at[i, "text_romanized"] = (
+                roman.replace(" ", "", 1) if rng.random() < 0.5 else _misspell(roman, rng)
+            )
+
+
+def _misspell(roman: str, rng: random.Random) -> str:
+    for a, b in (("ZH", "J"), ("X", "HS"), ("Q", "CH"), ("U", "OO"), ("E", "A")):
+        if a in roman:
+            return roman.replace(a, b, 1)
+    return roman + "G"
+
+
+def _records(rows: pd.DataFrame, *, actor: str) -> list[dict]:
+    records = []
+    counters: dict[tuple[str, str], int] = {}
+    letters = {
+        "street": "J",
+        "house_number": "M",
+        "building": "L",
+        "unit": "D",
+        "village": "C",
+        "bridge": "Q",
+        "scenic": "F",
+        "other": "Q",
+    }
+    for r in rows.itertuples(index=False):
+        district = str(r.division_code)[:6] if isinstance(r.division_code, str) else "150300"
+        seq = counters[(district, r.kind)] = counters.get((district, r.kind), 0) + 1
+        records.append(
+            {
+                "code": f"WH{district}{letters[r.kind]}{seq:06d}",
+                "kind": r.kind,
+                "place_name_id": None if pd.isna(r.place_name_id) else int(r.place_name_id),
+                "text_zh": r.text_zh,
+                "text_romanized": r.text_romanized,
+                "text_mongolian": _none(r.text_mongolian),
+                "house_number": _none(r.house_number),
+                "side": _none(r.side),
+                "facing_deg": float(r.facing_deg),
+                "material": r.material,
+                "size": r.size,
+                "installer": r.installer,
+                "install_date": r.install_date,
+                "condition": r.condition,
+                "last_inspected": r.last_inspected,
+                "photos": [],
+                "division_code": _none(r.division_code),
+                "source": SYNTHETIC,
+                "author": actor,
+                "geom": f"SRID=4490;POINT({r.lon!r} {r.lat!r})",
+            }
+        )
+    return records
+
+
+def _none(value):
+    return (
+        None if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else value
+    )

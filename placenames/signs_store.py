@@ -1,0 +1,385 @@
+"""Database functions for place-name signs: inventory, frames for the audit, statistics, plates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from boundaries.models import Division
+from gis.crs import STORAGE_CRS
+from gis.crs import STORAGE_SRID
+from gis.crs import in_extent
+from gis.crs import transformer
+from gis.dialects import bbox_filter
+from gis.history import record
+from gis.history import snapshot
+from gis.models import RoadSegment
+from placenames.models import FormerName
+from placenames.models import PlaceName
+from placenames.models import Sign
+from placenames.numbering import NumberingRule
+from placenames.romanize import romanize
+from placenames.signs_audit import intersection_findings
+from placenames.signs_audit import missing_signs
+from placenames.signs_audit import plate_findings
+from placenames.signs_audit import text_findings
+from placenames.signs_stats import sign_statistics
+from placenames.signs_stats import statistics_layer
+from placenames.signs_validation import MAX_STREET_DISTANCE_M
+from placenames.signs_validation import STREET_KINDS
+from placenames.signs_validation import SignValidationError
+from placenames.signs_validation import validate_sign_record
+
+SIGN_COLUMNS = [
+    "id",
+    "code",
+    "kind",
+    "place_name_id",
+    "text_zh",
+    "text_romanized",
+    "text_mongolian",
+    "house_number",
+    "side",
+    "facing_deg",
+    "material",
+    "size",
+    "installer",
+    "install_date",
+    "condition",
+    "last_inspected",
+    "division_code",
+    "source",
+    "version",
+]
+_EDITABLE = set(SIGN_COLUMNS) - {"id", "source", "version"}
+
+
+class ConflictError(RuntimeError):
+    """A row changed since the caller read it (stale ``expected_version``)."""
+
+
+def district_of(code: str | None) -> str | None:
+    """The 12-digit district code of a division code (``150302001001`` → ``150302000000``)."""
+    return f"{code[:6]}000000" if isinstance(code, str) and code else None
+
+
+def town_of(code: str | None) -> str | None:
+    """The 12-digit town code of a town, community or village code."""
+    return f"{code[:9]}000" if isinstance(code, str) and code[6:9] not in ("", "000") else None
+
+
+def street_key(division_code: str | None, name: str | None) -> str | None:
+    """The key of a street: its district and name (names are unique within a district)."""
+    return f"{district_of(division_code)}:{name}" if division_code and name else None
+
+
+def sign_point(record_: Mapping[str, Any], *, row: int | str | None = None) -> Point:
+    """The location of a sign record (``lon``/``lat`` in EPSG:4490, or a shapely ``geom``)."""
+    geom = record_.get("geom")
+    if geom is not None:
+        if getattr(geom, "geom_type", None) != "Point" or geom.is_empty:
+            raise SignValidationError(["a sign is located by a point"], row=row)
+        lon, lat = geom.x, geom.y
+    else:
+        lon, lat = record_.get("lon"), record_.get("lat")
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise SignValidationError([f"coordinates must be numbers, got {lon!r}, {lat!r}"], row=row) from None
+    if not in_extent(lon, lat):
+        if in_extent(lat, lon):
+            raise SignValidationError([f"longitude and latitude look swapped ({lon}, {lat})"], row=row)
+        raise SignValidationError([f"({lon}, {lat}) is outside the Wuhai area (EPSG:4490 lon/lat)"], row=row)
+    return Point(lon, lat)
+
+
+def distance_to_street_m(
+    session: Session, *, point: Point, name: str, division_code: str | None, search_m: float = 2000.0
+) -> float | None:
+    """Distance in metres (EPSG:4545) from ``point`` to the nearest segment of the street ``name``.
+
+    Only segments within ``search_m`` are looked at (through the spatial index); ``None`` when
+    none of the street is that close.
+    """
+    pad = search_m / 85000.0
+    bbox = (point.x - pad * 1.3, point.y - pad, point.x + pad * 1.3, point.y + pad)
+    table = RoadSegment.__table__
+    q = select(func.ST_AsBinary(RoadSegment.geom)).where(
+        RoadSegment.name == name, bbox_filter(session, table, bbox)
+    )
+    if division_code:
+        q = q.where(RoadSegment.division_code == district_of(division_code))
+    wkbs = [bytes(w) for w in session.scalars(q)]
+    if not wkbs:
+        return None
+    geoms = shapely.from_wkb(wkbs)
+    tr = transformer(STORAGE_SRID, 4545)
+    metric = shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    x, y = tr.transform(point.x, point.y)
+    return float(shapely.distance(metric, Point(x, y)).min())
+
+
+def create_sign(
+    session: Session,
+    *,
+    actor: str,
+    values: Mapping[str, Any],
+    max_distance_m: float = MAX_STREET_DISTANCE_M,
+    source: str = "manual",
+    reason: str | None = None,
+) -> Sign:
+    """Validate and store one sign, recording the write.
+
+    Street signs and house-number plates must stand within ``max_distance_m`` of the street
+    they name (EPSG:4545 distance). Raises ``SignValidationError`` (nothing written) otherwise.
+    """
+    clean = validate_sign_record(values)
+    point = sign_point(values)
+    check_street_distance(session, clean, point, max_distance_m=max_distance_m)
+    sign = Sign(
+        **{k: v for k, v in clean.items() if k in _EDITABLE},
+        source=source,
+        author=actor,
+        geom=from_shape(point, srid=STORAGE_SRID),
+    )
+    session.add(sign)
+    session.flush()
+    record(session, actor=actor, action="create", obj=sign, reason=reason)
+    return sign
+
+
+def update_sign(
+    session: Session,
+    sign_id: int,
+    *,
+    actor: str,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    reason: str | None = None,
+    max_distance_m: float = MAX_STREET_DISTANCE_M,
+) -> Sign:
+    """Change a sign's fields (and location through ``lon``/``lat``), refusing stale versions."""
+    sign = get_sign(session, sign_id)
+    if expected_version is not None and sign.version != expected_version:
+        raise ConflictError(
+            f"sign {sign_id} is at version {sign.version}, not {expected_version}: reload and retry"
+        )
+    unknown = set(changes) - _EDITABLE - {"lon", "lat"}
+    if unknown:
+        raise ValueError(f"fields not editable: {', '.join(sorted(unknown))}")
+    before = snapshot(sign)
+    current = {k: getattr(sign, k) for k in _EDITABLE}
+    point = to_shape(sign.geom)
+    merged = {**current, "lon": point.x, "lat": point.y, **changes}
+    clean = validate_sign_record(merged, row=sign_id)
+    point = sign_point(merged, row=sign_id)
+    check_street_distance(session, clean, point, max_distance_m=max_distance_m)
+    for key, value in clean.items():
+        if key in _EDITABLE and getattr(sign, key) != value:
+            setattr(sign, key, value)
+    if {"lon", "lat"} & set(changes):
+        sign.geom = from_shape(point, srid=STORAGE_SRID)
+    sign.author = actor
+    session.flush()
+    record(session, actor=actor, action="update", obj=sign, before=before, reason=reason)
+    return sign
+
+
+def get_sign(session: Session, sign_id: int) -> Sign:
+    """The sign with ``sign_id``; ``LookupError`` if there is none."""
+    sign = session.get(Sign, sign_id)
+    if sign is None:
+        raise LookupError(f"no sign with id {sign_id}")
+    return sign
+
+
+def check_street_distance(
+    session: Session, clean: Mapping[str, Any], point: Point, *, max_distance_m: float
+) -> None:
+    """Refuse a street sign or plate farther than ``max_distance_m`` from the street it names."""
+    if clean.get("kind") not in STREET_KINDS:
+        return
+    name = clean.get("text_zh")
+    if clean.get("place_name_id"):
+        place = session.get(PlaceName, clean["place_name_id"])
+        if place is None:
+            raise SignValidationError([f"place name {clean['place_name_id']} does not exist"])
+        name = place.name
+    if not name:
+        return
+    has_street = session.scalar(select(func.count()).select_from(RoadSegment).where(RoadSegment.name == name))
+    if not has_street:
+        return
+    distance = distance_to_street_m(
+        session,
+        point=point,
+        name=name,
+        division_code=clean.get("division_code"),
+        search_m=max(2000.0, max_distance_m * 4),
+    )
+    if distance is None or distance > max_distance_m:
+        shown = "more than 2 km" if distance is None else f"{distance:.0f} m"
+        raise SignValidationError(
+            [f"the sign stands {shown} from {name}, the street it names (at most {max_distance_m:.0f} m)"]
+        )
+
+
+# -- frames for the audit and the map ------------------------------------------------------------
+
+
+def signs_gdf(
+    session: Session, *, division_code: str | None = None, kinds: tuple[str, ...] | None = None
+) -> gpd.GeoDataFrame:
+    """Signs as a GeoDataFrame (EPSG:4490) with ``street_key`` and the linked ``place_name``.
+
+    ``division_code`` restricts to a district, town or community (code prefix).
+    """
+    cols = [getattr(Sign, c) for c in SIGN_COLUMNS]
+    q = select(*cols, PlaceName.name.label("place_name"), func.ST_AsBinary(Sign.geom).label("wkb")).outerjoin(
+        PlaceName, PlaceName.id == Sign.place_name_id
+    )
+    if division_code:
+        q = q.where(Sign.division_code.like(_code_prefix(division_code) + "%"))
+    if kinds:
+        q = q.where(Sign.kind.in_(kinds))
+    frame = pd.DataFrame(
+        session.execute(q.order_by(Sign.id)).all(), columns=[*SIGN_COLUMNS, "place_name", "wkb"]
+    )
+    geoms = shapely.from_wkb([bytes(w) for w in frame.pop("wkb")]) if len(frame) else []
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
+    street_name = gdf["place_name"].where(gdf["place_name"].notna(), gdf["text_zh"])
+    is_street = gdf["kind"].isin(STREET_KINDS)
+    gdf["street_key"] = [
+        street_key(code, name) if street else None
+        for code, name, street in zip(gdf["division_code"], street_name, is_street, strict=True)
+    ]
+    return gdf
+
+
+def roads_gdf(session: Session, *, division_code: str | None = None) -> gpd.GeoDataFrame:
+    """Named road segments (EPSG:4490) with ``street_key``, in id order."""
+    q = select(
+        RoadSegment.id,
+        RoadSegment.name,
+        RoadSegment.road_class,
+        RoadSegment.division_code,
+        func.ST_AsBinary(RoadSegment.geom),
+    ).where(RoadSegment.name.is_not(None))
+    if division_code:
+        q = q.where(RoadSegment.division_code == district_of(division_code))
+    frame = pd.DataFrame(
+        session.execute(q.order_by(RoadSegment.id)).all(),
+        columns=["id", "name", "road_class", "division_code", "wkb"],
+    )
+    geoms = shapely.from_wkb([bytes(w) for w in frame.pop("wkb")]) if len(frame) else []
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
+    gdf["street_key"] = [street_key(c, n) for c, n in zip(gdf["division_code"], gdf["name"], strict=True)]
+    return gdf
+
+
+def names_frames(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Current standard names (``id, name, romanized, mongolian, category_code, status``) and former names."""
+    names = pd.DataFrame(
+        session.execute(
+            select(
+                PlaceName.id,
+                PlaceName.name,
+                PlaceName.romanized,
+                PlaceName.mongolian,
+                PlaceName.category_code,
+                PlaceName.status,
+            )
+        ).all(),
+        columns=["id", "name", "romanized", "mongolian", "category_code", "status"],
+    )
+    former = pd.DataFrame(
+        session.execute(select(FormerName.place_name_id, FormerName.name)).all(),
+        columns=["place_name_id", "name"],
+    )
+    missing = names["romanized"].isna()
+    names.loc[missing, "romanized"] = [
+        romanize(n, category=c)
+        for n, c in zip(names.loc[missing, "name"], names.loc[missing, "category_code"], strict=True)
+    ]
+    return names, former
+
+
+def divisions_frame(session: Session, *, levels: tuple[str, ...] = ("district", "town")) -> gpd.GeoDataFrame:
+    """Wuhai divisions of ``levels`` (code, name, level, geometry) for statistics and map layers."""
+    q = select(Division.code, Division.name, Division.level, func.ST_AsBinary(Division.geom)).where(
+        Division.level.in_(levels), Division.in_wuhai.is_(True)
+    )
+    frame = pd.DataFrame(
+        session.execute(q.order_by(Division.code)).all(), columns=["code", "name", "level", "wkb"]
+    )
+    geoms = (
+        shapely.from_wkb([bytes(w) if w is not None else None for w in frame.pop("wkb")])
+        if len(frame)
+        else []
+    )
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
+
+
+def _code_prefix(code: str) -> str:
+    if not (isinstance(code, str) and code.isdigit() and len(code) == 12):
+        raise ValueError(f"division code {str(code)[:20]!r} is not a 12-digit code")
+    for cut in (4, 6, 9):
+        if code[cut:] == "0" * (12 - cut):
+            return code[:cut]
+    return code
+
+
+# -- audit and statistics over the database ------------------------------------------------------
+
+
+def run_audit(
+    session: Session,
+    *,
+    division_code: str | None = None,
+    rule: NumberingRule | None = None,
+    radius_m: float = 30.0,
+    max_gap: int = 2,
+    max_distance_m: float = MAX_STREET_DISTANCE_M,
+) -> gpd.GeoDataFrame:
+    """All audit findings (text, coverage, numbering, missing signs) for the city or one division."""
+    signs = signs_gdf(session, division_code=division_code)
+    roads = roads_gdf(session, division_code=division_code)
+    names, former = names_frames(session)
+    parts = [text_findings(signs, names, former), missing_signs(signs)]
+    if not roads.empty:
+        street_signs = signs[signs["kind"] == "street"]
+        parts.append(intersection_findings(roads, street_signs, radius_m=radius_m))
+        plates = signs[(signs["kind"] == "house_number") & signs["street_key"].notna()]
+        parts.append(plate_findings(roads, plates, rule=rule, max_gap=max_gap, max_distance_m=max_distance_m))
+    frames = [p for p in parts if not p.empty]
+    if not frames:
+        return parts[0]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=STORAGE_CRS)
+
+
+def statistics(session: Session, *, division_code: str | None = None) -> pd.DataFrame:
+    """Signs by kind and condition per district and town (see ``signs_stats.sign_statistics``)."""
+    q = select(Sign.division_code, Sign.kind, Sign.condition)
+    if division_code:
+        q = q.where(Sign.division_code.like(_code_prefix(division_code) + "%"))
+    signs = pd.DataFrame(session.execute(q).all(), columns=["division_code", "kind", "condition"])
+    divisions = divisions_frame(session)
+    if division_code:
+        divisions = divisions[divisions["code"].str.startswith(_code_prefix(division_code))]
+    return sign_statistics(signs, divisions)
+
+
+def statistics_map_layer(session: Session, *, level: str = "town") -> gpd.GeoDataFrame:
+    """Division polygons with sign counts by kind and condition, for a map layer."""
+    return statistics_layer(statistics(session), divisions_frame(session), level=level)

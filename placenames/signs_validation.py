@@ -1,0 +1,331 @@
+"""Validation of place-name sign fields: texts, GB 17733 layout, house-number patterns (pure)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from placenames.models import SIGN_CONDITIONS
+from placenames.models import SIGN_KINDS
+
+#: Kinds whose face carries a house or building number.
+NUMBERED_KINDS = ("house_number", "building", "unit")
+#: Kinds that name a street and must stand near it.
+STREET_KINDS = ("street", "house_number")
+#: Default largest distance between a street or house-number sign and the street it names (metres).
+MAX_STREET_DISTANCE_M = 60.0
+
+SUB_SEPARATORS = {"dash": "-", "fu": "附"}
+
+_NUMBER_RE = re.compile(r"^(?P<base>[1-9]\d{0,4})(?:(?P<sep>-|附)(?P<sub>[1-9]\d{0,2}))?号?$")
+_MARKUP_RE = re.compile(r"<\s*[A-Za-z/!?]|&#?\w+;|javascript:", re.IGNORECASE)
+_HAN_RE = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff0-9０-９·（）()\-—、]+$")
+_ROMAN_RE = re.compile(r"^[A-Za-zÜüĀāÁáǍǎÀàĒēÉéĚěÈèĪīÍíǏǐÌìŌōÓóǑǒÒòŪūÚúǓǔÙùǕǖǗǘǙǚǛǜ0-9' \-·]+$")
+_MONGOLIAN_RE = re.compile(r"^[\u1800-\u18af\u202f\u200c\u200d \-]+$")
+_TONE_RE = re.compile(r"[ĀāÁáǍǎÀàĒēÉéĚěÈèĪīÍíǏǐÌìŌōÓóǑǒÒòŪūÚúǓǔÙùǕǖǗǘǙǚǛǜ]")
+
+_FREE_TEXT_LIMITS = {"material": 30, "size": 30, "installer": 100, "code": 40}
+_SIGN_TEXT_LIMIT = 200
+
+
+class SignValidationError(ValueError):
+    """A sign record that cannot be stored, with the row (when known) and every problem found."""
+
+    def __init__(self, problems: list[str], *, row: int | str | None = None) -> None:
+        self.problems = list(problems)
+        self.row = row
+        where = f"row {row}: " if row is not None else ""
+        super().__init__(where + "; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class HouseNumber:
+    """A parsed house number: ``12``, ``12-1`` or ``12附1`` (base 12, sub 1)."""
+
+    base: int
+    sub: int | None = None
+
+    def format(self, *, style: str = "dash") -> str:
+        """The number as printed on a plate (``style`` 'dash' → 12-1, 'fu' → 12附1)."""
+        if self.sub is None:
+            return str(self.base)
+        return f"{self.base}{SUB_SEPARATORS[style]}{self.sub}"
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        """Order along a street: 12 < 12-1 < 12-2 < 13."""
+        return (self.base, self.sub or 0)
+
+
+def parse_house_number(value: str | int) -> HouseNumber:
+    """Parse a plate number such as ``12``, ``12号``, ``12-1`` or ``１２附１``.
+
+    Raises
+    ------
+    ValueError
+        When the text is not a house-number pattern (digits, optionally ``-`` or ``附`` and a sub-number).
+    """
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    match = _NUMBER_RE.match(text)
+    if match is None:
+        raise ValueError(
+            f"house number {str(value)[:40]!r} is not a number pattern (expected e.g. 12, 12-1 or 12附1)"
+        )
+    sub = match.group("sub")
+    return HouseNumber(int(match.group("base")), int(sub) if sub else None)
+
+
+def check_free_text(value: Any, *, field: str, max_len: int, multiline: bool = False) -> str | None:
+    """Return ``value`` stripped, or raise ``ValueError`` for control characters, markup or excess length."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    text = value.strip()
+    if not text:
+        return None
+    allowed = {"\n", "\t"} if multiline else set()
+    for ch in text:
+        if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cs", "Co"):
+            raise ValueError(f"{field} contains a control character (U+{ord(ch):04X})")
+    if _MARKUP_RE.search(text):
+        raise ValueError(f"{field} contains markup, which is not allowed: {text[:40]!r}")
+    if len(text) > max_len:
+        raise ValueError(f"{field} is {len(text)} characters long, at most {max_len} allowed")
+    return text
+
+
+def check_sign_text(value: Any, *, field: str) -> str | None:
+    """Validate one text line of a sign face (``text_zh``, ``text_romanized`` or ``text_mongolian``)."""
+    text = check_free_text(value, field=field, max_len=_SIGN_TEXT_LIMIT)
+    if text is None:
+        return None
+    if any(unicodedata.category(ch) == "Cf" for ch in text) and field != "text_mongolian":
+        raise ValueError(f"{field} contains an invisible format character")
+    pattern = {"text_zh": _HAN_RE, "text_romanized": _ROMAN_RE, "text_mongolian": _MONGOLIAN_RE}[field]
+    if not pattern.match(text):
+        script = {
+            "text_zh": "Chinese characters",
+            "text_romanized": "Latin letters (Hanyu Pinyin)",
+            "text_mongolian": "Mongolian script",
+        }[field]
+        raise ValueError(f"{field} {text[:40]!r} must be written in {script}")
+    return text
+
+
+def layout_problems(
+    *, kind: str, text_zh: str | None, text_romanized: str | None, text_mongolian: str | None
+) -> list[str]:
+    """Problems with a sign face against GB 17733 and the autonomous-region rule.
+
+    The face reads, top to bottom: Mongolian (where present; Inner Mongolia puts the minority
+    script above the Chinese), the Chinese name, then its Hanyu Pinyin romanization. Street,
+    village, bridge and scenic signs need the romanization line; pinyin carries no tone marks.
+    """
+    problems = []
+    if not text_zh:
+        problems.append("the Chinese name line is missing")
+    if kind in ("street", "village", "bridge", "scenic", "house_number") and not text_romanized:
+        problems.append(f"a {kind} sign needs the romanization line below the Chinese name")
+    if text_romanized and _TONE_RE.search(text_romanized):
+        problems.append("romanization on signs is written without tone marks (GB 17733)")
+    if text_mongolian and text_zh and _MONGOLIAN_RE.match(text_zh):
+        problems.append("the Mongolian line belongs above the Chinese line, not in its place")
+    return problems
+
+
+def face_lines(
+    *, text_zh: str | None, text_romanized: str | None, text_mongolian: str | None
+) -> list[tuple[str, str]]:
+    """The text lines of a sign face in GB 17733 order as ``(role, text)`` pairs."""
+    lines = [("mongolian", text_mongolian), ("zh", text_zh), ("romanized", text_romanized)]
+    return [(role, text) for role, text in lines if text]
+
+
+def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = None) -> dict[str, Any]:
+    """Validate and clean one sign record (web form, CLI or a field-import row).
+
+    Parameters
+    ----------
+    record
+        Field values: ``kind`` and ``lon``/``lat`` (or ``geom``) are required; the others
+        (``text_zh``, ``text_romanized``, ``text_mongolian``, ``house_number``, ``side``,
+        ``facing_deg``, ``material``, ``size``, ``installer``, ``install_date``, ``condition``,
+        ``last_inspected``, ``code``, ``place_name_id``, ``division_code``) are optional.
+    row
+        Row number or key, named in the error message.
+
+    Returns
+    -------
+    dict
+        Cleaned values (house numbers canonical, dates as ``date``), geometry untouched.
+
+    Raises
+    ------
+    SignValidationError
+        Listing every problem of the record.
+    """
+    problems: list[str] = []
+    out: dict[str, Any] = {}
+    kind = record.get("kind")
+    if kind not in SIGN_KINDS:
+        problems.append(f"kind {str(kind)[:20]!r} is not one of {', '.join(SIGN_KINDS)}")
+    out["kind"] = kind
+    for field in ("text_zh", "text_romanized", "text_mongolian"):
+        try:
+            out[field] = check_sign_text(record.get(field), field=field)
+        except ValueError as exc:
+            problems.append(str(exc))
+    for field, limit in _FREE_TEXT_LIMITS.items():
+        try:
+            out[field] = check_free_text(record.get(field), field=field, max_len=limit)
+        except ValueError as exc:
+            problems.append(str(exc))
+    number = record.get("house_number")
+    if number not in (None, ""):
+        try:
+            out["house_number"] = parse_house_number(number).format(
+                style="fu" if "附" in str(number) else "dash"
+            )
+        except ValueError as exc:
+            problems.append(str(exc))
+    elif kind in NUMBERED_KINDS:
+        problems.append(f"a {kind} plate needs a house number")
+    else:
+        out["house_number"] = None
+    condition = record.get("condition") or "good"
+    if condition not in SIGN_CONDITIONS:
+        problems.append(f"condition {str(condition)[:20]!r} is not one of {', '.join(SIGN_CONDITIONS)}")
+    out["condition"] = condition
+    side = record.get("side") or None
+    if side not in (None, "left", "right"):
+        problems.append(f"side {str(side)[:10]!r} must be 'left' or 'right'")
+    out["side"] = side
+    out["facing_deg"] = _number_in(record.get("facing_deg"), "facing_deg", 0.0, 360.0, problems)
+    for field in ("install_date", "last_inspected"):
+        out[field] = _date(record.get(field), field, problems)
+    for field in ("place_name_id",):
+        value = record.get(field)
+        out[field] = int(value) if value not in (None, "") and str(value).isdigit() else None
+        if value not in (None, "") and out[field] is None:
+            problems.append(f"{field} {str(value)[:20]!r} is not an id")
+    code = record.get("division_code")
+    if code not in (None, "") and not (isinstance(code, str) and code.isdigit() and len(code) == 12):
+        problems.append(f"division_code {str(code)[:20]!r} is not a 12-digit code")
+    out["division_code"] = code or None
+    if kind in SIGN_KINDS and not problems:
+        problems.extend(
+            layout_problems(
+                kind=kind,
+                text_zh=out["text_zh"],
+                text_romanized=out["text_romanized"],
+                text_mongolian=out["text_mongolian"],
+            )
+        )
+    if problems:
+        raise SignValidationError(problems, row=row)
+    return out
+
+
+def _number_in(value: Any, field: str, low: float, high: float, problems: list[str]) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        problems.append(f"{field} {str(value)[:20]!r} is not a number")
+        return None
+    if not low <= number < high:
+        problems.append(f"{field} {number} is outside [{low}, {high})")
+        return None
+    return number
+
+
+def _date(value: Any, field: str, problems: list[str]) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        parsed = date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        problems.append(f"{field} {str(value)[:20]!r} is not a date (YYYY-MM-DD)")
+        return None
+    if parsed > date.today():
+        problems.append(f"{field} {parsed.isoformat()} lies in the future")
+        return None
+    return parsed
+
+
+# -- vectorised checks for field imports (data/importer.py wraps each as a RowCheck) -------------
+
+
+def import_checks() -> tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...]:
+    """``(message, bad)`` pairs: ``bad(frame)`` is a boolean Series of rows breaking a sign rule.
+
+    For the validated import of field inventories: ``RowCheck(message, bad)`` for each pair.
+    """
+    return (
+        ("house_number is not a number pattern (e.g. 12, 12-1, 12附1)", bad_house_number),
+        ("a house-number, building or unit plate has no house_number", plate_without_number),
+        ("text_zh must be Chinese characters", _bad_pattern("text_zh", _HAN_RE)),
+        ("text_romanized must be Hanyu Pinyin in Latin letters without tone marks", bad_romanization),
+        ("text_mongolian must be Mongolian script", _bad_pattern("text_mongolian", _MONGOLIAN_RE)),
+        (
+            "a street, village, bridge or scenic sign needs text_romanized below the Chinese (GB 17733)",
+            missing_romanization,
+        ),
+    )
+
+
+def bad_house_number(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose ``house_number`` is present but not a number pattern."""
+    if "house_number" not in frame:
+        return pd.Series(False, index=frame.index)
+    text = frame["house_number"].astype("string").str.normalize("NFKC").str.strip()
+    return (text.notna() & (text != "") & ~text.str.match(_NUMBER_RE.pattern).fillna(False)).astype(bool)
+
+
+def plate_without_number(frame: pd.DataFrame) -> pd.Series:
+    """Numbered plates (house number, building, unit) lacking their number."""
+    if "kind" not in frame:
+        return pd.Series(False, index=frame.index)
+    number = frame["house_number"] if "house_number" in frame else pd.Series(None, index=frame.index)
+    empty = number.isna() | (number.astype("string").str.strip() == "")
+    return (frame["kind"].isin(NUMBERED_KINDS) & empty).astype(bool)
+
+
+def bad_romanization(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose romanization is not Latin pinyin or carries tone marks."""
+    if "text_romanized" not in frame:
+        return pd.Series(False, index=frame.index)
+    text = frame["text_romanized"].astype("string")
+    return (
+        _bad_pattern("text_romanized", _ROMAN_RE)(frame) | text.str.contains(_TONE_RE.pattern).fillna(False)
+    ).astype(bool)
+
+
+def missing_romanization(frame: pd.DataFrame) -> pd.Series:
+    """Named signs that lack the romanization line."""
+    if "kind" not in frame:
+        return pd.Series(False, index=frame.index)
+    text = frame["text_romanized"] if "text_romanized" in frame else pd.Series(None, index=frame.index)
+    empty = text.isna() | (text.astype("string").str.strip() == "")
+    return (frame["kind"].isin(("street", "village", "bridge", "scenic")) & empty).astype(bool)
+
+
+def _bad_pattern(column: str, pattern: re.Pattern[str]) -> Callable[[pd.DataFrame], pd.Series]:
+    def bad(frame: pd.DataFrame) -> pd.Series:
+        if column not in frame:
+            return pd.Series(False, index=frame.index)
+        text = frame[column].astype("string").str.strip()
+        return (text.notna() & (text != "") & ~text.str.match(pattern.pattern).fillna(False)).astype(bool)
+
+    return bad

@@ -1,0 +1,434 @@
+"""Sign maintenance work orders: report, assign, repair or replace, close with a photo; sign history."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import to_shape
+from PIL import Image
+from PIL import UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis import settings
+from gis.crs import STORAGE_SRID
+from gis.history import record
+from gis.history import snapshot
+from gis.models import AuditLog
+from gis.models import utcnow
+from placenames.models import PlaceName
+from placenames.models import Sign
+from placenames.models import WorkOrder
+from placenames.signs_store import ConflictError
+from placenames.signs_store import get_sign
+from placenames.signs_store import sign_point
+from placenames.signs_store import update_sign
+from placenames.signs_validation import check_free_text
+
+REASONS = ("damaged", "missing", "wrong_text", "renamed", "other")
+STATUSES = ("open", "assigned", "done", "closed", "rejected")
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+#: Step → (statuses it may start from, status it leads to).
+TRANSITIONS = {
+    "assign": (("open", "assigned"), "assigned"),
+    "resolve": (("assigned",), "done"),
+    "close": (("done",), "closed"),
+    "reject": (("open", "assigned"), "rejected"),
+}
+
+
+class WorkflowError(ValueError):
+    """A step not allowed from the work order's current status."""
+
+
+# -- photos -----------------------------------------------------------------------------------------
+
+
+def check_photo(data: bytes, *, max_bytes: int | None = None) -> str:
+    """Check that ``data`` is a JPEG, PNG or WebP image under the upload limit; return its extension.
+
+    Raises
+    ------
+    ValueError
+        Empty, over ``max_bytes`` (default ``UPLOAD_MAX_BYTES``), not an image, a truncated image
+        or an image of another format.
+    """
+    limit = int(max_bytes if max_bytes is not None else settings.get("UPLOAD_MAX_BYTES"))
+    if not data:
+        raise ValueError("the photo is empty")
+    if len(data) > limit:
+        raise ValueError(f"the photo is {len(data)} bytes, over the limit of {limit} bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                fmt = img.format
+                img.verify()
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ValueError(f"the photo is not a usable image ({type(exc).__name__})") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"the photo is not a valid image: {exc}") from None
+    if fmt not in PHOTO_FORMATS:
+        raise ValueError(f"photo format {fmt} is not accepted (JPEG, PNG or WebP)")
+    return PHOTO_FORMATS[fmt]
+
+
+def save_photo(
+    data: bytes, *, instance_dir: str | os.PathLike[str] | None = None, max_bytes: int | None = None
+) -> str:
+    """Validate and store a photo under ``<instance>/photos/`` named by its SHA-256; return ``photos/<name>``."""
+    ext = check_photo(data, max_bytes=max_bytes)
+    folder = Path(instance_dir) if instance_dir is not None else settings.instance_path()
+    folder = folder / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{hashlib.sha256(data).hexdigest()}.{ext}"
+    target = folder / name
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    return f"photos/{name}"
+
+
+# -- work orders ------------------------------------------------------------------------------------
+
+
+def report(
+    session: Session,
+    *,
+    actor: str,
+    reason: str,
+    description: str | None = None,
+    sign_id: int | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    reporter_contact: str | None = None,
+    photos: Iterable[bytes] = (),
+    public: bool = False,
+    instance_dir: str | os.PathLike[str] | None = None,
+) -> WorkOrder:
+    """Open a work order for a damaged, missing or wrong sign.
+
+    A report from the public (``public=True``) needs a location, a description and a photo;
+    an officer's report needs a sign or a location. Every input is validated before anything
+    is written (photos are checked first, stored content-addressed).
+    """
+    if reason not in REASONS:
+        raise ValueError(f"reason {str(reason)[:20]!r} is not one of {', '.join(REASONS)}")
+    text = check_free_text(description, field="description", max_len=2000, multiline=True)
+    contact = check_free_text(reporter_contact, field="reporter_contact", max_len=100)
+    photos = list(photos)
+    for i, data in enumerate(photos, 1):
+        try:
+            check_photo(data)
+        except ValueError as exc:
+            raise ValueError(f"photo {i}: {exc}") from None
+    point = sign_point({"lon": lon, "lat": lat}) if lon is not None or lat is not None else None
+    if public:
+        missing = [
+            what
+            for what, value in (("location", point), ("description", text), ("photo", photos))
+            if not value
+        ]
+        if missing:
+            raise ValueError(f"a public report needs {', '.join(missing)}")
+    sign = get_sign(session, sign_id) if sign_id is not None else None
+    if sign is None and point is None:
+        raise ValueError("a report needs the sign or its location")
+    if point is None:
+        point = to_shape(sign.geom)
+    stored = [save_photo(data, instance_dir=instance_dir) for data in photos]
+    order = WorkOrder(
+        sign_id=sign.id if sign else None,
+        reason=reason,
+        reported_by=actor,
+        reporter_contact=contact,
+        description=text,
+        status="open",
+        photos=stored,
+        history=[_event(actor, "reported", note=text, photos=stored, public=public)],
+        geom=from_shape(point, srid=STORAGE_SRID),
+        author=actor,
+        source="public" if public else "manual",
+    )
+    session.add(order)
+    session.flush()
+    record(session, actor=actor, action="create", obj=order, reason=f"report: {reason}")
+    return order
+
+
+def assign(
+    session: Session, order_id: int, *, actor: str, assignee: str, expected_version: int | None = None
+) -> WorkOrder:
+    """Assign a work order to a maintainer."""
+    who = check_free_text(assignee, field="assignee", max_len=64)
+    if not who:
+        raise ValueError("an assignee is needed")
+    order, before = _step(session, order_id, "assign", expected_version)
+    order.assignee = who
+    return _finish(session, order, before, actor, "assigned", note=f"assigned to {who}")
+
+
+def resolve(
+    session: Session,
+    order_id: int,
+    *,
+    actor: str,
+    action: str,
+    note: str | None = None,
+    photos: Iterable[bytes] = (),
+    sign_changes: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+    instance_dir: str | os.PathLike[str] | None = None,
+) -> WorkOrder:
+    """Record the repair (``action='repaired'``) or replacement (``'replaced'``) of the sign.
+
+    The sign becomes ``good`` and inspected today; a replacement also sets the install date and
+    may change the sign's text (``sign_changes``, e.g. the new name after a renaming).
+    """
+    if action not in ("repaired", "replaced"):
+        raise ValueError("action must be 'repaired' or 'replaced'")
+    text = check_free_text(note, field="note", max_len=2000, multiline=True)
+    photos = list(photos)
+    for data in photos:
+        check_photo(data)
+    order, before = _step(session, order_id, "resolve", expected_version)
+    if order.sign_id is not None:
+        sign = get_sign(session, order.sign_id)
+        changes: dict[str, Any] = {
+            "condition": "good",
+            "last_inspected": date.today(),
+            **(sign_changes or {}),
+        }
+        if action == "replaced":
+            changes.setdefault("install_date", date.today())
+        update_sign(
+            session,
+            sign.id,
+            actor=actor,
+            changes=changes,
+            expected_version=None,
+            reason=f"work order {order.id}: {action}",
+        )
+    stored = [save_photo(data, instance_dir=instance_dir) for data in photos]
+    order.photos = [*order.photos, *stored]
+    return _finish(session, order, before, actor, action, note=text, photos=stored)
+
+
+def close(
+    session: Session,
+    order_id: int,
+    *,
+    actor: str,
+    photo: bytes | None,
+    note: str | None = None,
+    expected_version: int | None = None,
+    instance_dir: str | os.PathLike[str] | None = None,
+) -> WorkOrder:
+    """Close a resolved work order; a photo of the finished sign is required."""
+    if not photo:
+        raise ValueError("closing a work order needs a photo of the finished sign")
+    check_photo(photo)
+    text = check_free_text(note, field="note", max_len=2000, multiline=True)
+    order, before = _step(session, order_id, "close", expected_version)
+    stored = save_photo(photo, instance_dir=instance_dir)
+    order.photos = [*order.photos, stored]
+    if order.sign_id is not None:
+        sign = get_sign(session, order.sign_id)
+        sign_before = snapshot(sign)
+        sign.photos = [*(sign.photos or []), stored]
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            action="update",
+            obj=sign,
+            before=sign_before,
+            reason=f"work order {order.id} closed",
+        )
+    return _finish(session, order, before, actor, "closed", note=text, photos=[stored])
+
+
+def reject(
+    session: Session, order_id: int, *, actor: str, reason: str, expected_version: int | None = None
+) -> WorkOrder:
+    """Reject a report (duplicate, not a sign problem, ...) with a reason."""
+    text = check_free_text(reason, field="reason", max_len=500)
+    if not text:
+        raise ValueError("rejecting a report needs a reason")
+    order, before = _step(session, order_id, "reject", expected_version)
+    return _finish(session, order, before, actor, "rejected", note=text)
+
+
+def work_list_for_renaming(
+    session: Session,
+    *,
+    place_name_id: int,
+    actor: str,
+    old_names: Iterable[str] = (),
+    reason: str | None = None,
+) -> list[WorkOrder]:
+    """After a renaming, open a ``renamed`` work order for every sign still showing an old name.
+
+    The names store calls this when a name changes. Signs linked to the place whose Chinese
+    text differs from the current name, and unlinked signs showing one of ``old_names``, are
+    listed; a sign that already has an unfinished ``renamed`` order is not listed twice.
+    """
+    place = session.get(PlaceName, place_name_id)
+    if place is None:
+        raise LookupError(f"no place name with id {place_name_id}")
+    olds = {n for n in old_names if n and n != place.name}
+    linked = select(Sign).where(Sign.place_name_id == place_name_id, Sign.text_zh != place.name)
+    signs = list(session.scalars(linked))
+    if olds:
+        signs += list(
+            session.scalars(select(Sign).where(Sign.place_name_id.is_(None), Sign.text_zh.in_(olds)))
+        )
+    busy = set(
+        session.scalars(
+            select(WorkOrder.sign_id).where(
+                WorkOrder.reason == "renamed", WorkOrder.status.in_(("open", "assigned", "done"))
+            )
+        )
+    )
+    orders = []
+    for sign in sorted({s.id: s for s in signs}.values(), key=lambda s: s.id):
+        if sign.id in busy:
+            continue
+        note = f"sign shows {sign.text_zh}, the standard name is now {place.name}"
+        order = WorkOrder(
+            sign_id=sign.id,
+            reason="renamed",
+            reported_by=actor,
+            description=note,
+            status="open",
+            photos=[],
+            history=[_event(actor, "reported", note=note)],
+            geom=sign.geom,
+            author=actor,
+        )
+        session.add(order)
+        orders.append(order)
+    session.flush()
+    for order in orders:
+        record(
+            session,
+            actor=actor,
+            action="create",
+            obj=order,
+            reason=reason or f"renaming of place {place_name_id}",
+        )
+    return orders
+
+
+def orders(session: Session, *, status: str | None = None, sign_id: int | None = None) -> list[dict]:
+    """Work orders (newest first) as dicts with lon/lat."""
+    q = select(WorkOrder)
+    if status:
+        q = q.where(WorkOrder.status == status)
+    if sign_id is not None:
+        q = q.where(WorkOrder.sign_id == sign_id)
+    out = []
+    for order in session.scalars(q.order_by(WorkOrder.id.desc())):
+        point = to_shape(order.geom) if order.geom is not None else None
+        out.append(
+            {
+                "id": order.id,
+                "sign_id": order.sign_id,
+                "reason": order.reason,
+                "status": order.status,
+                "reported_by": order.reported_by,
+                "assignee": order.assignee,
+                "description": order.description,
+                "photos": order.photos,
+                "history": order.history,
+                "version": order.version,
+                "lon": point.x if point else None,
+                "lat": point.y if point else None,
+            }
+        )
+    return out
+
+
+def sign_history(session: Session, sign_id: int) -> list[dict]:
+    """Every recorded change of a sign and of its work orders, oldest first."""
+    get_sign(session, sign_id)
+    order_ids = [str(i) for i in session.scalars(select(WorkOrder.id).where(WorkOrder.sign_id == sign_id))]
+    q = select(AuditLog).where(
+        ((AuditLog.table_name == "sign") & (AuditLog.row_key == str(sign_id)))
+        | ((AuditLog.table_name == "work_order") & AuditLog.row_key.in_(order_ids))
+    )
+    return [
+        {
+            "at": e.at,
+            "actor": e.actor,
+            "action": e.action,
+            "table": e.table_name,
+            "row": e.row_key,
+            "reason": e.reason,
+            "changes": _changes(e.before, e.after),
+        }
+        for e in session.scalars(q.order_by(AuditLog.at, AuditLog.id))
+    ]
+
+
+def _step(session: Session, order_id: int, step: str, expected_version: int | None) -> tuple[WorkOrder, dict]:
+    order = session.get(WorkOrder, order_id)
+    if order is None:
+        raise LookupError(f"no work order with id {order_id}")
+    if expected_version is not None and order.version != expected_version:
+        raise ConflictError(
+            f"work order {order_id} is at version {order.version}, not {expected_version}: reload and retry"
+        )
+    allowed, _ = TRANSITIONS[step]
+    if order.status not in allowed:
+        raise WorkflowError(f"work order {order_id} is {order.status}: cannot {step} it")
+    return order, snapshot(order)
+
+
+def _finish(
+    session: Session, order: WorkOrder, before: dict, actor: str, action: str, **event: Any
+) -> WorkOrder:
+    step = {
+        "assigned": "assign",
+        "repaired": "resolve",
+        "replaced": "resolve",
+        "closed": "close",
+        "rejected": "reject",
+    }[action]
+    order.status = TRANSITIONS[step][1]
+    order.history = [*order.history, _event(actor, action, **event)]
+    order.author = actor
+    session.flush()
+    record(session, actor=actor, action="update", obj=order, before=before, reason=action)
+    return order
+
+
+def _event(actor: str, action: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "at": utcnow().isoformat(timespec="seconds"),
+        "actor": actor,
+        "action": action,
+        **{k: v for k, v in extra.items() if v not in (None, [], "")},
+    }
+
+
+def _changes(before: dict | None, after: dict | None) -> dict:
+    before, after = before or {}, after or {}
+    return {
+        k: [before.get(k), after.get(k)]
+        for k in sorted(set(before) | set(after))
+        if k not in ("version", "updated_at") and before.get(k) != after.get(k)
+    }
