@@ -117,9 +117,7 @@ def layer_frame(
             model, column = f.lookup
             pk = model.__table__.primary_key.columns.values()[0]
             ids = sorted({int(v) for v in gdf[f.name].dropna()})
-            names = dict(
-                session.execute(select(pk, model.__table__.c[column]).where(pk.in_(ids))).tuples().all()
-            )
+            names = dict(session.execute(select(pk, model.__table__.c[column]).where(pk.in_(ids))).all())
             gdf.insert(gdf.columns.get_loc(f.name) + 1, f.column, gdf[f.name].map(names))
     return gdf
 

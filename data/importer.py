@@ -221,7 +221,7 @@ def _references(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Prob
         pk = model.__table__.primary_key.columns.values()[0]
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
-            found.update(session.execute(select(col, pk).where(col.in_(chunk))).tuples().all())
+            found.update(session.execute(select(col, pk).where(col.in_(chunk))).all())
         missing = values[f.name].notna() & ~values[f.name].isin(list(found))
         problems.extend(
             Problem(
