@@ -1,0 +1,107 @@
+"""Administrators: accounts and roles, API tokens, and the audit log of every write."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from gis.models import AuditLog
+from gis.models import User
+from webmap import forms
+from webmap.auth import ROLES
+from webmap.auth import actor
+from webmap.auth import create_user
+from webmap.auth import issue_token
+from webmap.auth import role_required
+from webmap.auth import set_roles
+from webmap.db import get_session
+from webmap.errors import Conflict
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE = 100
+
+
+@bp.get("/")
+@role_required("admin")
+def index():
+    users = get_session().scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/index.html", users=users, roles=ROLES, token=None)
+
+
+@bp.post("/users")
+@role_required("admin")
+def create():
+    s = get_session()
+    try:
+        create_user(
+            s,
+            username=forms.text("username", required=True, limit=64),
+            password=request.form.get("password", ""),
+            roles=request.form.getlist("roles"),
+            display_name=forms.text("display_name", limit=100),
+            actor=actor(),
+        )
+        s.commit()
+        flash(_("Account created."), "ok")
+    except ValueError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/users/<int:user_id>")
+@role_required("admin")
+def update(user_id: int):
+    s = get_session()
+    user = s.get(User, user_id)
+    if user is None:
+        abort(404)
+    try:
+        set_roles(s, user, roles=request.form.getlist("roles"), active=bool(request.form.get("active")),
+                  actor=actor(), expected_version=forms.version())  # fmt: skip
+        s.commit()
+    except Conflict:
+        s.rollback()
+        raise
+    except ValueError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.index"))
+    flash(_("Account saved."), "ok")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/users/<int:user_id>/token")
+@role_required("admin")
+def token(user_id: int):
+    s = get_session()
+    user = s.get(User, user_id)
+    if user is None:
+        abort(404)
+    value = issue_token(s, user, actor=actor())
+    s.commit()
+    users = s.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/index.html", users=users, roles=ROLES, token=(user.username, value))
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit():
+    """The audit log, newest first, filtered by table, actor or row."""
+    s = get_session()
+    stmt = select(AuditLog).order_by(AuditLog.id.desc())
+    for key in ("table_name", "actor", "row_key"):
+        value = (request.args.get(key) or "").strip()
+        if value:
+            stmt = stmt.where(getattr(AuditLog, key) == value[:64])
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = s.scalars(stmt.limit(PAGE + 1).offset((page - 1) * PAGE)).all()
+    return render_template("admin/audit.html", rows=rows[:PAGE], has_next=len(rows) > PAGE, page=page,
+                           args={k: v for k, v in request.args.items() if k != "page"})

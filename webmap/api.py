@@ -1,0 +1,56 @@
+"""JSON for the map page and scripts: viewport features, search suggestions, feature details."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import abort
+from flask import jsonify
+from flask import request
+
+from webmap import tiles
+from webmap.db import get_session
+from webmap.search import suggest
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/layers")
+def layers():
+    """The map's layers and the zoom below which points are aggregated."""
+    return jsonify(
+        [{"name": layer.name, "kind": layer.kind, "cluster_below": layer.cluster_below} for layer in tiles.LAYERS.values()]
+    )
+
+
+@bp.get("/features/<layer>")
+def features(layer: str):
+    """``GET /api/features/signs?bbox=minx,miny,maxx,maxy&zoom=14[&display=gcj02]``."""
+    if layer not in tiles.LAYERS:
+        abort(404, f"no layer {layer!r}")
+    try:
+        bbox = tiles.parse_bbox(request.args.get("bbox"))
+        zoom = int(request.args.get("zoom", "12"))
+    except ValueError as exc:
+        abort(400, str(exc))
+    gcj = request.args.get("display") == "gcj02"
+    args = {k: v for k, v in request.args.items() if k in ("level", "kind")}
+    fc = tiles.viewport_features(get_session(), layer, bbox=bbox, zoom=zoom, args=args, gcj02=gcj)
+    resp = jsonify(fc)
+    resp.headers["Cache-Control"] = "public, max-age=30"
+    return resp
+
+
+@bp.get("/search")
+def search():
+    """Suggestions for the search box: ``GET /api/search?q=hbw&limit=10``."""
+    q = (request.args.get("q") or "").strip()
+    if not q:
+        return jsonify([])
+    if len(q) > 100:
+        abort(400, "query too long (100 characters at most)")
+    try:
+        limit = min(max(int(request.args.get("limit", "10")), 1), 50)
+    except ValueError:
+        abort(400, "limit must be a number")
+    gcj = request.args.get("display") == "gcj02"
+    return jsonify(suggest(get_session(), q, limit=limit, gcj02=gcj))

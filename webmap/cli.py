@@ -1,0 +1,96 @@
+"""``wuhai-gis serve`` (waitress) and ``wuhai-gis user create|token|list``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from gis.cliutil import CliContext
+from gis.cliutil import emit
+from gis.cliutil import format_option
+from gis.cliutil import pass_cli
+from gis.cliutil import table
+
+
+@click.command("serve")
+@click.option("--port", default=5000, show_default=True, type=int, help="TCP port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Waitress worker threads.")
+@pass_cli
+def serve(cli: CliContext, port: int, host: str, threads: int) -> None:
+    """Serve the web app with waitress (production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from webmap import create_app
+
+    app = create_app({"DATABASE_URL": cli.url})
+    click.echo(f"wuhai-gis web app on http://{host}:{port}/ ({cli.engine.url.render_as_string(hide_password=True)})")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="wuhai-gis")
+
+
+@click.group("user")
+def user_group() -> None:
+    """Accounts of the web app."""
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="Role (repeatable): public, placename_officer, sign_maintainer, boundary_inspector, planner, admin.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (else prompted).")
+@click.option("--display-name", default=None, help="Name shown in the app.")
+@format_option
+@pass_cli
+def user_create(cli: CliContext, username: str, roles: tuple[str, ...], password_stdin: bool, display_name: str | None, fmt: str) -> None:
+    """Create an account (the first admin: ``wuhai-gis user create admin --role admin``)."""
+    from webmap.auth import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with cli.session() as session:
+        try:
+            user = create_user(session, username=username, password=password, roles=list(roles), actor=cli.actor, display_name=display_name)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+        result = {"id": user.id, "username": user.username, "roles": user.roles}
+    emit(result, fmt, lambda r: f"created user {r['username']} ({', '.join(r['roles'])})")
+
+
+@user_group.command("token")
+@click.argument("username")
+@format_option
+@pass_cli
+def user_token(cli: CliContext, username: str, fmt: str) -> None:
+    """Issue a new API token for USERNAME (OGC API writes); shown once."""
+    from gis.models import User
+    from webmap.auth import issue_token
+
+    with cli.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        token = issue_token(session, user, actor=cli.actor)
+        session.commit()
+    emit({"username": username, "token": token}, fmt, lambda r: r["token"])
+
+
+@user_group.command("list")
+@format_option
+@pass_cli
+def user_list(cli: CliContext, fmt: str) -> None:
+    """List accounts and their roles."""
+    from gis.models import User
+
+    with cli.session() as session:
+        rows = [
+            {"id": u.id, "username": u.username, "roles": ",".join(u.roles or []), "active": u.active}
+            for u in session.scalars(select(User).order_by(User.username))
+        ]
+    emit(rows, fmt, table)
+
+
+commands = [serve, user_group]

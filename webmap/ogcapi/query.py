@@ -1,0 +1,246 @@
+"""Items queries of OGC API - Features: parameters, CRS (Part 2), bbox, datetime, property filters."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timezone
+from typing import Any
+
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis.cliutil import to_jsonable
+from gis.dialects import bbox_filter
+from webmap.ogcapi.collections import Collection
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+SUPPORTED_CRS = (CRS84, EPSG4490)
+RESERVED = {"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"}
+
+
+class BadRequest(ValueError):
+    """A query parameter the API cannot accept (HTTP 400)."""
+
+
+@dataclass
+class ItemsQuery:
+    """Parsed items parameters."""
+
+    limit: int
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    crs: str = CRS84
+    datetime: tuple[Any, Any] | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_crs(value: str | None, *, name: str = "crs") -> str:
+    if not value:
+        return CRS84
+    v = value.strip().strip("[]")
+    aliases = {"EPSG:4490": EPSG4490, "CRS84": CRS84, "OGC:CRS84": CRS84}
+    v = aliases.get(v, v)
+    if v not in SUPPORTED_CRS:
+        raise BadRequest(f"{name} {value!r} is not supported; use {CRS84} or {EPSG4490}")
+    return v
+
+
+def parse_items(coll: Collection, args: dict[str, str], *, default_limit: int, max_limit: int) -> ItemsQuery:
+    """Validate the query string of ``/collections/{id}/items``."""
+    unknown = [k for k in args if k not in RESERVED and k not in coll.properties]
+    if unknown:
+        raise BadRequest(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    try:
+        limit = int(args.get("limit", default_limit))
+        offset = int(args.get("offset", 0))
+    except ValueError as exc:
+        raise BadRequest("limit and offset must be integers") from exc
+    if limit < 1 or offset < 0:
+        raise BadRequest("limit must be >= 1 and offset >= 0")
+    q = ItemsQuery(limit=min(limit, max_limit), offset=offset, crs=parse_crs(args.get("crs")))
+    if "bbox" in args:
+        q.bbox = _bbox(args["bbox"], parse_crs(args.get("bbox-crs"), name="bbox-crs"))
+    if "datetime" in args:
+        q.datetime = _interval(args["datetime"])
+        if coll.datetime_property is None:
+            raise BadRequest(f"collection {coll.id} has no temporal property")
+    for key in coll.properties:
+        if key in args:
+            q.filters[key] = _typed(coll, key, args[key])
+    return q
+
+
+def where_clauses(session: Session, coll: Collection, q: ItemsQuery) -> list[Any]:
+    t = coll.table
+    clauses = [*coll.public_filters(), t.c[coll.geometry_column].is_not(None)]
+    if q.bbox is not None:
+        clauses.append(bbox_filter(session, t, q.bbox, column=coll.geometry_column))
+    if q.datetime is not None:
+        col = t.c[coll.datetime_property]
+        start, end = (_for_column(col, v) for v in q.datetime)
+        if start is not None:
+            clauses.append(col >= start)
+        if end is not None:
+            clauses.append(col <= end)
+    for key, value in q.filters.items():
+        clauses.append(t.c[key] == value)
+    return clauses
+
+
+def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list[str], int, int]:
+    """The page of features as GeoJSON texts, ``numberMatched`` and ``numberReturned``."""
+    t = coll.table
+    where = where_clauses(session, coll, q)
+    cols = [t.c[p] for p in coll.properties]
+    geom = func.ST_AsGeoJSON(t.c[coll.geometry_column], 7)
+    stmt = select(*cols, geom).where(*where).order_by(t.c[coll.id_column]).limit(q.limit).offset(q.offset)
+    rows = session.execute(stmt).all()
+    matched = number_matched(session, coll, where) if (q.offset or len(rows) == q.limit) else q.offset + len(rows)
+    return [_feature(coll, row, q.crs) for row in rows], matched, len(rows)
+
+
+def fetch_item(session: Session, coll: Collection, fid: str, *, crs: str) -> tuple[str, int | None] | None:
+    """One feature as GeoJSON text and its version, or ``None``."""
+    t = coll.table
+    key = _typed(coll, coll.id_column, fid)
+    cols = [t.c[p] for p in coll.properties]
+    geom = func.ST_AsGeoJSON(t.c[coll.geometry_column], 7)
+    row = session.execute(
+        select(*cols, geom).where(t.c[coll.id_column] == key, *coll.public_filters())
+    ).first()
+    if row is None:
+        return None
+    version = row[coll.properties.index("version")] if "version" in coll.properties else None
+    return _feature(coll, row, crs), version
+
+
+def number_matched(session: Session, coll: Collection, where: list[Any]) -> int:
+    return int(session.scalar(select(func.count()).select_from(coll.table).where(*where)) or 0)
+
+
+_EXTENTS: dict[str, tuple[float, tuple[float, float, float, float] | None]] = {}
+
+
+def extent(session: Session, coll: Collection, *, ttl: float = 300.0) -> tuple[float, float, float, float] | None:
+    """The collection's lon/lat extent (cached for ``ttl`` seconds)."""
+    key = f"{session.get_bind().url}:{coll.id}"
+    hit = _EXTENTS.get(key)
+    if hit and time.monotonic() - hit[0] < ttl:
+        return hit[1]
+    g = coll.table.c[coll.geometry_column]
+    row = session.execute(
+        select(
+            func.min(func.ST_XMin(g)), func.min(func.ST_YMin(g)), func.max(func.ST_XMax(g)), func.max(func.ST_YMax(g))
+        ).where(*coll.public_filters())
+    ).first()
+    box = None if row is None or row[0] is None else tuple(round(float(v), 6) for v in row)
+    _EXTENTS[key] = (time.monotonic(), box)
+    return box
+
+
+def _feature(coll: Collection, row: Any, crs: str) -> str:
+    n = len(coll.properties)
+    props = dict(zip(coll.properties, row[:n], strict=True))
+    fid = props.pop(coll.id_column)
+    geometry = row[n]
+    if crs == EPSG4490 and geometry is not None:
+        geometry = json.dumps(_swap(json.loads(geometry)))
+    return (
+        '{"type":"Feature","id":'
+        + json.dumps(fid)
+        + ',"geometry":'
+        + (geometry or "null")
+        + ',"properties":'
+        + json.dumps(props, ensure_ascii=False, default=to_jsonable)
+        + "}"
+    )
+
+
+def _swap(geom: dict[str, Any]) -> dict[str, Any]:
+    """lon/lat -> lat/lon (EPSG:4490's axis order)."""
+
+    def sw(c):
+        if isinstance(c[0], list | tuple):
+            return [sw(x) for x in c]
+        return [c[1], c[0], *c[2:]]
+
+    if geom["type"] == "GeometryCollection":
+        return {"type": geom["type"], "geometries": [_swap(g) for g in geom["geometries"]]}
+    return {"type": geom["type"], "coordinates": sw(geom["coordinates"])}
+
+
+def _bbox(text: str, crs: str) -> tuple[float, float, float, float]:
+    try:
+        nums = [float(v) for v in text.split(",")]
+    except ValueError as exc:
+        raise BadRequest("bbox must be 4 (or 6) comma-separated numbers") from exc
+    if len(nums) == 6:
+        nums = [nums[0], nums[1], nums[3], nums[4]]
+    if len(nums) != 4:
+        raise BadRequest("bbox must be 4 (or 6) comma-separated numbers")
+    if crs == EPSG4490:  # lat/lon axis order
+        nums = [nums[1], nums[0], nums[3], nums[2]]
+    minx, miny, maxx, maxy = nums
+    if minx > maxx or miny > maxy:
+        raise BadRequest("bbox lower corner must be below and left of the upper corner")
+    return (minx, miny, maxx, maxy)
+
+
+def _parse_instant(text: str) -> datetime | None:
+    if text in ("..", ""):
+        return None
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequest(f"datetime {text!r} is not RFC 3339") from exc
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _interval(text: str) -> tuple[datetime | None, datetime | None]:
+    if "/" in text:
+        a, b = text.split("/", 1)
+        start, end = _parse_instant(a), _parse_instant(b)
+        if start and end and start > end:
+            raise BadRequest("datetime interval ends before it starts")
+        return start, end
+    if len(text) == 10:  # a whole day
+        start = _parse_instant(text)
+        return start, start.replace(hour=23, minute=59, second=59)
+    inst = _parse_instant(text)
+    return inst, inst
+
+
+def _for_column(col, value: datetime | None):
+    if value is None:
+        return None
+    if isinstance(col.type, Date) and not isinstance(col.type, DateTime):
+        return value.date()
+    return value
+
+
+def _typed(coll: Collection, key: str, value: str) -> Any:
+    kind = coll.column_type(key)
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+    except ValueError as exc:
+        raise BadRequest(f"{key} must be a {kind}") from exc
+    if kind == "boolean":
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise BadRequest(f"{key} must be true or false")
+        return value.lower() in ("true", "1")
+    return value

@@ -1,0 +1,229 @@
+"""Place-name officers: the naming procedure (propose, review, approve, announce, rename, retire),
+rule checks, geometry editing (Leaflet.draw), history and diffs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+
+from placenames import categories
+from placenames import store
+from placenames import workorders
+from placenames.models import NAME_STATUSES
+from placenames.models import PlaceName
+from webmap import forms
+from webmap.auth import actor
+from webmap.auth import role_required
+from webmap.db import get_session
+from webmap.errors import is_conflict
+
+bp = Blueprint("placenames", __name__, url_prefix="/names")
+PAGE = 50
+OFFICER = "placename_officer"
+
+
+@bp.get("/")
+@role_required(OFFICER)
+def index():
+    """Names with search (name, pinyin, initials), status and category filters."""
+    s = get_session()
+    q = (request.args.get("q") or "").strip()[:100]
+    status = request.args.get("status") or ""
+    category = request.args.get("category") or ""
+    page = max(request.args.get("page", 1, type=int), 1)
+    stmt = select(PlaceName)
+    if q:
+        key = q.lower().replace(" ", "").replace("%", "").replace("_", "")
+        stmt = stmt.where(
+            or_(PlaceName.name.contains(q, autoescape=True), PlaceName.pinyin_key.like(f"{key}%"), PlaceName.initials.like(f"{key}%"))
+        )
+    if status in NAME_STATUSES:
+        stmt = stmt.where(PlaceName.status == status)
+    if category:
+        stmt = stmt.where(PlaceName.category_code.like(f"{category[:3]}%"))
+    total = s.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = s.scalars(stmt.order_by(PlaceName.id).limit(PAGE + 1).offset((page - 1) * PAGE)).all()
+    return render_template(
+        "placenames/index.html",
+        names=rows[:PAGE],
+        has_next=len(rows) > PAGE,
+        page=page,
+        total=total,
+        q=q,
+        status=status,
+        category=category,
+        statuses=NAME_STATUSES,
+        categories=categories.CATEGORIES,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(OFFICER)
+def propose():
+    """Propose a name (申报); "check" runs the rule checks without saving."""
+    s = get_session()
+    findings = []
+    if request.method == "POST":
+        name = forms.text("name", required=True, limit=100)
+        category = forms.text("category_code", required=True, limit=8)
+        division = forms.text("division_code", limit=12)
+        try:
+            if request.form.get("action") == "check":
+                findings = store.check(s, name=name, category_code=category, division_code=division)
+            else:
+                pn = store.propose(
+                    s,
+                    actor=actor(),
+                    name=name,
+                    category_code=category,
+                    division_code=division,
+                    geom=forms.geometry(),
+                    romanized=forms.text("romanized", limit=200),
+                    romanized_reason=forms.text("romanized_reason"),
+                    meaning=forms.text("meaning"),
+                    location_desc=forms.text("location_desc"),
+                    reason=forms.text("reason"),
+                    document=forms.text("document", limit=200),
+                )
+                s.commit()
+                flash(_("Name proposed: %(name)s", name=pn.name), "ok")
+                return redirect(url_for("placenames.detail", place_id=pn.id))
+        except ValueError as exc:
+            s.rollback()
+            flash(str(exc), "error")
+            findings = getattr(exc, "findings", findings)
+    return render_template(
+        "placenames/propose.html", findings=findings, categories=categories.CATEGORIES, form=request.form
+    )
+
+
+@bp.get("/<int:place_id>")
+@role_required(OFFICER)
+def detail(place_id: int):
+    return _detail(place_id)
+
+
+def _detail(place_id: int, *, error: str | None = None, findings=None, status: int = 200):
+    s = get_session()
+    try:
+        pn = store.get(s, place_id)
+    except LookupError:
+        abort(404)
+    info = store.to_dict(s, pn, with_history=True)
+    geojson = json.dumps(mapping(to_shape(pn.geom))) if pn.geom is not None else ""
+    current = store.check(s, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id)
+    body = render_template(
+        "placenames/detail.html",
+        pn=pn,
+        info=info,
+        geojson=geojson,
+        current_findings=current,
+        findings=findings or [],
+        error=error,
+        today=date.today().isoformat(),
+        transitions=store.TRANSITIONS.get(pn.status, set()),
+    )
+    return body, status
+
+
+@bp.post("/<int:place_id>/<action>")
+@role_required(OFFICER)
+def act(place_id: int, action: str):
+    """Run one action of the naming procedure on a name, at the version the form was shown with."""
+    s = get_session()
+    v = forms.version()
+    who = actor()
+    try:
+        if action == "review":
+            store.review(s, place_id, actor=who, expected_version=v, reason=forms.text("reason"))
+        elif action == "approve":
+            store.approve(
+                s,
+                place_id,
+                actor=who,
+                authority=forms.text("authority", required=True, limit=100),
+                document=forms.text("document", required=True, limit=100),
+                approval_date=forms.day("approval_date", default=date.today()),
+                justification=forms.text("justification"),
+                expected_version=v,
+            )
+        elif action == "announce":
+            store.announce(
+                s, place_id, actor=who, announcement_date=forms.day("announcement_date", default=date.today()),
+                document=forms.text("document", limit=200), expected_version=v,
+            )  # fmt: skip
+        elif action == "rename":
+            old_name = store.get(s, place_id).name
+            store.rename(
+                s,
+                place_id,
+                actor=who,
+                new_name=forms.text("new_name", required=True, limit=100),
+                reason=forms.text("reason", required=True),
+                document=forms.text("document", limit=200),
+                effective=forms.day("effective"),
+                justification=forms.text("justification"),
+                romanized=forms.text("romanized", limit=200),
+                romanized_reason=forms.text("romanized_reason"),
+                expected_version=v,
+            )
+            # open the sign work orders for the renaming (idempotent: signs already on an
+            # unfinished "renamed" order are not listed twice)
+            workorders.work_list_for_renaming(s, place_name_id=place_id, actor=who, old_names=[old_name],
+                                              reason=forms.text("reason"))  # fmt: skip
+        elif action == "retire":
+            store.retire(
+                s, place_id, actor=who, reason=forms.text("reason", required=True), document=forms.text("document", limit=200),
+                successor_id=forms.number("successor_id", kind=int), expected_version=v,
+            )  # fmt: skip
+        elif action == "edit":
+            fields = {
+                k: forms.text(k)
+                for k in ("meaning", "history", "location_desc", "mongolian", "mongolian_source")
+                if k in request.form
+            }
+            if "aliases" in request.form:
+                fields["aliases"] = [a.strip() for a in request.form["aliases"].replace("，", ",").split(",") if a.strip()]
+            store.update(
+                s, place_id, actor=who, reason=forms.text("reason"), expected_version=v, geom=forms.geometry(),
+                romanized=forms.text("romanized", limit=200), romanized_reason=forms.text("romanized_reason"), **fields,
+            )  # fmt: skip
+        else:
+            abort(404)
+        s.commit()
+    except LookupError:
+        s.rollback()
+        abort(404)
+    except Exception as exc:
+        s.rollback()
+        if is_conflict(exc):
+            return _detail(place_id, error=str(exc), status=409)
+        if isinstance(exc, ValueError):
+            return _detail(place_id, error=str(exc), findings=getattr(exc, "findings", None), status=422)
+        raise
+    flash(_("Done: %(action)s", action=_(action)), "ok")
+    if action == "rename":
+        return redirect(url_for("signs.worklist", place_id=place_id))
+    return redirect(url_for("placenames.detail", place_id=place_id))
+
+
+@bp.get("/<int:place_id>/history.json")
+@role_required(OFFICER)
+def history_json(place_id: int):
+    from flask import jsonify
+
+    return jsonify(store.events(get_session(), place_id))

@@ -1,0 +1,79 @@
+"""Public report of a damaged or missing sign (rate-limited, optional photo)."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from wtforms import DecimalField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+
+from placenames import workorders
+from placenames.models import Sign
+from webmap.db import get_session
+from webmap.public import bp
+from webmap.security import rate_limited
+from webmap.uploads import read_limited
+
+
+class ReportForm(FlaskForm):
+    reason = SelectField(
+        _l("Problem"),
+        choices=[("damaged", _l("damaged")), ("missing", _l("missing")), ("wrong_text", _l("wrong text")), ("other", _l("other"))],
+    )
+    sign_code = StringField(_l("Sign code (if visible)"), validators=[Optional(), Length(max=40)])
+    description = TextAreaField(_l("What is wrong, where?"), validators=[DataRequired(), Length(max=1000)])
+    lon = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(106.2, 107.4)])
+    lat = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(39.0, 40.1)])
+    contact = StringField(_l("Contact (optional)"), validators=[Optional(), Length(max=100)])
+    photo = FileField(_l("Photo"))
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@rate_limited("report")
+def report():
+    """Anyone may report a sign problem; it becomes a work order for the sign maintainers."""
+    form = ReportForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            sign_id = None
+            if form.sign_code.data:
+                sign_id = session.scalar(select(Sign.id).where(Sign.code == form.sign_code.data.strip()))
+                if sign_id is None:
+                    raise ValueError(_("No sign has the code %(code)s.", code=form.sign_code.data))
+            photos = [read_limited(form.photo.data)] if form.photo.data else []
+            workorders.report(
+                session,
+                actor="public",
+                reason=form.reason.data,
+                description=form.description.data,
+                sign_id=sign_id,
+                lon=float(form.lon.data) if form.lon.data is not None else None,
+                lat=float(form.lat.data) if form.lat.data is not None else None,
+                reporter_contact=form.contact.data or None,
+                photos=photos,
+                public=True,
+                instance_dir=current_app.instance_path,
+            )
+            session.commit()
+        except ValueError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Thank you: your report was received."), "ok")
+            return redirect(url_for("public.report"))
+    return render_template("report.html", form=form)
