@@ -34,8 +34,8 @@ def check_tiling(
     geopandas.GeoDataFrame
         Findings (see :data:`FINDING_COLUMNS`), geometry in EPSG:4490.
     """
-    par = _metric(parents, "parents")
-    kids = _metric(children, "children")
+    par = _storage(parents, "parents")
+    kids = _storage(children, "children")
     kids = kids[kids.geometry.notna() & ~kids.geometry.is_empty]
     found = []
     for parent in par.itertuples():
@@ -46,27 +46,29 @@ def check_tiling(
             continue
         union = mine.geometry.union_all()
         for piece in _parts(parent.geometry.difference(union)):
-            if piece.area > tolerance_m2:
+            area = _area_m2(piece)
+            if area > tolerance_m2:
                 found.append(
                     _finding(
                         "gap",
                         "error",
                         parent.code,
                         f"{parent.name}内未被下级单位覆盖的空隙",
-                        piece.area,
+                        area,
                         "m2",
                         piece,
                     )
                 )
         for piece in _parts(union.difference(parent.geometry)):
-            if piece.area > tolerance_m2:
+            area = _area_m2(piece)
+            if area > tolerance_m2:
                 found.append(
                     _finding(
                         "outside_parent",
                         "error",
                         parent.code,
                         f"下级单位超出{parent.name}",
-                        piece.area,
+                        area,
                         "m2",
                         piece,
                     )
@@ -77,39 +79,33 @@ def check_tiling(
             if i >= j:
                 continue
             inter = geoms[i].intersection(geoms[j])
-            if inter.area > tolerance_m2:
+            area = _area_m2(inter) if inter.area > 0 else 0.0
+            if area > tolerance_m2:
                 found.append(
                     _finding(
-                        "overlap",
-                        "error",
-                        f"{codes[i]}/{codes[j]}",
-                        "两个同级单位重叠",
-                        inter.area,
-                        "m2",
-                        inter,
+                        "overlap", "error", f"{codes[i]}/{codes[j]}", "两个同级单位重叠", area, "m2", inter
                     )
                 )
-    return _findings(found)
+    return _findings(found, crs=STORAGE_CRS)
 
 
 def check_inside(
     units: gpd.GeoDataFrame, city: BaseGeometry, *, city_crs=STORAGE_CRS, tolerance_m2: float = 100.0
 ) -> gpd.GeoDataFrame:
     """Parts of home units that lie outside the city polygon."""
-    kids = _metric(units, "units")
-    city_m = gpd.GeoSeries([city], crs=city_crs).to_crs(METRIC_CRS).iloc[0]
+    kids = _storage(units, "units")
+    city_g = gpd.GeoSeries([city], crs=city_crs).to_crs(STORAGE_CRS).iloc[0]
     found = []
     for unit in kids.itertuples():
         if unit.geometry is None or unit.geometry.is_empty:
             continue
-        outside = unit.geometry.difference(city_m)
-        if outside.area > tolerance_m2:
+        outside = unit.geometry.difference(city_g)
+        area = _area_m2(outside)
+        if area > tolerance_m2:
             found.append(
-                _finding(
-                    "outside_city", "error", unit.code, f"{unit.name}超出市界", outside.area, "m2", outside
-                )
+                _finding("outside_city", "error", unit.code, f"{unit.name}超出市界", area, "m2", outside)
             )
-    return _findings(found)
+    return _findings(found, crs=STORAGE_CRS)
 
 
 def check_lines(
@@ -220,6 +216,18 @@ def _metric(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     return gdf.to_crs(METRIC_CRS)
 
 
+def _storage(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    require_crs(gdf, name=name)
+    return gdf.to_crs(STORAGE_CRS)
+
+
+def _area_m2(geom: BaseGeometry) -> float:
+    """Area in m² (EPSG:4545) of a geometry in the storage CRS."""
+    if geom.is_empty:
+        return 0.0
+    return float(gpd.GeoSeries([geom], crs=STORAGE_CRS).to_crs(METRIC_CRS).area.iloc[0])
+
+
 def _parts(geom: BaseGeometry) -> list[BaseGeometry]:
     if geom.is_empty:
         return []
@@ -238,6 +246,6 @@ def _finding(check, severity, subject, detail, measure, unit, geometry) -> dict:
     }
 
 
-def _findings(rows: list[dict]) -> gpd.GeoDataFrame:
-    gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=FINDING_COLUMNS), geometry="geometry", crs=METRIC_CRS)
+def _findings(rows: list[dict], *, crs=METRIC_CRS) -> gpd.GeoDataFrame:
+    gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=FINDING_COLUMNS), geometry="geometry", crs=crs)
     return gdf.to_crs(STORAGE_CRS)
