@@ -230,7 +230,9 @@ def _references(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Prob
             for r in values.index[missing]
         )
         if f.lookup is not None:
-            values[f.name] = values[f.name].map(lambda v, m=found: m.get(v) if v is not None else None)
+            values[f.name] = pd.Series(
+                [found.get(v) for v in values[f.name]], index=values.index, dtype=object
+            )
     return problems
 
 
@@ -242,7 +244,7 @@ def _insert(
     ewkt = f"SRID={STORAGE_SRID};" + pd.Series(shapely.to_wkt(geoms, rounding_precision=-1), dtype=object)
     columns = list(values.columns)
     records = (
-        values.astype(object).where(values.notna(), None).to_dict("records")
+        [{k: (None if _missing(v) else v) for k, v in r.items()} for r in values.to_dict("records")]
         if columns
         else [{} for _ in geoms]
     )
@@ -307,3 +309,7 @@ def _audit(
             reason=reason or f"import of {report.file}",
         )
     )
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)

@@ -196,13 +196,14 @@ def text_problem(value: str, f: Field) -> str | None:
 def mojibake_original(value: str) -> str | None:
     """The Chinese text ``value`` was garbled from, if it looks like UTF-8/GBK decoded the wrong way."""
     if _LATIN1_HIGH.search(value):  # UTF-8 or GBK bytes read as Latin-1/CP1252
-        for codec in ("utf-8", "gb18030"):
-            try:
-                original = value.encode("latin-1").decode(codec)
-            except (UnicodeEncodeError, UnicodeDecodeError):
-                continue
-            if _CJK.search(original):
-                return original
+        for single in ("cp1252", "latin-1"):
+            for codec in ("utf-8", "gb18030"):
+                try:
+                    original = value.encode(single).decode(codec)
+                except (UnicodeEncodeError, UnicodeDecodeError):
+                    continue
+                if _CJK.search(original):
+                    return original
     if len(_CJK.findall(value)) >= 2:  # UTF-8 bytes read as GBK
         try:
             original = value.encode("gb18030").decode("utf-8")
@@ -219,7 +220,7 @@ def mojibake_original(value: str) -> str | None:
 def _check_field(series: pd.Series, f: Field) -> tuple[pd.Series, list[Problem]]:
     problems: list[Problem] = []
     raw = series.astype(object).where(series.notna(), None)
-    text = raw.map(_as_text)
+    text = _omap(raw, _as_text)
     blank = text.isna() | (text == "")
     if f.required:
         problems.extend(
@@ -231,16 +232,16 @@ def _check_field(series: pd.Series, f: Field) -> tuple[pd.Series, list[Problem]]
             why = text_problem(value, f) if f.kind == "text" else None
             if why:
                 problems.append(Problem(int(row), f.column, why))
-        values = text.where(~blank, None)
+        values = _omap(text, lambda v: v or None)
         if f.value_aliases:
-            values = values.map(
-                lambda v: f.value_aliases.get(v, f.value_aliases.get(v.lower(), v)) if v else v
+            values = _omap(
+                values, lambda v: f.value_aliases.get(v, f.value_aliases.get(v.lower(), v)) if v else v
             )
         if f.kind == "list":
             values, bad = _lists(values)
             problems.extend(Problem(int(r), f.column, "not a JSON list") for r in bad)
     elif f.kind in {"int", "float"}:
-        numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
+        numbers = pd.to_numeric(_omap(text, lambda v: v or None), errors="coerce").astype(float)
         bad = ~blank & (numbers.isna() | ~np.isfinite(numbers.astype(float).fillna(0)))
         problems.extend(Problem(int(r), f.column, f"not a number: {text[r]!r}") for r in text.index[bad])
         if f.kind == "int":
@@ -248,13 +249,11 @@ def _check_field(series: pd.Series, f: Field) -> tuple[pd.Series, list[Problem]]
             problems.extend(
                 Problem(int(r), f.column, f"not a whole number: {text[r]!r}") for r in text.index[frac]
             )
-        values = numbers.where(~blank & ~bad, None).astype(object)
-        values = values.map(
-            lambda v: (
-                None
-                if v is None or (isinstance(v, float) and math.isnan(v))
-                else (int(v) if f.kind == "int" else float(v))
-            )
+        keep = (~blank & ~bad).to_numpy()
+        values = pd.Series(
+            [_number(v, f.kind) if k else None for v, k in zip(numbers, keep, strict=True)],
+            index=text.index,
+            dtype=object,
         )
         for bound, op, word in ((f.minimum, np.less, "below"), (f.maximum, np.greater, "above")):
             if bound is not None:
@@ -263,15 +262,15 @@ def _check_field(series: pd.Series, f: Field) -> tuple[pd.Series, list[Problem]]
                     Problem(int(r), f.column, f"{numbers[r]:g} is {word} {bound:g}") for r in text.index[out]
                 )
     elif f.kind == "bool":
-        lowered = text.map(lambda v: v.lower() if isinstance(v, str) else v)
+        lowered = _omap(text, lambda v: v.lower() if isinstance(v, str) else v)
         bad = ~blank & ~lowered.isin(_TRUE | _FALSE)
         problems.extend(
             Problem(int(r), f.column, f"not yes/no: {text[r]!r} (是/否, true/false, 1/0)")
             for r in text.index[bad]
         )
-        values = lowered.map(lambda v: None if v is None or v == "" else v in _TRUE)
+        values = _omap(lowered, lambda v: None if v is None or v == "" else v in _TRUE)
     else:  # date / datetime
-        values = raw.map(_as_date)
+        values = _omap(raw, _as_date)
         bad = ~blank & values.isna()
         problems.extend(
             Problem(int(r), f.column, f"not a date: {text[r]!r} (use YYYY-MM-DD)") for r in text.index[bad]
@@ -284,11 +283,26 @@ def _check_field(series: pd.Series, f: Field) -> tuple[pd.Series, list[Problem]]
         )
     if f.pattern is not None:
         pat = re.compile(f.pattern)
-        bad = values.notna() & ~values.map(lambda v: bool(pat.match(str(v))) if v is not None else True)
+        bad = values.notna() & ~_omap(
+            values, lambda v: bool(pat.match(str(v))) if v is not None else True
+        ).astype(bool)
         problems.extend(
             Problem(int(r), f.column, f"{values[r]!r} does not match {f.pattern}") for r in values.index[bad]
         )
     return values, problems
+
+
+def _number(value: float, kind: str) -> int | float | None:
+    if math.isnan(value):
+        return None
+    if kind == "int":
+        return int(value) if value % 1 == 0 else None
+    return float(value)
+
+
+def _omap(series: pd.Series, func: Any) -> pd.Series:
+    """``series.map(func)`` kept as an object Series with ``None`` for missing (no str-dtype NaN)."""
+    return pd.Series([func(v) for v in series], index=series.index, dtype=object)
 
 
 def _as_text(value: Any) -> str | None:

@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import struct
+import warnings
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -137,7 +138,7 @@ def read_vector(
                 notes.append(f"no .cpg: .dbf encoding detected as {used_encoding}")
         elif encoding:
             used_encoding = encoding
-        gdf = _read_ogr(path, layer=layer, encoding=used_encoding)
+        gdf = _read_ogr(path, layer=layer, encoding=used_encoding, messages=notes)
         file_crs = gdf.crs
     if given is None and file_crs is None:
         raise FileError(
@@ -276,14 +277,20 @@ def write_vector(
 # --- reading helpers -------------------------------------------------------------------------
 
 
-def _read_ogr(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+def _read_ogr(
+    path: Path, *, layer: str | None, encoding: str | None, messages: list[str]
+) -> gpd.GeoDataFrame:
+    """Read through GDAL; GDAL's warnings (e.g. an unreadable geometry) are appended to ``messages``."""
     try:
         if layer is None and path.suffix.lower() == ".gpkg":
             layers = pyogrio.list_layers(path)
             if len(layers) == 0:
                 raise FileError(f"{path.name}: the GeoPackage holds no layer")
             layer = str(layers[0][0])
-        gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, on_invalid="ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, on_invalid="ignore")
+        messages.extend(f"GDAL: {_first_line(w.message)}" for w in caught)
     except FileError:
         raise
     except Exception as exc:  # GDAL's errors: truncated, garbage, missing sidecar files
