@@ -53,7 +53,9 @@ def geocode(session: Session, address: str) -> dict[str, Any]:
     road_text = head[len(district["name"]) :] if district else head
     roads = _roads(session, road_text, district["division_code"] if district else None)
     if not roads:
-        raise LookupError(f"no standard road name {road_text!r}" + (f" in {district['name']}" if district else ""))
+        raise LookupError(
+            f"no standard road name {road_text!r}" + (f" in {district['name']}" if district else "")
+        )
     best: tuple | None = None
     for road in roads:
         for sign_id, number, geom in session.execute(
@@ -85,7 +87,9 @@ def geocode(session: Session, address: str) -> dict[str, Any]:
     }
 
 
-def reverse_geocode(session: Session, lon: float, lat: float, *, max_distance_m: float = 500.0) -> dict[str, Any]:
+def reverse_geocode(
+    session: Session, lon: float, lat: float, *, max_distance_m: float = 500.0
+) -> dict[str, Any]:
     """The standard address of the house-number plate nearest to ``(lon, lat)``.
 
     Raises
@@ -162,5 +166,7 @@ def _district_of(session: Session, division_code: str | None) -> str | None:
         return None
     code = division_code[:6] + "000000"
     return session.scalar(
-        select(PlaceName.name).where(PlaceName.category_code == _DISTRICT_CATEGORY, PlaceName.division_code == code)
+        select(PlaceName.name).where(
+            PlaceName.category_code == _DISTRICT_CATEGORY, PlaceName.division_code == code
+        )
     )

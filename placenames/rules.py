@@ -31,7 +31,20 @@ FOREIGN_NAMES = (
     "东京", "迪拜", "悉尼", "托斯卡纳", "马德里", "米兰", "波尔多", "阿尔卑斯", "拉斯维加斯", "好莱坞",
 )  # fmt: skip
 #: Exaggerating or grandiose words (大、洋、怪、重).
-GRANDIOSE_WORDS = ("帝王", "皇家", "皇城", "宫廷", "世界", "国际", "环球", "中央", "天下", "至尊", "首府", "御")
+GRANDIOSE_WORDS = (
+    "帝王",
+    "皇家",
+    "皇城",
+    "宫廷",
+    "世界",
+    "国际",
+    "环球",
+    "中央",
+    "天下",
+    "至尊",
+    "首府",
+    "御",
+)
 #: Persons whose names are commonly proposed for streets (names of persons are generally not used).
 PERSON_NAMES = (
     "张之洞", "孙中山", "中山", "毛泽东", "周恩来", "鲁迅", "雷锋", "焦裕禄", "成吉思汗", "王昭君", "昭君",
@@ -141,7 +154,9 @@ def _generic_consistency(name: str, cat: categories.Category, generic: str | Non
     ]
 
 
-def _duplicates(name: str, cat: categories.Category, in_scope: Iterable[dict], self_id: int | None) -> list[Finding]:
+def _duplicates(
+    name: str, cat: categories.Category, in_scope: Iterable[dict], self_id: int | None
+) -> list[Finding]:
     key = pinyin_key(name)
     dups: list[dict] = []
     homophones: list[dict] = []
@@ -184,7 +199,9 @@ def _content(name: str, proper: str) -> list[Finding]:
         out.append(Finding("person_name", WARNING, f"{name} uses the name of a person: {'、'.join(persons)}"))
     foreign = [p for p in FOREIGN_NAMES if p in name]
     if foreign:
-        out.append(Finding("foreign_name", WARNING, f"{name} borrows a foreign place name: {'、'.join(foreign)}"))
+        out.append(
+            Finding("foreign_name", WARNING, f"{name} borrows a foreign place name: {'、'.join(foreign)}")
+        )
     grand = [w for w in GRANDIOSE_WORDS if w in name]
     if grand:
         out.append(Finding("grandiose", WARNING, f"{name} uses exaggerating words: {'、'.join(grand)}"))

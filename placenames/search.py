@@ -129,7 +129,9 @@ def normalise_query(q: str | None) -> str:
         return ""
     if not isinstance(q, str):
         raise ValueError("the query must be text")
-    text = "".join(ch for ch in unicodedata.normalize("NFKC", q) if not unicodedata.category(ch).startswith("C"))
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFKC", q) if not unicodedata.category(ch).startswith("C")
+    )
     text = text.strip()
     if len(text) > MAX_QUERY_CHARS:
         raise ValueError(f"query longer than {MAX_QUERY_CHARS} characters")
@@ -176,7 +178,9 @@ def _entries(session: Session):
 def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
     fetch = max(limit * 3, 30)
     for pid, name in session.execute(
-        select(PlaceName.id, PlaceName.name).where(PlaceName.name >= text, PlaceName.name < text + _TOP).limit(fetch)
+        select(PlaceName.id, PlaceName.name)
+        .where(PlaceName.name >= text, PlaceName.name < text + _TOP)
+        .limit(fetch)
     ):
         _add(hits, pid, "exact" if name == text else "prefix", name, len(name) - len(text))
     for pid, name in session.execute(
@@ -234,7 +238,9 @@ def _add(hits: dict, pid: int, kind: str, matched: str, extra_chars: int, bonus:
         hits[pid] = (score, kind, matched)
 
 
-def _describe(session: Session, ids: list[int], *, filters: tuple, near: tuple[float, float] | None) -> list[dict]:
+def _describe(
+    session: Session, ids: list[int], *, filters: tuple, near: tuple[float, float] | None
+) -> list[dict]:
     if not ids:
         return []
     point = func.ST_PointOnSurface(PlaceName.geom)
@@ -317,7 +323,9 @@ def _distance(near: tuple[float, float]):
 
 def _row(r) -> dict:
     d = dict(r._mapping)
-    d["category_label"] = categories.label(d["category_code"]) if d["category_code"] in categories.CATEGORIES else None
+    d["category_label"] = (
+        categories.label(d["category_code"]) if d["category_code"] in categories.CATEGORIES else None
+    )
     for key in ("lon", "lat"):
         if d.get(key) is not None:
             d[key] = round(float(d[key]), 6)
@@ -329,9 +337,8 @@ def _row(r) -> dict:
 def _validate_filters(*, category, bbox, near) -> None:
     if category is not None and str(category) not in categories.CATEGORIES:
         raise ValueError(f"unknown category {category!r}")
-    if bbox is not None:
-        if len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
-            raise ValueError(f"bbox {bbox!r} must be (min_lon, min_lat, max_lon, max_lat)")
+    if bbox is not None and (len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3])):
+        raise ValueError(f"bbox {bbox!r} must be (min_lon, min_lat, max_lon, max_lat)")
     if near is not None and not in_extent(*near):
         if in_extent(near[1], near[0]):
             raise ValueError(f"point {near!r} looks like lat/lon swapped: give (lon, lat)")

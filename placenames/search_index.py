@@ -78,7 +78,9 @@ class NameIndex:
         hits.sort(key=lambda i: (len(getattr(self.entries[i], attr)), i))
         return hits[:limit]
 
-    def fuzzy(self, query: str, *, pinyin: bool = False, limit: int = 50, cutoff: float = 60) -> list[tuple[int, float]]:
+    def fuzzy(
+        self, query: str, *, pinyin: bool = False, limit: int = 50, cutoff: float = 60
+    ) -> list[tuple[int, float]]:
         """Entries similar to ``query`` (typos): ``(entry, score 0-100)``, best first."""
         if pinyin:
             postings, grams, attr = self.trigrams, _grams(query, 3), "pinyin"

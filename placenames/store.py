@@ -42,8 +42,22 @@ TRANSITIONS = {
     "announced": {"retired"},
     "retired": set(),
 }
-_EDITABLE = ("meaning", "history", "location_desc", "aliases", "mongolian", "mongolian_source", "division_code")
-_TEXT_LIMITS = {"meaning": 4000, "history": 8000, "location_desc": 1000, "mongolian": 200, "mongolian_source": 200}
+_EDITABLE = (
+    "meaning",
+    "history",
+    "location_desc",
+    "aliases",
+    "mongolian",
+    "mongolian_source",
+    "division_code",
+)
+_TEXT_LIMITS = {
+    "meaning": 4000,
+    "history": 8000,
+    "location_desc": 1000,
+    "mongolian": 200,
+    "mongolian_source": 200,
+}
 
 
 class NamingError(ValueError):
@@ -112,7 +126,9 @@ def propose(
     findings = check(session, name=name, category_code=category_code, division_code=division_code)
     session.add(pn)
     session.flush()
-    _event(session, pn, actor, "propose", None, "proposed", {"name": [None, name]}, reason, document, findings)
+    _event(
+        session, pn, actor, "propose", None, "proposed", {"name": [None, name]}, reason, document, findings
+    )
     history.record(session, actor=actor, action="insert", obj=pn, reason=reason, document=document)
     return pn
 
@@ -137,7 +153,9 @@ def check(
     )
 
 
-def names_in_scope(session: Session, *, name: str, category_code: str, division_code: str | None) -> list[dict]:
+def names_in_scope(
+    session: Session, *, name: str, category_code: str, division_code: str | None
+) -> list[dict]:
     """Names of the same major class in the category's scope with the same name or pinyin."""
     scope = categories.scope_of(category_code)
     major = categories.get(category_code).major
@@ -159,7 +177,9 @@ def review(session: Session, place_id: int, *, actor: str, expected_version: int
            reason: str | None = None) -> PlaceName:  # fmt: skip
     """Start the review (审核) of a proposed name; findings are re-run and recorded."""
     pn = _get_for_update(session, place_id, expected_version)
-    findings = check(session, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id)
+    findings = check(
+        session, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id
+    )
     return _transition(session, pn, actor, "review", "under_review", reason=reason, findings=findings)
 
 
@@ -184,7 +204,9 @@ def approve(
     pn = _get_for_update(session, place_id, expected_version)
     if not authority or not document:
         raise NamingError("approval needs the approving authority and the document number")
-    findings = check(session, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id)
+    findings = check(
+        session, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id
+    )
     _enforce(findings, justification, action="approve")
     pn.approving_authority = _limit(authority, 100, "authority")
     pn.approval_doc_no = _limit(document, 100, "document")
@@ -249,7 +271,9 @@ def rename(
     changes = {"name": [old_name, new_name], "romanized": [old_rom, pn.romanized]}
     _event(session, pn, actor, "rename", pn.status, pn.status, changes, reason, document, findings,
            justification=justification)  # fmt: skip
-    history.record(session, actor=actor, action="update", obj=pn, before=before, reason=reason, document=document)
+    history.record(
+        session, actor=actor, action="update", obj=pn, before=before, reason=reason, document=document
+    )
     return pn
 
 
@@ -312,9 +336,16 @@ def to_dict(session: Session, pn: PlaceName, *, with_history: bool = False) -> d
         point = shape.representative_point()
         out.update(geometry_type=shape.geom_type, wkt=shape.wkt, lon=round(point.x, 6), lat=round(point.y, 6))
     out["former_names"] = [
-        {"name": f.name, "romanized": f.romanized, "valid_from": _iso(f.valid_from), "valid_to": _iso(f.valid_to),
-         "document": f.document}  # fmt: skip
-        for f in session.scalars(select(FormerName).where(FormerName.place_name_id == pn.id).order_by(FormerName.id))
+        {
+            "name": f.name,
+            "romanized": f.romanized,
+            "valid_from": _iso(f.valid_from),
+            "valid_to": _iso(f.valid_to),
+            "document": f.document,
+        }  # fmt: skip
+        for f in session.scalars(
+            select(FormerName).where(FormerName.place_name_id == pn.id).order_by(FormerName.id)
+        )
     ]
     if with_history:
         out["history_events"] = events(session, pn.id)
@@ -323,11 +354,22 @@ def to_dict(session: Session, pn: PlaceName, *, with_history: bool = False) -> d
 
 def events(session: Session, place_id: int) -> list[dict[str, Any]]:
     """The append-only history of a place name, oldest first."""
-    rows = session.scalars(select(NameEvent).where(NameEvent.place_name_id == place_id).order_by(NameEvent.id))
+    rows = session.scalars(
+        select(NameEvent).where(NameEvent.place_name_id == place_id).order_by(NameEvent.id)
+    )
     return [
-        {"id": e.id, "at": _iso(e.at), "actor": e.actor, "action": e.action, "from_status": e.from_status,
-         "to_status": e.to_status, "changes": e.changes, "reason": e.reason, "document": e.document,
-         "findings": e.findings}  # fmt: skip
+        {
+            "id": e.id,
+            "at": _iso(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "changes": e.changes,
+            "reason": e.reason,
+            "document": e.document,
+            "findings": e.findings,
+        }  # fmt: skip
         for e in rows
     ]
 
@@ -344,7 +386,9 @@ def _transition(session: Session, pn: PlaceName, actor: str, action: str, to_sta
     _flush(session, pn)
     _event(session, pn, actor, action, from_status, to_status, {"status": [from_status, to_status]}, reason,
            document, findings or [])  # fmt: skip
-    history.record(session, actor=actor, action="update", obj=pn, before=before, reason=reason, document=document)
+    history.record(
+        session, actor=actor, action="update", obj=pn, before=before, reason=reason, document=document
+    )
     return pn
 
 
@@ -368,7 +412,8 @@ def _enforce(findings: list[rules.Finding], justification: str | None, *, action
     warn = rules.warnings(findings)
     if warn and not (justification and justification.strip()):
         raise RuleViolation(
-            f"cannot {action} without a recorded justification for: " + "; ".join(f.message for f in warn), warn
+            f"cannot {action} without a recorded justification for: " + "; ".join(f.message for f in warn),
+            warn,
         )
 
 

@@ -50,8 +50,12 @@ def names(session):
                       justification="test")  # fmt: skip
         store.announce(session, pn.id, actor="t", announcement_date=date(2020, 2, 1))
         made.setdefault(name, pn)
-    store.rename(session, made["林荫街道"].id, actor="t", new_name="卡布其街道", reason="x", justification="x")
-    store.rename(session, made["林荫街道"].id, actor="t", new_name="林荫街道", reason="restored", justification="x")
+    store.rename(
+        session, made["林荫街道"].id, actor="t", new_name="卡布其街道", reason="x", justification="x"
+    )
+    store.rename(
+        session, made["林荫街道"].id, actor="t", new_name="林荫街道", reason="restored", justification="x"
+    )
     return session, made
 
 
@@ -133,7 +137,14 @@ def test_geocode_and_reverse(names):
     session, made = names
     road = made["人民路"]
     for n, x in ((10, 106.801), (12, 106.802), (14, 106.803)):
-        session.add(Sign(kind="house_number", place_name_id=road.id, house_number=str(n), geom="SRID=4490;POINT(%r 39.6702)" % x))
+        session.add(
+            Sign(
+                kind="house_number",
+                place_name_id=road.id,
+                house_number=str(n),
+                geom=f"SRID=4490;POINT({x!r} 39.6702)",
+            )
+        )
     session.flush()
     hit = geocode.geocode(session, "海勃湾区人民路12号")
     assert (hit["road_id"], hit["house_number"], hit["exact"]) == (road.id, "12", True)

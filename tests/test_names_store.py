@@ -58,7 +58,9 @@ def test_life_cycle_and_history(divisions):
 def test_invalid_transition(divisions):
     pn = store.propose(divisions, actor="o", name="幸福路", category_code="253", division_code=TOWN)
     with pytest.raises(store.NamingError, match="cannot approve"):
-        store.approve(divisions, pn.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1))
+        store.approve(
+            divisions, pn.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1)
+        )
 
 
 def test_duplicate_blocks_approval_in_scope_only(divisions):
@@ -69,9 +71,13 @@ def test_duplicate_blocks_approval_in_scope_only(divisions):
     store.review(session, dup.id, actor="r")
     with pytest.raises(store.RuleViolation, match="already exists"):
         store.approve(session, dup.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1))
-    elsewhere = store.propose(session, actor="o", name="人民路", category_code="253", division_code=OTHER_DISTRICT)
+    elsewhere = store.propose(
+        session, actor="o", name="人民路", category_code="253", division_code=OTHER_DISTRICT
+    )
     store.review(session, elsewhere.id, actor="r")
-    store.approve(session, elsewhere.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1))
+    store.approve(
+        session, elsewhere.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1)
+    )
 
 
 def test_homophone_needs_justification(divisions):
@@ -92,7 +98,9 @@ def test_generic_must_fit_category(divisions):
     pn = store.propose(divisions, actor="o", name="幸福小区", category_code="253", division_code=TOWN)
     store.review(divisions, pn.id, actor="r")
     with pytest.raises(store.RuleViolation, match="generic"):
-        store.approve(divisions, pn.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1))
+        store.approve(
+            divisions, pn.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1)
+        )
 
 
 def test_rename_keeps_identity_and_former_name(divisions):
@@ -136,7 +144,13 @@ def test_override_validated(divisions):
 
 @pytest.mark.parametrize(
     "bad",
-    ["<script>alert(1)</script>路", "人民路'; DROP TABLE place_name;--", "人民\x07路", "x" * 120, "Main Street"],
+    [
+        "<script>alert(1)</script>路",
+        "人民路'; DROP TABLE place_name;--",
+        "人民\x07路",
+        "x" * 120,
+        "Main Street",
+    ],
 )
 def test_hostile_names_rejected(divisions, bad):
     with pytest.raises(store.NamingError):

@@ -1,0 +1,397 @@
+"""``wuhai-gis names …``: the naming procedure, search, romanization, products and exchange."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+from shapely import wkt as shapely_wkt
+
+from gis.cliutil import CliContext
+from gis.cliutil import emit
+from gis.cliutil import format_option
+from gis.cliutil import pass_cli
+from gis.cliutil import table
+from placenames import categories
+from placenames import store
+from placenames.romanize import romanize
+from placenames.signs_cli import signs_group
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@click.group("names")
+def names_group() -> None:
+    """Standard place names (标准地名): naming procedure, search, products."""
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    if isinstance(exc, store.RuleViolation):
+        lines = [str(exc)] + [f"  [{f.severity}] {f.rule}: {f.message}" for f in exc.findings]
+        return click.ClickException("\n".join(lines))
+    return click.ClickException(str(exc))
+
+
+def _run(cli: CliContext, fmt: str, action, render=None):
+    """Run ``action(session)`` in one transaction and print its result."""
+    with cli.session() as session:
+        try:
+            result = action(session)
+            session.commit()
+        except (ValueError, LookupError, store.ConflictError, PermissionError) as exc:
+            session.rollback()
+            raise _fail(exc) from exc
+    emit(result, fmt, render)
+
+
+def _summary(d: dict) -> str:
+    bits = [f"#{d['id']} {d['name']} ({d.get('romanized') or ''})", f"category {d.get('category_label')}",
+            f"status {d['status']} v{d['version']}"]  # fmt: skip
+    return " | ".join(bits)
+
+
+@names_group.command("romanize")
+@click.argument("text")
+@click.option(
+    "--category", "category", default=None, help="Category code, e.g. 253 (streets), 242 (natural villages)."
+)
+@click.option("--caps", is_flag=True, help="All capitals, as on signs.")
+@format_option
+def romanize_cmd(text: str, category: str | None, caps: bool, fmt: str) -> None:
+    """Print the GB/T 16159 romanized form of TEXT (one line)."""
+    try:
+        result = romanize(text, category=category, caps=caps)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    emit({"name": text, "romanized": result}, fmt, lambda r: r["romanized"])
+
+
+@names_group.command("propose")
+@click.argument("name")
+@click.option("--category", required=True, help="Category code (see `names categories`).")
+@click.option("--division", default=None, help="12-digit code of the containing division.")
+@click.option("--wkt", "wkt_text", default=None, help="Geometry as WKT in EPSG:4490 (lon lat).")
+@click.option("--romanized", default=None, help="Override of the romanized form (needs --romanized-reason).")
+@click.option("--romanized-reason", default=None)
+@click.option("--meaning", default=None)
+@click.option("--history", "history_text", default=None)
+@click.option("--location", default=None, help="Location description.")
+@click.option("--alias", "aliases", multiple=True)
+@click.option("--reason", default=None)
+@click.option("--document", default=None)
+@format_option
+@pass_cli
+def propose_cmd(cli: CliContext, name, category, division, wkt_text, romanized, romanized_reason, meaning,
+                history_text, location, aliases, reason, document, fmt) -> None:  # fmt: skip
+    """Propose (申报) a standard name; prints the rule findings."""
+
+    def action(session):
+        geom = _parse_wkt(wkt_text)
+        pn = store.propose(session, actor=cli.actor, name=name, category_code=category, division_code=division,
+                           geom=geom, romanized=romanized, romanized_reason=romanized_reason, meaning=meaning,
+                           history_text=history_text, location_desc=location, aliases=list(aliases),
+                           reason=reason, document=document)  # fmt: skip
+        out = store.to_dict(session, pn)
+        out["findings"] = store.events(session, pn.id)[-1]["findings"]
+        return out
+
+    _run(cli, fmt, action, _with_findings)
+
+
+@names_group.command("review")
+@click.argument("place_id", type=int)
+@click.option("--reason", default=None)
+@click.option(
+    "--expected-version", type=int, default=None, help="Fail if the row changed since this version."
+)
+@format_option
+@pass_cli
+def review_cmd(cli: CliContext, place_id: int, reason, expected_version, fmt) -> None:
+    """Start the review (审核) of a proposed name; re-runs the rule checks."""
+
+    def action(session):
+        pn = store.review(
+            session, place_id, actor=cli.actor, reason=reason, expected_version=expected_version
+        )
+        out = store.to_dict(session, pn)
+        out["findings"] = store.events(session, pn.id)[-1]["findings"]
+        return out
+
+    _run(cli, fmt, action, _with_findings)
+
+
+@names_group.command("approve")
+@click.argument("place_id", type=int)
+@click.option("--authority", required=True, help="Approving authority, e.g. 乌海市人民政府.")
+@click.option("--document", required=True, help="Approval document number.")
+@click.option("--date", "approval_date", type=_DATE, default=None, help="Approval date (default today).")
+@click.option("--justification", default=None, help="Recorded justification for rule warnings.")
+@click.option("--expected-version", type=int, default=None)
+@format_option
+@pass_cli
+def approve_cmd(
+    cli, place_id, authority, document, approval_date, justification, expected_version, fmt
+) -> None:
+    """Approve (批准) a name under review (blocked by blocking findings)."""
+    day = approval_date.date() if approval_date else date.today()
+    _run(cli, fmt, lambda s: store.to_dict(s, store.approve(
+        s, place_id, actor=cli.actor, authority=authority, document=document, approval_date=day,
+        justification=justification, expected_version=expected_version)), _summary)  # fmt: skip
+
+
+@names_group.command("announce")
+@click.argument("place_id", type=int)
+@click.option(
+    "--date", "announcement_date", type=_DATE, default=None, help="Announcement date (default today)."
+)
+@click.option("--document", default=None)
+@click.option("--expected-version", type=int, default=None)
+@format_option
+@pass_cli
+def announce_cmd(cli, place_id, announcement_date, document, expected_version, fmt) -> None:
+    """Announce (公告) an approved name."""
+    day = announcement_date.date() if announcement_date else date.today()
+    _run(cli, fmt, lambda s: store.to_dict(s, store.announce(
+        s, place_id, actor=cli.actor, announcement_date=day, document=document,
+        expected_version=expected_version)), _summary)  # fmt: skip
+
+
+@names_group.command("rename")
+@click.argument("place_id", type=int)
+@click.argument("new_name")
+@click.option("--reason", required=True)
+@click.option("--document", default=None)
+@click.option("--date", "effective", type=_DATE, default=None, help="Date the old name ends (default today).")
+@click.option("--justification", default=None, help="Recorded justification for rule warnings.")
+@click.option("--romanized", default=None)
+@click.option("--romanized-reason", default=None)
+@click.option("--expected-version", type=int, default=None)
+@format_option
+@pass_cli
+def rename_cmd(cli, place_id, new_name, reason, document, effective, justification, romanized, romanized_reason,
+               expected_version, fmt) -> None:  # fmt: skip
+    """Rename (更名) a place; the old name stays as a searchable former name."""
+    _run(cli, fmt, lambda s: store.to_dict(s, store.rename(
+        s, place_id, actor=cli.actor, new_name=new_name, reason=reason, document=document,
+        effective=effective.date() if effective else None, justification=justification, romanized=romanized,
+        romanized_reason=romanized_reason, expected_version=expected_version)), _summary)  # fmt: skip
+
+
+@names_group.command("retire")
+@click.argument("place_id", type=int)
+@click.option("--reason", required=True)
+@click.option("--document", default=None)
+@click.option("--successor", type=int, default=None, help="Id of the name that replaces it.")
+@click.option("--expected-version", type=int, default=None)
+@format_option
+@pass_cli
+def retire_cmd(cli, place_id, reason, document, successor, expected_version, fmt) -> None:
+    """Retire (注销) a name."""
+    _run(cli, fmt, lambda s: store.to_dict(s, store.retire(
+        s, place_id, actor=cli.actor, reason=reason, document=document, successor_id=successor,
+        expected_version=expected_version)), _summary)  # fmt: skip
+
+
+@names_group.command("show")
+@click.argument("place_id", type=int)
+@format_option
+@pass_cli
+def show_cmd(cli: CliContext, place_id: int, fmt: str) -> None:
+    """Show one standard name with its former names."""
+
+    def render(d: dict) -> str:
+        lines = [_summary(d)]
+        for key in ("proper_part", "generic_part", "division_code", "location_desc", "meaning", "history",
+                    "approving_authority", "approval_doc_no", "approval_date", "announcement_date", "aliases"):  # fmt: skip
+            if d.get(key):
+                lines.append(f"  {key}: {d[key]}")
+        for f in d["former_names"]:
+            lines.append(f"  former name: {f['name']} ({f['valid_from'] or '?'} – {f['valid_to'] or '?'})")
+        return "\n".join(lines)
+
+    _run(cli, fmt, lambda s: store.to_dict(s, store.get(s, place_id)), render)
+
+
+@names_group.command("history")
+@click.argument("place_id", type=int)
+@format_option
+@pass_cli
+def history_cmd(cli: CliContext, place_id: int, fmt: str) -> None:
+    """The append-only history of a name: who, when, what, why, document."""
+
+    def action(session):
+        store.get(session, place_id)
+        return store.events(session, place_id)
+
+    def render(rows):
+        return table([{"at": r["at"][:19], "actor": r["actor"], "action": r["action"],
+                       "status": f"{r['from_status'] or ''}→{r['to_status'] or ''}",
+                       "changes": json.dumps(r["changes"], ensure_ascii=False)[:60], "reason": r["reason"],
+                       "document": r["document"], "findings": len(r["findings"])} for r in rows])  # fmt: skip
+
+    _run(cli, fmt, action, render)
+
+
+@names_group.command("search")
+@click.argument("query", default="")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--category", default=None)
+@click.option("--division", default=None)
+@click.option("--status", default=None)
+@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat (EPSG:4490).")
+@click.option(
+    "--near", default=None, help="lon,lat: nearest names (with an empty QUERY) or distance ranking."
+)
+@format_option
+@pass_cli
+def search_cmd(cli, query, limit, category, division, status, bbox, near, fmt) -> None:
+    """Search names by Chinese, pinyin, initials, former name or alias (typos tolerated)."""
+    from placenames.search import search
+
+    box = _floats(bbox, 4, "--bbox")
+    point = _floats(near, 2, "--near")
+    _run(cli, fmt, lambda s: search(s, query, limit=limit, category=category, division=division, status=status,
+                                    bbox=box, near=point),
+         lambda rows: table(rows, ["id", "name", "romanized", "category_code", "division_code", "status", "match",
+                                   "score", *(["distance_m"] if point else [])]))  # fmt: skip
+
+
+@names_group.command("geocode")
+@click.argument("address")
+@format_option
+@pass_cli
+def geocode_cmd(cli: CliContext, address: str, fmt: str) -> None:
+    """Point of a standard address, e.g. 海勃湾区人民路12号."""
+    from placenames.geocode import geocode
+
+    _run(cli, fmt, lambda s: geocode(s, address),
+         lambda r: f"{r['lon']},{r['lat']}  {r['district'] or ''}{r['road']}{r['house_number']}号"
+                   + ("" if r["exact"] else " (nearest plate)"))  # fmt: skip
+
+
+@names_group.command("reverse-geocode")
+@click.argument("lon", type=float)
+@click.argument("lat", type=float)
+@format_option
+@pass_cli
+def reverse_cmd(cli: CliContext, lon: float, lat: float, fmt: str) -> None:
+    """Nearest standard address to LON LAT (EPSG:4490)."""
+    from placenames.geocode import reverse_geocode
+
+    _run(cli, fmt, lambda s: reverse_geocode(s, lon, lat), lambda r: f"{r['address']} ({r['distance_m']} m)")
+
+
+@names_group.command("categories")
+@format_option
+def categories_cmd(fmt: str) -> None:
+    """List the place-name categories and their generics."""
+    rows = [{"code": c.code, "label": categories.label(c.code), "scope": c.scope,
+             "generics": "、".join(g.replace(" ", "") for g in c.generics[:10])}
+            for c in categories.CATEGORIES.values() if len(c.code) == 3]  # fmt: skip
+    emit(rows, fmt, table)
+
+
+@names_group.command("gazetteer")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--no-pdf", is_flag=True, help="Only the HTML edition.")
+@format_option
+@pass_cli
+def gazetteer_cmd(cli: CliContext, out_dir: Path, no_pdf: bool, fmt: str) -> None:
+    """Write the gazetteer 《乌海市地名志》 (HTML, PDF, overview maps) to a folder."""
+    from placenames.gazetteer import write_gazetteer
+
+    with cli.session() as session:
+        result = write_gazetteer(session, out_dir, pdf=not no_pdf)
+    emit(result, fmt, lambda r: "\n".join(f"{k}: {v}" for k, v in r.items()))
+
+
+@names_group.command("map")
+@click.option("--kind", type=click.Choice(["names", "divisions"]), default="names", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output .png or .pdf")  # fmt: skip
+@click.option("--dpi", type=int, default=300, show_default=True)
+@format_option
+@pass_cli
+def map_cmd(cli: CliContext, kind: str, output: Path, dpi: int, fmt: str) -> None:
+    """The standard place-name map (标准地名图) or the administrative division map (行政区划图)."""
+    from placenames.mapping import write_map
+
+    with cli.session() as session:
+        result = write_map(session, output, kind=kind, dpi=dpi)
+    emit(result, fmt, lambda r: f"{r['path']} ({r['features']} features)")
+
+
+@names_group.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help=".xlsx, .csv or .gpkg")  # fmt: skip
+@format_option
+@pass_cli
+def export_cmd(cli: CliContext, output: Path, fmt: str) -> None:
+    """Export standard names in the national place-name database layout."""
+    from placenames.exchange import export_names
+
+    with cli.session() as session:
+        result = export_names(session, output)
+    emit(result, fmt, lambda r: f"{r['rows']} names → {r['path']}")
+
+
+@names_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--confirm", is_flag=True, help="Apply the changes (default: report only).")
+@format_option
+@pass_cli
+def import_cmd(cli: CliContext, path: Path, confirm: bool, fmt: str) -> None:
+    """Compare a national-database file with the registry; apply it only with --confirm."""
+    from placenames.exchange import import_names
+
+    def render(r):
+        lines = [f"new {len(r['new'])}, changed {len(r['changed'])}, retired {len(r['retired'])}, "
+                 f"unchanged {r['unchanged']}" + (" — applied" if r["applied"] else " — not applied (use --confirm)")]  # fmt: skip
+        lines += [f"  + {x['name']} ({x['code']})" for x in r["new"][:50]]
+        lines += [f"  ~ {x['name']} ({x['code']}): {', '.join(x['fields'])}" for x in r["changed"][:50]]
+        lines += [f"  - {x['name']} ({x['code']})" for x in r["retired"][:50]]
+        return "\n".join(lines)
+
+    _run(cli, fmt, lambda s: import_names(s, path, actor=cli.actor, confirm=confirm), render)
+
+
+def _with_findings(d: dict) -> str:
+    lines = [_summary(d)]
+    for f in d.get("findings", []):
+        lines.append(f"  [{f['severity']}] {f['rule']}: {f['message']}")
+    return "\n".join(lines)
+
+
+def _parse_wkt(text: str | None):
+    if not text:
+        return None
+    try:
+        return shapely_wkt.loads(text)
+    except Exception as exc:  # shapely raises several types for bad WKT
+        raise ValueError(f"--wkt is not valid WKT: {exc}") from exc
+
+
+def _floats(text: str | None, n: int, option: str) -> tuple[float, ...] | None:
+    if not text:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{option} needs {n} comma-separated numbers") from None
+    if len(values) != n:
+        raise click.BadParameter(f"{option} needs {n} comma-separated numbers")
+    return values
+
+
+commands: list[click.Command] = [names_group, signs_group]
+
+# The signs group is contributed by placenames/signs_cli.py once it exists.
+try:
+    from placenames.signs_cli import signs_group
+except ModuleNotFoundError as _exc:  # pragma: no cover - until the signs commands exist
+    if _exc.name != "placenames.signs_cli":
+        raise
+else:
+    commands.append(signs_group)
