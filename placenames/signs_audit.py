@@ -25,6 +25,15 @@ from placenames.signs_validation import MAX_STREET_DISTANCE_M
 FINDING_COLUMNS = ["kind", "sign_id", "street_key", "expected", "actual", "difference", "detail", "geometry"]
 #: Road classes that carry house numbers.
 URBAN_CLASSES = ("primary", "secondary", "street", "lane")
+#: Generic parts of the city streets that carry house numbers (not highways or bridges).
+PLATED_GENERICS = ("路", "街", "大街", "大道", "巷", "里", "弄")
+
+
+def plated_streets(roads: pd.DataFrame, *, urban_classes: tuple[str, ...] = URBAN_CLASSES) -> pd.Series:
+    """Rows of ``roads`` (``name``, ``road_class``) that are urban streets carrying house numbers."""
+    names = roads["name"].fillna("")
+    return roads["road_class"].isin(urban_classes) & names.str.endswith(PLATED_GENERICS)
+
 
 _NUMBER_RE = r"^(?P<base>[1-9]\d{0,4})(?:(?:-|附)(?P<sub>[1-9]\d{0,2}))?号?$"
 
@@ -205,7 +214,7 @@ def plate_findings(
     if lines is None:
         lines = street_lines(roads, rule=rule)
     findings = []
-    urban = roads.loc[roads["road_class"].isin(urban_classes), "street_key"].dropna().unique()
+    urban = roads.loc[plated_streets(roads, urban_classes=urban_classes), "street_key"].dropna().unique()
     bare = lines[lines["street_key"].isin(urban) & ~lines["street_key"].isin(plates["street_key"])]
     bare = bare.assign(
         kind="street_without_plates",
@@ -231,8 +240,8 @@ def plate_findings(
         _findings(bad, "bad_number", None, bad["house_number"], detail="not a house-number pattern")
     )
     df = df[parsed["base"].notna()].copy()
-    df["base"] = parsed.loc[df.index, "base"].astype("int64")
-    df["sub"] = parsed.loc[df.index, "sub"].fillna(0).astype("int64")
+    df["base"] = pd.to_numeric(parsed.loc[df.index, "base"]).astype("int64")
+    df["sub"] = pd.to_numeric(parsed.loc[df.index, "sub"]).fillna(0).astype("int64")
     pos, side, offset = locate_on_lines(
         np.asarray(df["line"].values, dtype=object), np.asarray(df.geometry.values)
     )

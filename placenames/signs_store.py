@@ -383,3 +383,99 @@ def statistics(session: Session, *, division_code: str | None = None) -> pd.Data
 def statistics_map_layer(session: Session, *, level: str = "town") -> gpd.GeoDataFrame:
     """Division polygons with sign counts by kind and condition, for a map layer."""
     return statistics_layer(statistics(session), divisions_frame(session), level=level)
+
+
+# -- house-number plates for a street ------------------------------------------------------------
+
+
+def resolve_street(session: Session, street: str, *, district: str | None = None) -> dict[str, Any]:
+    """Find a street by place-name id or name: ``{name, district, place_name_id, segments}``.
+
+    Raises ``LookupError`` when there is no such street and ``ValueError`` when the name is
+    used in several districts and ``district`` does not choose one.
+    """
+    place = None
+    name = street.strip()
+    if name.isdigit():
+        place = session.get(PlaceName, int(name))
+        if place is None:
+            raise LookupError(f"no place name with id {name}")
+        name = place.name
+    roads = roads_gdf(session, division_code=district)
+    segments = roads[roads["name"] == name]
+    if segments.empty:
+        raise LookupError(f"no road segments named {name}" + (f" in {district}" if district else ""))
+    districts = sorted(segments["division_code"].map(district_of).dropna().unique())
+    if len(districts) > 1:
+        raise ValueError(f"{name} exists in districts {', '.join(districts)}: choose one with --district")
+    code = districts[0] if districts else None
+    if place is None:
+        q = (
+            select(PlaceName)
+            .where(PlaceName.name == name, PlaceName.status != "retired")
+            .order_by(PlaceName.id)
+        )
+        candidates = list(session.scalars(q))
+        same = [p for p in candidates if district_of(p.division_code) == code]
+        place = (same or candidates or [None])[0]
+    return {
+        "name": name,
+        "district": code,
+        "place_name_id": place.id if place else None,
+        "place": place,
+        "segments": segments.reset_index(drop=True),
+    }
+
+
+def street_plates(session: Session, *, name: str, district: str | None) -> gpd.GeoDataFrame:
+    """The house-number plates of a street (by its district and name)."""
+    plates = signs_gdf(session, division_code=district, kinds=("house_number",))
+    return plates[plates["street_key"] == street_key(district, name)].reset_index(drop=True)
+
+
+def commit_plates(
+    session: Session,
+    *,
+    actor: str,
+    proposal: gpd.GeoDataFrame,
+    street: Mapping[str, Any],
+    max_distance_m: float = MAX_STREET_DISTANCE_M,
+) -> list[Sign]:
+    """Write a plate (sign of kind ``house_number``) for every ``new`` row of a numbering proposal.
+
+    All plates are validated first; any refusal raises before the first write.
+    """
+    place = street.get("place")
+    name = place.name if place is not None else street["name"]
+    roman = place.romanized.upper() if place is not None and place.romanized else romanize(name, caps=True)
+    mongolian = place.mongolian if place is not None else None
+    new = proposal[proposal["status"] == "new"].to_crs(STORAGE_CRS)
+    units = divisions_frame(session, levels=("community", "village"))
+    units = units[units["code"].map(district_of) == street["district"]]
+    hits = new[["geometry"]].sjoin(units[["code", "geometry"]], predicate="within", how="left")
+    codes = hits[~hits.index.duplicated()]["code"].reindex(new.index)
+    values = []
+    for (idx, row), code in zip(new.iterrows(), codes, strict=True):
+        record_ = {
+            "kind": "house_number",
+            "place_name_id": street.get("place_name_id"),
+            "text_zh": name,
+            "text_romanized": roman,
+            "text_mongolian": mongolian,
+            "house_number": row["house_number"],
+            "side": row["side"],
+            "division_code": code if isinstance(code, str) else street["district"],
+            "lon": row.geometry.x,
+            "lat": row.geometry.y,
+            "install_date": None,
+            "condition": "good",
+        }
+        validate_sign_record(record_, row=idx)
+        check_street_distance(session, record_, sign_point(record_, row=idx), max_distance_m=max_distance_m)
+        values.append(record_)
+    return [
+        create_sign(
+            session, actor=actor, values=v, max_distance_m=max_distance_m, reason=f"house numbering of {name}"
+        )
+        for v in values
+    ]

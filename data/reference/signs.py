@@ -36,7 +36,7 @@ from placenames.models import FormerName
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.romanize import romanize
-from placenames.signs_audit import URBAN_CLASSES
+from placenames.signs_audit import plated_streets
 from placenames.signs_store import district_of
 from placenames.signs_store import divisions_frame
 from placenames.signs_store import roads_gdf
@@ -149,7 +149,7 @@ def _generate(
 ) -> pd.DataFrame:
     roads_m = to_metric(roads)
     streets = street_sign_sites(roads_m, rng=rng).assign(kind="street")
-    urban = roads_m[roads_m["road_class"].isin(URBAN_CLASSES)]
+    urban = roads_m[plated_streets(roads_m)]
     units = divisions_frame(session, levels=("community", "village", "town"))
     meta = _unit_meta(session)
     villages = _named_sites(units, places, meta, rng=rng)

@@ -1,0 +1,388 @@
+"""``wuhai-gis signs``: audit, statistics, house numbering, sign faces and maintenance work orders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import geopandas as gpd
+import numpy as np
+
+from gis.cliutil import CliContext
+from gis.cliutil import emit
+from gis.cliutil import format_option
+from gis.cliutil import pass_cli
+from gis.cliutil import table
+from gis.history import snapshot
+from placenames import signs_store
+from placenames import workorders
+from placenames.numbering import DIRECTIONS
+from placenames.numbering import NumberingRule
+from placenames.numbering import propose_numbers
+from placenames.signs_audit import findings_by_kind
+from placenames.signs_render import sign_face_svg
+from placenames.signs_validation import MAX_STREET_DISTANCE_M
+
+district_option = click.option(
+    "--district", "district", default=None, help="12-digit division code (district or town)."
+)
+
+
+def _rule_options(func):
+    for option in reversed(
+        (
+            click.option(
+                "--direction",
+                type=click.Choice(DIRECTIONS),
+                default="as_drawn",
+                show_default=True,
+                help="Numbering direction: centre line start→end, or Beijing east→west / north→south.",
+            ),
+            click.option(
+                "--odd-side",
+                type=click.Choice(["left", "right"]),
+                default="left",
+                show_default=True,
+                help="Side of the odd numbers, seen in the numbering direction.",
+            ),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+@click.group("signs")
+def signs_group() -> None:
+    """Place-name signs and house numbers: audit, statistics, numbering, work orders."""
+
+
+@signs_group.command("audit")
+@district_option
+@_rule_options
+@click.option(
+    "--radius",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Metres around a node searched for its street signs.",
+)
+@click.option(
+    "--max-gap",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Largest step between consecutive numbers on a side.",
+)
+@click.option(
+    "--max-distance",
+    type=float,
+    default=MAX_STREET_DISTANCE_M,
+    show_default=True,
+    help="Largest plate-to-street distance (m).",
+)
+@format_option
+@pass_cli
+def audit_cmd(cli: CliContext, district, direction, odd_side, radius, max_gap, max_distance, fmt) -> None:
+    """List sign findings by kind: text against the standard names, coverage, numbering."""
+    rule = NumberingRule(direction=direction, odd_side=odd_side)
+    with cli.session() as session:
+        findings = signs_store.run_audit(
+            session,
+            division_code=district,
+            rule=rule,
+            radius_m=radius,
+            max_gap=max_gap,
+            max_distance_m=max_distance,
+        )
+    by_kind = findings_by_kind(findings)
+    result = {"district": district, "counts": {k: len(v) for k, v in by_kind.items()}, "findings": by_kind}
+
+    def render(r: dict) -> str:
+        lines = [table([{"kind": k, "findings": n} for k, n in r["counts"].items()])]
+        for kind, items in r["findings"].items():
+            lines.append(f"\n{kind} (first 5 of {len(items)})")
+            lines.append(
+                table(items[:5], ["sign_id", "street_key", "expected", "actual", "difference", "detail"])
+            )
+        return "\n".join(lines)
+
+    emit(result, fmt, render)
+
+
+@signs_group.command("stats")
+@district_option
+@format_option
+@pass_cli
+def stats_cmd(cli: CliContext, district, fmt) -> None:
+    """Signs by kind and condition per district and town."""
+    with cli.session() as session:
+        stats = signs_store.statistics(session, division_code=district)
+    rows = stats.astype(object).where(stats.notna(), None).to_dict("records")
+    total = int(stats.loc[stats["level"] == "district", "total"].sum())
+    result = {"total": total, "rows": rows}
+    emit(
+        result,
+        fmt,
+        lambda r: (
+            table(
+                r["rows"],
+                [
+                    "level",
+                    "code",
+                    "name",
+                    "total",
+                    "kind_street",
+                    "kind_house_number",
+                    "kind_building",
+                    "kind_unit",
+                    "condition_good",
+                    "condition_worn",
+                    "condition_damaged",
+                    "condition_missing",
+                ],
+            )
+            + f"\ntotal {r['total']}"
+        ),
+    )
+
+
+@signs_group.command("number")
+@click.option("--street", required=True, help="Street name or its place-name id.")
+@district_option
+@click.option(
+    "--entrances",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Building entrances (points: GeoJSON, GPKG, SHP, CSV/XLSX with lon/lat).",
+)
+@click.option("--crs", default=None, help="CRS of the entrances file when it has none (e.g. EPSG:4490).")
+@_rule_options
+@click.option(
+    "--spacing",
+    type=float,
+    default=None,
+    help="Metres of frontage per number (reserves numbers on empty frontage).",
+)
+@click.option(
+    "--sub-style", type=click.Choice(["dash", "fu"]), default="dash", show_default=True, help="12-1 or 12附1."
+)
+@click.option("--commit", is_flag=True, help="Write the new plates (default: dry run).")
+@format_option
+@pass_cli
+def number_cmd(
+    cli: CliContext, street, district, entrances, crs, direction, odd_side, spacing, sub_style, commit, fmt
+) -> None:
+    """Propose house numbers along a street; --commit writes the plates and their history."""
+    rule = NumberingRule(direction=direction, odd_side=odd_side, spacing_m=spacing, sub_style=sub_style)
+    with cli.session() as session:
+        try:
+            found = signs_store.resolve_street(session, street, district=district)
+        except (LookupError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+        existing = signs_store.street_plates(session, name=found["name"], district=found["district"])
+        if entrances is not None:
+            points = _read_entrances(entrances, crs)
+            proposal = propose_numbers(
+                found["segments"], points, rule=rule, existing=existing[["house_number", "geometry"]]
+            )
+        else:
+            if commit:
+                raise click.ClickException(
+                    "nothing to commit without --entrances (the dry run renumbers existing plates)"
+                )
+            proposal = propose_numbers(found["segments"], existing[["geometry"]], rule=rule)
+            proposal["current"] = existing["house_number"].to_numpy()
+        written = []
+        if commit:
+            try:
+                written = signs_store.commit_plates(session, actor=cli.actor, proposal=proposal, street=found)
+            except ValueError as exc:
+                session.rollback()
+                raise click.ClickException(str(exc)) from None
+            session.commit()
+    rows = _proposal_rows(proposal)
+    result = {
+        "street": found["name"],
+        "district": found["district"],
+        "place_name_id": found["place_name_id"],
+        "rule": {"direction": direction, "odd_side": odd_side, "spacing_m": spacing, "sub_style": sub_style},
+        "dry_run": not commit,
+        "proposal": rows,
+        "written": [s.id for s in written],
+    }
+    emit(
+        result,
+        fmt,
+        lambda r: table(r["proposal"]) + (f"\nwrote {len(r['written'])} plates" if commit else "\n(dry run)"),
+    )
+
+
+@signs_group.command("show")
+@click.argument("sign_id", type=int)
+@click.option("--svg", is_flag=True, help="Print the sign face as SVG instead.")
+@format_option
+@pass_cli
+def show_cmd(cli: CliContext, sign_id, svg, fmt) -> None:
+    """Show a sign with its history (or its face as SVG)."""
+    with cli.session() as session:
+        try:
+            sign = signs_store.get_sign(session, sign_id)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+        if svg:
+            click.echo(
+                sign_face_svg(
+                    kind=sign.kind,
+                    text_zh=sign.text_zh,
+                    text_romanized=sign.text_romanized,
+                    text_mongolian=sign.text_mongolian,
+                    house_number=sign.house_number,
+                )
+            )
+            return
+        result = {
+            **snapshot(sign),
+            "history": workorders.sign_history(session, sign_id),
+            "work_orders": workorders.orders(session, sign_id=sign_id),
+        }
+    emit(
+        result,
+        fmt,
+        lambda r: (
+            "\n".join(f"{k}: {v}" for k, v in r.items() if k not in ("history", "work_orders"))
+            + f"\nhistory: {len(r['history'])} entries, work orders: {len(r['work_orders'])}"
+        ),
+    )
+
+
+@signs_group.group("workorder")
+def workorder_group() -> None:
+    """Maintenance work orders: report, assign, resolve, close, reject, list."""
+
+
+@workorder_group.command("report")
+@click.option("--reason", type=click.Choice(workorders.REASONS), required=True)
+@click.option("--sign", "sign_id", type=int, default=None)
+@click.option("--lon", type=float, default=None)
+@click.option("--lat", type=float, default=None)
+@click.option("--text", "description", default=None)
+@click.option(
+    "--photo", "photos", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True
+)
+@format_option
+@pass_cli
+def wo_report(cli: CliContext, reason, sign_id, lon, lat, description, photos, fmt) -> None:
+    """Report a damaged, missing or wrong sign."""
+    _order_step(
+        cli,
+        fmt,
+        lambda s: workorders.report(
+            s,
+            actor=cli.actor,
+            reason=reason,
+            sign_id=sign_id,
+            lon=lon,
+            lat=lat,
+            description=description,
+            photos=[p.read_bytes() for p in photos],
+        ),
+    )
+
+
+@workorder_group.command("assign")
+@click.argument("order_id", type=int)
+@click.option("--to", "assignee", required=True)
+@format_option
+@pass_cli
+def wo_assign(cli: CliContext, order_id, assignee, fmt) -> None:
+    """Assign a work order."""
+    _order_step(cli, fmt, lambda s: workorders.assign(s, order_id, actor=cli.actor, assignee=assignee))
+
+
+@workorder_group.command("resolve")
+@click.argument("order_id", type=int)
+@click.option("--action", type=click.Choice(["repaired", "replaced"]), required=True)
+@click.option("--note", default=None)
+@click.option(
+    "--photo", "photos", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True
+)
+@format_option
+@pass_cli
+def wo_resolve(cli: CliContext, order_id, action, note, photos, fmt) -> None:
+    """Record the repair or replacement."""
+    _order_step(
+        cli,
+        fmt,
+        lambda s: workorders.resolve(
+            s, order_id, actor=cli.actor, action=action, note=note, photos=[p.read_bytes() for p in photos]
+        ),
+    )
+
+
+@workorder_group.command("close")
+@click.argument("order_id", type=int)
+@click.option("--photo", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--note", default=None)
+@format_option
+@pass_cli
+def wo_close(cli: CliContext, order_id, photo, note, fmt) -> None:
+    """Close a resolved work order with a photo of the finished sign."""
+    _order_step(
+        cli,
+        fmt,
+        lambda s: workorders.close(s, order_id, actor=cli.actor, photo=photo.read_bytes(), note=note),
+    )
+
+
+@workorder_group.command("list")
+@click.option("--status", type=click.Choice(workorders.STATUSES), default=None)
+@format_option
+@pass_cli
+def wo_list(cli: CliContext, status, fmt) -> None:
+    """List work orders (newest first)."""
+    with cli.session() as session:
+        rows = workorders.orders(session, status=status)
+    emit(rows, fmt, lambda r: table(r, ["id", "sign_id", "reason", "status", "assignee", "reported_by"]))
+
+
+def _order_step(cli: CliContext, fmt: str, step) -> None:
+    with cli.session() as session:
+        try:
+            order = step(session)
+            session.commit()
+        except (LookupError, ValueError, RuntimeError, PermissionError) as exc:
+            session.rollback()
+            raise click.ClickException(str(exc)) from None
+        result = (
+            workorders.orders(session, sign_id=order.sign_id) if order.sign_id else workorders.orders(session)
+        )
+        result = next(r for r in result if r["id"] == order.id)
+    emit(result, fmt, lambda r: f"work order {r['id']}: {r['status']} ({r['reason']})")
+
+
+def _read_entrances(path: Path, crs: str | None) -> gpd.GeoDataFrame:
+    from gis.io import FileError
+    from gis.io import read_vector
+
+    try:
+        gdf = read_vector(path, crs=crs).gdf
+    except FileError as exc:
+        raise click.ClickException(str(exc)) from None
+    bad = gdf.index[gdf.geometry.isna() | (gdf.geometry.geom_type != "Point")]
+    if len(bad):
+        raise click.ClickException(
+            f"{path.name}: rows {', '.join(map(str, bad[:10]))} are not points (entrances are points)"
+        )
+    return gdf
+
+
+def _proposal_rows(proposal: gpd.GeoDataFrame) -> list[dict]:
+    pts = proposal.to_crs(4490).geometry
+    frame = proposal.drop(columns="geometry").copy()
+    frame["lon"], frame["lat"] = np.round(pts.x, 7), np.round(pts.y, 7)
+    frame["reserved"] = frame["reserved"].map(lambda r: ",".join(map(str, r)))
+    frame = frame.astype(object).where(frame.notna(), None)
+    return [{"entrance": str(i), **row} for i, row in zip(frame.index, frame.to_dict("records"), strict=True)]
+
+
+commands = [signs_group]

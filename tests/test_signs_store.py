@@ -1,0 +1,326 @@
+"""Sign inventory, audit over the database, work orders and the ``signs`` commands (both backends)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+from geoalchemy2.shape import from_shape
+from PIL import Image
+from shapely.geometry import LineString
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis.cliutil import CliContext
+from gis.crs import STORAGE_SRID
+from gis.crs import transformer
+from gis.db import make_engine
+from gis.models import AuditLog
+from gis.models import RoadSegment
+from placenames import signs_store
+from placenames import workorders
+from placenames.models import FormerName
+from placenames.models import PlaceName
+from placenames.models import Sign
+from placenames.models import WorkOrder
+from placenames.signs_cli import signs_group
+from placenames.signs_validation import SignValidationError
+
+D = "150302000000"
+TO_LONLAT = transformer(4545, STORAGE_SRID)
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    """Metres east/north of a point in Haibowan (EPSG:4545 offsets) as lon/lat."""
+    bx, by = transformer(STORAGE_SRID, 4545).transform(106.82, 39.67)
+    return TO_LONLAT.transform(bx + x, by + y)
+
+
+def _line(*xy):
+    return LineString([_lonlat(x, y) for x, y in xy])
+
+
+def _png(size=(8, 8)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (20, 80, 160)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _arrange(session: Session) -> PlaceName:
+    session.add_all(
+        [
+            RoadSegment(
+                name="人民路",
+                road_class="street",
+                division_code=D,
+                geom=from_shape(_line((0, 0), (200, 0)), srid=STORAGE_SRID),
+            ),
+            RoadSegment(
+                name="人民路",
+                road_class="street",
+                division_code=D,
+                geom=from_shape(_line((200, 0), (400, 0)), srid=STORAGE_SRID),
+            ),
+            RoadSegment(
+                name="海北大街",
+                road_class="street",
+                division_code=D,
+                geom=from_shape(_line((200, 0), (200, 300)), srid=STORAGE_SRID),
+            ),
+        ]
+    )
+    place = PlaceName(
+        name="人民路", category_code="253", romanized="Renmin Lu", division_code=None, status="approved"
+    )
+    session.add(place)
+    session.flush()
+    return place
+
+
+def _sign(session, place, number, x, y, **extra):
+    lon, lat = _lonlat(x, y)
+    values = {
+        "kind": "house_number",
+        "place_name_id": place.id,
+        "text_zh": "人民路",
+        "text_romanized": "RENMIN LU",
+        "house_number": number,
+        "division_code": "150302001001",
+        "lon": lon,
+        "lat": lat,
+        **extra,
+    }
+    return signs_store.create_sign(session, actor="officer", values=values)
+
+
+def test_create_sign_records_history(session):
+    place = _arrange(session)
+    sign = _sign(session, place, "1", 10, 12)
+    assert sign.id and sign.version == 1
+    entry = session.scalars(
+        select(AuditLog).where(AuditLog.table_name == "sign", AuditLog.row_key == str(sign.id))
+    ).one()
+    assert entry.actor == "officer" and entry.action == "create"
+    assert entry.after["house_number"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"house_number": "一号"}, "not a number pattern"),
+        ({"text_zh": "人民路<img src=x>"}, "markup"),
+        ({"text_zh": "人民\x1b路"}, "control character"),
+        ({"lon": 39.67, "lat": 106.82}, "swapped"),
+    ],
+)
+def test_bad_signs_refused_nothing_written(session, extra, message):
+    place = _arrange(session)
+    before = session.scalar(select(func.count()).select_from(Sign))
+    with pytest.raises(SignValidationError, match=message):
+        _sign(session, place, "1", 10, 12, **extra)
+    assert session.scalar(select(func.count()).select_from(Sign)) == before
+
+
+def test_sign_far_from_its_street_refused(session):
+    place = _arrange(session)
+    with pytest.raises(SignValidationError, match=r"stands 5\d\d m from 人民路"):
+        _sign(session, place, "1", 100, 530)
+    with pytest.raises(SignValidationError, match="more than 2 km"):
+        _sign(session, place, "1", 100, 5000)
+    assert _sign(session, place, "1", 100, 530, kind="building").kind == "building"  # not a street sign
+
+
+def test_update_sign_refuses_stale_version(session):
+    place = _arrange(session)
+    sign = _sign(session, place, "1", 10, 12)
+    signs_store.update_sign(
+        session, sign.id, actor="officer", changes={"condition": "worn"}, expected_version=1
+    )
+    assert sign.version == 2
+    with pytest.raises(signs_store.ConflictError, match="version 2, not 1"):
+        signs_store.update_sign(
+            session, sign.id, actor="other", changes={"condition": "good"}, expected_version=1
+        )
+    with pytest.raises(SignValidationError, match="not a number pattern"):
+        signs_store.update_sign(
+            session, sign.id, actor="officer", changes={"house_number": "x"}, expected_version=2
+        )
+    session.refresh(sign)
+    assert sign.house_number == "1" and sign.condition == "worn"
+
+
+def test_audit_over_database(session):
+    place = _arrange(session)
+    for number, x, y in (("1", 10, 12), ("3", 50, 12), ("3", 70, 12), ("2", 30, 12), ("9", 120, 12)):
+        _sign(session, place, number, x, y)
+    _sign(session, place, "5", 150, 12, text_romanized="RENMINLU", text_zh="人民街")
+    findings = signs_store.run_audit(session, division_code=D)
+    kinds = set(findings["kind"])
+    assert {
+        "duplicate_number",
+        "wrong_side",
+        "number_gap",
+        "wrong_text",
+        "intersection_without_sign",
+        "street_end_without_sign",
+        "street_without_plates",
+    } <= kinds
+    wrong = findings[findings["kind"] == "wrong_text"].iloc[0]
+    assert wrong["difference"] == "人民[路→街]"
+    stats = signs_store.statistics(session).set_index("code")
+    assert stats.loc[D, "kind_house_number"] == 6
+
+
+def test_renaming_turns_old_signs_into_a_work_list(session):
+    place = _arrange(session)
+    shown = [_sign(session, place, n, x, 12) for n, x in (("1", 10), ("3", 40))]
+    place.name = "团结路"
+    session.add(FormerName(place_name_id=place.id, name="人民路"))
+    session.flush()
+    findings = signs_store.run_audit(session)
+    old = findings[findings["kind"] == "old_name"]
+    assert sorted(old["sign_id"]) == [s.id for s in shown]
+    orders = workorders.work_list_for_renaming(
+        session, place_name_id=place.id, actor="names", old_names=["人民路"]
+    )
+    assert [o.sign_id for o in orders] == [s.id for s in shown]
+    assert all(o.reason == "renamed" and o.status == "open" for o in orders)
+    assert workorders.work_list_for_renaming(session, place_name_id=place.id, actor="names") == []
+
+
+def test_work_order_life_cycle(session, tmp_path):
+    place = _arrange(session)
+    sign = _sign(session, place, "1", 10, 12, condition="damaged")
+    order = workorders.report(
+        session,
+        actor="officer",
+        reason="damaged",
+        sign_id=sign.id,
+        description="裂了",
+        photos=[_png()],
+        instance_dir=tmp_path,
+    )
+    assert order.status == "open" and order.photos[0].startswith("photos/")
+    assert (tmp_path / order.photos[0]).exists()
+    with pytest.raises(workorders.WorkflowError, match="is open: cannot close"):
+        workorders.close(session, order.id, actor="m", photo=_png(), instance_dir=tmp_path)
+    workorders.assign(session, order.id, actor="officer", assignee="maintainer1")
+    with pytest.raises(signs_store.ConflictError):
+        workorders.resolve(session, order.id, actor="m", action="replaced", expected_version=1)
+    workorders.resolve(session, order.id, actor="maintainer1", action="replaced", note="换新牌")
+    assert sign.condition == "good" and sign.install_date is not None
+    with pytest.raises(ValueError, match="needs a photo"):
+        workorders.close(session, order.id, actor="officer", photo=None)
+    workorders.close(session, order.id, actor="officer", photo=_png((9, 9)), instance_dir=tmp_path)
+    assert order.status == "closed"
+    assert len(sign.photos) == 1
+    history = workorders.sign_history(session, sign.id)
+    assert [h["action"] for h in history if h["table"] == "work_order"] == [
+        "create",
+        "update",
+        "update",
+        "update",
+    ]
+    assert [e["action"] for e in order.history] == ["reported", "assigned", "replaced", "closed"]
+
+
+def test_public_reports_validated(session, tmp_path, monkeypatch):
+    _arrange(session)
+    lon, lat = _lonlat(10, 12)
+    with pytest.raises(ValueError, match="a public report needs photo"):
+        workorders.report(
+            session, actor="public", reason="missing", lon=lon, lat=lat, description="路牌不见了", public=True
+        )
+    with pytest.raises(ValueError, match="photo 1: the photo is not a usable image"):
+        workorders.report(
+            session,
+            actor="public",
+            reason="missing",
+            lon=lon,
+            lat=lat,
+            description="x",
+            photos=[b"GIF89a not really"],
+            public=True,
+        )
+    monkeypatch.setenv("UPLOAD_MAX_BYTES", "50")
+    with pytest.raises(ValueError, match="over the limit of 50 bytes"):
+        workorders.report(
+            session,
+            actor="public",
+            reason="missing",
+            lon=lon,
+            lat=lat,
+            description="x",
+            photos=[_png()],
+            public=True,
+        )
+    monkeypatch.delenv("UPLOAD_MAX_BYTES")
+    with pytest.raises(ValueError, match="markup"):
+        workorders.report(
+            session,
+            actor="public",
+            reason="missing",
+            lon=lon,
+            lat=lat,
+            description="<script>alert(1)</script>",
+            photos=[_png()],
+            public=True,
+        )
+    assert session.scalar(select(func.count()).select_from(WorkOrder)) == 0
+    assert not (tmp_path / "photos").exists()
+    order = workorders.report(
+        session,
+        actor="public",
+        reason="missing",
+        lon=lon,
+        lat=lat,
+        description="路牌不见了",
+        photos=[_png()],
+        public=True,
+        instance_dir=tmp_path,
+    )
+    assert order.sign_id is None and order.source == "public"
+
+
+def test_signs_commands(fresh_db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("WUHAI_INSTANCE", str(tmp_path))
+    engine = make_engine(fresh_db_url)
+    with Session(engine) as session:
+        place = _arrange(session)
+        for number, x in (("1", 10), ("3", 60), ("7", 120)):
+            _sign(session, place, number, x, 12)
+        session.commit()
+    engine.dispose()
+    runner = CliRunner()
+    ctx = CliContext(database_url=fresh_db_url, actor="tester")
+    audit = runner.invoke(signs_group, ["audit", "--district", D, "--format", "json"], obj=ctx)
+    assert audit.exit_code == 0, audit.output
+    result = json.loads(audit.output)
+    assert result["counts"]["street_without_plates"] == 1
+    assert result["findings"]["number_gap"][0]["detail"] == "missing 5"
+    lon, lat = _lonlat(90, 12)
+    (tmp_path / "e.csv").write_text(f"name,lon,lat\nA,{lon},{lat}\n", encoding="utf-8")
+    args = [
+        "number",
+        "--street",
+        "人民路",
+        "--entrances",
+        str(tmp_path / "e.csv"),
+        "--crs",
+        "EPSG:4490",
+        "--format",
+        "json",
+    ]
+    dry = json.loads(runner.invoke(signs_group, args, obj=ctx).output)
+    assert [p["house_number"] for p in dry["proposal"]] == ["5"] and dry["written"] == []
+    done = runner.invoke(signs_group, [*args, "--commit"], obj=ctx)
+    assert done.exit_code == 0, done.output
+    assert len(json.loads(done.output)["written"]) == 1
+    stats = json.loads(runner.invoke(signs_group, ["stats", "--format", "json"], obj=ctx).output)
+    assert stats["total"] == 4
+    far = runner.invoke(signs_group, ["number", "--street", "没有路"], obj=ctx)
+    assert far.exit_code != 0 and "no road segments named 没有路" in far.output
+    ctx.engine.dispose()
