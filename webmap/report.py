@@ -16,6 +16,7 @@ from wtforms import DecimalField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
@@ -32,7 +33,12 @@ from webmap.uploads import read_limited
 class ReportForm(FlaskForm):
     reason = SelectField(
         _l("Problem"),
-        choices=[("damaged", _l("damaged")), ("missing", _l("missing")), ("wrong_text", _l("wrong text")), ("other", _l("other"))],
+        choices=[
+            SelectChoice("damaged", _l("damaged")),
+            SelectChoice("missing", _l("missing")),
+            SelectChoice("wrong_text", _l("wrong text")),
+            SelectChoice("other", _l("other")),
+        ],
     )
     sign_code = StringField(_l("Sign code (if visible)"), validators=[Optional(), Length(max=40)])
     description = TextAreaField(_l("What is wrong, where?"), validators=[DataRequired(), Length(max=1000)])

@@ -214,14 +214,21 @@ def _points(session: Session, layer: MapLayer, where: list[Any]) -> list[dict[st
 
 
 def _cells(session: Session, layer: MapLayer, where: list[Any], zoom: int) -> list[dict[str, Any]]:
+    """Aggregate points into grid cells; a cell holding one point is that point itself."""
     size = pixel_degrees(zoom) * CELL_PX
+    table = layer.model.__table__
+    pk = table.c[layer.props[0]]
     g = _geom_point(layer)
     x, y = func.ST_X(g), func.ST_Y(g)
     gx = cast((x + 180.0) / size, Integer).label("gx")
     gy = cast((y + 90.0) / size, Integer).label("gy")
-    stmt = select(gx, gy, func.count().label("n"), func.avg(x), func.avg(y)).where(*where).group_by(gx, gy)
+    stmt = select(gx, gy, func.count().label("n"), func.avg(x), func.avg(y), func.min(pk)).where(*where).group_by(gx, gy)
     feats = []
-    for cx, cy, n, ax, ay in session.execute(stmt):
+    singles = []
+    for cx, cy, n, ax, ay, first in session.execute(stmt):
+        if n == 1:
+            singles.append(first)
+            continue
         x0 = cx * size - 180.0
         y0 = cy * size - 90.0
         feats.append(
@@ -231,6 +238,9 @@ def _cells(session: Session, layer: MapLayer, where: list[Any], zoom: int) -> li
                 "properties": {"cluster": True, "count": int(n), "bbox": [x0, y0, x0 + size, y0 + size]},
             }
         )
+    for start in range(0, len(singles), 500):
+        chunk = singles[start : start + 500]
+        feats.extend(_points(session, layer, [pk.in_(chunk)]) or [])
     return feats
 
 

@@ -8,7 +8,7 @@
   var cfg = el.dataset;
   var T = JSON.parse(document.getElementById("i18n").textContent);
   var center = [39.62, 106.83];
-  var map = L.map(el, { preferCanvas: true, zoomControl: true }).setView(center, 10);
+  var map = L.map(el, { preferCanvas: true, zoomControl: true }).fitBounds([[39.05, 106.62], [39.92, 107.12]]);
   window.wuhaiMap = map;
   var canvas = L.canvas({ padding: 0.3 });
   var display = "cgcs2000";
@@ -18,8 +18,14 @@
   // ---- basemaps -------------------------------------------------------------------------
   map.createPane("basemap");
   map.getPane("basemap").style.zIndex = 250;
-  var offline = L.layerGroup();
-  offline.wuhaiLayers = ["divisions_base", "roads"];
+  var baseCanvas = L.canvas({ padding: 0.3, pane: "basemap" });
+  function parts(group, names) {  // one sub-group per layer name, redrawn independently
+    group.wuhaiLayers = names;
+    group.wuhaiParts = {};
+    names.forEach(function (n) { group.wuhaiParts[n] = L.layerGroup().addTo(group); });
+    return group;
+  }
+  var offline = parts(L.layerGroup(), ["divisions_base", "roads"]);
   var basemaps = {};
   basemaps[T.offline] = offline;
   basemaps["OpenStreetMap"] = L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", {
@@ -53,9 +59,7 @@
   var overlays = {};
   var overlayNames = ["divisions", "boundary_lines", "names", "facilities", "markers", "signs"];
   overlayNames.forEach(function (name) {
-    var g = L.layerGroup();
-    g.wuhaiLayers = [name];
-    overlays[T.layers[name]] = g;
+    overlays[T.layers[name]] = parts(L.layerGroup(), [name]);
   });
   ["divisions", "boundary_lines", "names", "facilities", "markers"].forEach(function (n) {
     overlays[T.layers[n]].addTo(map);
@@ -70,7 +74,7 @@
     var out = [];
     map.eachLayer(function (l) {
       if (l.wuhaiLayers) {
-        l.wuhaiLayers.forEach(function (n) { targets[n] = l; out.push(n); });
+        l.wuhaiLayers.forEach(function (n) { targets[n] = l.wuhaiParts[n]; out.push(n); });
       }
     });
     return out;
@@ -90,12 +94,12 @@
     return url;
   }
 
-  function clusterIcon(count) {
+  function clusterIcon(name, count) {
     var div = document.createElement("div");
     div.className = "cluster";
     div.textContent = count >= 1000 ? Math.round(count / 100) / 10 + "k" : String(count);
     var size = count < 10 ? 26 : count < 100 ? 32 : count < 1000 ? 38 : 44;
-    return L.divIcon({ html: div, className: "cluster-icon", iconSize: [size, size] });
+    return L.divIcon({ html: div, className: "cluster-icon cluster-" + name, iconSize: [size, size] });
   }
 
   function popupFor(name, props) {
@@ -138,7 +142,7 @@
       var layer;
       if (p.cluster) {
         var c = f.geometry.coordinates;
-        layer = L.marker([c[1], c[0]], { icon: clusterIcon(p.count), keyboard: false });
+        layer = L.marker([c[1], c[0]], { icon: clusterIcon(name, p.count), keyboard: false });
         layer.on("click", function () {
           var b = p.bbox;
           map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: map.getZoom() + 3 });
@@ -147,7 +151,9 @@
         var pc = f.geometry.coordinates;
         layer = L.circleMarker([pc[1], pc[0]], L.extend({ renderer: canvas }, style));
       } else {
-        layer = L.geoJSON(f, { style: function () { return style; }, renderer: canvas, interactive: !style.pane });
+        layer = style.pane
+          ? L.geoJSON(f, { style: function () { return style; }, pane: style.pane, renderer: baseCanvas, interactive: false })
+          : L.geoJSON(f, { style: function () { return style; }, renderer: canvas });
       }
       if (!p.cluster && !style.pane) { layer.bindPopup(popupFor(name, p)); }
       group.addLayer(layer);
@@ -181,7 +187,7 @@
     var next = e.layer.wuhaiGcj02 ? "gcj02" : "cgcs2000";
     if (next !== display) {
       display = next;
-      Object.keys(overlays).forEach(function (k) { overlays[k].clearLayers(); });
+      Object.keys(targets).forEach(function (k) { targets[k].clearLayers(); });
     }
     schedule();
   });
