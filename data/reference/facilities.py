@@ -61,11 +61,14 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
         units, store.divisions_frame(session, levels=("city", "district", "town")), rng=rng
     )
     counts = {"facilities_added": 0, "facilities_updated": 0, "facilities_removed": 0}
-    existing = {f.name: f for f in session.scalars(select(Facility).where(Facility.source == SYNTHETIC))}
+    existing: dict[str, list[Facility]] = {}
+    for fac in session.scalars(select(Facility).where(Facility.source == SYNTHETIC).order_by(Facility.id)):
+        existing.setdefault(fac.name, []).append(fac)
     for row in desired:
         row = dict(row)
         lon, lat = row.pop("lon"), row.pop("lat")
-        fac = existing.pop(row["name"], None)
+        same = existing.get(row["name"], [])
+        fac = same.pop(0) if same else None
         if fac is None:
             store.add_facility(session, actor=actor, lon=lon, lat=lat, source=SYNTHETIC, **row)
             counts["facilities_added"] += 1
@@ -76,7 +79,7 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
         if changed or not math.isclose(x, lon, abs_tol=1e-9) or not math.isclose(y, lat, abs_tol=1e-9):
             store.update_facility(session, fac.id, actor=actor, lon=lon, lat=lat, **changed)
             counts["facilities_updated"] += 1
-    for fac in existing.values():
+    for fac in (f for group in existing.values() for f in group):
         store.remove_facility(session, fac.id, actor=actor, reason="no longer in the reference dataset")
         counts["facilities_removed"] += 1
     counts["population_stat"] = _population(session, units, actor=actor)
@@ -90,7 +93,7 @@ def plan_facilities(units, divisions, *, rng: random.Random) -> list[dict]:
     units = units[units["urban_rural"].isin(["urban", "rural"])].sort_values("code").reset_index(drop=True)
     metric = units.to_crs(epsg=METRIC_SRID)
     polys = dict(zip(units["code"], metric.geometry, strict=True))
-    names = {c: _short(n) for c, n in zip(units["code"], units["name"], strict=True)}
+    names = _unique_names(units, divisions)
     urban = units[units["urban_rural"] == "urban"]
     rural = units[units["urban_rural"] == "rural"]
     city = divisions[divisions["level"] == "city"].iloc[0]
@@ -105,8 +108,7 @@ def plan_facilities(units, divisions, *, rng: random.Random) -> list[dict]:
         out.append({"division_code": code, "lon": lon, "lat": lat, **values})
 
     # elderly care: 46 stations in 46 urban communities (oldest first); 5 street centres beside 5 of them
-    by_age = urban.sort_values(["aged_60plus", "code"], ascending=[False, True])
-    station_codes = sorted(by_age["code"].iloc[:46]) if len(urban) >= 46 else sorted(urban["code"])
+    station_codes = _oldest_per_district(urban, 46)
     center_codes = _one_per_town(units, station_codes, 5)
     rural_codes = sorted(rural["code"])
     rng.shuffle(rural_codes)
@@ -137,11 +139,7 @@ def plan_facilities(units, divisions, *, rng: random.Random) -> list[dict]:
             year_opened=rng.randint(2013, 2020),
             operator_type=rng.choice(["public", "public_private"]),
         )
-    inst_codes = sorted(
-        rng.sample(
-            sorted(urban["code"]), min(len(urban), len(INSTITUTIONS_RUNNING) + len(INSTITUTIONS_BUILDING))
-        )
-    )
+    inst_codes = _institution_seats(urban, len(INSTITUTIONS_RUNNING) + len(INSTITUTIONS_BUILDING), rng)
     inst_beds = allocate(BEDS_TOTAL - COMMUNITY_BEDS, [rng.uniform(0.5, 1.5) for _ in INSTITUTIONS_RUNNING])
     inst_nursing = allocate(NURSING_TOTAL - COMMUNITY_NURSING, [b * rng.uniform(0.8, 1.2) for b in inst_beds])
     for name, code, b, nb in zip(INSTITUTIONS_RUNNING, inst_codes, inst_beds, inst_nursing, strict=False):
@@ -360,6 +358,43 @@ def _short(name: str) -> str:
         if name.endswith(suffix):
             return name[: -len(suffix)] + ("社区" if "社区" in suffix else "")
     return name
+
+
+def _unique_names(units, divisions) -> dict[str, str]:
+    """Short community names, prefixed with the town's name where two communities share a name."""
+    short = {c: _short(n) for c, n in zip(units["code"], units["name"], strict=True)}
+    town_names = dict(zip(divisions["code"], divisions["name"], strict=True))
+    seen: dict[str, int] = {}
+    for name in short.values():
+        seen[name] = seen.get(name, 0) + 1
+    out = {}
+    for code, town in zip(units["code"], units["town_code"], strict=True):
+        name = short[code]
+        out[code] = f"{town_names.get(town, '')}{name}" if seen[name] > 1 else name
+    return out
+
+
+def _oldest_per_district(urban, n: int) -> list[str]:
+    """``n`` communities split over the districts by their number of communities, the oldest first."""
+    groups = sorted(urban.groupby("district_code"), key=lambda g: g[0])
+    quota = allocate(min(n, len(urban)), [len(g) for _, g in groups])
+    chosen: list[str] = []
+    for (_, g), k in zip(groups, quota, strict=True):
+        chosen += list(g.sort_values(["aged_60plus", "code"], ascending=[False, True])["code"].iloc[:k])
+    return sorted(chosen)
+
+
+def _institution_seats(urban, n: int, rng: random.Random) -> list[str]:
+    """Seats for the institutions: the districts' shares by their elderly, a random community in each."""
+    totals = urban.groupby("district_code")["aged_60plus"].sum().sort_values(ascending=False)
+    quota = allocate(n, list(totals.to_numpy(dtype=float)))
+    seats: list[str] = []
+    for district, k in zip(totals.index, quota, strict=True):
+        pool = sorted(urban.loc[urban["district_code"] == district, "code"])
+        seats += rng.sample(pool, min(k, len(pool)))
+    order = list(range(len(seats)))
+    rng.shuffle(order)
+    return [seats[i] for i in order]
 
 
 def _one_per_town(units, codes: list[str], n: int) -> list[str]:

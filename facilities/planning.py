@@ -1,0 +1,240 @@
+"""Planner workflows: indicators, service circles, siting and what-if on the stored data (reads via store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from facilities import store
+from facilities.circles import CircleRule
+from facilities.circles import coverage
+from facilities.circles import residential_points
+from facilities.circles import service_areas
+from facilities.circles import uncovered_areas
+from facilities.indicators import IndicatorInputs
+from facilities.indicators import active_facilities
+from facilities.indicators import compute_indicators
+from facilities.indicators import counted_units
+from facilities.kinds import RURAL_ELDERLY_KINDS
+from facilities.kinds import URBAN_ELDERLY_KINDS
+from facilities.network import Network
+from facilities.network import build_network
+from facilities.network import read_road_layer
+from facilities.siting import candidate_sites
+from facilities.siting import coverage_matrix
+from facilities.siting import mclp
+from facilities.siting import set_cover
+from gis.crs import STORAGE_CRS
+
+
+@dataclass
+class CircleAnalysis:
+    """Result of a service-circle analysis."""
+
+    rule: CircleRule
+    points: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    areas: gpd.GeoDataFrame
+    uncovered: gpd.GeoDataFrame
+
+    def totals(self) -> dict:
+        s = self.summary
+        out = {}
+        for area in ("urban", "rural"):
+            part = s[s["urban_rural"] == area]
+            out[area] = {
+                "households": int(part["households"].sum()), "households_covered": int(part["households_covered"].sum()),
+                "aged_60plus": int(part["aged_60plus"].sum()), "elderly_covered": int(part["elderly_covered"].sum()),
+                "units": len(part), "units_served": int(part["served"].sum()),
+            }  # fmt: skip
+        out["uncovered_area_km2"] = round(float(self.uncovered["area_m2"].sum()) / 1e6, 3)
+        return out
+
+
+def load_network(
+    session: Session, *, roads_path: str | Path | None = None, max_edge_m: float = 100.0
+) -> Network:
+    """The road network from the database (``road_segment``) or from a Shapefile/GPKG/OSM .pbf file."""
+    if roads_path:
+        return build_network(read_road_layer(roads_path), max_edge_m=max_edge_m, node=True)
+    roads = store.roads_gdf(session)
+    if roads.empty:
+        raise LookupError("no road segments stored: load the reference data or pass a road layer")
+    return build_network(roads, max_edge_m=max_edge_m)
+
+
+def served_series(
+    session: Session,
+    inputs: IndicatorInputs,
+    *,
+    served_rule: str,
+    rule: CircleRule | None = None,
+    net: Network | None = None,
+    seed: int = 0,
+):
+    """``None`` for the default rule (facility inside), else the circle rule's served flags."""
+    if served_rule == "inside":
+        return None
+    rule = rule or CircleRule(method="network" if served_rule == "network" else "straight")
+    units = counted_units(inputs.units)
+    fac = active_facilities(inputs.facilities, inputs.year)
+    if rule.method == "network" and net is None:
+        net = load_network(session)
+    _pts, summary = coverage(units, fac, residential_points(units, seed=seed), rule=rule, net=net)
+    return pd.Series(summary["served"].to_numpy(), index=summary["unit_code"].to_numpy(), dtype=bool)
+
+
+def indicators(
+    session: Session,
+    *,
+    year: int,
+    level: str = "city",
+    served_rule: str = "inside",
+    include_planned: bool = False,
+) -> list[dict]:
+    """The plan's indicators for ``year`` at ``level`` from the stored data."""
+    inputs = store.indicator_inputs(session, year=year)
+    served = served_series(session, inputs, served_rule=served_rule)
+    return compute_indicators(inputs, level=level, served=served, include_planned=include_planned)
+
+
+def circle_analysis(
+    session: Session, *, year: int, rule: CircleRule, roads_path: str | Path | None = None,
+    households_per_point: int = 50, seed: int = 0, facilities: gpd.GeoDataFrame | None = None,
+) -> CircleAnalysis:  # fmt: skip
+    """Coverage of households and elderly by the elderly-care facilities' circles, service areas and gaps."""
+    units = counted_units(store.units_gdf(session, year=year))
+    fac = active_facilities(store.facilities_gdf(session) if facilities is None else facilities, year)
+    fac = fac[fac["kind"].isin(set(URBAN_ELDERLY_KINDS) | set(RURAL_ELDERLY_KINDS))]
+    net = load_network(session, roads_path=roads_path) if rule.method == "network" else None
+    pts = residential_points(units, households_per_point=households_per_point, seed=seed)
+    points, summary = coverage(units, fac, pts, rule=rule, net=net)
+    urban_fac = fac[fac["kind"].isin(URBAN_ELDERLY_KINDS)]
+    areas = [
+        service_areas(
+            urban_fac, limit_m=rule.limit_m(rule.urban_minutes), method=rule.method, net=net
+        ).assign(circle="urban")
+    ]
+    areas.append(
+        service_areas(
+            fac, limit_m=rule.limit_m(rule.rural_minutes, rule.rural_mode), method=rule.method, net=net
+        ).assign(circle="rural")
+    )
+    gaps = []
+    for area, layer in zip(("urban", "rural"), areas, strict=True):
+        gaps.append(uncovered_areas(units[units["urban_rural"] == area], layer).assign(urban_rural=area))
+    all_areas = gpd.GeoDataFrame(pd.concat(areas, ignore_index=True), crs=areas[0].crs)
+    uncovered = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), crs=areas[0].crs)
+    return CircleAnalysis(rule=rule, points=points, summary=summary, areas=all_areas, uncovered=uncovered)
+
+
+def save_circle_run(
+    session: Session,
+    analysis: CircleAnalysis,
+    *,
+    actor: str,
+    year: int,
+    title: str | None = None,
+    roads: str = "road_segment",
+) -> int:
+    """Store a circle analysis as an AnalysisRun (service areas + uncovered areas + per-community table)."""
+    layer = pd.concat(
+        [
+            analysis.areas.assign(layer="service_area")[
+                ["layer", "id", "kind", "name", "circle", "limit_m", "geometry"]
+            ],
+            analysis.uncovered.assign(layer="uncovered")[
+                ["layer", "code", "name", "urban_rural", "area_m2", "geometry"]
+            ],
+        ],
+        ignore_index=True,
+    )
+    layer = gpd.GeoDataFrame(layer, geometry="geometry", crs=analysis.areas.crs)
+    run = store.save_run(
+        session, actor=actor, kind="circles", title=title or f"service circles {year} ({analysis.rule.method})",
+        parameters=analysis.rule.as_dict() | {"year": year},
+        inputs={"facilities": int(analysis.areas["id"].nunique()), "points": len(analysis.points), "roads": roads},
+        summary={"totals": analysis.totals(), "per_unit": analysis.summary.to_dict(orient="records")}, result=layer,
+    )  # fmt: skip
+    return run.id
+
+
+def compare_runs(session: Session, a: int, b: int) -> dict:
+    """Totals of two stored circle runs side by side, and the units whose served flag changed."""
+    run_a, _ = store.load_run(session, a)
+    run_b, _ = store.load_run(session, b)
+    per_a = {r["unit_code"]: r for r in run_a.summary.get("per_unit", [])}
+    per_b = {r["unit_code"]: r for r in run_b.summary.get("per_unit", [])}
+    changed = [
+        {
+            "unit_code": c,
+            "name": per_a[c]["name"],
+            "served_a": per_a[c]["served"],
+            "served_b": per_b[c]["served"],
+            "households_covered_a": per_a[c]["households_covered"],
+            "households_covered_b": per_b[c]["households_covered"],
+        }
+        for c in sorted(set(per_a) & set(per_b))
+        if per_a[c]["served"] != per_b[c]["served"]
+        or per_a[c]["households_covered"] != per_b[c]["households_covered"]
+    ]
+    return {
+        "a": {"id": a, "parameters": run_a.parameters, "totals": run_a.summary.get("totals")},
+        "b": {"id": b, "parameters": run_b.parameters, "totals": run_b.summary.get("totals")},
+        "changed_units": changed,
+    }
+
+
+def siting(
+    session: Session, *, year: int, kind: str = "home_care_station", n: int | None = None, candidates: str = "grid",
+    spacing_m: float = 500.0, candidate_points: gpd.GeoDataFrame | None = None, rule: CircleRule | None = None,
+    solver: str = "auto", area: str = "urban", seed: int = 0,
+) -> tuple[dict, gpd.GeoDataFrame]:  # fmt: skip
+    """Where to put new facilities: MCLP for ``n`` sites, or set covering (``n=None``) for full coverage.
+
+    Demand is the residential points not yet covered by the existing elderly-care facilities of the
+    area's circle, weighted by people aged 60+.
+    """
+    rule = rule or CircleRule()
+    units = counted_units(store.units_gdf(session, year=year))
+    units = units[units["urban_rural"] == area]
+    fac = active_facilities(store.facilities_gdf(session), year)
+    net = load_network(session) if rule.method == "network" else None
+    pts = residential_points(units, seed=seed)
+    points, _summary = coverage(units, fac, pts, rule=rule, net=net)
+    demand = points[~points["covered"]].reset_index(drop=True)
+    minutes, mode = (rule.urban_minutes, "walk") if area == "urban" else (rule.rural_minutes, rule.rural_mode)
+    limit = rule.limit_m(minutes, mode)
+    cands = candidate_sites(units, method=candidates, spacing_m=spacing_m, points=candidate_points)
+    cover = coverage_matrix(cands, demand, limit_m=limit, method=rule.method, net=net)
+    weights = demand["aged_60plus"].to_numpy(dtype=float)
+    result = (
+        mclp(cover, weights, p=n, solver=solver)
+        if n
+        else set_cover(cover, np.maximum(weights, 0), solver=solver)
+    )
+    chosen = cands.iloc[result.selected].copy()
+    chosen["kind"] = kind
+    lonlat = chosen.to_crs(STORAGE_CRS)
+    chosen["lon"], chosen["lat"] = lonlat.geometry.x.round(6), lonlat.geometry.y.round(6)
+    unserved = sorted(
+        set(units["code"])
+        - set(
+            fac.loc[
+                fac["kind"].isin(URBAN_ELDERLY_KINDS if area == "urban" else RURAL_ELDERLY_KINDS),
+                "division_code",
+            ].dropna()
+        )
+    )
+    report = result.as_dict() | {
+        "kind": kind, "area": area, "limit_m": limit, "method": rule.method, "candidates": candidates,
+        "n_candidates": len(cands), "demand_points": len(demand), "elderly_uncovered_before": float(weights.sum()),
+        "sites": chosen.drop(columns="geometry").to_dict(orient="records"),
+        "inside_rule_stations_needed": len(unserved),
+    }  # fmt: skip
+    return report, chosen
