@@ -20,9 +20,11 @@ import unicodedata
 from typing import Any
 
 from sqlalchemy import Float
+from sqlalchemy import bindparam
 from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from gis.crs import METRIC_SRID
@@ -30,7 +32,6 @@ from gis.crs import in_extent
 from gis.dialects import bbox_filter
 from gis.dialects import nearest_order
 from gis.dialects import point_expr
-from gis.models import AuditLog
 from placenames import categories
 from placenames.models import FormerName
 from placenames.models import PlaceName
@@ -56,6 +57,28 @@ MAX_QUERY_CHARS = 60
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _TOP = "\uffff"
 _LOCK = threading.Lock()
+#: Typo matching runs when fewer exact/prefix/substring hits than this were found.
+TYPO_BELOW = 5
+_GENERATION = sql_text(
+    "SELECT (SELECT max(id) FROM audit_log), (SELECT max(id) FROM place_name), (SELECT max(id) FROM former_name)"
+)
+_NAME_PREFIX = sql_text(
+    "SELECT id, name FROM place_name WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n"
+)
+_FORMER_PREFIX = sql_text(
+    "SELECT place_name_id, name FROM former_name WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n"
+)
+_PINYIN_PREFIX = sql_text(
+    "SELECT id, pinyin_key FROM place_name WHERE pinyin_key >= :lo AND pinyin_key < :hi ORDER BY pinyin_key LIMIT :n"
+)
+_INITIALS_PREFIX = sql_text(
+    "SELECT id, initials FROM place_name WHERE initials >= :lo AND initials < :hi ORDER BY initials LIMIT :n"
+)
+_DESCRIBE_SQL = (
+    "SELECT id, name, romanized, category_code, division_code, status, "
+    "ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat "
+    "FROM place_name WHERE id IN :ids"
+)
 _INDEXES: dict[str, tuple[tuple, NameIndex]] = {}
 
 
@@ -110,7 +133,10 @@ def search(
         _chinese(session, text, hits, limit)
     else:
         _latin(session, text, hits, limit)
-    rows = _describe(session, list(hits), filters=(category, division, status, bbox), near=near)
+    filters = (category, division, status, bbox)
+    ranked = sorted(hits, key=lambda pid: -hits[pid][0])
+    wanted = ranked[: limit * 2] if not any(filters) else ranked[:400]
+    rows = _describe(session, wanted, filters=filters, near=near)
     results = []
     for row in rows:
         score, match, matched = hits[row["id"]]
@@ -141,15 +167,7 @@ def normalise_query(q: str | None) -> str:
 def name_index(session: Session) -> NameIndex:
     """The n-gram index of the session's database, rebuilt when the registry changed."""
     key = session.get_bind().engine.url.render_as_string(hide_password=True)
-    generation = tuple(
-        session.execute(
-            select(
-                select(func.max(AuditLog.id)).scalar_subquery(),
-                select(func.max(PlaceName.id)).scalar_subquery(),
-                select(func.max(FormerName.id)).scalar_subquery(),
-            )
-        ).one()
-    )
+    generation = tuple(session.connection().execute(_GENERATION).one())
     cached = _INDEXES.get(key)
     if cached and cached[0] == generation:
         return cached[1]
@@ -177,17 +195,11 @@ def _entries(session: Session):
 
 def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
     fetch = max(limit * 3, 30)
-    for pid, name in session.execute(
-        select(PlaceName.id, PlaceName.name)
-        .where(PlaceName.name >= text, PlaceName.name < text + _TOP)
-        .limit(fetch)
-    ):
+    conn = session.connection()
+    params = {"lo": text, "hi": text + _TOP, "n": fetch}
+    for pid, name in conn.execute(_NAME_PREFIX, params):
         _add(hits, pid, "exact" if name == text else "prefix", name, len(name) - len(text))
-    for pid, name in session.execute(
-        select(FormerName.place_name_id, FormerName.name)
-        .where(FormerName.name >= text, FormerName.name < text + _TOP)
-        .limit(fetch)
-    ):
+    for pid, name in conn.execute(_FORMER_PREFIX, params):
         _add(hits, pid, "former_exact" if name == text else "former_prefix", name, len(name) - len(text))
     if len(hits) >= limit and any(h[1] == "exact" for h in hits.values()):
         return
@@ -196,7 +208,7 @@ def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
         entry = index.entries[i]
         kind = "alias_exact" if entry.kind == "alias" and entry.text == text else "substring"
         _add(hits, entry.place_id, kind, entry.text, len(entry.text) - len(text))
-    if len(hits) < limit and len(text) >= 2:
+    if len(hits) < min(limit, TYPO_BELOW) and len(text) >= 2:
         for i, score in index.fuzzy(text, limit=fetch):
             entry = index.entries[i]
             _add(hits, entry.place_id, "typo", entry.text, 0, bonus=(score - 60) / 4)
@@ -207,18 +219,12 @@ def _latin(session: Session, text: str, hits: dict, limit: int) -> None:
     if not key.isalnum():
         return
     fetch = max(limit * 3, 30)
-    for pid, pk in session.execute(
-        select(PlaceName.id, PlaceName.pinyin_key)
-        .where(PlaceName.pinyin_key >= key, PlaceName.pinyin_key < key + "~")
-        .limit(fetch)
-    ):
+    conn = session.connection()
+    params = {"lo": key, "hi": key + "~", "n": fetch}
+    for pid, pk in conn.execute(_PINYIN_PREFIX, params):
         _add(hits, pid, "pinyin_exact" if pk == key else "pinyin_prefix", pk, len(pk) - len(key))
     if len(key) <= 12:
-        for pid, ini in session.execute(
-            select(PlaceName.id, PlaceName.initials)
-            .where(PlaceName.initials >= key, PlaceName.initials < key + "~")
-            .limit(fetch)
-        ):
+        for pid, ini in conn.execute(_INITIALS_PREFIX, params):
             _add(hits, pid, "initials_exact" if ini == key else "initials_prefix", ini, len(ini) - len(key))
     if len(hits) >= limit or len(key) < 3:
         return
@@ -226,7 +232,7 @@ def _latin(session: Session, text: str, hits: dict, limit: int) -> None:
     for i in index.substring(key, pinyin=True, limit=fetch):
         entry = index.entries[i]
         _add(hits, entry.place_id, "substring", entry.pinyin, len(entry.pinyin) - len(key))
-    if len(hits) < limit and len(key) >= 4:
+    if len(hits) < min(limit, TYPO_BELOW) and len(key) >= 4:
         for i, score in index.fuzzy(key, pinyin=True, limit=fetch, cutoff=75):
             entry = index.entries[i]
             _add(hits, entry.place_id, "typo", entry.pinyin, 0, bonus=(score - 75) / 2.5)
@@ -243,21 +249,31 @@ def _describe(
 ) -> list[dict]:
     if not ids:
         return []
-    point = func.ST_PointOnSurface(PlaceName.geom)
-    columns = [
-        PlaceName.id,
-        PlaceName.name,
-        PlaceName.romanized,
-        PlaceName.category_code,
-        PlaceName.division_code,
-        PlaceName.status,
-        cast(func.ST_X(point), Float).label("lon"),
-        cast(func.ST_Y(point), Float).label("lat"),
-    ]
-    if near is not None:
-        columns.append(_distance(near).label("distance_m"))
-    stmt = _filtered(session, select(*columns).where(PlaceName.id.in_(ids)), filters)
-    return [_row(r) for r in session.execute(stmt)]
+    if near is not None or filters[3]:
+        point = func.ST_PointOnSurface(PlaceName.geom)
+        columns = [
+            PlaceName.id, PlaceName.name, PlaceName.romanized, PlaceName.category_code, PlaceName.division_code,
+            PlaceName.status, cast(func.ST_X(point), Float).label("lon"), cast(func.ST_Y(point), Float).label("lat"),
+        ]  # fmt: skip
+        if near is not None:
+            columns.append(_distance(near).label("distance_m"))
+        stmt = _filtered(session, select(*columns).where(PlaceName.id.in_(ids)), filters)
+        return [_row(r) for r in session.execute(stmt)]
+    category, division, status, _ = filters
+    where, params = [], {"ids": ids}
+    if category:
+        where.append("category_code >= :c_lo AND category_code < :c_hi")
+        params.update(c_lo=str(category), c_hi=str(category) + "~")
+    if division:
+        stem = division_stem(division)
+        where.append("division_code >= :d_lo AND division_code < :d_hi")
+        params.update(d_lo=stem, d_hi=stem + "~")
+    if status:
+        where.append("status = :status")
+        params["status"] = status
+    sql = _DESCRIBE_SQL + "".join(f" AND {w}" for w in where)
+    stmt = sql_text(sql).bindparams(bindparam("ids", expanding=True))
+    return [_row(r) for r in session.connection().execute(stmt, params)]
 
 
 def _nearest(session: Session, near: tuple[float, float], *, limit: int, filters: tuple) -> list[dict]:

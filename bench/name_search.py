@@ -1,0 +1,221 @@
+"""Benchmark: place-name search over 100,000 names on SpatiaLite and PostGIS vs a plain ``LIKE`` scan.
+
+Run: ``.venv/bin/python -m bench.name_search [--names 100000] [--queries 100] [--postgis-url URL]``.
+Each backend gets a fresh database with the reference names (steps 1–2) plus generated names up
+to ``--names``; then the same Chinese, pinyin, initials and typo queries go through
+:func:`placenames.search.search` and through ``SELECT … WHERE name LIKE '%q%' OR pinyin_key LIKE
+'%q%' OR initials LIKE '%q%' ORDER BY length(name) LIMIT 20``. Prints and writes
+``bench/results/name_search.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import time
+import tracemalloc
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from data import schema
+from data.reference import load_reference
+from gis.db import make_engine
+from gis.db import make_session_factory
+from placenames import categories
+from placenames import search
+from placenames.models import PlaceName
+from placenames.romanize import initials
+from placenames.romanize import pinyin_key
+from placenames.romanize import romanize
+
+RESULTS = Path(__file__).resolve().parent / "results" / "name_search.json"
+DEFAULT_POSTGIS = "postgresql+psycopg://postgres@127.0.0.1:5432/wuhai_bench_names"
+_CHARS = "金银华锦富嘉瑞祥和泰康宁安盛鑫隆兴昌源丰德福顺达通宏博汇邦恒信诚裕润泽辉景怡悦馨雅颐欣美新明远天海阳光春秋东西南北中青山河湖沙石林园乌兰巴音胜利团结幸福民建红星朝永"
+_GENERICS = ("小区", "花园", "家园", "苑", "大厦", "路", "街", "巷", "公司", "中学", "公园", "桥", "广场", "村", "沟")
+_CATEGORY = {"小区": "241", "花园": "241", "家园": "241", "苑": "241", "大厦": "281", "路": "253", "街": "253",
+             "巷": "253", "公司": "293", "中学": "292", "公园": "272", "桥": "254", "广场": "282", "村": "222",
+             "沟": "134"}  # fmt: skip
+_SCAN = text(
+    "SELECT id, name FROM place_name WHERE name LIKE :p OR pinyin_key LIKE :p OR initials LIKE :p "
+    "ORDER BY length(name), id LIMIT 20"
+)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark on both backends and write the JSON results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--names", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=100, help="queries per kind")
+    parser.add_argument("--postgis-url", default=DEFAULT_POSTGIS)
+    parser.add_argument("--spatialite", default="/tmp/wuhai_bench_names.sqlite")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    out: dict = {"names": args.names, "queries_per_kind": args.queries, "backends": {}}
+    for backend, url in (("spatialite", f"sqlite:///{args.spatialite}"), ("postgis", args.postgis_url)):
+        try:
+            out["backends"][backend] = run_backend(url, backend, n_names=args.names, n_queries=args.queries,
+                                                   seed=args.seed)  # fmt: skip
+        except Exception as exc:  # an unreachable PostGIS is reported, not fatal
+            out["backends"][backend] = {"error": f"{type(exc).__name__}: {exc}"}
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    _print(out)
+    return out
+
+
+def run_backend(url: str, backend: str, *, n_names: int, n_queries: int, seed: int) -> dict:
+    """Build the database, then time both approaches on the same queries."""
+    engine = _fresh(url, backend)
+    started = time.perf_counter()
+    factory = make_session_factory(engine)
+    with factory() as session:
+        load_reference(session, actor="bench", steps=["base", "names"])
+        session.commit()
+        _generate(session, n_names, seed=seed)
+        session.commit()
+    build_db = time.perf_counter() - started
+    with factory() as session:
+        total = session.scalar(select(func.count()).select_from(PlaceName))
+        queries = _queries(session, n_queries, seed=seed)
+        search.invalidate()
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        index = search.name_index(session)
+        build_index = time.perf_counter() - t0
+        index_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        result: dict = {"names": total, "entries": len(index), "db_build_s": round(build_db, 1),
+                        "index_build_s": round(build_index, 2), "index_peak_mb": round(index_peak / 2**20, 1),
+                        "kinds": {}}  # fmt: skip
+        for kind, qs in queries.items():
+            ours, found = _time(lambda q: search.search(session, q, limit=20), qs)
+            scan, scan_found = _time(lambda q: session.execute(_SCAN, {"p": f"%{q}%"}).all(), qs)
+            result["kinds"][kind] = {
+                "search_median_ms": _ms(statistics.median(ours)),
+                "search_p99_ms": _ms(_p99(ours)),
+                "scan_median_ms": _ms(statistics.median(scan)),
+                "scan_p99_ms": _ms(_p99(scan)),
+                "speedup_median": round(statistics.median(scan) / statistics.median(ours), 1),
+                "search_hit_rate": round(found / len(qs), 2),
+                "scan_hit_rate": round(scan_found / len(qs), 2),
+            }
+    engine.dispose()
+    return result
+
+
+def _fresh(url: str, backend: str):
+    if backend == "spatialite":
+        path = Path(make_url(url).database)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        u = make_url(url)
+        admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}"'))
+            conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+        admin.dispose()
+        eng = create_engine(u, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        eng.dispose()
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    return engine
+
+
+def _generate(session, n_names: int, *, seed: int) -> None:
+    rng = random.Random(seed)
+    present = {n for (n,) in session.execute(select(PlaceName.name))}
+    codes = [c for (c,) in session.execute(text("SELECT code FROM division WHERE level IN ('community','village')"))]
+    boxes = (106.62, 39.05, 107.10, 39.90)
+    rows = []
+    while len(present) < n_names:
+        size = rng.choice((2, 2, 3, 3, 4))
+        generic = rng.choice(_GENERICS)
+        name = "".join(rng.choice(_CHARS) for _ in range(size)) + generic
+        if name in present:
+            continue
+        present.add(name)
+        category = _CATEGORY[generic]
+        lon, lat = rng.uniform(boxes[0], boxes[2]), rng.uniform(boxes[1], boxes[3])
+        rows.append({"name": name, "category_code": category, "romanized": romanize(name, category=category),
+                     "pinyin_key": pinyin_key(name), "initials": initials(name), "aliases": [],
+                     "division_code": rng.choice(codes), "status": "announced", "source": "synthetic",
+                     "geom": f"SRID=4490;POINT({lon:.6f} {lat:.6f})", "proper_part": name[: -len(generic)],
+                     "generic_part": generic, "author": "bench"})  # fmt: skip
+        if len(rows) >= 5000:
+            session.execute(insert(PlaceName), rows)
+            rows = []
+    if rows:
+        session.execute(insert(PlaceName), rows)
+    assert categories.get("241")
+
+
+def _queries(session, n: int, *, seed: int) -> dict[str, list[str]]:
+    rng = random.Random(seed + 1)
+    sample = [tuple(r) for r in session.execute(select(PlaceName.name, PlaceName.pinyin_key, PlaceName.initials))]
+    picks = rng.sample(sample, n * 3)
+    chinese = [name[: rng.randint(2, len(name))] if i % 2 else name[1:] for i, (name, _, _) in enumerate(picks[:n])]
+    pinyin = [" ".join(_syllable_split(name)) if i % 2 else key for i, (name, key, _) in enumerate(picks[n : 2 * n])]
+    inits = [ini[: max(2, len(ini) - 1)] for _, _, ini in picks[2 * n :]]
+    typo = []
+    for name, _, _ in rng.sample(sample, n):
+        pos = rng.randrange(len(name))
+        typo.append(name[:pos] + rng.choice(_CHARS) + name[pos + 1 :])
+    return {"chinese": chinese, "pinyin": pinyin, "initials": inits, "typo": typo}
+
+
+def _syllable_split(name: str) -> list[str]:
+    from placenames.romanize import syllables
+
+    return syllables(name)
+
+
+def _time(fn, queries: list[str]) -> tuple[list[float], int]:
+    times, found = [], 0
+    fn(queries[0])  # warm-up (connection, caches)
+    for q in queries:
+        t0 = time.perf_counter()
+        rows = fn(q)
+        times.append(time.perf_counter() - t0)
+        found += bool(rows)
+    return times, found
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def _print(out: dict) -> None:
+    print(f"name search: {out['names']} names, {out['queries_per_kind']} queries per kind")
+    for backend, res in out["backends"].items():
+        if "error" in res:
+            print(f"  {backend}: {res['error']}")
+            continue
+        print(f"  {backend}: {res['names']} names, index {res['entries']} entries built in {res['index_build_s']} s "
+              f"(peak {res['index_peak_mb']} MB)")  # fmt: skip
+        print("    kind       search med/p99 ms   LIKE scan med/p99 ms   speed-up   hits (search/scan)")
+        for kind, r in res["kinds"].items():
+            print(f"    {kind:<9} {r['search_median_ms']:>8} / {r['search_p99_ms']:<8} {r['scan_median_ms']:>9} / "
+                  f"{r['scan_p99_ms']:<9} {r['speedup_median']:>7}x   {r['search_hit_rate']}/{r['scan_hit_rate']}")  # fmt: skip
+    print(f"  peak RSS {out['peak_rss_mb']} MB")
+
+
+if __name__ == "__main__":
+    main()
