@@ -23,8 +23,12 @@ from gis.cliutil import table
 
 
 @click.group("boundaries")
-def boundaries_group() -> None:
+@click.pass_context
+def boundaries_group(ctx: click.Context) -> None:
     """Divisions, boundary lines, markers, joint inspections, smart markers and disputes."""
+    cli = ctx.find_object(CliContext)
+    if cli is not None:  # close pooled connections when the command ends (matters for in-process runs)
+        ctx.call_on_close(lambda: cli._engine.dispose() if cli._engine is not None else None)
 
 
 @boundaries_group.command("lines")

@@ -24,7 +24,8 @@ def parse_mqtt_url(url: str) -> tuple[str, int, str]:
     parts = urlsplit(url)
     if parts.scheme != "mqtt" or not parts.hostname:
         raise ValueError(f"MQTT_URL must look like mqtt://host:1883/wuhai/markers/#, got {url[:80]!r}")
-    topic = parts.path.lstrip("/") or "wuhai/markers/#"
+    path = parts.path + ("#" + parts.fragment if "#" in url else "")  # '#' is MQTT's wildcard, not a fragment
+    topic = path.lstrip("/") or "wuhai/markers/#"
     return parts.hostname, parts.port or 1883, topic
 
 
