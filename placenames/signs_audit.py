@@ -116,7 +116,7 @@ def text_findings(
     roman_actual = df["text_romanized"].map(normalise_romanization)
     mask = roman_expected.notna() & roman_actual.notna() & (roman_expected != roman_actual) & ~zh_diff
     part = df[mask]
-    findings.append(_findings(part, "wrong_romanization", part["std_romanized"], part["text_romanized"]))
+    findings.append(_findings(part, "wrong_romanization", roman_expected[mask], roman_actual[mask]))
     mask = (
         df["std_mongolian"].notna()
         & df["text_mongolian"].notna()

@@ -98,7 +98,7 @@ def test_text_findings_romanize_fills_missing_standard_form():
     names = pd.DataFrame({"id": [1], "name": ["人民路"], "romanized": [None], "mongolian": [None]})
     found = text_findings(signs, names, romanize=lambda name: "Renmin Lu")
     assert found["kind"].tolist() == ["wrong_romanization"]
-    assert found["expected"].tolist() == ["Renmin Lu"]
+    assert found["expected"].tolist() == ["RENMIN LU"]  # compared and shown in capitals, as on signs
 
 
 def test_intersection_and_street_end_coverage():

@@ -50,12 +50,15 @@ PLATE_SHARE = 0.52
 CONDITIONS = (("good", 0.80), ("worn", 0.12), ("damaged", 0.05), ("missing", 0.03))
 #: Share of signs whose text carries an error (old name, typo), and of wrong romanizations.
 TEXT_ERROR_SHARE, ROMAN_ERROR_SHARE = 0.008, 0.006
+#: Share of the signs of a renamed place still showing its former name.
+OLD_NAME_SHARE = 0.4
 MATERIALS = {
     "street": ("铝合金反光膜", "不锈钢烤漆", "搪瓷"),
     "house_number": ("铝板反光膜", "搪瓷", "不锈钢"),
     "building": ("铝板反光膜", "亚克力"),
     "unit": ("铝板反光膜", "亚克力"),
     "village": ("不锈钢烤漆", "石材"),
+    "other": ("不锈钢烤漆", "铝合金反光膜"),
     "bridge": ("石材", "铜"),
     "scenic": ("石材", "防腐木"),
 }
@@ -67,6 +70,7 @@ SIZES = {
     "village": "1800×600",
     "bridge": "800×400",
     "scenic": "1500×500",
+    "other": "2000×600",
 }
 _TYPOS = {
     "勃": "渤",
@@ -163,7 +167,11 @@ def _generate(
     communities_m = to_metric(communities[communities.geometry.notna()]).reset_index(drop=True)
     weights = [float(meta["households"].get(c) or 1) for c in communities_m["code"]]
     buildings = building_sites(
-        communities_m, count=max(0, TARGET_SIGNS - fixed - len(plates)), rng=rng, weights=weights
+        communities_m,
+        count=max(0, TARGET_SIGNS - fixed - len(plates)),
+        rng=rng,
+        weights=weights,
+        estates=_estates(places),
     )
     rows = pd.concat([streets, plates, buildings, villages], ignore_index=True)
     gdf = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["x"], rows["y"]), crs=METRIC_CRS).to_crs(
@@ -175,8 +183,25 @@ def _generate(
     names = rows["street_key"].map(road_name)
     names = names.where(rows["street_key"].notna(), rows.get("name", None))
     unit_names = rows["code"].map(meta["name"]) if "code" in rows else None
+    if "estate" in rows:
+        unit_names = rows["estate"].where(rows["estate"].notna(), unit_names)
     rows["name"] = names.where(~rows["kind"].isin(("building", "unit")), unit_names)
     return rows
+
+
+def _estates(places: pd.DataFrame) -> dict[str, list[tuple[str, float, float]]]:
+    """Named residential estates (category 241) per community, located in EPSG:4545."""
+    estates = places[places["category"].astype(str).str.startswith("241") & places["lon"].notna()]
+    if estates.empty:
+        return {}
+    pts = gpd.GeoSeries(gpd.points_from_xy(estates["lon"], estates["lat"]), crs=STORAGE_CRS).to_crs(
+        METRIC_CRS
+    )
+    out: dict[str, list[tuple[str, float, float]]] = {}
+    for code, name, p in zip(estates["division_code"], estates["name"], pts, strict=True):
+        if isinstance(code, str):
+            out.setdefault(code, []).append((name, p.x, p.y))
+    return out
 
 
 def _unit_meta(session: Session) -> pd.DataFrame:
@@ -198,6 +223,10 @@ def _named_sites(
     for code, name, geom in zip(villages_m["code"], villages_m["name"], villages_m.geometry, strict=True):
         p = geom.representative_point()
         rows.append({"kind": "village", "x": p.x, "y": p.y, "name": name, "code": code, "facing_deg": 0.0})
+    towns_m = to_metric(units[(units["code"].map(meta["level"]) == "town") & units.geometry.notna()])
+    for code, name, geom in zip(towns_m["code"], towns_m["name"], towns_m.geometry, strict=True):
+        p = geom.representative_point()  # the town's name sign (乡镇街道标志) at its office
+        rows.append({"kind": "other", "x": p.x, "y": p.y, "name": name, "code": code, "facing_deg": 180.0})
     spots = places[
         places["category"].astype(str).str[:3].isin(("242", "254", "272", "273", "274"))
         & places["lon"].notna()
@@ -248,9 +277,11 @@ def _apply_attributes(rows: pd.DataFrame, places: pd.DataFrame, *, rng: random.R
         if str(cat).startswith(("221", "222")) and code:
             by_key.setdefault((name, code), pid)
     info = places.set_index("id")
-    name_for_plate = rows["name"]
-    linked = []
-    for name, code in zip(name_for_plate, rows["division_code"], strict=True):
+    std_name = dict(zip(places["id"], places["name"], strict=True))
+    std_roman = dict(zip(places["id"], places["romanized"], strict=True))
+    std_mongolian = dict(zip(places["id"], places["mongolian"], strict=True))
+    linked: list[int | None] = []
+    for name, code in zip(rows["name"], rows["division_code"], strict=True):
         pid = None
         if isinstance(name, str):
             pid = (
@@ -258,13 +289,16 @@ def _apply_attributes(rows: pd.DataFrame, places: pd.DataFrame, *, rng: random.R
             )
         linked.append(pid)
     rows["place_name_id"] = pd.array(linked, dtype="Int64")
-    text = [
-        info.at[p, "name"] if pd.notna(p) else (n if isinstance(n, str) else None)
-        for p, n in zip(rows["place_name_id"], name_for_plate, strict=True)
-    ]
-    rows["text_zh"] = text
-    rows["text_romanized"] = [_caps(info, p, t) for p, t in zip(rows["place_name_id"], text, strict=True)]
-    rows["text_mongolian"] = [info.at[p, "mongolian"] if pd.notna(p) else None for p in rows["place_name_id"]]
+    caps = _Caps()
+    text, roman, mongolian = [], [], []
+    for pid, name in zip(linked, rows["name"], strict=True):
+        shown = std_name[pid] if pid is not None else (name if isinstance(name, str) else None)
+        text.append(shown)
+        stored = std_roman.get(pid) if pid is not None else None
+        roman.append(stored.upper() if isinstance(stored, str) else caps(shown))
+        value = std_mongolian.get(pid) if pid is not None else None
+        mongolian.append(value if isinstance(value, str) else None)
+    rows["text_zh"], rows["text_romanized"], rows["text_mongolian"] = text, roman, mongolian
     _inject_errors(rows, info, rng=rng)
     n = len(rows)
     states, shares = zip(*CONDITIONS, strict=True)
@@ -281,35 +315,38 @@ def _apply_attributes(rows: pd.DataFrame, places: pd.DataFrame, *, rng: random.R
 _INSTALLERS = {"150302": "海勃湾区民政局", "150303": "海南区民政局", "150304": "乌达区民政局"}
 
 
-def _caps(info: pd.DataFrame, pid, text: str | None) -> str | None:
-    if not isinstance(text, str):
-        return None
-    if pd.notna(pid) and isinstance(info.at[pid, "romanized"], str):
-        return info.at[pid, "romanized"].upper()
-    return romanize(text, caps=True)
+class _Caps(dict):
+    """Romanization in capitals (as on signs), memoised per name."""
+
+    def __call__(self, text: str | None) -> str | None:
+        if not isinstance(text, str):
+            return None
+        if text not in self:
+            self[text] = romanize(text, caps=True)
+        return self[text]
 
 
 def _inject_errors(rows: pd.DataFrame, info: pd.DataFrame, *, rng: random.Random) -> None:
+    """Old names on some signs of renamed places, typos and wrong romanizations on a few others."""
+    former = info["former"].dropna().to_dict()
+    linked = rows["place_name_id"].to_numpy(dtype=object)
+    for i, pid in enumerate(linked):
+        if pid is not pd.NA and pid in former and rng.random() < OLD_NAME_SHARE:
+            rows.at[i, "text_zh"] = former[pid]
+            rows.at[i, "text_romanized"] = romanize(former[pid], caps=True)
     named = np.flatnonzero(
-        rows["place_name_id"].notna().to_numpy()
-        & rows["kind"].isin(("street", "house_number", "village")).to_numpy()
+        rows["place_name_id"].notna().to_numpy() & (rows["text_zh"] == rows["name"]).to_numpy()
     )
     if len(named) < 10:
         return
     picks = rng.sample(list(named), k=int(len(rows) * (TEXT_ERROR_SHARE + ROMAN_ERROR_SHARE)))
     cut = int(len(rows) * TEXT_ERROR_SHARE)
     for i in picks[:cut]:
-        pid = rows.at[i, "place_name_id"]
-        old = info.at[pid, "former"]
         text = rows.at[i, "text_zh"]
-        if isinstance(old, str):
-            rows.at[i, "text_zh"] = old
-            rows.at[i, "text_romanized"] = romanize(old, caps=True)
-        else:
-            swaps = [j for j, ch in enumerate(text) if ch in _TYPOS]
-            if swaps:
-                j = rng.choice(swaps)
-                rows.at[i, "text_zh"] = text[:j] + _TYPOS[text[j]] + text[j + 1 :]
+        swaps = [j for j, ch in enumerate(text) if ch in _TYPOS]
+        if swaps:
+            j = rng.choice(swaps)
+            rows.at[i, "text_zh"] = text[:j] + _TYPOS[text[j]] + text[j + 1 :]
     for i in picks[cut:]:
         roman = rows.at[i, "text_romanized"]
         if isinstance(roman, str) and " " in roman:
@@ -336,7 +373,7 @@ def _records(rows: pd.DataFrame, *, actor: str) -> list[dict]:
         "village": "C",
         "bridge": "Q",
         "scenic": "F",
-        "other": "Q",
+        "other": "X",
     }
     for r in rows.itertuples(index=False):
         district = str(r.division_code)[:6] if isinstance(r.division_code, str) else "150300"

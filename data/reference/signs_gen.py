@@ -110,35 +110,40 @@ def plate_sites(
 
 
 def building_sites(
-    communities_m: gpd.GeoDataFrame, *, count: int, rng: random.Random, weights: list[float] | None = None
+    communities_m: gpd.GeoDataFrame,
+    *,
+    count: int,
+    rng: random.Random,
+    weights: list[float] | None = None,
+    estates: dict[str, list[tuple[str, float, float]]] | None = None,
 ) -> pd.DataFrame:
-    """``count`` building and unit plates inside urban communities (kind, community code, number, x, y).
+    """``count`` building and unit plates in urban communities (kind, code, estate, number, x, y).
 
-    Each building gets one building plate and 2-6 unit plates on its face; the community for each
-    building is drawn with ``weights`` (e.g. households).
+    Each building gets one building plate and 2-6 unit plates on its face. The community of a
+    building is drawn with ``weights`` (e.g. households); where the community has named
+    residential estates (``estates``: community code → ``(name, x, y)`` in EPSG:4545) the
+    building stands within 120 m of one of them and is numbered within that estate.
     """
     codes = communities_m["code"].tolist()
     polys = communities_m.geometry.tolist()
     weights = weights or [1.0] * len(codes)
-    built = dict.fromkeys(codes, 0)
+    estates = estates or {}
+    built: dict[tuple[str, str | None], int] = {}
     rows: list[dict] = []
     while len(rows) < count:
         i = rng.choices(range(len(codes)), weights=weights)[0]
-        point = _point_in(polys[i], rng)
-        if point is None:
-            continue
-        built[codes[i]] += 1
-        number = built[codes[i]]
-        rows.append(
-            {
-                "kind": "building",
-                "code": codes[i],
-                "house_number": str(number),
-                "x": point[0],
-                "y": point[1],
-                "facing_deg": 180.0,
-            }
-        )
+        code = codes[i]
+        estate = rng.choice(estates[code]) if estates.get(code) else None
+        if estate is not None:
+            point = (estate[1] + rng.uniform(-120, 120), estate[2] + rng.uniform(-120, 120))
+        else:
+            point = _point_in(polys[i], rng)
+            if point is None:
+                continue
+        key = (code, estate[0] if estate else None)
+        number = built[key] = built.get(key, 0) + 1
+        common = {"code": code, "estate": key[1], "facing_deg": 180.0}
+        rows.append({"kind": "building", "house_number": str(number), "x": point[0], "y": point[1], **common})
         angle = rng.uniform(0, math.pi)
         for unit in range(1, rng.randint(2, 6) + 1):
             if len(rows) >= count:
@@ -146,11 +151,10 @@ def building_sites(
             rows.append(
                 {
                     "kind": "unit",
-                    "code": codes[i],
                     "house_number": f"{number}-{unit}",
+                    **common,
                     "x": point[0] + 9.0 * unit * math.cos(angle),
                     "y": point[1] + 9.0 * unit * math.sin(angle),
-                    "facing_deg": 180.0,
                 }
             )
     return pd.DataFrame(rows)
