@@ -61,13 +61,16 @@ class CircleRule:
 
 
 def residential_points(
-    units: gpd.GeoDataFrame, *, households_per_point: int = 50, seed: int = 0
-) -> gpd.GeoDataFrame:
+    units: gpd.GeoDataFrame, *, households_per_point: int = 50, seed: int = 0, roads: gpd.GeoDataFrame | None = None,
+    setback_m: float = 40.0,
+) -> gpd.GeoDataFrame:  # fmt: skip
     """Synthetic residential points: each community's households, residents and elderly spread over points.
 
-    One point stands for about ``households_per_point`` households (a building or courtyard); points
-    are placed uniformly at random inside the community (deterministic per community code and
-    ``seed``) and the community's numbers are split evenly over them, so per-community sums are exact.
+    One point stands for about ``households_per_point`` households (a building or courtyard). With
+    ``roads``, points lie along the streets inside the community (people live in the built-up
+    blocks, within ``setback_m`` of a street); communities without streets, or without ``roads``,
+    get points uniformly at random inside their polygon. Placement is deterministic per community
+    code and ``seed``; the community's numbers are split evenly over its points, so sums are exact.
 
     Returns
     -------
@@ -76,6 +79,11 @@ def residential_points(
     """
     require_crs(units, name="units")
     metric = units.to_crs(METRIC_CRS)
+    street_geoms = None
+    if roads is not None and len(roads):
+        require_crs(roads, name="roads")
+        street_geoms = roads.to_crs(METRIC_CRS).geometry.values
+        street_tree = shapely.STRtree(street_geoms)
     frames = []
     for row in metric.itertuples():
         hh = int(np.nan_to_num(row.households or 0))
@@ -83,7 +91,12 @@ def residential_points(
             continue
         n = max(1, round(hh / households_per_point))
         rng = np.random.default_rng([seed, zlib.crc32(str(row.code).encode())])
-        xy = _sample_in(row.geometry, n, rng)
+        xy = None
+        if street_geoms is not None:
+            near = street_geoms[street_tree.query(row.geometry, predicate="intersects")]
+            xy = _sample_along(shapely.intersection(near, row.geometry), row.geometry, n, rng, setback_m)
+        if xy is None:
+            xy = _sample_in(row.geometry, n, rng)
         frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
         frame["unit_code"] = row.code
         frame["urban_rural"] = row.urban_rural
@@ -284,6 +297,22 @@ def _split(total: int, n: int) -> np.ndarray:
     base = np.full(n, total // n, dtype=np.int64)
     base[: total % n] += 1
     return base
+
+
+def _sample_along(
+    lines: np.ndarray, poly, n: int, rng: np.random.Generator, setback_m: float
+) -> np.ndarray | None:
+    parts = shapely.get_parts(lines)
+    parts = parts[shapely.get_type_id(parts) == 1]
+    lengths = shapely.length(parts)
+    if len(parts) == 0 or lengths.sum() < 1.0:
+        return None
+    which = rng.choice(len(parts), size=n, p=lengths / lengths.sum())
+    on = shapely.line_interpolate_point(parts[which], rng.uniform(0, 1, n), normalized=True)
+    xy = shapely.get_coordinates(on)
+    moved = xy + rng.uniform(-setback_m, setback_m, size=xy.shape)
+    inside = shapely.contains_xy(poly, moved[:, 0], moved[:, 1])
+    return np.where(inside[:, None], moved, xy)
 
 
 def _sample_in(poly, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -85,7 +85,8 @@ def served_series(
     fac = active_facilities(inputs.facilities, inputs.year)
     if rule.method == "network" and net is None:
         net = load_network(session)
-    _pts, summary = coverage(units, fac, residential_points(units, seed=seed), rule=rule, net=net)
+    pts = residential_points(units, seed=seed, roads=store.roads_gdf(session))
+    _pts, summary = coverage(units, fac, pts, rule=rule, net=net)
     return pd.Series(summary["served"].to_numpy(), index=summary["unit_code"].to_numpy(), dtype=bool)
 
 
@@ -112,7 +113,9 @@ def circle_analysis(
     fac = active_facilities(store.facilities_gdf(session) if facilities is None else facilities, year)
     fac = fac[fac["kind"].isin(set(URBAN_ELDERLY_KINDS) | set(RURAL_ELDERLY_KINDS))]
     net = load_network(session, roads_path=roads_path) if rule.method == "network" else None
-    pts = residential_points(units, households_per_point=households_per_point, seed=seed)
+    pts = residential_points(
+        units, households_per_point=households_per_point, seed=seed, roads=store.roads_gdf(session)
+    )
     points, summary = coverage(units, fac, pts, rule=rule, net=net)
     urban_fac = fac[fac["kind"].isin(URBAN_ELDERLY_KINDS)]
     areas = [
@@ -205,7 +208,7 @@ def siting(
     units = units[units["urban_rural"] == area]
     fac = active_facilities(store.facilities_gdf(session), year)
     net = load_network(session) if rule.method == "network" else None
-    pts = residential_points(units, seed=seed)
+    pts = residential_points(units, seed=seed, roads=store.roads_gdf(session))
     points, _summary = coverage(units, fac, pts, rule=rule, net=net)
     demand = points[~points["covered"]].reset_index(drop=True)
     minutes, mode = (rule.urban_minutes, "walk") if area == "urban" else (rule.rural_minutes, rule.rural_mode)

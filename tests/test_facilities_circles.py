@@ -132,3 +132,11 @@ def test_read_road_layer_gpkg(tmp_path):
     bad.write_bytes(b"not a geopackage")
     with pytest.raises(ValueError, match="cannot read"):
         read_road_layer(bad)
+
+
+def test_residential_points_follow_the_streets():
+    pts = residential_points(fx.units(), households_per_point=50, seed=1, roads=fx.roads(), setback_m=40)
+    near = pts.geometry.distance(fx.roads().union_all())
+    on_street = pts["unit_code"].str.startswith("1503020010")  # the street crosses every urban community
+    assert (near[on_street] <= 40 * 2**0.5 + 1e-6).all()
+    assert pts.groupby("unit_code")["households"].sum().loc["150302001003"] == 3000

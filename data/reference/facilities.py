@@ -57,9 +57,8 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     units = store.units_gdf(session)
     if units.empty:
         raise LookupError("facilities reference step needs the divisions of the base step")
-    desired = plan_facilities(
-        units, store.divisions_frame(session, levels=("city", "district", "town")), rng=rng
-    )
+    divisions = store.divisions_frame(session, levels=("city", "district", "town"))
+    desired = plan_facilities(units, divisions, rng=rng, roads=store.roads_gdf(session))
     counts = {"facilities_added": 0, "facilities_updated": 0, "facilities_removed": 0}
     existing: dict[str, list[Facility]] = {}
     for fac in session.scalars(select(Facility).where(Facility.source == SYNTHETIC).order_by(Facility.id)):
@@ -88,11 +87,11 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     return counts
 
 
-def plan_facilities(units, divisions, *, rng: random.Random) -> list[dict]:
+def plan_facilities(units, divisions, *, rng: random.Random, roads=None) -> list[dict]:
     """The reference facilities as dicts of column values plus ``lon``/``lat`` (EPSG:4490)."""
     units = units[units["urban_rural"].isin(["urban", "rural"])].sort_values("code").reset_index(drop=True)
     metric = units.to_crs(epsg=METRIC_SRID)
-    polys = dict(zip(units["code"], metric.geometry, strict=True))
+    polys = _Placer(dict(zip(units["code"], metric.geometry, strict=True)), roads)
     names = _unique_names(units, divisions)
     urban = units[units["urban_rural"] == "urban"]
     rural = units[units["urban_rural"] == "rural"]
@@ -104,7 +103,7 @@ def plan_facilities(units, divisions, *, rng: random.Random) -> list[dict]:
     out: list[dict] = []
 
     def put(code: str, **values) -> None:
-        lon, lat = _inside(polys[code], rng)
+        lon, lat = polys.place(code, rng)
         out.append({"division_code": code, "lon": lon, "lat": lat, **values})
 
     # elderly care: 46 stations in 46 urban communities (oldest first); 5 street centres beside 5 of them
@@ -272,7 +271,7 @@ def _community_service(units, polys, names, rng) -> list[dict]:
     volunteer = set(rng.sample(range(len(ranked)), int(0.4 * len(ranked))))
     out = []
     for i, row in ranked.iterrows():
-        lon, lat = _inside(polys[row["code"]], rng)
+        lon, lat = polys.place(row["code"], rng)
         out.append(
             {
                 "division_code": row["code"], "lon": lon, "lat": lat, "kind": "community_service",
@@ -336,11 +335,41 @@ def _entries(session: Session, *, actor: str) -> int:
     return 2
 
 
-def _inside(poly, rng: random.Random) -> tuple[float, float]:
-    """A random point well inside ``poly`` (metric), returned as lon/lat in EPSG:4490."""
-    edge = min(80.0, 0.15 * math.sqrt(max(poly.area, 1.0)))
-    core = poly.buffer(-edge)
-    region = core if not core.is_empty else poly
+class _Placer:
+    """Facility positions: beside a street inside the community when it has one, away from its edges."""
+
+    def __init__(self, polys: dict, roads) -> None:
+        self.polys = polys
+        self.streets = (
+            None if roads is None or len(roads) == 0 else roads.to_crs(epsg=METRIC_SRID).geometry.values
+        )
+        self.tree = None if self.streets is None else shapely.STRtree(self.streets)
+
+    def place(self, code: str, rng: random.Random) -> tuple[float, float]:
+        poly = self.polys[code]
+        edge = min(80.0, 0.15 * math.sqrt(max(poly.area, 1.0)))
+        core = poly.buffer(-edge)
+        region = core if not core.is_empty else poly
+        if self.tree is not None:
+            near = shapely.intersection(self.streets[self.tree.query(region, predicate="intersects")], region)
+            parts = [g for g in shapely.get_parts(near) if g.geom_type == "LineString" and g.length > 1.0]
+            if parts:
+                line = parts[rng.randrange(len(parts))]
+                p = line.interpolate(rng.uniform(0.1, 0.9), normalized=True)
+                x, y = p.x + rng.uniform(-25, 25), p.y + rng.uniform(-25, 25)
+                if not shapely.contains_xy(region, x, y):
+                    x, y = p.x, p.y
+                return _lonlat(x, y)
+        return _inside(region, rng)
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    lon, lat = transformer(METRIC_SRID, STORAGE_SRID).transform(x, y)
+    return round(lon, 7), round(lat, 7)
+
+
+def _inside(region, rng: random.Random) -> tuple[float, float]:
+    """A random point inside ``region`` (metric), returned as lon/lat in EPSG:4490."""
     minx, miny, maxx, maxy = region.bounds
     for _ in range(200):
         x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
@@ -349,8 +378,7 @@ def _inside(poly, rng: random.Random) -> tuple[float, float]:
     else:
         p = region.point_on_surface()
         x, y = p.x, p.y
-    lon, lat = transformer(METRIC_SRID, STORAGE_SRID).transform(x, y)
-    return round(lon, 7), round(lat, 7)
+    return _lonlat(x, y)
 
 
 def _short(name: str) -> str:
