@@ -12,14 +12,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import geopandas as gpd
+import pandas as pd
+import shapely
 from geoalchemy2.shape import from_shape
 from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from boundaries.models import Division
 from gis import history
 from gis.crs import STORAGE_SRID
 from gis.crs import in_extent
@@ -504,3 +509,51 @@ def _geom(geom: BaseGeometry):
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def names_gdf(
+    session: Session,
+    *,
+    statuses: tuple[str, ...] = ("approved", "announced"),
+    category_prefix: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Standard names with geometry (EPSG:4490) for maps, the gazetteer and exports, ordered by id."""
+    q = select(
+        PlaceName.id, PlaceName.name, PlaceName.romanized, PlaceName.category_code, PlaceName.division_code,
+        PlaceName.status, PlaceName.meaning, PlaceName.history, PlaceName.location_desc, PlaceName.aliases,
+        PlaceName.mongolian, PlaceName.approving_authority, PlaceName.approval_doc_no, PlaceName.approval_date,
+        PlaceName.announcement_date, PlaceName.source, func.ST_AsBinary(PlaceName.geom).label("wkb"),
+    ).where(PlaceName.status.in_(statuses))  # fmt: skip
+    if category_prefix:
+        q = q.where(
+            PlaceName.category_code >= category_prefix, PlaceName.category_code < category_prefix + "~"
+        )
+    frame = pd.DataFrame([dict(r._mapping) for r in session.execute(q.order_by(PlaceName.id))])
+    if frame.empty:
+        return gpd.GeoDataFrame(columns=["id", "name", "geometry"], geometry="geometry", crs=STORAGE_SRID)
+    geoms = shapely.from_wkb([bytes(w) if w is not None else None for w in frame.pop("wkb")])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_SRID)
+
+
+def former_names_frame(session: Session) -> pd.DataFrame:
+    """Former names (place_name_id, name, valid_from, valid_to, document), oldest first."""
+    q = select(FormerName.place_name_id, FormerName.name, FormerName.valid_from, FormerName.valid_to,
+               FormerName.document).order_by(FormerName.id)  # fmt: skip
+    return pd.DataFrame(
+        session.execute(q).all(), columns=["place_name_id", "name", "valid_from", "valid_to", "document"]
+    )
+
+
+def divisions_gdf(
+    session: Session, *, levels: tuple[str, ...] = ("city", "district", "town")
+) -> gpd.GeoDataFrame:
+    """Divisions of ``levels`` (code, name, level, in_wuhai, geometry in EPSG:4490) for the maps."""
+    q = select(Division.code, Division.name, Division.level, Division.in_wuhai,
+               func.ST_AsBinary(Division.geom).label("wkb")).where(Division.level.in_(levels))  # fmt: skip
+    frame = pd.DataFrame([dict(r._mapping) for r in session.execute(q.order_by(Division.code))])
+    if frame.empty:
+        return gpd.GeoDataFrame(
+            columns=["code", "name", "level", "geometry"], geometry="geometry", crs=STORAGE_SRID
+        )
+    geoms = shapely.from_wkb([bytes(w) if w is not None else None for w in frame.pop("wkb")])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_SRID)

@@ -115,7 +115,7 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
         return {"place_names": 0, "former_names": 0, "written": 0}
     rng = random.Random(rng_seed + 2)
     rows = _division_rows(divisions) + _road_rows(session)
-    rows += _landmark_rows(divisions)
+    rows += _landmark_rows(session, divisions)
     rows += _synthetic_rows(session, divisions, rows, rng=rng, total=TOTAL)
     _approval(rows, rng=rng)
     ids = _insert(session, rows, actor=actor)
@@ -193,8 +193,8 @@ def _road_rows(session: Session) -> list[dict]:
     return rows
 
 
-def _landmark_rows(divisions: dict[str, dict]) -> list[dict]:
-    river = _river(divisions)
+def _landmark_rows(session: Session, divisions: dict[str, dict]) -> list[dict]:
+    river = _river(session, divisions)
     rows = []
     for name, category, where, aliases, meaning in _LANDMARKS:
         if where == "river":
@@ -208,15 +208,21 @@ def _landmark_rows(divisions: dict[str, dict]) -> list[dict]:
     return rows
 
 
-def _river(divisions: dict[str, dict]) -> BaseGeometry:
-    """The Yellow River: the boundary between Wuda and the two eastern districts."""
-    west = divisions[WD]["geom"]
+def _river(session: Session, divisions: dict[str, dict]) -> BaseGeometry:
+    """The Yellow River: the western edge of Haibowan and Hainan (against Wuda, Alxa Left Banner, Huinong)."""
+    west_codes = ("152921000000", "640205000000")
+    west = [divisions[WD]["geom"]]
+    for (geom,) in session.execute(select(Division.geom).where(Division.code.in_(west_codes))):
+        if geom is not None:
+            west.append(to_shape(geom))
     east = shapely.union_all([divisions[HBW]["geom"], divisions[HN]["geom"]])
-    shared = shapely.line_merge(shapely.intersection(west.boundary, east.boundary))
-    lines = [g for g in getattr(shared, "geoms", [shared]) if g.geom_type == "LineString"]
+    shared = shapely.line_merge(shapely.intersection(east.boundary, shapely.union_all(west).buffer(0.0005)))
+    lines = [
+        g for g in getattr(shared, "geoms", [shared]) if g.geom_type == "LineString" and g.length > 0.002
+    ]
     if not lines:
         return LineString([(106.77, 39.43), (106.78, 39.55), (106.80, 39.75), (106.84, 39.90)])
-    return max(lines, key=lambda g: g.length).simplify(0.0005)
+    return shapely.MultiLineString(lines).simplify(0.0005) if len(lines) > 1 else lines[0].simplify(0.0005)
 
 
 def _lake(river: BaseGeometry) -> BaseGeometry:

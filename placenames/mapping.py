@@ -1,0 +1,321 @@
+"""Print maps: the standard place-name map (标准地名图) and the administrative division map (行政区划图).
+
+Drawn with matplotlib in the metric CRS (EPSG:4545) so that the scale bar is true; Chinese labels
+in Noto Sans CJK; PNG at print resolution, PDF with embedded TrueType fonts (text selectable).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import matplotlib
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow
+from matplotlib.patches import Patch
+from matplotlib.patches import Rectangle
+from shapely.geometry import box
+from sqlalchemy.orm import Session
+
+from gis.crs import METRIC_CRS
+from gis.crs import require_crs
+from placenames import store
+
+FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+)
+FONT_FAMILY = "Noto Sans CJK SC"
+#: Point categories labelled on the place-name map (the rest are too many to label at this scale).
+_LABELLED = ("121", "122", "125", "131", "132", "271", "273", "274")
+KINDS = ("names", "divisions")
+_DISTRICT_COLOURS = {"150302000000": "#f6d8ae", "150303000000": "#cfe8c6", "150304000000": "#d5dcf5"}
+#: How point categories are drawn on the place-name map: (label, marker, colour, size, labelled).
+_POINT_STYLE = {
+    "13": ("山体地形", "^", "#8c6d46", 30, True),
+    "12": ("水系", "o", "#3b7dd8", 16, True),
+    "24": ("居民点", "s", "#c0504d", 5, False),
+    "25": ("桥梁车站", "D", "#555555", 10, False),
+    "26": ("水利设施", "v", "#1f78b4", 14, True),
+    "27": ("纪念地 旅游景点", "*", "#d62728", 40, True),
+    "28": ("建筑物", ".", "#999999", 3, False),
+    "29": ("单位", ".", "#7f7f7f", 3, False),
+}
+
+
+def write_map(session: Session, path: str | Path, *, kind: str = "names", dpi: int = 300) -> dict[str, Any]:
+    """Draw the map of ``kind`` and save it as PNG or PDF (by the file suffix).
+
+    Returns
+    -------
+    dict
+        ``path``, ``kind``, ``features`` drawn and ``dpi``.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".pdf"):
+        raise ValueError(f"{path.name}: the map is written as .png or .pdf")
+    if not 72 <= dpi <= 1200:
+        raise ValueError("dpi must be between 72 and 1200")
+    divisions = store.divisions_gdf(session, levels=("city", "district", "town"))
+    if divisions.empty:
+        raise LookupError("no divisions in the database: load the reference data first")
+    names = store.names_gdf(session) if kind == "names" else None
+    fig, count = names_map(divisions, names) if kind == "names" else divisions_map(divisions)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, metadata=_metadata(kind, path))
+    return {"path": str(path), "kind": kind, "features": count, "dpi": dpi}
+
+
+def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: str = "乌海市标准地名图"):
+    """The standard place-name map (pure: GeoDataFrames in, figure out)."""
+    _setup_fonts()
+    div = _metric(divisions)
+    nm = _metric(names[names.geometry.notna()])
+    fig, ax = _canvas(div, title)
+    wuhai = div[div["in_wuhai"] & (div["level"] == "district")]
+    towns = div[div["in_wuhai"] & (div["level"] == "town")]
+    wuhai.plot(ax=ax, facecolor="#fbf8f0", edgecolor="#444444", linewidth=1.2, zorder=1)
+    towns.boundary.plot(ax=ax, color="#aaaaaa", linewidth=0.4, linestyle="--", zorder=2)
+    major = nm["category_code"].str[:2]
+    water = nm[major == "12"]
+    water[water.geom_type.isin(["Polygon", "MultiPolygon"])].plot(ax=ax, color="#a6cee3", zorder=3)
+    water[water.geom_type.isin(["LineString", "MultiLineString"])].plot(
+        ax=ax, color="#3b7dd8", linewidth=2.2, zorder=3
+    )
+    for _, row in water[water.geom_type != "Point"].iterrows():
+        p = row.geometry.representative_point()
+        ax.text(p.x, p.y, row["name"], fontsize=8, color="#1f4e99", style="italic", ha="right", zorder=8)
+    roads = nm[nm["category_code"].isin(["252", "253"])]
+    roads.plot(ax=ax, color="#e08a2c", linewidth=0.7, zorder=4)
+    handles = [
+        Patch(facecolor="#fbf8f0", edgecolor="#444444", label="区界"),
+        Line2D([], [], color="#aaaaaa", linestyle="--", label="街道、镇界"),
+        Line2D([], [], color="#3b7dd8", linewidth=2.2, label="河流"),
+        Patch(facecolor="#a6cee3", label="湖泊"),
+        Line2D([], [], color="#e08a2c", label="道路"),
+    ]
+    points = nm[nm.geom_type == "Point"]
+    for prefix, (label, marker, colour, size, labelled) in _POINT_STYLE.items():
+        layer = points[points["category_code"].str[:2] == prefix]
+        if layer.empty:
+            continue
+        ax.scatter(
+            layer.geometry.x, layer.geometry.y, marker=marker, s=size, c=colour, zorder=6, linewidths=0
+        )
+        handles.append(Line2D([], [], marker=marker, color=colour, linestyle="", label=label))
+        if labelled:
+            shown = layer[layer["category_code"].isin(_LABELLED)]
+            for x, y, name in zip(shown.geometry.x, shown.geometry.y, shown["name"], strict=True):
+                ax.annotate(
+                    name,
+                    (x, y),
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                    fontsize=5.5,
+                    color=colour,
+                    zorder=7,
+                )
+    for _, row in wuhai.iterrows():
+        p = row.geometry.representative_point()
+        ax.text(
+            p.x,
+            p.y,
+            row["name"],
+            fontsize=13,
+            fontweight="bold",
+            ha="center",
+            color="#333333",
+            alpha=0.8,
+            zorder=8,
+        )
+    for _, row in towns.iterrows():
+        p = row.geometry.representative_point()
+        ax.text(p.x, p.y, row["name"], fontsize=5, ha="center", color="#666666", zorder=7)
+    main_roads = roads.assign(length=roads.length).sort_values("length", ascending=False).head(40)
+    for _, row in main_roads.iterrows():
+        p = row.geometry.interpolate(0.5, normalized=True)
+        ax.text(p.x, p.y, row["name"], fontsize=4.5, color="#8a4b08", ha="center", va="center", zorder=7)
+    _finish(
+        fig,
+        ax,
+        div,
+        handles,
+        "标准地名：已批准及已公告；坐标系：CGCS2000（EPSG:4490），投影：高斯-克吕格 3° 带（EPSG:4545）",
+    )
+    return fig, len(nm)
+
+
+def divisions_map(divisions: gpd.GeoDataFrame, *, title: str = "乌海市行政区划图"):
+    """The administrative division map (pure)."""
+    _setup_fonts()
+    div = _metric(divisions)
+    fig, ax = _canvas(div, title)
+    neighbours = div[~div["in_wuhai"] & (div["level"] == "district")]
+    neighbours.plot(ax=ax, facecolor="#eeeeee", edgecolor="#bbbbbb", linewidth=0.6, zorder=1)
+    for _, row in neighbours.iterrows():
+        p = row.geometry.intersection(_frame_box(div)).representative_point()
+        if not p.is_empty:
+            ax.text(p.x, p.y, row["name"], fontsize=8, color="#888888", ha="center", zorder=5)
+    districts = div[div["in_wuhai"] & (div["level"] == "district")]
+    handles = []
+    for _, row in districts.iterrows():
+        colour = _DISTRICT_COLOURS.get(row["code"], "#f0e0c0")
+        gpd.GeoSeries([row.geometry], crs=div.crs).plot(
+            ax=ax, facecolor=colour, edgecolor="#333333", linewidth=1.5, zorder=2
+        )
+        handles.append(Patch(facecolor=colour, edgecolor="#333333", label=row["name"]))
+    towns = div[div["in_wuhai"] & (div["level"] == "town")]
+    towns.boundary.plot(ax=ax, color="#666666", linewidth=0.5, linestyle="--", zorder=3)
+    city = div[div["in_wuhai"] & (div["level"] == "city")]
+    city.boundary.plot(ax=ax, color="#b2182b", linewidth=2.2, zorder=4)
+    for _, row in towns.iterrows():
+        p = row.geometry.representative_point()
+        ax.text(p.x, p.y, row["name"], fontsize=5.5, ha="center", color="#333333", zorder=6)
+    for _, row in districts.iterrows():
+        p = row.geometry.representative_point()
+        ax.text(
+            p.x,
+            p.y,
+            row["name"],
+            fontsize=15,
+            fontweight="bold",
+            ha="center",
+            color="#222222",
+            alpha=0.7,
+            zorder=7,
+        )
+    handles += [
+        Line2D([], [], color="#b2182b", linewidth=2.2, label="市界"),
+        Line2D([], [], color="#333333", linewidth=1.5, label="区界"),
+        Line2D([], [], color="#666666", linestyle="--", label="街道、镇界"),
+        Patch(facecolor="#eeeeee", edgecolor="#bbbbbb", label="相邻县级行政区"),
+    ]
+    _finish(fig, ax, div, handles, "行政区划：国家统计局 2023 年区划代码；坐标系：CGCS2000（EPSG:4490）")
+    return fig, len(div)
+
+
+def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str | Path, *, district: str,
+                 dpi: int = 150) -> Path:  # fmt: skip
+    """A small overview map of one district with its named points (for the gazetteer)."""
+    _setup_fonts()
+    div = _metric(divisions)
+    shape = div[div["code"] == district]
+    if shape.empty:
+        raise LookupError(f"no district {district}")
+    fig = Figure(figsize=(6, 6))
+    ax = fig.subplots()
+    ax.set_axis_off()
+    shape.plot(ax=ax, facecolor="#fbf8f0", edgecolor="#333333", linewidth=1.2)
+    towns = div[(div["level"] == "town") & div["code"].str.startswith(district[:6])]
+    towns.boundary.plot(ax=ax, color="#999999", linewidth=0.4, linestyle="--")
+    for _, row in towns.iterrows():
+        p = row.geometry.representative_point()
+        ax.text(p.x, p.y, row["name"], fontsize=6, ha="center", color="#444444")
+    nm = _metric(
+        names[names.geometry.notna() & names["division_code"].fillna("").str.startswith(district[:6])]
+    )
+    roads = nm[nm["category_code"].isin(["252", "253"])]
+    roads.plot(ax=ax, color="#e08a2c", linewidth=0.6)
+    pts = nm[nm.geom_type == "Point"]
+    ax.scatter(pts.geometry.x, pts.geometry.y, s=2, c="#c0504d", linewidths=0)
+    ax.set_title(f"{shape.iloc[0]['name']}地名概览图", fontsize=11)
+    _scale_bar(ax)
+    _north_arrow(ax)
+    path = Path(path)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+@lru_cache(maxsize=1)
+def _setup_fonts() -> str:
+    for font in FONT_FILES:
+        if Path(font).exists():
+            font_manager.fontManager.addfont(font)
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    if FONT_FAMILY not in names:
+        raise RuntimeError("Noto Sans CJK is missing: install Debian's fonts-noto-cjk")
+    matplotlib.rcParams["font.family"] = [FONT_FAMILY, "DejaVu Sans"]
+    matplotlib.rcParams["pdf.fonttype"] = 42
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return FONT_FAMILY
+
+
+def _metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    require_crs(gdf, name="map layer")
+    return gdf.to_crs(METRIC_CRS)
+
+
+def _frame_box(div: gpd.GeoDataFrame):
+    wuhai = div[div["in_wuhai"]]
+    minx, miny, maxx, maxy = wuhai.total_bounds
+    pad = 0.08 * max(maxx - minx, maxy - miny)
+    return box(minx - pad, miny - pad, maxx + pad, maxy + pad)
+
+
+def _canvas(div: gpd.GeoDataFrame, title: str):
+    fig = Figure(figsize=(8.27, 11.69))  # A4 portrait
+    ax = fig.subplots()
+    minx, miny, maxx, maxy = _frame_box(div).bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title(title, fontsize=20, fontweight="bold", pad=12)
+    return fig, ax
+
+
+def _finish(fig, ax, div: gpd.GeoDataFrame, handles: list, note: str) -> None:
+    minx, miny, maxx, maxy = _frame_box(div).bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.legend(handles=handles, loc="lower right", fontsize=7, title="图例", title_fontsize=8, framealpha=0.9)
+    _scale_bar(ax)
+    _north_arrow(ax)
+    fig.text(0.5, 0.03, note, ha="center", fontsize=6.5, color="#555555")
+    fig.text(0.5, 0.015, "乌海市民政局 编制", ha="center", fontsize=6.5, color="#555555")
+    fig.subplots_adjust(left=0.04, right=0.96, top=0.94, bottom=0.06)
+
+
+def _scale_bar(ax) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    span = (x1 - x0) / 4
+    length = max(1000, round(span / 1000) * 1000) if span > 1000 else 500
+    step = length / 2
+    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    height = 0.006 * (y1 - y0)
+    for i in range(2):
+        ax.add_patch(Rectangle((bx + i * step, by), step, height, facecolor="black" if i == 0 else "white",
+                               edgecolor="black", linewidth=0.6, zorder=20))  # fmt: skip
+    for i, value in enumerate((0, length / 2, length)):
+        ax.text(bx + i * step, by + 2 * height, f"{value / 1000:g}", ha="center", fontsize=6, zorder=20)
+    ax.text(bx + length + step * 0.2, by, "千米", fontsize=6, va="bottom", zorder=20)
+
+
+def _north_arrow(ax) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    x, y = x0 + 0.92 * (x1 - x0), y0 + 0.86 * (y1 - y0)
+    dy = 0.06 * (y1 - y0)
+    ax.add_patch(FancyArrow(x, y, 0, dy, width=0.008 * (x1 - x0), head_width=0.03 * (x1 - x0),
+                            head_length=0.025 * (y1 - y0), length_includes_head=True, color="black", zorder=20))  # fmt: skip
+    ax.text(x, y + dy + 0.01 * (y1 - y0), "北", ha="center", fontsize=10, fontweight="bold", zorder=20)
+
+
+def _metadata(kind: str, path: Path) -> dict:
+    title = "乌海市标准地名图" if kind == "names" else "乌海市行政区划图"
+    if path.suffix.lower() == ".pdf":
+        return {"Title": title, "Creator": "wuhai-gis"}
+    return {"Title": title}
