@@ -178,7 +178,7 @@ def _offset_points(line, pos: np.ndarray, offset: np.ndarray) -> tuple[np.ndarra
 def _flaw_plates(plates: pd.DataFrame, *, rng: random.Random, share: float) -> pd.DataFrame:
     plates = plates.copy()
     n = len(plates)
-    picks = rng.sample(range(1, n - 1), k=max(4, int(n * share)))
+    picks = rng.sample(range(1, n - 1), k=min(n - 2, max(4, int(n * share)))) if share > 0 else []
     drop: list[int] = []
     for j, i in enumerate(picks):
         flaw = j % 4
