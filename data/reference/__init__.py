@@ -18,7 +18,7 @@ STEPS: tuple[str, ...] = ("base", "names", "signs", "markers", "facilities")
 
 #: Steps whose module may still be missing while they are being written; a missing one is
 #: skipped with a note. Remove a step from here once its module has landed.
-PENDING_STEPS: frozenset[str] = frozenset({"names", "signs", "markers", "facilities"})
+PENDING_STEPS: frozenset[str] = frozenset()
 
 
 def load_reference(
@@ -56,7 +56,7 @@ def load_reference(
     if unknown:
         raise ValueError(f"unknown reference step(s) {sorted(unknown)}; choose from {list(STEPS)}")
     result: dict[str, Any] = {"steps": {}, "skipped": [], "seconds": {}}
-    bar = tqdm(wanted, desc="load-reference", unit="step", disable=not progress, leave=False)
+    bar = tqdm(wanted, desc="load-reference", unit="step", disable=None if progress else True, leave=False)
     for step in bar:
         bar.set_postfix_str(step)
         module = _step_module(step)

@@ -35,6 +35,9 @@ REFERENCE_SOURCES = frozenset({sources.ADMIN_SOURCE, sources.TOWN_SOURCE, SYNTHE
 _LEVEL_ORDER = {"province": 0, "city": 1, "district": 2, "town": 3, "community": 4, "village": 4}
 _LINE_LEVEL = {"district": "district", "city": "city", "province": "provincial"}
 _BATCH = 2000
+#: Longest polygon edge in metres before reprojection, so that parent and child edges, straight in
+#: EPSG:4545, stay within a millimetre of each other in EPSG:4490.
+_DENSIFY_M = 100.0
 
 
 def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
@@ -139,7 +142,10 @@ def _write_divisions(session: Session, units: Iterable[Unit], *, actor: str) -> 
     todo = sorted((u for u in units if u.code not in present), key=lambda u: (_LEVEL_ORDER[u.level], u.code))
     if not todo:
         return 0
-    storage = [as_multipolygon(g) for g in to_storage_geom([u.geom for u in todo])]
+    # Wuhai's units are densified so parents and children agree after reprojection; the
+    # neighbours keep their source polygons as they are.
+    metric = [shapely.segmentize(u.geom, _DENSIFY_M) if u.in_wuhai else u.geom for u in todo]
+    storage = [as_multipolygon(g) for g in to_storage_geom(metric)]
     rows = [
         {
             "code": u.code,

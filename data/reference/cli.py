@@ -28,13 +28,18 @@ from gis.cliutil import table
 @pass_cli
 def load_reference(cli: CliContext, seed: int, steps: tuple[str, ...], fmt: str) -> None:
     """Load the Wuhai reference dataset (idempotent: running it again changes nothing)."""
-    with cli.session() as session:
-        try:
-            result = run_steps(session, actor=cli.actor, rng_seed=seed, steps=steps or None, progress=True)
-        except Exception:
-            session.rollback()
-            raise
-        session.commit()
+    try:
+        with cli.session() as session:
+            try:
+                result = run_steps(
+                    session, actor=cli.actor, rng_seed=seed, steps=steps or None, progress=True
+                )
+            except Exception:
+                session.rollback()
+                raise
+            session.commit()
+    finally:
+        cli.engine.dispose()
     emit(result, fmt, _render_load)
 
 
@@ -43,8 +48,11 @@ def load_reference(cli: CliContext, seed: int, steps: tuple[str, ...], fmt: str)
 @pass_cli
 def stats(cli: CliContext, fmt: str) -> None:
     """Counts per layer and per district; facilities per kind with beds and nursing beds."""
-    with cli.session() as session:
-        result = collect_stats(session)
+    try:
+        with cli.session() as session:
+            result = collect_stats(session)
+    finally:
+        cli.engine.dispose()
     emit(result, fmt, _render_stats)
 
 

@@ -54,6 +54,9 @@ TOWN_ANCHORS: dict[str, tuple[float, float]] = {
     "150303103000": (106.836, 39.323),  # 拉僧庙镇 (GeoNames Lasengmiao)
 }
 
+#: Radius of the rounded corners of the built-up cores, metres.
+_CORE_ROUNDING = 700.0
+
 #: Area of one urban community cell in a 镇's settlement, m².
 _SETTLEMENT_CELL_M2 = 1.2e6
 
@@ -76,6 +79,12 @@ class Unit:
     population: int | None = None
     population_60plus: int | None = None
     children: list[str] = field(default_factory=list)
+
+
+def core_area(district_code: str, district_geom: BaseGeometry) -> BaseGeometry:
+    """The built-up core of a district in metres: its box with rounded corners, inside the district."""
+    rounded = metric_box(*CORES[district_code]).buffer(-_CORE_ROUNDING).buffer(_CORE_ROUNDING, quad_segs=8)
+    return as_multipolygon(district_geom.intersection(rounded))
 
 
 def village_class(v: sources.Village) -> tuple[str, str, str | None]:
@@ -139,7 +148,7 @@ def _tile_towns(units: dict[str, Unit], rng: random.Random) -> None:
         by_district.setdefault(t.district_code, []).append(t)
     for district_code in sorted(by_district):
         district = units[district_code]
-        core = district.geom.intersection(metric_box(*CORES[district_code]))
+        core = core_area(district_code, district.geom)
         periphery = district.geom.difference(core)
         towns = by_district[district_code]
         streets = [t for t in towns if t.kind == "街道"]

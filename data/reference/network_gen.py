@@ -7,9 +7,9 @@ import re
 
 from shapely.geometry import Point
 
+from data.reference import divisions_gen
 from data.reference.divisions_gen import CORES
 from data.reference.divisions_gen import Unit
-from data.reference.geometry_gen import metric_box
 from data.reference.roads_gen import NamePool
 from data.reference.roads_gen import Road
 from data.reference.roads_gen import Segment
@@ -40,7 +40,7 @@ def street_network(units: dict[str, Unit], *, rng: random.Random) -> list[Segmen
             _proper(u.name) for u in units.values() if u.in_wuhai and not _inside(u, district_code, units)
         }
         names = NamePool(rng, reserved=_village_road_names(units, district), exclude=foreign)
-        core_area = district.geom.intersection(metric_box(*CORES[district_code]))
+        core_area = divisions_gen.core_area(district_code, district.geom)
         core_roads = grid(
             core_area, rng=rng, names=names, angle=rng.uniform(-8.0, 8.0), division_code=district_code
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -99,14 +100,10 @@ def _districts(session: Session) -> list[dict[str, Any]]:
         .where(Division.level == "district", Division.in_wuhai.is_(True))
         .order_by(Division.code)
     ).all()
-    prefix = func.substr
 
     def per_district(model, column) -> dict[str, int]:
-        return dict(
-            session.execute(
-                select(prefix(column, 1, 6), func.count()).select_from(model).group_by(prefix(column, 1, 6))
-            )
-        )
+        stmt = select(_district_key(column), func.count()).select_from(model).group_by(_district_key(column))
+        return {k: n for k, n in session.execute(stmt)}  # noqa: C416
 
     names = per_district(PlaceName, PlaceName.division_code)
     signs = per_district(Sign, Sign.division_code)
@@ -115,9 +112,9 @@ def _districts(session: Session) -> list[dict[str, Any]]:
     units = {
         (k, level, kind): n
         for k, level, kind, n in session.execute(
-            select(prefix(Division.code, 1, 6), Division.level, Division.kind, func.count())
+            select(_district_key(Division.code), Division.level, Division.kind, func.count())
             .where(Division.in_wuhai.is_(True))
-            .group_by(prefix(Division.code, 1, 6), Division.level, Division.kind)
+            .group_by(_district_key(Division.code), Division.level, Division.kind)
         )
     }
     for code, name, pop, hh, aged in rows:
@@ -139,6 +136,11 @@ def _districts(session: Session) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _district_key(column):
+    """The 6-digit county part of a code (literal arguments, so SELECT and GROUP BY match on PostGIS)."""
+    return func.substr(column, literal_column("1"), literal_column("6"))
 
 
 def _facilities(session: Session) -> dict[str, dict[str, Any]]:
