@@ -174,10 +174,11 @@ def propose_numbers(
     out["note"] = ""
     out = gpd.GeoDataFrame(out, geometry=entrances.geometry, crs=entrances.crs)
     taken = _existing_by_side(existing, line, rule)
+    shown = {} if existing is None else {parse_house_number(t): str(t) for t in existing["house_number"]}
     for side_name in SIDES:
         idx = np.flatnonzero(side == side_name)
         idx = idx[np.argsort(pos[idx], kind="stable")]
-        _number_side(out, idx, pos, side_name, rule, taken[side_name])
+        _number_side(out, idx, pos, side_name, rule, taken[side_name], shown)
     return out
 
 
@@ -205,6 +206,7 @@ def _number_side(
     side: str,
     rule: NumberingRule,
     taken: list[tuple[float, HouseNumber]],
+    shown: dict[HouseNumber, str],
 ) -> None:
     parity = 1 if side == rule.odd_side else 0
     first = 1 if parity else 2
@@ -214,6 +216,7 @@ def _number_side(
         same = [n for p, n in taken if abs(p - s) < 1.0]
         if same:
             _set(out, i, same[0], rule, status="existing")
+            out.at[out.index[i], "house_number"] = shown.get(same[0], out.at[out.index[i], "house_number"])
             continue
         positions = [p for p, _ in taken]
         k = bisect.bisect_right(positions, s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
@@ -196,6 +197,27 @@ def update_sign(
     return sign
 
 
+def inspect_sign(
+    session: Session,
+    sign_id: int,
+    *,
+    actor: str,
+    condition: str,
+    on: date | None = None,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Sign:
+    """Record an inspection: the condition found and the inspection date (history kept)."""
+    return update_sign(
+        session,
+        sign_id,
+        actor=actor,
+        expected_version=expected_version,
+        changes={"condition": condition, "last_inspected": on or date.today()},
+        reason=f"inspection{': ' + note if note else ''}",
+    )
+
+
 def get_sign(session: Session, sign_id: int) -> Sign:
     """The sign with ``sign_id``; ``LookupError`` if there is none."""
     sign = session.get(Sign, sign_id)
@@ -239,11 +261,16 @@ def check_street_distance(
 
 
 def signs_gdf(
-    session: Session, *, division_code: str | None = None, kinds: tuple[str, ...] | None = None
+    session: Session,
+    *,
+    division_code: str | None = None,
+    kinds: tuple[str, ...] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Signs as a GeoDataFrame (EPSG:4490) with ``street_key`` and the linked ``place_name``.
 
-    ``division_code`` restricts to a district, town or community (code prefix).
+    ``division_code`` restricts to a district, town or community (code prefix); ``bbox``
+    (min lon, min lat, max lon, max lat) to a map window, through the spatial index.
     """
     cols = [getattr(Sign, c) for c in SIGN_COLUMNS]
     q = select(*cols, PlaceName.name.label("place_name"), func.ST_AsBinary(Sign.geom).label("wkb")).outerjoin(
@@ -253,6 +280,8 @@ def signs_gdf(
         q = q.where(Sign.division_code.like(_code_prefix(division_code) + "%"))
     if kinds:
         q = q.where(Sign.kind.in_(kinds))
+    if bbox is not None:
+        q = q.where(bbox_filter(session, Sign.__table__, bbox))
     frame = pd.DataFrame(
         session.execute(q.order_by(Sign.id)).all(), columns=[*SIGN_COLUMNS, "place_name", "wkb"]
     )
