@@ -69,7 +69,7 @@ def seed(session) -> dict[str, int]:
                     "place_name_id": ids["人民路"], "division_code": TOWN, "lon": 106.81 + i * 0.01, "lat": 39.6702},
         )  # fmt: skip
         ids[f"sign{i}"] = sign.id
-    line = BoundaryLine(code="150302-150303", name="海勃湾区—海南区", level="district", left_code=DISTRICT, left_name="海勃湾区",
+    line = BoundaryLine(code="150302-150303", line_code="150302-150303", line_name="海勃湾区—海南区线", name="海勃湾区—海南区", level="district", left_code=DISTRICT, left_name="海勃湾区",
                         right_code="150303000000", right_name="海南区", length_km=8.6,
                         geom=g(MultiLineString([[(106.78, 39.62), (106.88, 39.62)]])))  # fmt: skip
     session.add(line)
@@ -84,19 +84,52 @@ def seed(session) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture
-def web_db(fresh_db_url):
-    """A freshly migrated database with the seed and one account per role; yields (url, ids)."""
+def _seed_url(url: str) -> dict[str, int]:
     from webmap.auth import create_user
 
-    engine = make_engine(fresh_db_url)
+    engine = make_engine(url)
     with make_session_factory(engine)() as s:
         ids = seed(s)
         for role in ROLES:
             create_user(s, username=role, password=PASSWORD, roles=[role], actor="test")
         s.commit()
     engine.dispose()
-    return fresh_db_url, ids
+    return ids
+
+
+@pytest.fixture
+def web_db(fresh_db_url):
+    """A freshly migrated database with the seed and one account per role; yields (url, ids)."""
+    return fresh_db_url, _seed_url(fresh_db_url)
+
+
+@pytest.fixture(scope="module")
+def ro_app(request, backend, tmp_path_factory):
+    """One seeded app per test module and backend, for tests that only read."""
+    from conftest import _backend_url
+    from conftest import _reset_postgis
+
+    from data import schema
+    from webmap import create_app
+
+    tmp = tmp_path_factory.mktemp("webro")
+    url = _backend_url(request, backend, tmp, suffix="_webro" if backend == "postgis" else "_ro")
+    engine = make_engine(url)
+    if backend == "postgis":
+        _reset_postgis(engine)
+    schema.upgrade(engine)
+    engine.dispose()
+    ids = _seed_url(url)
+    application = create_app({"TESTING": True, "DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance"),
+                              "WTF_CSRF_ENABLED": False, "RATE_LIMITS": {"login": (1000, 60), "report": (1000, 60)}})  # fmt: skip
+    application.config["SEED_IDS"] = ids
+    yield application
+    application.extensions["wuhai_engine"].dispose()
+
+
+@pytest.fixture
+def ro_client(ro_app):
+    return ro_app.test_client()
 
 
 @pytest.fixture

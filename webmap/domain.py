@@ -41,9 +41,9 @@ def get(module: str, name: str) -> Callable[..., Any]:
     return fn
 
 
-def call(module: str, name: str, *args: Any, **kwargs: Any) -> Any:
+def call(module: str, function: str, /, *args: Any, **kwargs: Any) -> Any:
     """Call ``module.name(*args, **kwargs)`` (HTTP 501 when it is missing)."""
-    return get(module, name)(*args, **kwargs)
+    return get(module, function)(*args, **kwargs)
 
 
 def available(module: str, name: str) -> bool:

@@ -96,7 +96,7 @@ def choropleth_map(
     show["_fill"] = [colour(v) for v in values]
     show[column] = [None if not np.isfinite(v) else round(float(v), 2) for v in values]
     folium.GeoJson(
-        show.to_json(),
+        show.to_json(ensure_ascii=False),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#555", "weight": 1, "fillOpacity": 0.8},
         tooltip=folium.GeoJsonTooltip(fields=[label_column, column], aliases=["", html.escape(title or column)]),
     ).add_to(m)
@@ -121,7 +121,7 @@ def coverage_map(
         u = escaped(units[["name", "geometry"]].copy(), ["name"])
         u["_s"] = units[served_column].astype(bool).to_numpy() if served_column else True
         folium.GeoJson(
-            u.to_json(),
+            u.to_json(ensure_ascii=False),
             style_function=lambda f: {"fillColor": "#eef3e2" if f["properties"]["_s"] else "#f5b7b1", "color": "#777",
                                       "weight": 1, "fillOpacity": 0.6},  # fmt: skip
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[""]),
@@ -129,13 +129,13 @@ def coverage_map(
         ).add_to(m)
     if areas is not None and len(areas):
         folium.GeoJson(
-            areas[["geometry"]].to_json(),
+            areas[["geometry"]].to_json(ensure_ascii=False),
             style_function=lambda f: {"color": "#1f618d", "weight": 1, "fillColor": "#5dade2", "fillOpacity": 0.25},
             name="service areas",
         ).add_to(m)
     if uncovered is not None and len(uncovered):
         folium.GeoJson(
-            uncovered[["geometry"]].to_json(),
+            uncovered[["geometry"]].to_json(ensure_ascii=False),
             style_function=lambda f: {"color": "#922b21", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.45, "dashArray": "4 3"},
             name="uncovered",
         ).add_to(m)

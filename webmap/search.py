@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gis.gcj02 import wgs84_to_gcj02
 from placenames.models import PlaceName
+from webmap.spatial import bounds
 from webmap.tiles import PUBLIC_NAME_STATUSES
 
 
@@ -25,7 +26,6 @@ def suggest(session: Session, q: str, *, limit: int = 10, gcj02: bool = False) -
     if not ids:
         return []
     t = PlaceName.__table__
-    env = func.ST_Envelope(t.c.geom)
     centre = func.ST_Centroid(t.c.geom)
     stmt = select(
         t.c.id,
@@ -35,10 +35,7 @@ def suggest(session: Session, q: str, *, limit: int = 10, gcj02: bool = False) -
         t.c.status,
         func.ST_X(centre),
         func.ST_Y(centre),
-        func.ST_XMin(env),
-        func.ST_YMin(env),
-        func.ST_XMax(env),
-        func.ST_YMax(env),
+        *bounds(session, t.c.geom),
     ).where(t.c.id.in_(ids), t.c.geom.is_not(None), t.c.status.in_(PUBLIC_NAME_STATUSES))
     rows = {r[0]: r for r in session.execute(stmt)}
     out = []

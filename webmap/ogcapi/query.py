@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from gis.cliutil import to_jsonable
 from gis.dialects import bbox_filter
 from webmap.ogcapi.collections import Collection
+from webmap.spatial import bounds
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
@@ -137,11 +138,8 @@ def extent(session: Session, coll: Collection, *, ttl: float = 300.0) -> tuple[f
     if hit and time.monotonic() - hit[0] < ttl:
         return hit[1]
     g = coll.table.c[coll.geometry_column]
-    row = session.execute(
-        select(
-            func.min(func.ST_XMin(g)), func.min(func.ST_YMin(g)), func.max(func.ST_XMax(g)), func.max(func.ST_YMax(g))
-        ).where(*coll.public_filters())
-    ).first()
+    x0, y0, x1, y1 = bounds(session, g)
+    row = session.execute(select(func.min(x0), func.min(y0), func.max(x1), func.max(y1)).where(*coll.public_filters())).first()
     box = None if row is None or row[0] is None else tuple(round(float(v), 6) for v in row)
     _EXTENTS[key] = (time.monotonic(), box)
     return box

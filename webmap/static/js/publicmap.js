@@ -7,7 +7,6 @@
   if (!el) { return; }
   var cfg = el.dataset;
   var T = JSON.parse(document.getElementById("i18n").textContent);
-  var center = [39.62, 106.83];
   var map = L.map(el, { preferCanvas: true, zoomControl: true }).fitBounds([[39.05, 106.62], [39.92, 107.12]]);
   window.wuhaiMap = map;
   var canvas = L.canvas({ padding: 0.3 });
