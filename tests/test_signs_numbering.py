@@ -105,3 +105,10 @@ def test_other_crs_and_missing_crs():
 def test_rule_validation(kwargs):
     with pytest.raises(ValueError):
         NumberingRule(**kwargs)
+
+
+def test_existing_plate_keeps_its_own_text():
+    existing = _points((10, 10), house_number=["1附1"])
+    out = propose_numbers(EAST, _points((10.2, 10)), existing=existing)
+    assert out["house_number"].tolist() == ["1附1"]
+    assert out["status"].tolist() == ["existing"]

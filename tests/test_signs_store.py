@@ -152,6 +152,23 @@ def test_update_sign_refuses_stale_version(session):
     assert sign.house_number == "1" and sign.condition == "worn"
 
 
+def test_inspection_and_map_window(session):
+    place = _arrange(session)
+    sign = _sign(session, place, "1", 10, 12)
+    far = _sign(session, place, "3", 390, 12)
+    signs_store.inspect_sign(session, sign.id, actor="inspector", condition="worn", note="褪色")
+    assert sign.condition == "worn" and sign.last_inspected is not None
+    entry = session.scalars(
+        select(AuditLog).where(AuditLog.row_key == str(sign.id), AuditLog.action == "update")
+    ).one()
+    assert entry.reason == "inspection: 褪色"
+    lon0, lat0 = _lonlat(0, 0)
+    lon1, lat1 = _lonlat(100, 50)
+    window = signs_store.signs_gdf(session, bbox=(lon0, lat0, lon1, lat1))
+    assert window["id"].tolist() == [sign.id]
+    assert far.id in signs_store.signs_gdf(session)["id"].tolist()
+
+
 def test_audit_over_database(session):
     place = _arrange(session)
     for number, x, y in (("1", 10, 12), ("3", 50, 12), ("3", 70, 12), ("2", 30, 12), ("9", 120, 12)):
