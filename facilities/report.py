@@ -167,7 +167,7 @@ def _map_facilities(
         part = f[f["kind"] == kind]
         if len(part):
             part.plot(ax=ax, color=colour, markersize=12, label=BY_CODE[kind].name_zh)
-    ax.legend(loc="lower left", prop=font, fontsize=7, frameon=True)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.0), prop=font, fontsize=7, frameon=False, ncol=2)
     return _save(fig, path)
 
 
@@ -242,7 +242,7 @@ def _html(*, year, city, districts, checks, analysis, maps) -> str:
 body {{ font-family: 'Noto Sans CJK SC', sans-serif; font-size: 10pt; color: #222; }}
 h1 {{ font-size: 17pt; }} h2 {{ font-size: 13pt; border-bottom: 1px solid #999; margin-top: 18pt; }}
 table {{ border-collapse: collapse; width: 100%; margin: 6pt 0; }} th, td {{ border: 1px solid #bbb; padding: 2pt 4pt; font-size: 8.5pt; }}
-th {{ background: #eef2f7; }} figure {{ page-break-inside: avoid; margin: 8pt 0; text-align: center; }} img {{ max-width: 100%; max-height: 235mm; }}
+th {{ background: #eef2f7; }} td:first-child {{ white-space: nowrap; }} figure {{ page-break-inside: avoid; margin: 8pt 0; text-align: center; }} img {{ max-width: 100%; max-height: 235mm; }}
 .note {{ color: #555; font-size: 8.5pt; }}
 </style></head><body>
 <h1>乌海市“十四五”民政事业发展规划：{year} 年指标进展<br><small>Progress to the 2025 targets, {year}</small></h1>

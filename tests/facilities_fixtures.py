@@ -203,3 +203,22 @@ def seed_divisions(session) -> None:
             )
         )  # fmt: skip
     session.flush()
+
+
+def seed_roads(session) -> None:
+    """Write the tiny city's roads into ``road_segment``."""
+    from geoalchemy2.shape import from_shape
+
+    from gis.crs import STORAGE_SRID
+    from gis.models import RoadSegment
+
+    for r in roads().to_crs(epsg=STORAGE_SRID).itertuples():
+        session.add(
+            RoadSegment(
+                name=r.name,
+                road_class=r.road_class,
+                geom=from_shape(r.geometry, srid=STORAGE_SRID),
+                source="synthetic",
+            )
+        )
+    session.flush()
