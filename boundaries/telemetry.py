@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -164,14 +165,7 @@ def ingest(
         else:
             valid.append(parsed)
     device_ids = {m["device_id"] for m in valid}
-    devices = (
-        {
-            d.device_id: d
-            for d in session.scalars(select(MarkerDevice).where(MarkerDevice.device_id.in_(device_ids)))
-        }
-        if valid
-        else {}
-    )
+    devices = _devices(session, {m["device_id"] for m in valid}) if valid else {}
     presented = hash_token(token if isinstance(token, str) else "")
     authorised: list[dict] = []
     for m in valid:
@@ -271,30 +265,21 @@ def _store(
     channel: str,
     rules: AlarmRules,
 ) -> None:
-    marker_ids = {devices[m["device_id"]].marker_id for m in messages}
-    origin = {
-        mid: (x, y)
-        for mid, x, y in session.execute(
-            select(BoundaryMarker.id, func.ST_X(BoundaryMarker.geom), func.ST_Y(BoundaryMarker.geom)).where(
-                BoundaryMarker.id.in_(marker_ids)
-            )
-        )
-    }
     to_m = transformer(STORAGE_SRID, METRIC_SRID)
-    rows = []
-    for m in messages:
-        ox, oy = origin[devices[m["device_id"]].marker_id]
-        (x0, x1), (y0, y1) = to_m.transform([ox, m["lon"]], [oy, m["lat"]])
-        disp = math.hypot(x1 - x0, y1 - y0)
-        rows.append({**m, "received_at": now, "displacement_m": round(disp, 3), "channel": channel})
-    table = MarkerTelemetry.__table__
-    ins = (pg_insert if dialect_name(session) == "postgresql" else sqlite_insert)(table)
-    stmt = ins.on_conflict_do_nothing(index_elements=["device_id", "ts"]).returning(
-        table.c.device_id, table.c.ts
-    )
-    stored = (
-        session.execute(stmt, rows).all() if len(rows) > 1 else session.execute(stmt.values(rows[0])).all()
-    )
+    xs = [devices[m["device_id"]].x for m in messages] + [m["lon"] for m in messages]
+    ys = [devices[m["device_id"]].y for m in messages] + [m["lat"] for m in messages]
+    mx, my = to_m.transform(xs, ys)
+    n = len(messages)
+    rows = [
+        {
+            **m,
+            "received_at": now,
+            "displacement_m": round(math.hypot(mx[n + i] - mx[i], my[n + i] - my[i]), 3),
+            "channel": channel,
+        }
+        for i, m in enumerate(messages)
+    ]
+    stored = _insert_new(session, rows)
     result.accepted += len(stored)
     replays = len(rows) - len(stored)
     if replays:
@@ -314,13 +299,71 @@ def _store(
             if alarm is not None:
                 result.alarms.append(alarm.id)
     dt = MarkerDevice.__table__
-    for dev_id, ts in latest.items():
+    for dev_id, ts in (
+        latest.items() if dialect_name(session) != "postgresql" else ()
+    ):  # PostGIS: done by the insert
         session.execute(
             update(dt)
             .where(dt.c.device_id == dev_id)
             .where((dt.c.last_seen.is_(None)) | (dt.c.last_seen < ts))
             .values(last_seen=ts)
         )
+
+
+def _devices(session: Session, ids: set[str]) -> dict:
+    """Device rows with their marker's recorded position, in one query."""
+    d, m = MarkerDevice, BoundaryMarker
+    q = (
+        select(
+            d.device_id,
+            d.token_hash,
+            d.active,
+            d.marker_id,
+            func.ST_X(m.geom).label("x"),
+            func.ST_Y(m.geom).label("y"),
+        )
+        .join(m, m.id == d.marker_id)
+        .where(d.device_id.in_(sorted(ids)))
+    )
+    return {row.device_id: row for row in session.execute(q)}
+
+
+_PG_INSERT = text(
+    "INSERT INTO marker_telemetry (device_id, ts, received_at, lon, lat, tilt_deg, battery_pct, vibration, "
+    "displacement_m, channel) "
+    "SELECT u.device_id, u.ts, :received_at, u.lon, u.lat, u.tilt_deg, u.battery_pct, u.vibration, u.displacement_m, "
+    ":channel FROM unnest(CAST(:device_id AS varchar[]), CAST(:ts AS timestamptz[]), CAST(:lon AS float8[]), "
+    "CAST(:lat AS float8[]), CAST(:tilt_deg AS float8[]), CAST(:battery_pct AS float8[]), CAST(:vibration AS float8[]), "
+    "CAST(:displacement_m AS float8[])) AS u(device_id, ts, lon, lat, tilt_deg, battery_pct, vibration, displacement_m) "
+    "ON CONFLICT (device_id, ts) DO NOTHING RETURNING device_id, ts"
+)
+#: The same, plus each device's ``last_seen`` moved forward in the same statement (one round trip).
+_PG_INSERT_SEEN = text(
+    f"WITH ins AS ({_PG_INSERT.text}), "
+    "seen AS (UPDATE marker_device AS d SET last_seen = s.ts FROM "
+    "(SELECT device_id, max(ts) AS ts FROM ins GROUP BY device_id) AS s "
+    "WHERE d.device_id = s.device_id AND (d.last_seen IS NULL OR d.last_seen < s.ts) RETURNING d.id) "
+    "SELECT device_id, ts FROM ins"
+)
+_COLUMNS = ("device_id", "ts", "lon", "lat", "tilt_deg", "battery_pct", "vibration", "displacement_m")
+
+
+def _insert_new(session: Session, rows: list[dict]) -> list[tuple[str, datetime]]:
+    """Insert the rows whose (device, ts) is new; return the keys actually stored.
+
+    PostGIS gets one ``INSERT … SELECT FROM unnest(arrays)`` (a short statement the server can
+    prepare once); SpatiaLite a multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING``.
+    """
+    if dialect_name(session) == "postgresql":
+        params = {c: [r[c] for r in rows] for c in _COLUMNS}
+        params.update(received_at=rows[0]["received_at"], channel=rows[0]["channel"])
+        return [tuple(r) for r in session.execute(_PG_INSERT_SEEN, params)]
+    table = MarkerTelemetry.__table__
+    stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["device_id", "ts"])
+    stmt = stmt.returning(table.c.device_id, table.c.ts)
+    if len(rows) == 1:
+        return [tuple(r) for r in session.execute(stmt.values(rows[0]))]
+    return [tuple(r) for r in session.execute(stmt, rows)]
 
 
 def _utc(ts: datetime) -> datetime:
