@@ -112,3 +112,18 @@ def test_public_report_with_photo_opens_work_order(client, app):
     fake = {**data, "photo": (io.BytesIO(b"<svg onload=alert(1)>"), "p.png")}
     bad = client.post("/report", data=fake, content_type="multipart/form-data")
     assert bad.status_code == 200 and "image" in bad.get_data(as_text=True)
+
+
+def test_every_interface_text_has_a_chinese_translation():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import webmap
+
+    po = Path(webmap.__file__).parent / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fh:
+        catalog = read_po(fh)
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    assert untranslated == []
+    assert (po.parent / "messages.mo").stat().st_mtime >= po.stat().st_mtime - 1
