@@ -85,6 +85,7 @@ def _render_stats(result: dict[str, Any]) -> str:
                     "name": v["name"],
                     "count": v["count"],
                     "beds": v["beds"],
+                    "beds_running": v["beds_running"],
                     "nursing_beds": v["nursing_beds"],
                     "floor_area_m2": v["floor_area_m2"],
                 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import and_
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
@@ -27,9 +28,10 @@ def collect_stats(session: Session) -> dict[str, Any]:
     dict
         ``layers`` (rows per layer, divisions by level and kind), ``districts`` (per Wuhai
         district: units, population, names, signs, facilities, roads), ``facilities`` (per
-        kind: count, running, beds, nursing beds) and ``totals``.
+        kind: count, count by status, beds and nursing beds in all and in running facilities, floor
+        area) and ``totals``. Divisions count current units only (``valid_to`` unset).
     """
-    wuhai = Division.in_wuhai.is_(True)
+    wuhai = and_(Division.in_wuhai.is_(True), Division.valid_to.is_(None))
     by_level = {
         f"{level}/{kind}" if kind else level: n
         for level, kind, n in session.execute(
@@ -41,6 +43,9 @@ def collect_stats(session: Session) -> dict[str, Any]:
     }
     layers = {
         "divisions": _count(session, select(func.count()).select_from(Division).where(wuhai)),
+        "divisions_historical": _count(
+            session, select(func.count()).select_from(Division).where(Division.valid_to.is_not(None))
+        ),
         "neighbour_units": _count(
             session, select(func.count()).select_from(Division).where(Division.in_wuhai.is_(False))
         ),
@@ -72,13 +77,20 @@ def collect_stats(session: Session) -> dict[str, Any]:
         "population_60plus": city[2] if city else None,
         "beds": sum(f["beds"] for f in facilities.values()),
         "nursing_beds": sum(f["nursing_beds"] for f in facilities.values()),
-        "beds_per_1000_aged_60plus": None,
+        # the plan's figure (3354 beds, 37 per 1000 elderly) counts the beds of running elderly-care facilities
+        "elderly_beds": sum(f["beds_running"] for k, f in facilities.items() if _group(k) == "elderly"),
+        "elderly_nursing_beds": sum(
+            f["nursing_beds_running"] for k, f in facilities.items() if _group(k) == "elderly"
+        ),
+        "elderly_beds_per_1000_aged_60plus": None,
         "road_km": round(
             session.scalar(select(func.coalesce(func.sum(RoadSegment.length_m), 0.0))) / 1000.0, 1
         ),
     }
     if totals["population_60plus"]:
-        totals["beds_per_1000_aged_60plus"] = round(1000.0 * totals["beds"] / totals["population_60plus"], 1)
+        totals["elderly_beds_per_1000_aged_60plus"] = round(
+            1000.0 * totals["elderly_beds"] / totals["population_60plus"], 1
+        )
     return {
         "layers": {**layers, "divisions_by_level": by_level},
         "districts": districts,
@@ -97,7 +109,7 @@ def _districts(session: Session) -> list[dict[str, Any]]:
         select(
             Division.code, Division.name, Division.population, Division.households, Division.population_60plus
         )
-        .where(Division.level == "district", Division.in_wuhai.is_(True))
+        .where(Division.level == "district", Division.in_wuhai.is_(True), Division.valid_to.is_(None))
         .order_by(Division.code)
     ).all()
 
@@ -113,7 +125,7 @@ def _districts(session: Session) -> list[dict[str, Any]]:
         (k, level, kind): n
         for k, level, kind, n in session.execute(
             select(_district_key(Division.code), Division.level, Division.kind, func.count())
-            .where(Division.in_wuhai.is_(True))
+            .where(Division.in_wuhai.is_(True), Division.valid_to.is_(None))
             .group_by(_district_key(Division.code), Division.level, Division.kind)
         )
     }
@@ -136,6 +148,10 @@ def _districts(session: Session) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _group(kind: str) -> str | None:
+    return BY_CODE[kind].group if kind in BY_CODE else None
 
 
 def _district_key(column):
@@ -166,6 +182,8 @@ def _facilities(session: Session) -> dict[str, dict[str, Any]]:
                 "by_status": {},
                 "beds": 0,
                 "nursing_beds": 0,
+                "beds_running": 0,
+                "nursing_beds_running": 0,
                 "floor_area_m2": 0.0,
             },
         )
@@ -173,5 +191,8 @@ def _facilities(session: Session) -> dict[str, dict[str, Any]]:
         entry["by_status"][status] = n
         entry["beds"] += int(beds)
         entry["nursing_beds"] += int(nursing)
+        if status == "running":
+            entry["beds_running"] += int(beds)
+            entry["nursing_beds_running"] += int(nursing)
         entry["floor_area_m2"] = round(entry["floor_area_m2"] + float(area), 1)
     return out
