@@ -103,26 +103,32 @@ def web_db(fresh_db_url):
     return fresh_db_url, _seed_url(fresh_db_url)
 
 
-@pytest.fixture(scope="module")
-def ro_app(request, backend, tmp_path_factory):
-    """One seeded app per test module and backend, for tests that only read."""
+def seeded_app(request, backend: str, tmp, **config):
+    """A new database on ``backend`` (migrated, seeded, with accounts) and an app on it."""
     from conftest import _backend_url
     from conftest import _reset_postgis
 
     from data import schema
     from webmap import create_app
 
-    tmp = tmp_path_factory.mktemp("webro")
-    url = _backend_url(request, backend, tmp, suffix="_webro" if backend == "postgis" else "_ro")
+    url = _backend_url(request, backend, tmp, suffix=f"_{tmp.name.replace('-', '_')}" if backend == "postgis" else "_ro")
     engine = make_engine(url)
     if backend == "postgis":
         _reset_postgis(engine)
     schema.upgrade(engine)
     engine.dispose()
     ids = _seed_url(url)
-    application = create_app({"TESTING": True, "DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance"),
-                              "WTF_CSRF_ENABLED": False, "RATE_LIMITS": {"login": (1000, 60), "report": (1000, 60)}})  # fmt: skip
+    settings = {"TESTING": True, "DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance"),
+                "RATE_LIMITS": {"login": (1000, 60), "report": (1000, 60)}, **config}  # fmt: skip
+    application = create_app(settings)
     application.config["SEED_IDS"] = ids
+    return application
+
+
+@pytest.fixture(scope="module")
+def ro_app(request, backend, tmp_path_factory):
+    """One seeded app per test module and backend, for tests that only read."""
+    application = seeded_app(request, backend, tmp_path_factory.mktemp("webro"), WTF_CSRF_ENABLED=False)
     yield application
     application.extensions["wuhai_engine"].dispose()
 
