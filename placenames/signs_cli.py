@@ -14,6 +14,7 @@ from gis.cliutil import format_option
 from gis.cliutil import pass_cli
 from gis.cliutil import table
 from gis.history import snapshot
+from placenames import signs_queries
 from placenames import signs_store
 from placenames import workorders
 from placenames.numbering import DIRECTIONS
@@ -86,7 +87,7 @@ def audit_cmd(cli: CliContext, district, direction, odd_side, radius, max_gap, m
     """List sign findings by kind: text against the standard names, coverage, numbering."""
     rule = NumberingRule(direction=direction, odd_side=odd_side)
     with cli.session() as session:
-        findings = signs_store.run_audit(
+        findings = signs_queries.run_audit(
             session,
             division_code=district,
             rule=rule,
@@ -116,7 +117,7 @@ def audit_cmd(cli: CliContext, district, direction, odd_side, radius, max_gap, m
 def stats_cmd(cli: CliContext, district, fmt) -> None:
     """Signs by kind and condition per district and town."""
     with cli.session() as session:
-        stats = signs_store.statistics(session, division_code=district)
+        stats = signs_queries.statistics(session, division_code=district)
     rows = stats.astype(object).where(stats.notna(), None).to_dict("records")
     total = int(stats.loc[stats["level"] == "district", "total"].sum())
     result = {"total": total, "rows": rows}

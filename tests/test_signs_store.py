@@ -20,6 +20,7 @@ from gis.crs import transformer
 from gis.db import make_engine
 from gis.models import AuditLog
 from gis.models import RoadSegment
+from placenames import signs_queries
 from placenames import signs_store
 from placenames import workorders
 from placenames.models import FormerName
@@ -164,9 +165,9 @@ def test_inspection_and_map_window(session):
     assert entry.reason == "inspection: 褪色"
     lon0, lat0 = _lonlat(0, 0)
     lon1, lat1 = _lonlat(100, 50)
-    window = signs_store.signs_gdf(session, bbox=(lon0, lat0, lon1, lat1))
+    window = signs_queries.signs_gdf(session, bbox=(lon0, lat0, lon1, lat1))
     assert window["id"].tolist() == [sign.id]
-    assert far.id in signs_store.signs_gdf(session)["id"].tolist()
+    assert far.id in signs_queries.signs_gdf(session)["id"].tolist()
 
 
 def test_audit_over_database(session):
@@ -174,7 +175,7 @@ def test_audit_over_database(session):
     for number, x, y in (("1", 10, 12), ("3", 50, 12), ("3", 70, 12), ("2", 30, 12), ("9", 120, 12)):
         _sign(session, place, number, x, y)
     _sign(session, place, "5", 150, 12, text_romanized="RENMINLU", text_zh="人民街")
-    findings = signs_store.run_audit(session, division_code=D)
+    findings = signs_queries.run_audit(session, division_code=D)
     kinds = set(findings["kind"])
     assert {
         "duplicate_number",
@@ -187,7 +188,7 @@ def test_audit_over_database(session):
     } <= kinds
     wrong = findings[findings["kind"] == "wrong_text"].iloc[0]
     assert wrong["difference"] == "人民[路→街]"
-    stats = signs_store.statistics(session).set_index("code")
+    stats = signs_queries.statistics(session).set_index("code")
     assert stats.loc[D, "kind_house_number"] == 6
 
 
@@ -197,7 +198,7 @@ def test_renaming_turns_old_signs_into_a_work_list(session):
     place.name = "团结路"
     session.add(FormerName(place_name_id=place.id, name="人民路"))
     session.flush()
-    findings = signs_store.run_audit(session)
+    findings = signs_queries.run_audit(session)
     old = findings[findings["kind"] == "old_name"]
     assert sorted(old["sign_id"]) == [s.id for s in shown]
     orders = workorders.work_list_for_renaming(
