@@ -74,6 +74,12 @@ def lines_cmd(cli: CliContext, fmt: str) -> None:
     help="Largest single-marker distance from its line (m).",
 )
 @click.option(
+    "--map",
+    "map_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also draw the findings on a PNG map.",
+)
+@click.option(
     "--geojson",
     "geojson_path",
     type=click.Path(dir_okay=False, writable=True),
@@ -86,6 +92,7 @@ def validate_cmd(
     area_tolerance_m2: float,
     line_tolerance_m: float,
     marker_tolerance_m: float,
+    map_path: str | None,
     geojson_path: str | None,
     fmt: str,
 ) -> None:
@@ -129,6 +136,10 @@ def validate_cmd(
     )
     if geojson_path:
         findings.to_file(geojson_path, driver="GeoJSON")
+    if map_path:
+        from boundaries.report import findings_png
+
+        Path(map_path).write_bytes(findings_png(home[home["level"] == "district"], lines, findings))
     result = {
         "checked": {"divisions": len(home), "lines": len(lines), "markers": len(markers)},
         "tolerances": {

@@ -114,6 +114,43 @@ def overview_png(
     return buf.getvalue()
 
 
+def findings_png(
+    divisions: gpd.GeoDataFrame,
+    lines: gpd.GeoDataFrame,
+    findings: gpd.GeoDataFrame,
+    *,
+    title: str = "拓扑检查结果",
+) -> bytes:
+    """A map of topology findings over the divisions and lines (EPSG:4545); each finding numbered."""
+    for gdf, name in ((divisions, "divisions"), (lines, "lines"), (findings, "findings")):
+        require_crs(gdf, name=name)
+    prop = _font()
+    fig, ax = plt.subplots(figsize=(7.5, 7.5), dpi=150)
+    if len(divisions):
+        divisions.to_crs(METRIC_CRS).plot(ax=ax, facecolor="#f5f5f0", edgecolor="#9e9e9e", linewidth=0.4)
+    if len(lines):
+        lines.to_crs(METRIC_CRS).plot(ax=ax, color="#1565c0", linewidth=1.0)
+    if len(findings):
+        fm = findings.to_crs(METRIC_CRS)
+        fm.plot(
+            ax=ax, color="#c62828", edgecolor="#c62828", markersize=30, linewidth=1.5, alpha=0.8, zorder=4
+        )
+        for i, geom in enumerate(fm.geometry, start=1):
+            c = geom.representative_point()
+            ax.annotate(
+                str(i), (c.x, c.y), fontsize=7, color="#c62828", xytext=(4, 4), textcoords="offset points"
+            )
+    ax.set_title(f"{title}（{len(findings)} 项）", fontproperties=prop, fontsize=12)
+    ax.set_aspect("equal")
+    ax.tick_params(labelsize=6)
+    ax.ticklabel_format(style="plain", useOffset=False)
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def render_html(summary: dict, map_png: bytes) -> str:
     """The report as a self-contained HTML page (map embedded, CJK font by family name)."""
     rnd, line, stats = summary["round"], summary["line"], summary["stats"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from boundaries.lines import derive_lines
@@ -11,6 +12,7 @@ from gis.crs import METRIC_CRS
 from gis.crs import STORAGE_CRS
 from gis.crs import require_crs
 
+_DENSIFY_DEG = 0.0005  # about 45–55 m at Wuhai
 FINDING_COLUMNS = ["check", "severity", "subject", "detail", "measure", "unit", "geometry"]
 
 
@@ -225,7 +227,10 @@ def _area_m2(geom: BaseGeometry) -> float:
     """Area in m² (EPSG:4545) of a geometry in the storage CRS."""
     if geom.is_empty:
         return 0.0
-    return float(gpd.GeoSeries([geom], crs=STORAGE_CRS).to_crs(METRIC_CRS).area.iloc[0])
+    # densify first: an edge is straight in the storage CRS, so a thin sliver between two nearly
+    # collinear vertex chains would otherwise lose its area when only its vertices are projected
+    dense = shapely.segmentize(geom, _DENSIFY_DEG)
+    return float(gpd.GeoSeries([dense], crs=STORAGE_CRS).to_crs(METRIC_CRS).area.iloc[0])
 
 
 def _parts(geom: BaseGeometry) -> list[BaseGeometry]:
