@@ -62,6 +62,22 @@ class IngestResult:
     def ok(self) -> bool:
         return not self.refused
 
+    @property
+    def http_status(self) -> int:
+        """Suggested HTTP status: 200 if anything was stored, else by the (first) refusal reason."""
+        if self.accepted:
+            return 200
+        for reason, status in (
+            ("unauthenticated", 401),
+            ("too_many", 413),
+            ("malformed", 400),
+            ("out_of_range", 422),
+            ("replay", 409),
+        ):
+            if self.refused.get(reason):
+                return status
+        return 400
+
     def as_dict(self) -> dict:
         return {
             "accepted": self.accepted,

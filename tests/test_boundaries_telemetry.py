@@ -141,3 +141,12 @@ def test_token_rotation(session):
     new = telemetry.issue_token(session, actor="admin", device_id="SM-0001")
     assert telemetry.ingest(session, msg(0), token=token, now=NOW).refused == {"unauthenticated": 1}
     assert telemetry.ingest(session, msg(0), token=new, now=NOW).accepted == 1
+
+
+def test_http_status_suggestion():
+    from collections import Counter
+
+    assert telemetry.IngestResult(accepted=2, refused=Counter(replay=1)).http_status == 200
+    assert telemetry.IngestResult(refused=Counter(unauthenticated=1, malformed=2)).http_status == 401
+    assert telemetry.IngestResult(refused=Counter(replay=3)).http_status == 409
+    assert telemetry.IngestResult(refused=Counter(out_of_range=1)).http_status == 422
