@@ -15,6 +15,7 @@ from shapely.geometry import Point
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from gis.crs import STORAGE_CRS
 from gis.crs import STORAGE_SRID
@@ -155,9 +156,17 @@ def update_sign(
     if {"lon", "lat"} & set(changes):
         sign.geom = from_shape(point, srid=STORAGE_SRID)
     sign.author = actor
-    session.flush()
+    flush_or_conflict(session, f"sign {sign_id}")
     record(session, actor=actor, action="update", obj=sign, before=before, reason=reason)
     return sign
+
+
+def flush_or_conflict(session: Session, what: str) -> None:
+    """Flush, turning a concurrent change of the same row (stale version) into ``ConflictError``."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError(f"{what} was changed by someone else meanwhile: reload and retry") from None
 
 
 def inspect_sign(

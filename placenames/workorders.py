@@ -29,6 +29,7 @@ from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
 from placenames.signs_store import ConflictError
+from placenames.signs_store import flush_or_conflict
 from placenames.signs_store import get_sign
 from placenames.signs_store import sign_point
 from placenames.signs_store import update_sign
@@ -411,7 +412,7 @@ def _finish(
     order.status = TRANSITIONS[step][1]
     order.history = [*order.history, _event(actor, action, **event)]
     order.author = actor
-    session.flush()
+    flush_or_conflict(session, f"work order {order.id}")
     record(session, actor=actor, action="update", obj=order, before=before, reason=action)
     return order
 

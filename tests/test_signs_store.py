@@ -342,3 +342,70 @@ def test_signs_commands(fresh_db_url, tmp_path, monkeypatch):
     far = runner.invoke(signs_group, ["number", "--street", "没有路"], obj=ctx)
     assert far.exit_code != 0 and "no road segments named 没有路" in far.output
     ctx.engine.dispose()
+
+
+def test_concurrent_edit_is_a_conflict(fresh_db_url):
+    engine = make_engine(fresh_db_url)
+    try:
+        with Session(engine) as setup:
+            sign_id = _sign(setup, _arrange(setup), "1", 10, 12).id
+            setup.commit()
+        with Session(engine) as first, Session(engine) as second:
+            stale = signs_store.get_sign(first, sign_id)  # loaded at version 1, held by the caller
+            assert stale.version == 1
+            signs_store.update_sign(
+                second, sign_id, actor="b", changes={"condition": "worn"}, expected_version=1
+            )
+            second.commit()
+            with pytest.raises(signs_store.ConflictError, match="changed by someone else"):
+                signs_store.update_sign(
+                    first, sign_id, actor="a", changes={"condition": "damaged"}, expected_version=None
+                )
+            first.rollback()
+        with Session(engine) as check:
+            assert signs_store.get_sign(check, sign_id).condition == "worn"
+    finally:
+        engine.dispose()
+
+
+def test_workorder_and_show_commands(fresh_db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("WUHAI_INSTANCE", str(tmp_path))
+    engine = make_engine(fresh_db_url)
+    with Session(engine) as session:
+        sign_id = _sign(session, _arrange(session), "1", 10, 12, text_mongolian="\u182a\u1820").id
+        session.commit()
+    engine.dispose()
+    photo = tmp_path / "p.png"
+    photo.write_bytes(_png())
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    runner = CliRunner()
+    ctx = CliContext(database_url=fresh_db_url, actor="officer")
+
+    def run(*args):
+        result = runner.invoke(signs_group, [*args, "--format", "json"], obj=ctx)
+        return result.exit_code, result.output
+
+    code, out = run(
+        "workorder",
+        "report",
+        "--reason",
+        "damaged",
+        "--sign",
+        str(sign_id),
+        "--photo",
+        str(tmp_path / "bad.png"),
+    )
+    assert code != 0 and "not a usable image" in out
+    code, out = run("workorder", "report", "--reason", "damaged", "--sign", str(sign_id), "--text", "歪了")
+    order_id = json.loads(out)["id"]
+    assert run("workorder", "assign", str(order_id), "--to", "m1")[0] == 0
+    assert run("workorder", "resolve", str(order_id), "--action", "repaired")[0] == 0
+    code, out = run("workorder", "close", str(order_id), "--photo", str(photo))
+    assert code == 0 and json.loads(out)["status"] == "closed"
+    listed = json.loads(run("workorder", "list", "--status", "closed")[1])
+    assert [o["id"] for o in listed] == [order_id]
+    shown = json.loads(run("show", str(sign_id))[1])
+    assert shown["condition"] == "good" and len(shown["work_orders"]) == 1 and len(shown["history"]) >= 5
+    svg = runner.invoke(signs_group, ["show", str(sign_id), "--svg"], obj=ctx).output
+    assert svg.startswith("<svg") and "RENMIN LU" in svg and "1号" in svg
+    ctx.engine.dispose()
