@@ -40,7 +40,23 @@ from placenames.romanize import romanize
 RESULTS = Path(__file__).resolve().parent / "results" / "name_search.json"
 DEFAULT_POSTGIS = "postgresql+psycopg://postgres@127.0.0.1:5432/wuhai_bench_names"
 _CHARS = "金银华锦富嘉瑞祥和泰康宁安盛鑫隆兴昌源丰德福顺达通宏博汇邦恒信诚裕润泽辉景怡悦馨雅颐欣美新明远天海阳光春秋东西南北中青山河湖沙石林园乌兰巴音胜利团结幸福民建红星朝永"
-_GENERICS = ("小区", "花园", "家园", "苑", "大厦", "路", "街", "巷", "公司", "中学", "公园", "桥", "广场", "村", "沟")
+_GENERICS = (
+    "小区",
+    "花园",
+    "家园",
+    "苑",
+    "大厦",
+    "路",
+    "街",
+    "巷",
+    "公司",
+    "中学",
+    "公园",
+    "桥",
+    "广场",
+    "村",
+    "沟",
+)
 _CATEGORY = {"小区": "241", "花园": "241", "家园": "241", "苑": "241", "大厦": "281", "路": "253", "街": "253",
              "巷": "253", "公司": "293", "中学": "292", "公园": "272", "桥": "254", "广场": "282", "村": "222",
              "沟": "134"}  # fmt: skip
@@ -58,12 +74,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--postgis-url", default=DEFAULT_POSTGIS)
     parser.add_argument("--spatialite", default="/tmp/wuhai_bench_names.sqlite")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reuse", action="store_true", help="keep databases that already hold the names")
     args = parser.parse_args(argv)
     out: dict = {"names": args.names, "queries_per_kind": args.queries, "backends": {}}
     for backend, url in (("spatialite", f"sqlite:///{args.spatialite}"), ("postgis", args.postgis_url)):
         try:
             out["backends"][backend] = run_backend(url, backend, n_names=args.names, n_queries=args.queries,
-                                                   seed=args.seed)  # fmt: skip
+                                                   seed=args.seed, reuse=args.reuse)  # fmt: skip
         except Exception as exc:  # an unreachable PostGIS is reported, not fatal
             out["backends"][backend] = {"error": f"{type(exc).__name__}: {exc}"}
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -73,27 +90,29 @@ def main(argv: list[str] | None = None) -> dict:
     return out
 
 
-def run_backend(url: str, backend: str, *, n_names: int, n_queries: int, seed: int) -> dict:
+def run_backend(
+    url: str, backend: str, *, n_names: int, n_queries: int, seed: int, reuse: bool = False
+) -> dict:
     """Build the database, then time both approaches on the same queries."""
-    engine = _fresh(url, backend)
+    engine = _existing(url, n_names) if reuse else None
     started = time.perf_counter()
+    if engine is None:
+        engine = _fresh(url, backend)
+        with make_session_factory(engine)() as session:
+            load_reference(session, actor="bench", steps=["base", "names"])
+            session.commit()
+            _generate(session, n_names, seed=seed)
+            session.commit()
     factory = make_session_factory(engine)
-    with factory() as session:
-        load_reference(session, actor="bench", steps=["base", "names"])
-        session.commit()
-        _generate(session, n_names, seed=seed)
-        session.commit()
     build_db = time.perf_counter() - started
     with factory() as session:
         total = session.scalar(select(func.count()).select_from(PlaceName))
         queries = _queries(session, n_queries, seed=seed)
         search.invalidate()
-        tracemalloc.start()
         t0 = time.perf_counter()
         index = search.name_index(session)
         build_index = time.perf_counter() - t0
-        index_peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        index_peak = _index_memory(session)
         result: dict = {"names": total, "entries": len(index), "db_build_s": round(build_db, 1),
                         "index_build_s": round(build_index, 2), "index_peak_mb": round(index_peak / 2**20, 1),
                         "kinds": {}}  # fmt: skip
@@ -111,6 +130,30 @@ def run_backend(url: str, backend: str, *, n_names: int, n_queries: int, seed: i
             }
     engine.dispose()
     return result
+
+
+def _existing(url: str, n_names: int):
+    try:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM place_name")).scalar()
+    except Exception:  # missing database or schema: build it
+        return None
+    return engine if count and count >= n_names else None
+
+
+def _index_memory(session) -> int:
+    """Bytes allocated while building the index once more (tracemalloc; not timed)."""
+    from placenames.search import _entries
+    from placenames.search_index import NameIndex
+
+    entries = list(_entries(session))
+    tracemalloc.start()
+    index = NameIndex.build(entries)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del index
+    return peak
 
 
 def _fresh(url: str, backend: str):
@@ -137,7 +180,10 @@ def _fresh(url: str, backend: str):
 def _generate(session, n_names: int, *, seed: int) -> None:
     rng = random.Random(seed)
     present = {n for (n,) in session.execute(select(PlaceName.name))}
-    codes = [c for (c,) in session.execute(text("SELECT code FROM division WHERE level IN ('community','village')"))]
+    codes = [
+        c
+        for (c,) in session.execute(text("SELECT code FROM division WHERE level IN ('community','village')"))
+    ]
     boxes = (106.62, 39.05, 107.10, 39.90)
     rows = []
     while len(present) < n_names:
@@ -164,10 +210,16 @@ def _generate(session, n_names: int, *, seed: int) -> None:
 
 def _queries(session, n: int, *, seed: int) -> dict[str, list[str]]:
     rng = random.Random(seed + 1)
-    sample = [tuple(r) for r in session.execute(select(PlaceName.name, PlaceName.pinyin_key, PlaceName.initials))]
+    sample = [
+        tuple(r) for r in session.execute(select(PlaceName.name, PlaceName.pinyin_key, PlaceName.initials))
+    ]
     picks = rng.sample(sample, n * 3)
-    chinese = [name[: rng.randint(2, len(name))] if i % 2 else name[1:] for i, (name, _, _) in enumerate(picks[:n])]
-    pinyin = [" ".join(_syllable_split(name)) if i % 2 else key for i, (name, key, _) in enumerate(picks[n : 2 * n])]
+    chinese = [
+        name[: rng.randint(2, len(name))] if i % 2 else name[1:] for i, (name, _, _) in enumerate(picks[:n])
+    ]
+    pinyin = [
+        " ".join(_syllable_split(name)) if i % 2 else key for i, (name, key, _) in enumerate(picks[n : 2 * n])
+    ]
     inits = [ini[: max(2, len(ini) - 1)] for _, _, ini in picks[2 * n :]]
     typo = []
     for name, _, _ in rng.sample(sample, n):

@@ -81,19 +81,23 @@ def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: st
     fig, ax = _canvas(div, title)
     wuhai = div[div["in_wuhai"] & (div["level"] == "district")]
     towns = div[div["in_wuhai"] & (div["level"] == "town")]
-    wuhai.plot(ax=ax, facecolor="#fbf8f0", edgecolor="#444444", linewidth=1.2, zorder=1)
-    towns.boundary.plot(ax=ax, color="#aaaaaa", linewidth=0.4, linestyle="--", zorder=2)
+    _plot(wuhai, ax, facecolor="#fbf8f0", edgecolor="#444444", linewidth=1.2, zorder=1)
+    _plot(towns.boundary, ax, color="#aaaaaa", linewidth=0.4, linestyle="--", zorder=2)
     major = nm["category_code"].str[:2]
     water = nm[major == "12"]
-    water[water.geom_type.isin(["Polygon", "MultiPolygon"])].plot(ax=ax, color="#a6cee3", zorder=3)
-    water[water.geom_type.isin(["LineString", "MultiLineString"])].plot(
-        ax=ax, color="#3b7dd8", linewidth=2.2, zorder=3
+    _plot(water[water.geom_type.isin(["Polygon", "MultiPolygon"])], ax, color="#a6cee3", zorder=3)
+    _plot(
+        water[water.geom_type.isin(["LineString", "MultiLineString"])],
+        ax,
+        color="#3b7dd8",
+        linewidth=2.2,
+        zorder=3,
     )
     for _, row in water[water.geom_type != "Point"].iterrows():
         p = row.geometry.representative_point()
         ax.text(p.x, p.y, row["name"], fontsize=8, color="#1f4e99", style="italic", ha="right", zorder=8)
     roads = nm[nm["category_code"].isin(["252", "253"])]
-    roads.plot(ax=ax, color="#e08a2c", linewidth=0.7, zorder=4)
+    _plot(roads, ax, color="#e08a2c", linewidth=0.7, zorder=4)
     handles = [
         Patch(facecolor="#fbf8f0", edgecolor="#444444", label="区界"),
         Line2D([], [], color="#aaaaaa", linestyle="--", label="街道、镇界"),
@@ -158,7 +162,7 @@ def divisions_map(divisions: gpd.GeoDataFrame, *, title: str = "乌海市行政�
     div = _metric(divisions)
     fig, ax = _canvas(div, title)
     neighbours = div[~div["in_wuhai"] & (div["level"] == "district")]
-    neighbours.plot(ax=ax, facecolor="#eeeeee", edgecolor="#bbbbbb", linewidth=0.6, zorder=1)
+    _plot(neighbours, ax, facecolor="#eeeeee", edgecolor="#bbbbbb", linewidth=0.6, zorder=1)
     for _, row in neighbours.iterrows():
         p = row.geometry.intersection(_frame_box(div)).representative_point()
         if not p.is_empty:
@@ -172,9 +176,9 @@ def divisions_map(divisions: gpd.GeoDataFrame, *, title: str = "乌海市行政�
         )
         handles.append(Patch(facecolor=colour, edgecolor="#333333", label=row["name"]))
     towns = div[div["in_wuhai"] & (div["level"] == "town")]
-    towns.boundary.plot(ax=ax, color="#666666", linewidth=0.5, linestyle="--", zorder=3)
+    _plot(towns.boundary, ax, color="#666666", linewidth=0.5, linestyle="--", zorder=3)
     city = div[div["in_wuhai"] & (div["level"] == "city")]
-    city.boundary.plot(ax=ax, color="#b2182b", linewidth=2.2, zorder=4)
+    _plot(city.boundary, ax, color="#b2182b", linewidth=2.2, zorder=4)
     for _, row in towns.iterrows():
         p = row.geometry.representative_point()
         ax.text(p.x, p.y, row["name"], fontsize=5.5, ha="center", color="#333333", zorder=6)
@@ -212,9 +216,9 @@ def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str
     fig = Figure(figsize=(6, 6))
     ax = fig.subplots()
     ax.set_axis_off()
-    shape.plot(ax=ax, facecolor="#fbf8f0", edgecolor="#333333", linewidth=1.2)
+    _plot(shape, ax, facecolor="#fbf8f0", edgecolor="#333333", linewidth=1.2)
     towns = div[(div["level"] == "town") & div["code"].str.startswith(district[:6])]
-    towns.boundary.plot(ax=ax, color="#999999", linewidth=0.4, linestyle="--")
+    _plot(towns.boundary, ax, color="#999999", linewidth=0.4, linestyle="--")
     for _, row in towns.iterrows():
         p = row.geometry.representative_point()
         ax.text(p.x, p.y, row["name"], fontsize=6, ha="center", color="#444444")
@@ -222,7 +226,7 @@ def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str
         names[names.geometry.notna() & names["division_code"].fillna("").str.startswith(district[:6])]
     )
     roads = nm[nm["category_code"].isin(["252", "253"])]
-    roads.plot(ax=ax, color="#e08a2c", linewidth=0.6)
+    _plot(roads, ax, color="#e08a2c", linewidth=0.6)
     pts = nm[nm.geom_type == "Point"]
     ax.scatter(pts.geometry.x, pts.geometry.y, s=2, c="#c0504d", linewidths=0)
     ax.set_title(f"{shape.iloc[0]['name']}地名概览图", fontsize=11)
@@ -245,6 +249,12 @@ def _setup_fonts() -> str:
     matplotlib.rcParams["pdf.fonttype"] = 42
     matplotlib.rcParams["axes.unicode_minus"] = False
     return FONT_FAMILY
+
+
+def _plot(layer: gpd.GeoDataFrame | gpd.GeoSeries, ax, **style) -> None:
+    """Plot a layer unless it is empty."""
+    if len(layer) and not layer.is_empty.all():
+        layer.plot(ax=ax, **style)
 
 
 def _metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

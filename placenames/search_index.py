@@ -18,6 +18,12 @@ from rapidfuzz import process
 
 #: How many n-gram candidates a typo query scores at most.
 TYPO_CANDIDATES = 400
+#: Posting entries a typo query reads at most (rarest grams first).
+FUZZY_POSTINGS = 20_000
+#: A substring query intersects at most this many posting lists, and stops once the candidates
+#: are this few; the remaining candidates are verified directly.
+MAX_INTERSECT = 3
+VERIFY_BELOW = 200
 
 
 @dataclass(frozen=True)
@@ -70,10 +76,10 @@ class NameIndex:
         if not lists[0]:
             return []
         candidates = set(lists[0])
-        for other in lists[1:]:
+        for other in lists[1:MAX_INTERSECT]:
+            if len(candidates) <= VERIFY_BELOW:
+                break
             candidates.intersection_update(other)
-            if not candidates:
-                return []
         hits = [i for i in candidates if query in getattr(self.entries[i], attr)]
         hits.sort(key=lambda i: (len(getattr(self.entries[i], attr)), i))
         return hits[:limit]
@@ -88,9 +94,18 @@ class NameIndex:
             postings = self.bigrams if len(query) > 2 else self.chars
             grams = _grams(query, 2) if len(query) > 2 else set(query)
             attr = "text"
+        # The rarest grams select the candidates: a typo spoils few of them, and common grams
+        # (路, 小区, "uan") would only add noise at a high cost.
+        lists = sorted((postings.get(g, ()) for g in grams), key=len)
         counts: Counter[int] = Counter()
-        for gram in grams:
-            counts.update(postings.get(gram, ()))
+        budget = FUZZY_POSTINGS
+        for postings_list in lists:
+            if not postings_list:
+                continue
+            if budget <= 0:
+                break
+            counts.update(postings_list[:budget])
+            budget -= len(postings_list)
         if not counts:
             return []
         pool = {i: getattr(self.entries[i], attr) for i, _ in counts.most_common(TYPO_CANDIDATES)}

@@ -332,6 +332,24 @@ def get(session: Session, place_id: int) -> PlaceName:
     return pn
 
 
+def find(session: Session, place_id: int) -> PlaceName | None:
+    """The place name with ``place_id`` or ``None``."""
+    return session.get(PlaceName, place_id)
+
+
+def find_by_name(session: Session, name: str, *, division_code: str | None) -> PlaceName | None:
+    """The current (not retired) name ``name`` in ``division_code``, or ``None``."""
+    q = select(PlaceName).where(PlaceName.name == name, PlaceName.status != "retired")
+    if division_code:
+        q = q.where(PlaceName.division_code == division_code)
+    return session.scalars(q.order_by(PlaceName.id).limit(1)).first()
+
+
+def shape_of(pn: PlaceName) -> BaseGeometry | None:
+    """The geometry of a place name as a shapely object (EPSG:4490), or ``None``."""
+    return to_shape(pn.geom) if pn.geom is not None else None
+
+
 def to_dict(session: Session, pn: PlaceName, *, with_history: bool = False) -> dict[str, Any]:
     """A JSON-ready view of a place name (geometry as GeoJSON-like WKT and a representative point)."""
     out = {k: v for k, v in history.snapshot(pn).items() if k != "geom"}
