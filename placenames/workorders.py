@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
-import tempfile
-import warnings
 from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from geoalchemy2.shape import from_shape
 from geoalchemy2.shape import to_shape
-from PIL import Image
-from PIL import UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gis import settings
 from gis.crs import STORAGE_SRID
 from gis.history import record
 from gis.history import snapshot
@@ -28,6 +20,8 @@ from gis.models import utcnow
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
+from placenames.sign_photos import check_photo
+from placenames.sign_photos import save_photo
 from placenames.signs_store import ConflictError
 from placenames.signs_store import flush_or_conflict
 from placenames.signs_store import get_sign
@@ -37,7 +31,6 @@ from placenames.signs_validation import check_free_text
 
 REASONS = ("damaged", "missing", "wrong_text", "renamed", "other")
 STATUSES = ("open", "assigned", "done", "closed", "rejected")
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 #: Step → (statuses it may start from, status it leads to).
 TRANSITIONS = {
     "assign": (("open", "assigned"), "assigned"),
@@ -49,58 +42,6 @@ TRANSITIONS = {
 
 class WorkflowError(ValueError):
     """A step not allowed from the work order's current status."""
-
-
-# -- photos -----------------------------------------------------------------------------------------
-
-
-def check_photo(data: bytes, *, max_bytes: int | None = None) -> str:
-    """Check that ``data`` is a JPEG, PNG or WebP image under the upload limit; return its extension.
-
-    Raises
-    ------
-    ValueError
-        Empty, over ``max_bytes`` (default ``UPLOAD_MAX_BYTES``), not an image, a truncated image
-        or an image of another format.
-    """
-    limit = int(max_bytes if max_bytes is not None else settings.get("UPLOAD_MAX_BYTES"))
-    if not data:
-        raise ValueError("the photo is empty")
-    if len(data) > limit:
-        raise ValueError(f"the photo is {len(data)} bytes, over the limit of {limit} bytes")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                fmt = img.format
-                img.verify()
-            with Image.open(io.BytesIO(data)) as img:
-                img.load()
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise ValueError(f"the photo is not a usable image ({type(exc).__name__})") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"the photo is not a valid image: {exc}") from None
-    if fmt not in PHOTO_FORMATS:
-        raise ValueError(f"photo format {fmt} is not accepted (JPEG, PNG or WebP)")
-    return PHOTO_FORMATS[fmt]
-
-
-def save_photo(
-    data: bytes, *, instance_dir: str | os.PathLike[str] | None = None, max_bytes: int | None = None
-) -> str:
-    """Validate and store a photo under ``<instance>/photos/`` named by its SHA-256; return ``photos/<name>``."""
-    ext = check_photo(data, max_bytes=max_bytes)
-    folder = Path(instance_dir) if instance_dir is not None else settings.instance_path()
-    folder = folder / "photos"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{hashlib.sha256(data).hexdigest()}.{ext}"
-    target = folder / name
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    return f"photos/{name}"
 
 
 # -- work orders ------------------------------------------------------------------------------------
