@@ -218,10 +218,13 @@ def markers_cmd(cli: CliContext, line_code: str | None, number: str | None, fmt:
             "lat": round(r.geometry.y, 7),
             "elevation_m": r.elevation_m,
             "reference_objects": r.reference_objects,
+            "photos": r.photos,
             "source": r.source,
+            "version": r.version,
         }
         for r in gdf.itertuples()
     ]
+    rows = [{k: _none_if_nan(v) for k, v in row.items()} for row in rows]
     emit(
         rows,
         fmt,
@@ -269,6 +272,51 @@ def add_marker_cmd(
             raise click.ClickException(str(exc)) from exc
         s.commit()
         emit({"id": m.id, "number": m.number}, fmt, lambda r: f"added marker {r['number']}")
+
+
+@boundaries_group.command("update-marker")
+@click.argument("number")
+@click.option("--status", type=click.Choice(["intact", "damaged", "moved", "missing", "rebuilt", "planned"]))
+@click.option("--material")
+@click.option("--elevation", "elevation_m", type=float)
+@click.option(
+    "--photo", "photos", multiple=True, help="Photo file name or URL (repeatable; replaces the list)."
+)
+@click.option(
+    "--reference", "references", multiple=True, help="方位物 as NAME:BEARING_DEG:DISTANCE_M (repeatable)."
+)
+@click.option("--expected-version", type=int, help="Refuse if the marker changed since this version.")
+@click.option("--reason")
+@pass_cli
+def update_marker_cmd(
+    cli: CliContext, number, status, material, elevation_m, photos, references, expected_version, reason
+):
+    """Change a marker's status, material, elevation, photos or reference objects (recorded in history)."""
+    changes = {
+        k: v
+        for k, v in (("status", status), ("material", material), ("elevation_m", elevation_m))
+        if v is not None
+    }
+    if photos:
+        changes["photos"] = list(photos)
+    if references:
+        try:
+            changes["reference_objects"] = [
+                {"name": n, "bearing_deg": float(b), "distance_m": float(d)}
+                for n, b, d in (r.rsplit(":", 2) for r in references)
+            ]
+        except ValueError as exc:
+            raise click.ClickException(f"--reference must be NAME:BEARING_DEG:DISTANCE_M ({exc})") from exc
+    if not changes:
+        raise click.UsageError("nothing to change")
+    with cli.session() as s:
+        m = _run(
+            lambda: store.update_marker(
+                s, actor=cli.actor, number=number, expected_version=expected_version, reason=reason, **changes
+            )
+        )
+        s.commit()
+        click.echo(f"marker {m.number} now at version {m.version}")
 
 
 @boundaries_group.command("divisions")
@@ -454,6 +502,7 @@ def rounds_complete(cli: CliContext, round_id: int, on) -> None:
 @click.option("--lat", type=float)
 @click.option("--elevation", "elevation_m", type=float)
 @click.option("--notes")
+@click.option("--photo", "photos", multiple=True, help="Photo file name or URL (repeatable).")
 @click.option(
     "--file", "gnss_file", type=click.Path(exists=True, dir_okay=False), help="GNSS export (.csv or .gpx)."
 )
@@ -461,7 +510,18 @@ def rounds_complete(cli: CliContext, round_id: int, on) -> None:
 @format_option
 @pass_cli
 def inspect_cmd(
-    cli: CliContext, round_id, marker, condition, lon, lat, elevation_m, notes, gnss_file, supersedes, fmt
+    cli: CliContext,
+    round_id,
+    marker,
+    condition,
+    lon,
+    lat,
+    elevation_m,
+    notes,
+    photos,
+    gnss_file,
+    supersedes,
+    fmt,
 ) -> None:
     """Record a marker's finding (typed) or import measured positions from a GNSS CSV/GPX file."""
     with cli.session() as s:
@@ -492,6 +552,7 @@ def inspect_cmd(
                         lat=lat,
                         elevation_m=elevation_m,
                         notes=notes,
+                        photos=list(photos),
                         supersedes_id=supersedes,
                     )
                 )
@@ -556,6 +617,11 @@ def report_cmd(cli: CliContext, round_id: int, out_dir: str, fmt: str) -> None:
         "stats": summary["stats"],
     }
     emit(result, fmt, lambda r: f"wrote {r['html']}, {r['pdf']}, {r['png']}")
+
+
+def _none_if_nan(value):
+    """Missing values from pandas (NaN) as ``None`` (JSON ``null``)."""
+    return None if isinstance(value, float) and value != value else value
 
 
 def _run(fn):
