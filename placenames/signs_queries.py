@@ -189,9 +189,15 @@ def run_audit(
     max_gap: int = 2,
     max_distance_m: float = MAX_STREET_DISTANCE_M,
 ) -> gpd.GeoDataFrame:
-    """All audit findings (text, coverage, numbering, missing signs) for the city or one division."""
-    signs = signs_gdf(session, division_code=division_code)
-    roads = roads_gdf(session, division_code=division_code)
+    """All audit findings (text, coverage, numbering, missing signs) for the city or one division.
+
+    Streets cross town and community lines, so a town or community is audited with its whole
+    district and the findings are then kept when their sign belongs to the division or, for
+    findings without a sign (a node or a street), when they lie inside its polygon.
+    """
+    district = district_of(division_code) if division_code else None
+    signs = signs_gdf(session, division_code=district)
+    roads = roads_gdf(session, division_code=district)
     names, former = names_frames(session)
     parts = [text_findings(signs, names, former), missing_signs(signs)]
     if not roads.empty:
@@ -202,7 +208,25 @@ def run_audit(
     frames = [p for p in parts if not p.empty]
     if not frames:
         return parts[0]
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=STORAGE_CRS)
+    found = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=STORAGE_CRS)
+    if division_code and division_code != district:
+        found = _within_division(session, found, signs, division_code)
+    return found
+
+
+def _within_division(
+    session: Session, found: gpd.GeoDataFrame, signs: gpd.GeoDataFrame, code: str
+) -> gpd.GeoDataFrame:
+    prefix = _code_prefix(code)
+    own = set(signs.loc[signs["division_code"].fillna("").str.startswith(prefix), "id"])
+    wkb = session.scalar(select(func.ST_AsBinary(Division.geom)).where(Division.code == code))
+    inside = (
+        found.geometry.within(shapely.from_wkb(bytes(wkb)))
+        if wkb is not None
+        else pd.Series(False, index=found.index)
+    )
+    keep = found["sign_id"].isin(own) | (found["sign_id"].isna() & inside)
+    return found[keep].reset_index(drop=True)
 
 
 def statistics(session: Session, *, division_code: str | None = None) -> pd.DataFrame:

@@ -10,10 +10,13 @@ from click.testing import CliRunner
 from geoalchemy2.shape import from_shape
 from PIL import Image
 from shapely.geometry import LineString
+from shapely.geometry import MultiPolygon
+from shapely.geometry import Polygon
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boundaries.models import Division
 from gis.cliutil import CliContext
 from gis.crs import STORAGE_SRID
 from gis.crs import transformer
@@ -190,6 +193,31 @@ def test_audit_over_database(session):
     assert wrong["difference"] == "人民[路→街]"
     stats = signs_queries.statistics(session).set_index("code")
     assert stats.loc[D, "kind_house_number"] == 6
+
+
+def test_audit_of_a_town_keeps_its_own_findings(session):
+    place = _arrange(session)
+    town = Polygon([_lonlat(-50, -50), _lonlat(150, -50), _lonlat(150, 100), _lonlat(-50, 100)])
+    session.add_all(
+        [
+            Division(code=D, name="海勃湾区", level="district"),
+            Division(
+                code="150302001000",
+                name="甲街道",
+                level="town",
+                parent_code=D,
+                geom=from_shape(MultiPolygon([town]), srid=STORAGE_SRID),
+            ),
+        ]
+    )
+    inside = _sign(session, place, "1", 10, 12, text_zh="人民街")
+    outside = _sign(session, place, "3", 300, 12, text_zh="人民街", division_code="150302002001")
+    whole = signs_queries.run_audit(session, division_code=D)
+    assert {inside.id, outside.id} <= set(whole.loc[whole["kind"] == "wrong_text", "sign_id"])
+    part = signs_queries.run_audit(session, division_code="150302001000")
+    assert part.loc[part["kind"] == "wrong_text", "sign_id"].tolist() == [inside.id]
+    nodes = part[part["sign_id"].isna()]
+    assert len(nodes) and nodes.geometry.within(town).all()
 
 
 def test_renaming_turns_old_signs_into_a_work_list(session):
