@@ -208,7 +208,7 @@ def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
         entry = index.entries[i]
         kind = "alias_exact" if entry.kind == "alias" and entry.text == text else "substring"
         _add(hits, entry.place_id, kind, entry.text, len(entry.text) - len(text))
-    if len(hits) < min(limit, TYPO_BELOW) and len(text) >= 2:
+    if _typo_wanted(hits, limit) and len(text) >= 2:
         for i, score in index.fuzzy(text, limit=fetch):
             entry = index.entries[i]
             _add(hits, entry.place_id, "typo", entry.text, 0, bonus=(score - 60) / 4)
@@ -232,10 +232,17 @@ def _latin(session: Session, text: str, hits: dict, limit: int) -> None:
     for i in index.substring(key, pinyin=True, limit=fetch):
         entry = index.entries[i]
         _add(hits, entry.place_id, "substring", entry.pinyin, len(entry.pinyin) - len(key))
-    if len(hits) < min(limit, TYPO_BELOW) and len(key) >= 4:
+    if _typo_wanted(hits, limit) and len(key) >= 4:
         for i, score in index.fuzzy(key, pinyin=True, limit=fetch, cutoff=75):
             entry = index.entries[i]
             _add(hits, entry.place_id, "typo", entry.pinyin, 0, bonus=(score - 75) / 2.5)
+
+
+def _typo_wanted(hits: dict, limit: int) -> bool:
+    """Typo matching only when nothing matched exactly and few names matched at all."""
+    if len(hits) >= min(limit, TYPO_BELOW):
+        return False
+    return not any(kind.endswith("exact") for _, kind, _ in hits.values())
 
 
 def _add(hits: dict, pid: int, kind: str, matched: str, extra_chars: int, bonus: float = 0.0) -> None:

@@ -17,9 +17,9 @@ from rapidfuzz import fuzz
 from rapidfuzz import process
 
 #: How many n-gram candidates a typo query scores at most.
-TYPO_CANDIDATES = 400
+TYPO_CANDIDATES = 300
 #: Posting entries a typo query reads at most (rarest grams first).
-FUZZY_POSTINGS = 20_000
+FUZZY_POSTINGS = 6_000
 #: A substring query intersects at most this many posting lists, and stops once the candidates
 #: are this few; the remaining candidates are verified directly.
 MAX_INTERSECT = 3
@@ -109,15 +109,10 @@ class NameIndex:
         if not counts:
             return []
         pool = {i: getattr(self.entries[i], attr) for i, _ in counts.most_common(TYPO_CANDIDATES)}
-        scored = process.extract(query, pool, scorer=_typo_score, score_cutoff=cutoff, limit=limit)
+        scored = process.extract(
+            query, pool, scorer=fuzz.WRatio, processor=None, score_cutoff=cutoff, limit=limit
+        )
         return [(key, score) for _text, score, key in scored]
-
-
-def _typo_score(query: str, text: str, *, score_cutoff: float | None = None, **_: object) -> float:
-    whole = fuzz.ratio(query, text)
-    part = fuzz.partial_ratio(query, text) * 0.95 if len(text) > len(query) else 0.0
-    score = max(whole, part)
-    return score if score_cutoff is None or score >= score_cutoff else 0.0
 
 
 def _grams(text: str, n: int) -> set[str]:
