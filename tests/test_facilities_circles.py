@@ -140,3 +140,19 @@ def test_residential_points_follow_the_streets():
     on_street = pts["unit_code"].str.startswith("1503020010")  # the street crosses every urban community
     assert (near[on_street] <= 40 * 2**0.5 + 1e-6).all()
     assert pts.groupby("unit_code")["households"].sum().loc["150302001003"] == 3000
+
+
+def test_catchments_partition_the_reached_streets():
+    from facilities.circles import catchment_areas
+
+    fac = fx.facilities()
+    fac = fac[fac["kind"].isin(["home_care_station", "street_elderly_center"])]
+    net = build_network(fx.roads())
+    catch = catchment_areas(fac, net, limit_m=1000)
+    areas = service_areas(fac, limit_m=1000, method="network", net=net)
+    assert list(catch["id"]) == [1, 2]
+    # each catchment lies inside its facility's full service area; together they cover both areas' streets
+    for c, a in zip(catch.geometry, areas.geometry, strict=True):
+        assert a.buffer(1).contains(c)
+    assert catch.geometry.iloc[0].contains(Point(fx.X0 + 200, fx.Y0 + 500))
+    assert catch.geometry.iloc[1].contains(Point(fx.X0 + 1800, fx.Y0 + 500))
