@@ -182,11 +182,21 @@ def _generate(
     road_name = roads.drop_duplicates("street_key").set_index("street_key")["name"]
     names = rows["street_key"].map(road_name)
     names = names.where(rows["street_key"].notna(), rows.get("name", None))
-    unit_names = rows["code"].map(meta["name"]) if "code" in rows else None
+    unit_names = rows["code"].map(meta["name"]).map(unit_place_name) if "code" in rows else None
     if "estate" in rows:
         unit_names = rows["estate"].where(rows["estate"].notna(), unit_names)
     rows["name"] = names.where(~rows["kind"].isin(("building", "unit")), unit_names)
     return rows
+
+
+def unit_place_name(name: object) -> object:
+    """The place name of a community or village from its committee's name (新地村委会 → 新地村)."""
+    if not isinstance(name, str):
+        return name
+    for suffix, keep in (("村民委员会", "村"), ("村委会", "村"), ("居民委员会", ""), ("居委会", "")):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + (keep if not name[: -len(suffix)].endswith(keep) else "")
+    return name
 
 
 def _estates(places: pd.DataFrame) -> dict[str, list[tuple[str, float, float]]]:
@@ -222,7 +232,16 @@ def _named_sites(
     villages_m = to_metric(villages)
     for code, name, geom in zip(villages_m["code"], villages_m["name"], villages_m.geometry, strict=True):
         p = geom.representative_point()
-        rows.append({"kind": "village", "x": p.x, "y": p.y, "name": name, "code": code, "facing_deg": 0.0})
+        rows.append(
+            {
+                "kind": "village",
+                "x": p.x,
+                "y": p.y,
+                "name": unit_place_name(name),
+                "code": code,
+                "facing_deg": 0.0,
+            }
+        )
     towns_m = to_metric(units[(units["code"].map(meta["level"]) == "town") & units.geometry.notna()])
     for code, name, geom in zip(towns_m["code"], towns_m["name"], towns_m.geometry, strict=True):
         p = geom.representative_point()  # the town's name sign (乡镇街道标志) at its office
