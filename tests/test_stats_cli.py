@@ -80,3 +80,12 @@ def test_full_load_twice_is_idempotent(fresh_db_url):
     stats_first = _stats(fresh_db_url)
     _run(fresh_db_url, "load-reference", "--format", "json")
     assert _stats(fresh_db_url) == stats_first
+    # the plan's 2020 figures, as `stats` reports them
+    layers, totals, facilities = stats_first["layers"], stats_first["totals"], stats_first["facilities"]
+    assert layers["place_names"] == 3611
+    assert 33_000 <= layers["signs"] <= 35_000
+    assert (totals["elderly_beds"], totals["elderly_nursing_beds"]) == (3354, 1237)
+    assert totals["elderly_beds_per_1000_aged_60plus"] == 37.0
+    assert facilities["welfare_lottery"]["count"] == 129
+    assert facilities["marriage_registry"]["count"] == 3
+    assert facilities["home_care_station"]["count"] == 46

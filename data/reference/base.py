@@ -142,10 +142,13 @@ def _write_divisions(session: Session, units: Iterable[Unit], *, actor: str) -> 
     todo = sorted((u for u in units if u.code not in present), key=lambda u: (_LEVEL_ORDER[u.level], u.code))
     if not todo:
         return 0
-    # Wuhai's units are densified so parents and children agree after reprojection; the
-    # neighbours keep their source polygons as they are.
-    metric = [shapely.segmentize(u.geom, _DENSIFY_M) if u.in_wuhai else u.geom for u in todo]
-    storage = [as_multipolygon(g) for g in to_storage_geom(metric)]
+    # real units keep their source polygons exactly (shared edges stay identical); synthetic ones
+    # are densified so that parents and children agree after reprojection
+    synthetic = [u for u in todo if u.source_geom is None]
+    reprojected = iter(to_storage_geom([shapely.segmentize(u.geom, _DENSIFY_M) for u in synthetic]))
+    storage = [
+        as_multipolygon(u.source_geom if u.source_geom is not None else next(reprojected)) for u in todo
+    ]
     rows = [
         {
             "code": u.code,

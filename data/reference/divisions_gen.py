@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from dataclasses import field
 
+import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -57,6 +58,9 @@ TOWN_ANCHORS: dict[str, tuple[float, float]] = {
 #: Radius of the rounded corners of the built-up cores, metres.
 _CORE_ROUNDING = 700.0
 
+#: Edge length to which real lon/lat polygons are densified before projection, degrees (about 100 m).
+_SOURCE_DENSIFY_DEG = 0.001
+
 #: Area of one urban community cell in a 镇's settlement, m².
 _SETTLEMENT_CELL_M2 = 1.2e6
 
@@ -74,6 +78,8 @@ class Unit:
     in_wuhai: bool = True
     urban_rural: str | None = None
     geom: BaseGeometry | None = None
+    #: The polygon to store as is (lon/lat), for real units; synthetic ones are reprojected from ``geom``.
+    source_geom: BaseGeometry | None = None
     centre: Point | None = None
     households: int | None = None
     population: int | None = None
@@ -106,7 +112,14 @@ def build_units(*, rng_seed: int) -> dict[str, Unit]:
     admin = sources.admin_units()
     city = next(u for u in admin if u.code == CITY_CODE)
     units[CITY_CODE] = Unit(
-        CITY_CODE, city.name, "city", "地级市", None, sources.ADMIN_SOURCE, geom=to_metric_geom(city.geom)
+        CITY_CODE,
+        city.name,
+        "city",
+        "地级市",
+        None,
+        sources.ADMIN_SOURCE,
+        geom=_metric(city.geom),
+        source_geom=city.geom,
     )
     prefectures = {u.name: u.code for u in admin if u.level == "city"}
     for u in admin:
@@ -120,7 +133,8 @@ def build_units(*, rng_seed: int) -> dict[str, Unit]:
                 "市辖区",
                 CITY_CODE,
                 sources.ADMIN_SOURCE,
-                geom=to_metric_geom(u.geom),
+                geom=_metric(u.geom),
+                source_geom=u.geom,
             )
             units[CITY_CODE].children.append(u.code)
     for u in admin:
@@ -135,7 +149,8 @@ def build_units(*, rng_seed: int) -> dict[str, Unit]:
                 parent,
                 sources.ADMIN_SOURCE,
                 in_wuhai=False,
-                geom=to_metric_geom(u.geom),
+                geom=_metric(u.geom),
+                source_geom=u.geom,
             )
     _tile_towns(units, rng)
     _tile_communities(units, rng)
@@ -205,6 +220,12 @@ def _tile_communities(units: dict[str, Unit], rng: random.Random) -> None:
                     centre=centres[i],
                 )
                 town.children.append(v.code)
+
+
+def _metric(geom: BaseGeometry) -> BaseGeometry:
+    """A real lon/lat polygon in metres, densified first so its edges keep following the lon/lat
+    straight lines (children cut from it then stay on the stored source edges)."""
+    return to_metric_geom(shapely.segmentize(geom, _SOURCE_DENSIFY_DEG))
 
 
 def _anchor(code: str, region: BaseGeometry) -> Point:
