@@ -25,8 +25,8 @@ from gis.models import AuditLog
 from gis.models import RoadSegment
 from placenames import signs_queries
 from placenames import signs_store
+from placenames import store as names_store
 from placenames import workorders
-from placenames.models import FormerName
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
@@ -223,9 +223,9 @@ def test_audit_of_a_town_keeps_its_own_findings(session):
 def test_renaming_turns_old_signs_into_a_work_list(session):
     place = _arrange(session)
     shown = [_sign(session, place, n, x, 12) for n, x in (("1", 10), ("3", 40))]
-    place.name = "团结路"
-    session.add(FormerName(place_name_id=place.id, name="人民路"))
-    session.flush()
+    names_store.rename(
+        session, place.id, actor="names", new_name="团结路", reason="更名", justification="test"
+    )
     findings = signs_queries.run_audit(session)
     old = findings[findings["kind"] == "old_name"]
     assert sorted(old["sign_id"]) == [s.id for s in shown]
