@@ -85,7 +85,9 @@ def test_search_flies_to_a_name(server, page, backend):
     assert "海北大街" in page.inner_text("#search-results li")
     page.click("#search-results li")
     page.wait_for_selector("#map[data-flew-to]", timeout=10000)
-    centre = page.evaluate("(() => { var c = wuhaiMap.getCenter(); return [c.lng, c.lat, wuhaiMap.getZoom()]; })()")
+    centre = page.evaluate(
+        "(() => { var c = wuhaiMap.getCenter(); return [c.lng, c.lat, wuhaiMap.getZoom()]; })()"
+    )
     assert abs(centre[0] - 106.83) < 0.01 and abs(centre[1] - 39.67) < 0.04 and centre[2] >= 13
     assert "海北大街" in page.inner_text(".leaflet-popup-content")
     page.screenshot(path=str(ARTIFACTS / "e2e_search.png"))

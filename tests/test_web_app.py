@@ -1,4 +1,5 @@
 """The application factory, accounts, CSRF, rate limits, security headers and escaping."""
+# ruff: noqa: F811  (pytest fixtures imported from web_fixtures are redefined as arguments)
 
 from __future__ import annotations
 
@@ -52,7 +53,9 @@ def test_login_logout_and_wrong_password(client):
 
 
 def test_open_redirect_refused(client):
-    resp = client.post("/auth/login?next=https://evil.example/", data={"username": "planner", "password": PASSWORD})
+    resp = client.post(
+        "/auth/login?next=https://evil.example/", data={"username": "planner", "password": PASSWORD}
+    )
     assert resp.status_code == 302 and "evil" not in resp.headers["Location"]
 
 

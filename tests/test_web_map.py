@@ -1,4 +1,5 @@
 """Viewport GeoJSON for the public map: aggregation, simplification, GCJ-02 display, search."""
+# ruff: noqa: F811  (pytest fixtures imported from web_fixtures are redefined as arguments)
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ def test_polygons_simplified_by_zoom(client):
     assert {f["properties"]["name"] for f in fine["features"]} == {"海勃湾区", "海南区"}
 
     def n(fc):
-        return sum(len(ring) for f in fc["features"] for poly in f["geometry"]["coordinates"] for ring in poly)
+        return sum(
+            len(ring) for f in fc["features"] for poly in f["geometry"]["coordinates"] for ring in poly
+        )
 
     assert n(coarse) <= n(fine)
 
@@ -55,7 +58,10 @@ def test_bbox_limits_results(client):
 def test_gcj02_display_offsets_but_storage_does_not_change(client):
     plain = client.get("/api/features/signs?bbox=106.805,39.66,106.815,39.68&zoom=17").get_json()
     gcj = client.get("/api/features/signs?bbox=106.805,39.66,106.815,39.68&zoom=17&display=gcj02").get_json()
-    (x0, y0), (x1, y1) = plain["features"][0]["geometry"]["coordinates"], gcj["features"][0]["geometry"]["coordinates"]
+    (x0, y0), (x1, y1) = (
+        plain["features"][0]["geometry"]["coordinates"],
+        gcj["features"][0]["geometry"]["coordinates"],
+    )
     assert 0.003 < abs(x1 - x0) < 0.01 and 0.0005 < abs(y1 - y0) < 0.01
     again = client.get("/api/features/signs?bbox=106.805,39.66,106.815,39.68&zoom=17").get_json()
     assert again["features"][0]["geometry"]["coordinates"] == [x0, y0]

@@ -1,4 +1,5 @@
 """OGC API - Features: core, CRS (Part 2), paging, filters, writes (Part 4), and GDAL's OAPIF driver."""
+# ruff: noqa: F811  (pytest fixtures imported from web_fixtures are redefined as arguments)
 
 from __future__ import annotations
 
@@ -63,7 +64,9 @@ def test_crs_axis_order_and_headers(ro_client):
 def test_bbox_and_bbox_crs(ro_client):
     client = ro_client
     lonlat = client.get("/ogcapi/collections/signs/items?bbox=106.805,39.66,106.815,39.68").get_json()
-    latlon = client.get(f"/ogcapi/collections/signs/items?bbox=39.66,106.805,39.68,106.815&bbox-crs={EPSG4490}").get_json()
+    latlon = client.get(
+        f"/ogcapi/collections/signs/items?bbox=39.66,106.805,39.68,106.815&bbox-crs={EPSG4490}"
+    ).get_json()
     assert lonlat["numberReturned"] == latlon["numberReturned"] == 1
 
 
@@ -73,7 +76,10 @@ def test_property_filter_datetime_and_unknown_parameter(ro_client):
     assert [f["properties"]["code"] for f in fc["features"]] == ["HBW-0001"]
     names = client.get("/ogcapi/collections/place_names/items?datetime=2024-01-01/2024-12-31").get_json()
     assert names["numberMatched"] == 2  # the proposed name is not public
-    assert client.get("/ogcapi/collections/place_names/items?datetime=../2023-12-31").get_json()["numberMatched"] == 0
+    assert (
+        client.get("/ogcapi/collections/place_names/items?datetime=../2023-12-31").get_json()["numberMatched"]
+        == 0
+    )
     assert client.get("/ogcapi/collections/signs/items?colour=red").status_code == 400
     assert client.get("/ogcapi/collections/signs/items?limit=0").status_code == 400
 
@@ -108,9 +114,18 @@ def test_writes_need_token_and_role(client, app):
                "properties": {"kind": "home_care_station", "name": "新华社区居家养老服务站"}}  # fmt: skip
     assert client.post("/ogcapi/collections/facilities/items", json=feature).status_code == 401
     officer = _token(app, "placename_officer")
-    resp = client.post("/ogcapi/collections/facilities/items", json=feature, headers={"Authorization": f"Bearer {officer}"})
+    resp = client.post(
+        "/ogcapi/collections/facilities/items", json=feature, headers={"Authorization": f"Bearer {officer}"}
+    )
     assert resp.status_code == 403
-    assert client.post("/ogcapi/collections/divisions/items", json=feature, headers={"Authorization": f"Bearer {officer}"}).status_code == 405
+    assert (
+        client.post(
+            "/ogcapi/collections/divisions/items",
+            json=feature,
+            headers={"Authorization": f"Bearer {officer}"},
+        ).status_code
+        == 405
+    )
 
 
 def test_create_update_delete_with_history_and_conflict(client, app):
@@ -134,7 +149,10 @@ def test_create_update_delete_with_history_and_conflict(client, app):
     with app.app_context():
         from webmap.db import get_session
 
-        actions = [(a.actor, a.action) for a in get_session().scalars(select(AuditLog).where(AuditLog.table_name == "facility"))]
+        actions = [
+            (a.actor, a.action)
+            for a in get_session().scalars(select(AuditLog).where(AuditLog.table_name == "facility"))
+        ]
     assert actions == [("planner", "create"), ("planner", "update"), ("planner", "delete")]
 
 

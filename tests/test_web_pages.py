@@ -1,4 +1,5 @@
 """Officers', sign maintainers', inspection teams' and planners' pages through the Flask test client."""
+# ruff: noqa: F811  (pytest fixtures imported from web_fixtures are redefined as arguments)
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def test_officer_renames_and_gets_the_sign_work_list(client, app):
         assert s.get(PlaceName, pid).name == "新民路"
         orders = s.scalars(select(WorkOrder).where(WorkOrder.reason == "renamed")).all()
         assert len(orders) == 3
-        audit = s.scalars(select(AuditLog).where(AuditLog.table_name == "place_name", AuditLog.actor == "placename_officer")).all()
+        audit = s.scalars(
+            select(AuditLog).where(AuditLog.table_name == "place_name", AuditLog.actor == "placename_officer")
+        ).all()
         assert [a.action for a in audit] == ["update"]
     history = client.get(f"/names/{pid}").get_data(as_text=True)
     assert "人民路" in history and "道路改造后更名" in history  # former name and the reason in the history
@@ -41,7 +44,9 @@ def test_officer_renames_and_gets_the_sign_work_list(client, app):
 def test_stale_version_is_a_conflict_not_an_overwrite(client, app):
     pid = app.config["SEED_IDS"]["海北大街"]
     login(client, "placename_officer")
-    first = client.post(f"/names/{pid}/edit", data={"version": "4", "meaning": "海勃湾北部的大街", "reason": "补充含义"})
+    first = client.post(
+        f"/names/{pid}/edit", data={"version": "4", "meaning": "海勃湾北部的大街", "reason": "补充含义"}
+    )
     assert first.status_code == 302
     stale = client.post(f"/names/{pid}/edit", data={"version": "4", "meaning": "另一种说法", "reason": "x"})
     assert stale.status_code == 409
@@ -61,7 +66,9 @@ def test_propose_check_then_review_and_rule_findings(client, app):
     assert made.status_code == 302
     pid = int(made.headers["Location"].rstrip("/").split("/")[-1])
     assert client.post(f"/names/{pid}/review", data={"version": "1"}).status_code == 302
-    blocked = client.post(f"/names/{pid}/approve", data={"version": "2", "authority": "乌海市人民政府", "document": ""})
+    blocked = client.post(
+        f"/names/{pid}/approve", data={"version": "2", "authority": "乌海市人民政府", "document": ""}
+    )
     assert blocked.status_code == 400
     with app.app_context():
         pn = get_session().get(PlaceName, pid)
@@ -70,7 +77,10 @@ def test_propose_check_then_review_and_rule_findings(client, app):
 
 def test_hostile_input_is_refused_and_escaped(client):
     login(client, "placename_officer")
-    resp = client.post("/names/new", data={"action": "propose", "name": "<script>alert(1)</script>路", "category_code": "253"})
+    resp = client.post(
+        "/names/new",
+        data={"action": "propose", "name": "<script>alert(1)</script>路", "category_code": "253"},
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "<script>alert(1)" not in html
 
@@ -78,7 +88,9 @@ def test_hostile_input_is_refused_and_escaped(client):
 def test_sign_edit_and_conflict(client, app):
     sid = app.config["SEED_IDS"]["sign1"]
     login(client, "sign_maintainer")
-    ok = client.post(f"/signs/{sid}", data={"version": "1", "condition": "worn", "text_zh": "人民路", "reason": "巡查"})
+    ok = client.post(
+        f"/signs/{sid}", data={"version": "1", "condition": "worn", "text_zh": "人民路", "reason": "巡查"}
+    )
     assert ok.status_code == 302
     stale = client.post(f"/signs/{sid}", data={"version": "1", "condition": "damaged", "text_zh": "人民路"})
     assert stale.status_code == 409
@@ -97,7 +109,10 @@ def test_work_order_assign_resolve_close(client, app):
         s.commit()
         oid = order.id
     login(client, "sign_maintainer")
-    assert client.post(f"/signs/orders/{oid}/assign", data={"version": "1", "assignee": "王师傅"}).status_code == 302
+    assert (
+        client.post(f"/signs/orders/{oid}/assign", data={"version": "1", "assignee": "王师傅"}).status_code
+        == 302
+    )
     buf = io.BytesIO()
     Image.new("RGB", (10, 10), "blue").save(buf, format="JPEG")
     photo = buf.getvalue()
@@ -125,11 +140,18 @@ def test_inspection_round_marker_form_gnss_and_report(client, app):
         rid = rnd.id
     login(client, "boundary_inspector")
     assert client.post(f"/boundaries/rounds/{rid}/start").status_code == 302
-    form = client.post(f"/boundaries/rounds/{rid}/markers/HN001Q", data={"condition": "intact", "lon": "106.80003", "lat": "39.62"})
+    form = client.post(
+        f"/boundaries/rounds/{rid}/markers/HN001Q",
+        data={"condition": "intact", "lon": "106.80003", "lat": "39.62"},
+    )
     assert form.status_code == 302
-    gpx = ('<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
-           '<wpt lat="39.62" lon="106.84"><name>HN002Q</name></wpt></gpx>').encode()  # fmt: skip
-    up = client.post(f"/boundaries/rounds/{rid}/gnss", data={"file": (io.BytesIO(gpx), "fix.gpx")}, content_type="multipart/form-data")
+    gpx = (b'<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+           b'<wpt lat="39.62" lon="106.84"><name>HN002Q</name></wpt></gpx>')  # fmt: skip
+    up = client.post(
+        f"/boundaries/rounds/{rid}/gnss",
+        data={"file": (io.BytesIO(gpx), "fix.gpx")},
+        content_type="multipart/form-data",
+    )
     assert up.status_code == 302
     page = client.get(f"/boundaries/rounds/{rid}").get_data(as_text=True)
     assert "HN001Q" in page and "2.57" in page  # 0.00003° of longitude ≈ 2.57 m, flagged
@@ -138,7 +160,10 @@ def test_inspection_round_marker_form_gnss_and_report(client, app):
     body = folium_map.get_data(as_text=True)
     assert "/static/vendor/leaflet/leaflet.js" in body and "cdn.jsdelivr" not in body
     for party in ("海勃湾区", "海南区"):
-        client.post(f"/boundaries/rounds/{rid}/signoff", data={"party": party, "signer": "张三", "on": date.today().isoformat()})
+        client.post(
+            f"/boundaries/rounds/{rid}/signoff",
+            data={"party": party, "signer": "张三", "on": date.today().isoformat()},
+        )
     assert client.post(f"/boundaries/rounds/{rid}/complete", data={}).status_code == 302
     report = client.get(f"/boundaries/rounds/{rid}/report").get_data(as_text=True)
     assert "HN002Q" in report and "张三" in report
@@ -151,16 +176,25 @@ def test_planner_dashboard_choropleth_and_whatif(client):
     choro = client.get("/planning/choropleth?year=2024&level=district&key=urban_elderly_coverage")
     body = choro.get_data(as_text=True)
     assert choro.status_code == 200 and "urban_elderly_coverage" in body
-    assert "海勃湾区" in body or "\\u6d77\\u52c3\\u6e7e\\u533a" in body  # folium writes the GeoJSON with JSON escapes
-    whatif = client.post("/planning/whatif", data={"year": "2024", "kind": "home_care_station", "lon": "106.83", "lat": "39.67"})
+    assert (
+        "海勃湾区" in body or "\\u6d77\\u52c3\\u6e7e\\u533a" in body
+    )  # folium writes the GeoJSON with JSON escapes
+    whatif = client.post(
+        "/planning/whatif",
+        data={"year": "2024", "kind": "home_care_station", "lon": "106.83", "lat": "39.67"},
+    )
     assert whatif.status_code == 200
     csv = client.get("/planning/indicators.csv?year=2024&level=city")
-    assert csv.status_code == 200 and csv.get_data(as_text=True).lstrip("\ufeff").startswith("code,name,number")
+    assert csv.status_code == 200 and csv.get_data(as_text=True).lstrip("\ufeff").startswith(
+        "code,name,number"
+    )
 
 
 def test_admin_creates_account_and_sees_audit(client, app):
     login(client, "admin")
-    r = client.post("/admin/users", data={"username": "li", "password": "long enough pw", "roles": ["planner"]})
+    r = client.post(
+        "/admin/users", data={"username": "li", "password": "long enough pw", "roles": ["planner"]}
+    )
     assert r.status_code == 302
     audit = client.get("/admin/audit?table_name=app_user").get_data(as_text=True)
     assert "li" in audit and "password_hash" not in audit

@@ -1,4 +1,5 @@
 """Who may do what: every page and action against every role (and anonymous visitors)."""
+# ruff: noqa: F811  (pytest fixtures imported from web_fixtures are redefined as arguments)
 
 from __future__ import annotations
 

@@ -42,25 +42,66 @@ def seed(session) -> dict[str, int]:
     session.add_all(
         [
             Division(code=CITY, name="乌海市", level="city", geom=g(_mp(box(106.70, 39.55, 106.95, 39.80)))),
-            Division(code=DISTRICT, name="海勃湾区", level="district", parent_code=CITY, geom=g(_mp(box(106.78, 39.62, 106.88, 39.72)))),
-            Division(code="150303000000", name="海南区", level="district", parent_code=CITY, geom=g(_mp(box(106.78, 39.55, 106.88, 39.62)))),
-            Division(code=TOWN, name="凤凰岭街道", level="town", kind="街道", parent_code=DISTRICT, geom=g(_mp(box(106.80, 39.64, 106.86, 39.70)))),
-            Division(code=COMMUNITY, name="<b>新华</b>社区", level="community", kind="社区", urban_rural="urban", parent_code=TOWN,
-                     households=1200, population=3000, population_60plus=500, geom=g(_mp(box(106.80, 39.64, 106.86, 39.70)))),
+            Division(
+                code=DISTRICT,
+                name="海勃湾区",
+                level="district",
+                parent_code=CITY,
+                geom=g(_mp(box(106.78, 39.62, 106.88, 39.72))),
+            ),
+            Division(
+                code="150303000000",
+                name="海南区",
+                level="district",
+                parent_code=CITY,
+                geom=g(_mp(box(106.78, 39.55, 106.88, 39.62))),
+            ),
+            Division(
+                code=TOWN,
+                name="凤凰岭街道",
+                level="town",
+                kind="街道",
+                parent_code=DISTRICT,
+                geom=g(_mp(box(106.80, 39.64, 106.86, 39.70))),
+            ),
+            Division(
+                code=COMMUNITY,
+                name="<b>新华</b>社区",
+                level="community",
+                kind="社区",
+                urban_rural="urban",
+                parent_code=TOWN,
+                households=1200,
+                population=3000,
+                population_60plus=500,
+                geom=g(_mp(box(106.80, 39.64, 106.86, 39.70))),
+            ),
         ]
     )
     session.add(RoadSegment(name="人民路", road_class="primary", division_code=DISTRICT, source="synthetic",
                             geom=g(LineString([(106.80, 39.67), (106.86, 39.67)]))))  # fmt: skip
     session.flush()
     ids = {}
-    for name, pt in (("人民路", LineString([(106.80, 39.67), (106.86, 39.67)])), ("海北大街", LineString([(106.83, 39.64), (106.83, 39.70)]))):
-        pn = names_store.propose(session, actor="seed", name=name, category_code="253", division_code=TOWN, geom=pt)
+    for name, pt in (
+        ("人民路", LineString([(106.80, 39.67), (106.86, 39.67)])),
+        ("海北大街", LineString([(106.83, 39.64), (106.83, 39.70)])),
+    ):
+        pn = names_store.propose(
+            session, actor="seed", name=name, category_code="253", division_code=TOWN, geom=pt
+        )
         names_store.review(session, pn.id, actor="seed")
         names_store.approve(session, pn.id, actor="seed", authority="乌海市人民政府", document="乌政字〔2024〕1号",
                             approval_date=date(2024, 3, 1))  # fmt: skip
         names_store.announce(session, pn.id, actor="seed", announcement_date=date(2024, 3, 15))
         ids[name] = pn.id
-    hidden = names_store.propose(session, actor="seed", name="滨河路", category_code="253", division_code=TOWN, geom=Point(106.81, 39.66))
+    hidden = names_store.propose(
+        session,
+        actor="seed",
+        name="滨河路",
+        category_code="253",
+        division_code=TOWN,
+        geom=Point(106.81, 39.66),
+    )
     ids["proposed"] = hidden.id
     for i in range(3):
         sign = signs_store.create_sign(
@@ -76,8 +117,17 @@ def seed(session) -> dict[str, int]:
     session.flush()
     session.add_all(
         [
-            BoundaryMarker(number="HN001Q", line_id=line.id, seq=1, marker_type="Q", geom=g(Point(106.80, 39.62))),
-            BoundaryMarker(number="HN002Q", line_id=line.id, seq=2, marker_type="Q", public=False, geom=g(Point(106.84, 39.62))),
+            BoundaryMarker(
+                number="HN001Q", line_id=line.id, seq=1, marker_type="Q", geom=g(Point(106.80, 39.62))
+            ),
+            BoundaryMarker(
+                number="HN002Q",
+                line_id=line.id,
+                seq=2,
+                marker_type="Q",
+                public=False,
+                geom=g(Point(106.84, 39.62)),
+            ),
         ]
     )
     session.flush()
@@ -111,7 +161,9 @@ def seeded_app(request, backend: str, tmp, **config):
     from data import schema
     from webmap import create_app
 
-    url = _backend_url(request, backend, tmp, suffix=f"_{tmp.name.replace('-', '_')}" if backend == "postgis" else "_ro")
+    url = _backend_url(
+        request, backend, tmp, suffix=f"_{tmp.name.replace('-', '_')}" if backend == "postgis" else "_ro"
+    )
     engine = make_engine(url)
     if backend == "postgis":
         _reset_postgis(engine)

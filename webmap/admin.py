@@ -103,5 +103,10 @@ def audit():
             stmt = stmt.where(getattr(AuditLog, key) == value[:64])
     page = max(request.args.get("page", 1, type=int), 1)
     rows = s.scalars(stmt.limit(PAGE + 1).offset((page - 1) * PAGE)).all()
-    return render_template("admin/audit.html", rows=rows[:PAGE], has_next=len(rows) > PAGE, page=page,
-                           args={k: v for k, v in request.args.items() if k != "page"})
+    return render_template(
+        "admin/audit.html",
+        rows=rows[:PAGE],
+        has_next=len(rows) > PAGE,
+        page=page,
+        args={k: v for k, v in request.args.items() if k != "page"},
+    )

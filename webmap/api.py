@@ -18,7 +18,10 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def layers():
     """The map's layers and the zoom below which points are aggregated."""
     return jsonify(
-        [{"name": layer.name, "kind": layer.kind, "cluster_below": layer.cluster_below} for layer in tiles.LAYERS.values()]
+        [
+            {"name": layer.name, "kind": layer.kind, "cluster_below": layer.cluster_below}
+            for layer in tiles.LAYERS.values()
+        ]
     )
 
 

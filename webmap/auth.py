@@ -153,7 +153,9 @@ def create_user(
     return user
 
 
-def set_roles(session: Session, user: User, *, roles: list[str], active: bool, actor: str, expected_version: int) -> User:
+def set_roles(
+    session: Session, user: User, *, roles: list[str], active: bool, actor: str, expected_version: int
+) -> User:
     """Change an account's roles and active flag (optimistic lock on ``expected_version``)."""
     from webmap.errors import Conflict
 

@@ -44,7 +44,9 @@ def index():
     s = get_session()
     rounds = s.scalars(select(InspectionRound).order_by(InspectionRound.id.desc())).all()
     open_alarms = alarms.list_alarms(s, state="open")
-    return render_template("boundaries/index.html", due=inspections.due_lines(s), rounds=rounds, open_alarms=len(open_alarms))
+    return render_template(
+        "boundaries/index.html", due=inspections.due_lines(s), rounds=rounds, open_alarms=len(open_alarms)
+    )
 
 
 def _summary(round_id: int) -> dict:
@@ -83,7 +85,9 @@ def round_action(round_id: int, action: str):
             inspections.sign_off(s, actor=who, round_id=round_id, party=forms.text("party", required=True, limit=100),
                                  signer=forms.text("signer", required=True, limit=60), on=forms.day("on", default=date.today()))  # fmt: skip
         elif action == "complete":
-            inspections.complete_round(s, actor=who, round_id=round_id, on=forms.day("on", default=date.today()))
+            inspections.complete_round(
+                s, actor=who, round_id=round_id, on=forms.day("on", default=date.today())
+            )
         else:
             abort(404)
         s.commit()
@@ -149,7 +153,11 @@ def round_map(round_id: int):
         rows.append({**{k: m[k] for k in ("number", "condition", "displacement_m", "flagged")},
                      "geometry": Point(m["lon"], m["lat"]),
                      "shift": LineString([(m["lon"], m["lat"]), measured]) if measured else None})  # fmt: skip
-    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS) if rows else gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
+    gdf = (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
+        if rows
+        else gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
+    )
     html = maps.render(maps.displacement_map(gdf, tolerance_m=sm["stats"]["tolerance_m"]))
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
 
@@ -171,7 +179,9 @@ def report(round_id: int):
 @role_required(ROLE)
 def alarm_list():
     state = request.args.get("state") or None
-    return render_template("boundaries/alarms.html", alarms=alarms.list_alarms(get_session(), state=state), state=state)
+    return render_template(
+        "boundaries/alarms.html", alarms=alarms.list_alarms(get_session(), state=state), state=state
+    )
 
 
 @bp.post("/alarms/<int:alarm_id>/<action>")
@@ -182,7 +192,13 @@ def alarm_action(alarm_id: int, action: str):
     if fn is None:
         abort(404)
     try:
-        fn(s, actor=actor(), alarm_id=alarm_id, note=forms.text("note", limit=500), expected_version=forms.version())
+        fn(
+            s,
+            actor=actor(),
+            alarm_id=alarm_id,
+            note=forms.text("note", limit=500),
+            expected_version=forms.version(),
+        )
         s.commit()
     except Exception as exc:
         s.rollback()

@@ -26,7 +26,9 @@ def serve(cli: CliContext, port: int, host: str, threads: int) -> None:
     from webmap import create_app
 
     app = create_app({"DATABASE_URL": cli.url})
-    click.echo(f"wuhai-gis web app on http://{host}:{port}/ ({cli.engine.url.render_as_string(hide_password=True)})")
+    click.echo(
+        f"wuhai-gis web app on http://{host}:{port}/ ({cli.engine.url.render_as_string(hide_password=True)})"
+    )
     waitress_serve(app, host=host, port=port, threads=threads, ident="wuhai-gis")
 
 
@@ -37,12 +39,25 @@ def user_group() -> None:
 
 @user_group.command("create")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True, help="Role (repeatable): public, placename_officer, sign_maintainer, boundary_inspector, planner, admin.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="Role (repeatable): public, placename_officer, sign_maintainer, boundary_inspector, planner, admin.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (else prompted).")
 @click.option("--display-name", default=None, help="Name shown in the app.")
 @format_option
 @pass_cli
-def user_create(cli: CliContext, username: str, roles: tuple[str, ...], password_stdin: bool, display_name: str | None, fmt: str) -> None:
+def user_create(
+    cli: CliContext,
+    username: str,
+    roles: tuple[str, ...],
+    password_stdin: bool,
+    display_name: str | None,
+    fmt: str,
+) -> None:
     """Create an account (the first admin: ``wuhai-gis user create admin --role admin``)."""
     from webmap.auth import create_user
 
@@ -52,7 +67,14 @@ def user_create(cli: CliContext, username: str, roles: tuple[str, ...], password
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with cli.session() as session:
         try:
-            user = create_user(session, username=username, password=password, roles=list(roles), actor=cli.actor, display_name=display_name)
+            user = create_user(
+                session,
+                username=username,
+                password=password,
+                roles=list(roles),
+                actor=cli.actor,
+                display_name=display_name,
+            )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()

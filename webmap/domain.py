@@ -18,7 +18,9 @@ class DomainFunctionMissing(HTTPException):
     code = 501
 
     def __init__(self, qualname: str) -> None:
-        super().__init__(f"not available: the domain function {qualname} is not provided by this installation")
+        super().__init__(
+            f"not available: the domain function {qualname} is not provided by this installation"
+        )
         self.qualname = qualname
 
 

@@ -65,7 +65,12 @@ def map_labels(locale: str) -> dict[str, Any]:
                 "damaged": _("damaged"),
                 "missing": _("missing"),
             },
-            "condition": {"good": _("good"), "worn": _("worn"), "damaged": _("damaged"), "missing": _("missing")},
+            "condition": {
+                "good": _("good"),
+                "worn": _("worn"),
+                "damaged": _("damaged"),
+                "missing": _("missing"),
+            },
             "level": {
                 "district": _("district"),
                 "town": _("town / street"),

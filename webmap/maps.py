@@ -8,7 +8,6 @@ tooltip or popup is HTML-escaped first (folium inserts them as HTML).
 from __future__ import annotations
 
 import html
-from typing import Any
 
 import folium
 import geopandas as gpd
@@ -40,7 +39,10 @@ def escaped(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     """A copy of ``gdf`` with ``columns`` as escaped text (for tooltips), never mutating the input."""
     out = gdf.copy()
     for c in columns:
-        out[c] = [("" if v is None or (isinstance(v, float) and np.isnan(v)) else html.escape(str(v))) for v in out[c]]
+        out[c] = [
+            ("" if v is None or (isinstance(v, float) and np.isnan(v)) else html.escape(str(v)))
+            for v in out[c]
+        ]
     return out
 
 
@@ -62,7 +64,9 @@ def displacement_map(gdf: gpd.GeoDataFrame, *, tolerance_m: float) -> folium.Map
     for _idx, row in gdf.iterrows():
         d = row.get("displacement_m")
         colour = "#7f8c8d" if d is None or d != d else ("#c0392b" if row.get("flagged") else "#27ae60")
-        label = f"{row['number']} · {row.get('condition') or '—'}" + ("" if d is None or d != d else f" · {d:.2f} m")
+        label = f"{row['number']} · {row.get('condition') or '—'}" + (
+            "" if d is None or d != d else f" · {d:.2f} m"
+        )
         folium.CircleMarker(
             [row.geometry.y, row.geometry.x], radius=6, color=colour, fill=True, fill_opacity=0.9,
             tooltip=html.escape(label),
@@ -84,7 +88,11 @@ def choropleth_map(
         return m
     values = gdf[column].astype(float)
     finite = values[np.isfinite(values)]
-    edges = np.unique(np.quantile(finite, np.linspace(0, 1, len(PALETTE) + 1))) if len(finite) else np.array([0.0])
+    edges = (
+        np.unique(np.quantile(finite, np.linspace(0, 1, len(PALETTE) + 1)))
+        if len(finite)
+        else np.array([0.0])
+    )
 
     def colour(v: float) -> str:
         if v is None or not np.isfinite(v):
@@ -97,10 +105,20 @@ def choropleth_map(
     show[column] = [None if not np.isfinite(v) else round(float(v), 2) for v in values]
     folium.GeoJson(
         show.to_json(ensure_ascii=False),
-        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#555", "weight": 1, "fillOpacity": 0.8},
-        tooltip=folium.GeoJsonTooltip(fields=[label_column, column], aliases=["", html.escape(title or column)]),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["_fill"],
+            "color": "#555",
+            "weight": 1,
+            "fillOpacity": 0.8,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=[label_column, column], aliases=["", html.escape(title or column)]
+        ),
     ).add_to(m)
-    items = [(PALETTE[i], f"{edges[i]:.1f} – {edges[i + 1]:.1f} {unit}") for i in range(min(len(edges) - 1, len(PALETTE)))]
+    items = [
+        (PALETTE[i], f"{edges[i]:.1f} – {edges[i + 1]:.1f} {unit}")
+        for i in range(min(len(edges) - 1, len(PALETTE)))
+    ]
     _legend(m, items or [(PALETTE[0], "—")], title=title)
     return m
 
@@ -122,21 +140,36 @@ def coverage_map(
         u["_s"] = units[served_column].astype(bool).to_numpy() if served_column else True
         folium.GeoJson(
             u.to_json(ensure_ascii=False),
-            style_function=lambda f: {"fillColor": "#eef3e2" if f["properties"]["_s"] else "#f5b7b1", "color": "#777",
-                                      "weight": 1, "fillOpacity": 0.6},  # fmt: skip
+            style_function=lambda f: {
+                "fillColor": "#eef3e2" if f["properties"]["_s"] else "#f5b7b1",
+                "color": "#777",
+                "weight": 1,
+                "fillOpacity": 0.6,
+            },  # fmt: skip
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[""]),
             name="units",
         ).add_to(m)
     if areas is not None and len(areas):
         folium.GeoJson(
             areas[["geometry"]].to_json(ensure_ascii=False),
-            style_function=lambda f: {"color": "#1f618d", "weight": 1, "fillColor": "#5dade2", "fillOpacity": 0.25},
+            style_function=lambda f: {
+                "color": "#1f618d",
+                "weight": 1,
+                "fillColor": "#5dade2",
+                "fillOpacity": 0.25,
+            },
             name="service areas",
         ).add_to(m)
     if uncovered is not None and len(uncovered):
         folium.GeoJson(
             uncovered[["geometry"]].to_json(ensure_ascii=False),
-            style_function=lambda f: {"color": "#922b21", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.45, "dashArray": "4 3"},
+            style_function=lambda f: {
+                "color": "#922b21",
+                "weight": 1,
+                "fillColor": "#e74c3c",
+                "fillOpacity": 0.45,
+                "dashArray": "4 3",
+            },
             name="uncovered",
         ).add_to(m)
     for _idx, row in facilities.iterrows():
@@ -163,5 +196,3 @@ def _legend(m: folium.Map, items: list[tuple[str, str]], *, title: str = "") -> 
         f'font:12px sans-serif;border:1px solid #999;border-radius:3px">{head}{rows}</div>'
     )
     m.get_root().html.add_child(folium.Element(box))
-
-

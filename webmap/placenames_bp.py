@@ -49,7 +49,11 @@ def index():
     if q:
         key = q.lower().replace(" ", "").replace("%", "").replace("_", "")
         stmt = stmt.where(
-            or_(PlaceName.name.contains(q, autoescape=True), PlaceName.pinyin_key.like(f"{key}%"), PlaceName.initials.like(f"{key}%"))
+            or_(
+                PlaceName.name.contains(q, autoescape=True),
+                PlaceName.pinyin_key.like(f"{key}%"),
+                PlaceName.initials.like(f"{key}%"),
+            )
         )
     if status in NAME_STATUSES:
         stmt = stmt.where(PlaceName.status == status)
@@ -125,7 +129,9 @@ def _detail(place_id: int, *, error: str | None = None, findings=None, status: i
         abort(404)
     info = store.to_dict(s, pn, with_history=True)
     geojson = json.dumps(mapping(to_shape(pn.geom))) if pn.geom is not None else ""
-    current = store.check(s, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id)
+    current = store.check(
+        s, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id
+    )
     body = render_template(
         "placenames/detail.html",
         pn=pn,
@@ -197,7 +203,9 @@ def act(place_id: int, action: str):
                 if k in request.form
             }
             if "aliases" in request.form:
-                fields["aliases"] = [a.strip() for a in request.form["aliases"].replace("，", ",").split(",") if a.strip()]
+                fields["aliases"] = [
+                    a.strip() for a in request.form["aliases"].replace("，", ",").split(",") if a.strip()
+                ]
             store.update(
                 s, place_id, actor=who, reason=forms.text("reason"), expected_version=v, geom=forms.geometry(),
                 romanized=forms.text("romanized", limit=200), romanized_reason=forms.text("romanized_reason"), **fields,

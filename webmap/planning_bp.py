@@ -75,7 +75,12 @@ def choropleth():
     s = get_session()
     inputs = fstore.indicator_inputs(s, year=year)
     results = indicators.compute_indicators(inputs, level=level)
-    levels = {"city": ("city",), "district": ("district",), "town": ("town",), "community": ("community", "village")}[level]
+    levels = {
+        "city": ("city",),
+        "district": ("district",),
+        "town": ("town",),
+        "community": ("community", "village"),
+    }[level]
     polys = fstore.divisions_frame(s, levels=levels)
     frame = indicators.indicator_frame(results, polys)
     if key not in frame.columns:
@@ -100,7 +105,11 @@ def coverage():
     if not 50 <= radius <= 20000:
         abort(400, "radius_m must be 50-20000")
     units = indicators.counted_units(inputs.units)
-    areas = circles.service_areas(fac, limit_m=radius) if len(fac) else gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
+    areas = (
+        circles.service_areas(fac, limit_m=radius)
+        if len(fac)
+        else gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
+    )
     uncovered = circles.uncovered_areas(units, areas)
     m = maps.coverage_map(units.to_crs(STORAGE_CRS), fac.to_crs(STORAGE_CRS), areas=areas.to_crs(STORAGE_CRS),
                           uncovered=uncovered.to_crs(STORAGE_CRS))  # fmt: skip
@@ -178,7 +187,23 @@ def indicators_csv():
     year, level = _year(), _level()
     results = indicators.compute_indicators(fstore.indicator_inputs(get_session(), year=year), level=level)
     rows = [
-        {"code": r["code"], "name": r["name"], **{k: i.get(k) for k in ("number", "name_zh", "unit", "value", "baseline_2020", "target_2025", "kind", "progress_pct")}}
+        {
+            "code": r["code"],
+            "name": r["name"],
+            **{
+                k: i.get(k)
+                for k in (
+                    "number",
+                    "name_zh",
+                    "unit",
+                    "value",
+                    "baseline_2020",
+                    "target_2025",
+                    "kind",
+                    "progress_pct",
+                )
+            },
+        }
         for r in results
         for i in r["indicators"]
     ]

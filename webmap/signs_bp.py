@@ -16,9 +16,9 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func
 from sqlalchemy import select
 
-from placenames import workorders
 from placenames import signs_store
 from placenames import store as names_store
+from placenames import workorders
 from placenames.models import SIGN_CONDITIONS
 from placenames.models import SIGN_KINDS
 from placenames.models import Sign
@@ -33,7 +33,16 @@ from webmap.uploads import read_limited
 bp = Blueprint("signs", __name__, url_prefix="/signs")
 ROLES = ("placename_officer", "sign_maintainer")
 PAGE = 50
-EDIT_FIELDS = ("text_zh", "text_romanized", "text_mongolian", "house_number", "material", "size", "installer", "condition")
+EDIT_FIELDS = (
+    "text_zh",
+    "text_romanized",
+    "text_mongolian",
+    "house_number",
+    "material",
+    "size",
+    "installer",
+    "condition",
+)
 
 
 @bp.get("/")
@@ -92,7 +101,9 @@ def detail(sign_id: int):
     if sign is None:
         abort(404)
     pt = to_shape(sign.geom)
-    orders = s.scalars(select(WorkOrder).where(WorkOrder.sign_id == sign_id).order_by(WorkOrder.id.desc())).all()
+    orders = s.scalars(
+        select(WorkOrder).where(WorkOrder.sign_id == sign_id).order_by(WorkOrder.id.desc())
+    ).all()
     body = render_template(
         "signs/detail.html", sign=sign, lon=pt.x, lat=pt.y, orders=orders, error=error,
         conditions=SIGN_CONDITIONS, fields=EDIT_FIELDS,
@@ -113,7 +124,9 @@ def audit():
         by_kind = gdf["kind"].value_counts().to_dict() if len(gdf) else {}
         findings = gdf.drop(columns="geometry").head(500).to_dict("records")
     districts = _districts(s)
-    return render_template("signs/audit.html", findings=findings, by_kind=by_kind, division=division, districts=districts)
+    return render_template(
+        "signs/audit.html", findings=findings, by_kind=by_kind, division=division, districts=districts
+    )
 
 
 @bp.get("/worklist/<int:place_id>")
@@ -168,7 +181,14 @@ def order_action(order_id: int, action: str):
                 photos=[data] if data else [], instance_dir=current_app.instance_path, **common,
             )  # fmt: skip
         elif action == "close":
-            workorders.close(s, order_id, photo=data, note=forms.text("note"), instance_dir=current_app.instance_path, **common)
+            workorders.close(
+                s,
+                order_id,
+                photo=data,
+                note=forms.text("note"),
+                instance_dir=current_app.instance_path,
+                **common,
+            )
         elif action == "reject":
             workorders.reject(s, order_id, reason=forms.text("note") or "", **common)
         else:
@@ -193,5 +213,7 @@ def _districts(s):
     from boundaries.models import Division
 
     return s.execute(
-        select(Division.code, Division.name).where(Division.level.in_(("district", "town")), Division.in_wuhai.is_(True)).order_by(Division.code)
+        select(Division.code, Division.name)
+        .where(Division.level.in_(("district", "town")), Division.in_wuhai.is_(True))
+        .order_by(Division.code)
     ).all()

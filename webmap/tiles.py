@@ -79,7 +79,13 @@ def _facility_where(zoom: int, args: dict[str, str]) -> list[Any]:
 LAYERS: dict[str, MapLayer] = {
     layer.name: layer
     for layer in (
-        MapLayer("divisions", Division, "polygon", ("code", "name", "level", "kind", "population"), where=_division_where),
+        MapLayer(
+            "divisions",
+            Division,
+            "polygon",
+            ("code", "name", "level", "kind", "population"),
+            where=_division_where,
+        ),
         MapLayer("roads", RoadSegment, "line", ("id", "name", "road_class"), where=_road_where),
         MapLayer(
             "names",
@@ -144,7 +150,13 @@ def parse_bbox(text: str | None) -> BBox:
 
 
 def viewport_features(
-    session: Session, layer_name: str, *, bbox: BBox, zoom: int, args: dict[str, str] | None = None, gcj02: bool = False
+    session: Session,
+    layer_name: str,
+    *,
+    bbox: BBox,
+    zoom: int,
+    args: dict[str, str] | None = None,
+    gcj02: bool = False,
 ) -> dict[str, Any]:
     """The GeoJSON FeatureCollection of ``layer_name`` for a viewport.
 
@@ -222,7 +234,11 @@ def _cells(session: Session, layer: MapLayer, where: list[Any], zoom: int) -> li
     x, y = func.ST_X(g), func.ST_Y(g)
     gx = cast((x + 180.0) / size, Integer).label("gx")
     gy = cast((y + 90.0) / size, Integer).label("gy")
-    stmt = select(gx, gy, func.count().label("n"), func.avg(x), func.avg(y), func.min(pk)).where(*where).group_by(gx, gy)
+    stmt = (
+        select(gx, gy, func.count().label("n"), func.avg(x), func.avg(y), func.min(pk))
+        .where(*where)
+        .group_by(gx, gy)
+    )
     feats = []
     singles = []
     for cx, cy, n, ax, ay, first in session.execute(stmt):

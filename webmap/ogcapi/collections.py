@@ -70,7 +70,9 @@ def collections() -> dict[str, Collection]:
             model=model,
             id_column=pk,
             properties=tuple(w for w in wanted if _simple(model, w)),
-            datetime_property=DATETIME_PROPERTY.get(layer.name, "updated_at" if "updated_at" in cols else None),
+            datetime_property=DATETIME_PROPERTY.get(
+                layer.name, "updated_at" if "updated_at" in cols else None
+            ),
             geometry_column=layer.geometry_column,
         )
     return out

@@ -6,9 +6,9 @@ import json
 import time
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
 from datetime import date
 from datetime import datetime
-from datetime import timezone
 from typing import Any
 
 from sqlalchemy import Date
@@ -105,7 +105,9 @@ def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list
     geom = func.ST_AsGeoJSON(t.c[coll.geometry_column], 7)
     stmt = select(*cols, geom).where(*where).order_by(t.c[coll.id_column]).limit(q.limit).offset(q.offset)
     rows = session.execute(stmt).all()
-    matched = number_matched(session, coll, where) if (q.offset or len(rows) == q.limit) else q.offset + len(rows)
+    matched = (
+        number_matched(session, coll, where) if (q.offset or len(rows) == q.limit) else q.offset + len(rows)
+    )
     return [_feature(coll, row, q.crs) for row in rows], matched, len(rows)
 
 
@@ -131,7 +133,9 @@ def number_matched(session: Session, coll: Collection, where: list[Any]) -> int:
 _EXTENTS: dict[str, tuple[float, tuple[float, float, float, float] | None]] = {}
 
 
-def extent(session: Session, coll: Collection, *, ttl: float = 300.0) -> tuple[float, float, float, float] | None:
+def extent(
+    session: Session, coll: Collection, *, ttl: float = 300.0
+) -> tuple[float, float, float, float] | None:
     """The collection's lon/lat extent (cached for ``ttl`` seconds)."""
     key = f"{session.get_bind().url}:{coll.id}"
     hit = _EXTENTS.get(key)
@@ -139,7 +143,9 @@ def extent(session: Session, coll: Collection, *, ttl: float = 300.0) -> tuple[f
         return hit[1]
     g = coll.table.c[coll.geometry_column]
     x0, y0, x1, y1 = bounds(session, g)
-    row = session.execute(select(func.min(x0), func.min(y0), func.max(x1), func.max(y1)).where(*coll.public_filters())).first()
+    row = session.execute(
+        select(func.min(x0), func.min(y0), func.max(x1), func.max(y1)).where(*coll.public_filters())
+    ).first()
     box = None if row is None or row[0] is None else tuple(round(float(v), 6) for v in row)
     _EXTENTS[key] = (time.monotonic(), box)
     return box
@@ -199,11 +205,11 @@ def _parse_instant(text: str) -> datetime | None:
     try:
         if len(text) == 10:
             d = date.fromisoformat(text)
-            return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC)
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise BadRequest(f"datetime {text!r} is not RFC 3339") from exc
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _interval(text: str) -> tuple[datetime | None, datetime | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 from flask import Response
@@ -35,10 +36,15 @@ def wants_html() -> bool:
     if f:
         return f == "html"
     best = request.accept_mimetypes.best_match(["application/json", GEOJSON, "text/html"])
-    return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
+    return (
+        best == "text/html"
+        and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
+    )
 
 
-def json_response(obj: Any | str, *, mimetype: str = "application/json", status: int = 200, headers=None) -> Response:
+def json_response(
+    obj: Any | str, *, mimetype: str = "application/json", status: int = 200, headers=None
+) -> Response:
     body = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False)
     resp = Response(body, status=status, mimetype=mimetype, headers=headers)
     resp.headers["Access-Control-Allow-Origin"] = "*"
@@ -64,7 +70,12 @@ def landing():
         "links": [
             _link("ogcapi.landing", "self", "application/json", "this document", f="json"),
             _link("ogcapi.landing", "alternate", "text/html", "this document as HTML", f="html"),
-            _link("ogcapi.openapi", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "API definition"),
+            _link(
+                "ogcapi.openapi",
+                "service-desc",
+                "application/vnd.oai.openapi+json;version=3.0",
+                "API definition",
+            ),
             _link("ogcapi.conformance", "conformance", "application/json", "conformance classes"),
             _link("ogcapi.collections_list", "data", "application/json", "collections"),
         ],
@@ -86,7 +97,9 @@ def conformance():
 def openapi():
     from webmap.ogcapi.openapi import document
 
-    return json_response(document(collections().values()), mimetype="application/vnd.oai.openapi+json;version=3.0")
+    return json_response(
+        document(collections().values()), mimetype="application/vnd.oai.openapi+json;version=3.0"
+    )
 
 
 def collection_doc(cid: str) -> dict[str, Any]:
@@ -145,7 +158,10 @@ def items(cid: str):
     cfg = current_app.config
     try:
         q = query.parse_items(
-            coll, request.args.to_dict(), default_limit=int(cfg["OGCAPI_DEFAULT_LIMIT"]), max_limit=int(cfg["OGCAPI_MAX_LIMIT"])
+            coll,
+            request.args.to_dict(),
+            default_limit=int(cfg["OGCAPI_DEFAULT_LIMIT"]),
+            max_limit=int(cfg["OGCAPI_MAX_LIMIT"]),
         )
     except query.BadRequest as exc:
         return bad_request(str(exc))
@@ -154,26 +170,47 @@ def items(cid: str):
     args.pop("f", None)
     links = [
         _link("ogcapi.items", "self", GEOJSON, "this page", cid=cid, **{**args, "f": "json"}),
-        _link("ogcapi.items", "alternate", "text/html", "this page as HTML", cid=cid, **{**args, "f": "html"}),
+        _link(
+            "ogcapi.items", "alternate", "text/html", "this page as HTML", cid=cid, **{**args, "f": "html"}
+        ),
         _link("ogcapi.collection", "collection", "application/json", coll.title, cid=cid),
     ]
     if q.offset + returned < matched:
-        links.append(_link("ogcapi.items", "next", GEOJSON, "next page", cid=cid, **{**args, "offset": q.offset + q.limit, "f": "json"}))
+        links.append(
+            _link(
+                "ogcapi.items",
+                "next",
+                GEOJSON,
+                "next page",
+                cid=cid,
+                **{**args, "offset": q.offset + q.limit, "f": "json"},
+            )
+        )
     if q.offset > 0:
-        links.append(_link("ogcapi.items", "prev", GEOJSON, "previous page", cid=cid, **{**args, "offset": max(q.offset - q.limit, 0), "f": "json"}))
+        links.append(
+            _link(
+                "ogcapi.items",
+                "prev",
+                GEOJSON,
+                "previous page",
+                cid=cid,
+                **{**args, "offset": max(q.offset - q.limit, 0), "f": "json"},
+            )
+        )
     headers = {"Content-Crs": f"<{q.crs}>"}
     if wants_html():
         feats = [json.loads(f) for f in features]
-        html = render_template("ogcapi/items.html", coll=coll, features=feats, links=links, matched=matched, q=q)
+        html = render_template(
+            "ogcapi/items.html", coll=coll, features=feats, links=links, matched=matched, q=q
+        )
         return Response(html, headers=headers, mimetype="text/html")
     from datetime import datetime
-    from datetime import timezone
 
     head = {
         "type": "FeatureCollection",
         "numberMatched": matched,
         "numberReturned": returned,
-        "timeStamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,
     }
     body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(features) + "]}"
@@ -206,5 +243,9 @@ def item(cid: str, fid: str):
     if version is not None:
         headers["ETag"] = f'"{version}"'
     if wants_html():
-        return Response(render_template("ogcapi/item.html", coll=coll, feature=feature), headers=headers, mimetype="text/html")
+        return Response(
+            render_template("ogcapi/item.html", coll=coll, feature=feature),
+            headers=headers,
+            mimetype="text/html",
+        )
     return json_response(feature, mimetype=GEOJSON, headers=headers)

@@ -64,11 +64,15 @@ def _names_update(s, actor, fid, props, geom, version):
 
 def _names_delete(s, actor, fid, version):
     reason = request.headers.get("X-Reason") or "retired through the OGC API"
-    return domain.get("placenames.store", "retire")(s, int(fid), actor=actor, reason=reason, expected_version=version)
+    return domain.get("placenames.store", "retire")(
+        s, int(fid), actor=actor, reason=reason, expected_version=version
+    )
 
 
 def _signs_create(s, actor, props, geom):
-    return domain.get("placenames.signs_store", "create_sign")(s, actor=actor, values={**props, **_lonlat(geom)})
+    return domain.get("placenames.signs_store", "create_sign")(
+        s, actor=actor, values={**props, **_lonlat(geom)}
+    )
 
 
 def _signs_update(s, actor, fid, props, geom, version):
@@ -95,7 +99,16 @@ def _fac_delete(s, actor, fid, version):
 
 _NAME_PROPOSE = ("division_code", "romanized", "romanized_reason", "meaning", "location_desc", "aliases",
                  "mongolian", "mongolian_source", "reason", "document")  # fmt: skip
-_NAME_EDIT = ("meaning", "history", "location_desc", "aliases", "mongolian", "mongolian_source", "division_code", "romanized")
+_NAME_EDIT = (
+    "meaning",
+    "history",
+    "location_desc",
+    "aliases",
+    "mongolian",
+    "mongolian_source",
+    "division_code",
+    "romanized",
+)
 
 
 def _only(props: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -123,7 +136,9 @@ def _authorised(cid: str) -> tuple[Writer, str]:
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     user = user_for_token(get_session(), token)
     if user is None:
-        resp = json_response({"code": "Unauthorized", "description": "a valid bearer token is required"}, status=401)
+        resp = json_response(
+            {"code": "Unauthorized", "description": "a valid bearer token is required"}, status=401
+        )
         resp.headers["WWW-Authenticate"] = 'Bearer realm="wuhai-gis"'
         abort(resp)
     if not Account(user).has_role(*writer.roles):
@@ -228,5 +243,3 @@ def _patch_body() -> tuple[dict[str, Any], Any]:
     if not isinstance(doc, dict):
         abort(400, "the body must be a JSON object")
     return doc, None
-
-

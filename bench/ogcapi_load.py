@@ -1,0 +1,288 @@
+"""OGC API items endpoint under bounded concurrent load on loopback, SpatiaLite and PostGIS,
+side by side with pygeoapi serving the same ``sign`` table.
+
+Each server runs in its own process on 127.0.0.1: the project as ``wuhai-gis serve`` (waitress,
+16 threads) and pygeoapi (from a separate virtualenv given by ``--pygeoapi-venv``, served by
+waitress with 16 threads, its SQLiteGPKG provider for SpatiaLite and PostgreSQL provider for
+PostGIS). The load generator is ``wrk`` (16 connections, 2 threads, fixed duration) asking for
+``/collections/signs/items?bbox=...&limit=100`` over a rotating set of built-up viewports
+(a small Lua script), so every response carries up to 100 GeoJSON features. Reported: requests
+per second, p50/p99 latency, and the server process's peak RSS. Without wrk a bounded Python
+client (16 threads) is used instead and says so.
+
+Run (databases loaded with ``wuhai-gis load-reference``)::
+
+    .venv/bin/python -m bench.ogcapi_load --spatialite sqlite:////path/wuhai.sqlite \\
+        --postgis postgresql+psycopg://postgres@127.0.0.1/wuhai_bench --pygeoapi-venv /tmp/pygeoapi-venv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "ogcapi_load.json"
+#: Viewports in the built-up areas (lon/lat), rotated by the load generator.
+BBOXES = [
+    "106.80,39.64,106.84,39.68",
+    "106.81,39.66,106.85,39.70",
+    "106.79,39.62,106.83,39.66",
+    "106.82,39.48,106.86,39.52",
+    "106.70,39.48,106.74,39.52",
+    "106.78,39.60,106.82,39.64",
+]
+CONNECTIONS = 16
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, timeout: float = 90) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start_project(db_url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": db_url, "WUHAI_INSTANCE": tempfile.mkdtemp(prefix="ogc-bench-")}
+    return subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "wuhai-gis"), "serve", "--port", str(port), "--threads", str(CONNECTIONS)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def pygeoapi_config(db_url: str, port: int, workdir: Path) -> Path:
+    """A pygeoapi configuration publishing the ``sign`` table of ``db_url`` as ``signs``."""
+    u = make_url(db_url)
+    if u.get_backend_name() == "sqlite":
+        provider = f"""
+            - type: feature
+              name: SQLiteGPKG
+              data: {u.database}
+              id_field: id
+              table: sign"""
+    else:
+        provider = f"""
+            - type: feature
+              name: PostgreSQL
+              data:
+                host: {u.host or "127.0.0.1"}
+                port: {u.port or 5432}
+                dbname: {u.database}
+                user: {u.username or "postgres"}
+                password: {u.password or ""}
+              id_field: id
+              table: sign
+              geom_field: geom"""
+    text = textwrap.dedent(f"""
+        server:
+          bind: {{host: 127.0.0.1, port: {port}}}
+          url: http://127.0.0.1:{port}
+          mimetype: application/json; charset=UTF-8
+          encoding: utf-8
+          languages: [en-US]
+          limits: {{default_items: 100, max_items: 10000}}
+          map: {{url: 'https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png', attribution: OSM}}
+        logging: {{level: ERROR}}
+        metadata:
+          identification: {{title: bench, description: bench, keywords: [bench], keywords_type: theme, terms_of_service: none, url: http://example.org}}
+          license: {{name: CC-BY 4.0, url: https://creativecommons.org/licenses/by/4.0/}}
+          provider: {{name: bench, url: http://example.org}}
+          contact: {{name: bench, position: bench, address: x, city: x, stateorprovince: x, postalcode: x, country: x, phone: x, fax: x, email: x@example.org, url: http://example.org, hours: x, instructions: x, role: pointOfContact}}
+        resources:
+          signs:
+            type: collection
+            title: signs
+            description: signs
+            keywords: [signs]
+            extents:
+              spatial: {{bbox: [106.2, 39.0, 107.4, 40.1], crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84}}
+            providers:{provider}
+    """)
+    path = workdir / "pygeoapi.yml"
+    path.write_text(text)
+    return path
+
+
+def start_pygeoapi(venv: Path, db_url: str, port: int, workdir: Path) -> subprocess.Popen:
+    cfg = pygeoapi_config(db_url, port, workdir)
+    openapi = workdir / "openapi.yml"
+    env = {**os.environ, "PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(openapi)}
+    env.setdefault("SPATIALITE_LIBRARY_PATH", "/usr/lib/x86_64-linux-gnu/mod_spatialite.so")
+    subprocess.run([str(venv / "bin" / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(openapi)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    return subprocess.Popen(
+        [str(venv / "bin" / "waitress-serve"), f"--port={port}", "--host=127.0.0.1", f"--threads={CONNECTIONS}",
+         "pygeoapi.flask_app:APP"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def run_wrk(base: str, path: str, duration: int) -> dict:
+    script = Path(tempfile.mkdtemp()) / "bboxes.lua"
+    boxes = ", ".join(f'"{b}"' for b in BBOXES)
+    script.write_text(
+        f"local b = {{{boxes}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n"
+        f'  return wrk.format("GET", "{path}?limit=100&bbox=" .. b[(i % #b) + 1])\nend\n'
+    )
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "-s", str(script), base],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return _parse_wrk(out)
+
+
+def _parse_wrk(out: str) -> dict:
+    def ms(text: str) -> float:
+        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: (.*)", out)
+    return {
+        "client": "wrk",
+        "rps": round(rps, 1),
+        "p50_ms": round(ms(lat["50"]), 2),
+        "p99_ms": round(ms(lat["99"]), 2),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": sock.group(1) if sock else "",
+    }
+
+
+def run_python_client(base: str, path: str, duration: int) -> dict:
+    """Bounded fallback: 16 threads issuing requests back to back for ``duration`` seconds."""
+    import statistics
+    import threading
+
+    lat: list[float] = []
+    errors = [0]
+    stop = time.time() + duration
+
+    def worker(k: int) -> None:
+        i = k
+        while time.time() < stop:
+            t = time.perf_counter()
+            try:
+                with urllib.request.urlopen(
+                    f"{base}{path}?limit=100&bbox={BBOXES[i % len(BBOXES)]}", timeout=30
+                ) as r:
+                    r.read()
+                lat.append((time.perf_counter() - t) * 1000)
+            except OSError:
+                errors[0] += 1
+            i += 1
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(CONNECTIONS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    lat.sort()
+    return {"client": "python (bounded, 16 threads)", "rps": round(len(lat) / duration, 1),
+            "p50_ms": round(statistics.median(lat), 2), "p99_ms": round(lat[int(len(lat) * 0.99) - 1], 2),
+            "non_2xx": errors[0]}  # fmt: skip
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return float("nan")
+
+
+def bench_one(name: str, proc: subprocess.Popen, base: str, path: str, duration: int) -> dict:
+    try:
+        _wait(f"{base}{path}?limit=1")
+        with urllib.request.urlopen(f"{base}{path}?limit=100&bbox={BBOXES[0]}") as resp:
+            n = len(json.load(resp)["features"])
+        runner = run_wrk if shutil.which("wrk") else run_python_client
+        runner(base, path, 3)  # warm-up
+        result = runner(base, path, duration)
+        result["features_per_response"] = n
+        result["server_peak_rss_mb"] = peak_rss_mb(proc.pid)
+        print(name, json.dumps(result), flush=True)
+        return result
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--spatialite", required=True, help="sqlite:////path/to/wuhai.sqlite (reference loaded)"
+    )
+    parser.add_argument("--postgis", default=None, help="postgresql+psycopg://... (reference loaded)")
+    parser.add_argument(
+        "--pygeoapi-venv", type=Path, default=None, help="virtualenv with pygeoapi and waitress"
+    )
+    parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
+    args = parser.parse_args()
+    backends = {"spatialite": args.spatialite, **({"postgis": args.postgis} if args.postgis else {})}
+    results: dict = {"connections": CONNECTIONS, "duration_s": args.duration, "runs": {}}
+    workdir = Path(tempfile.mkdtemp(prefix="ogc-bench-"))
+    for backend, url in backends.items():
+        port = _free_port()
+        results["runs"][f"project/{backend}"] = bench_one(
+            f"project/{backend}", start_project(url, port), f"http://127.0.0.1:{port}", "/ogcapi/collections/signs/items",
+            args.duration,
+        )  # fmt: skip
+        if args.pygeoapi_venv is None:
+            results["runs"][f"pygeoapi/{backend}"] = {"skipped": "no --pygeoapi-venv given"}
+            continue
+        port = _free_port()
+        try:
+            proc = start_pygeoapi(args.pygeoapi_venv, url, port, workdir)
+            results["runs"][f"pygeoapi/{backend}"] = bench_one(
+                f"pygeoapi/{backend}",
+                proc,
+                f"http://127.0.0.1:{port}",
+                "/collections/signs/items",
+                args.duration,
+            )
+        except (RuntimeError, subprocess.CalledProcessError, OSError, KeyError) as exc:
+            results["runs"][f"pygeoapi/{backend}"] = {"failed": str(exc)[:300]}
+            print(f"pygeoapi/{backend} failed: {exc}", file=sys.stderr)
+    for backend in backends:
+        ours, peer = results["runs"][f"project/{backend}"], results["runs"].get(f"pygeoapi/{backend}", {})
+        if "rps" in peer:
+            results[f"throughput_ratio_{backend}"] = round(ours["rps"] / peer["rps"], 2)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
