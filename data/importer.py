@@ -14,6 +14,7 @@ rows themselves carry the importing actor in ``author`` and ``import:<file>`` in
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -22,11 +23,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
-from sqlalchemy import insert
+from sqlalchemy import any_
+from sqlalchemy import literal
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from data.bulk import insert_rows
 from data.layers import Layer
 from data.layers import get_layer
 from data.validation import Problem
@@ -34,7 +37,7 @@ from data.validation import check_fields
 from data.validation import check_geometries
 from data.validation import duplicate_keys
 from data.validation import map_columns
-from gis.crs import STORAGE_SRID
+from gis.dialects import dialect_name
 from gis.io import FileError
 from gis.io import read_vector
 from gis.models import AuditLog
@@ -109,6 +112,7 @@ def import_file(
     encoding: str | None = None,
     dry_run: bool = False,
     reason: str | None = None,
+    timings: dict[str, float] | None = None,
 ) -> ImportReport:
     """Validate ``path`` and insert its features into ``layer`` (all or nothing).
 
@@ -128,6 +132,8 @@ def import_file(
         Validate only.
     reason
         Recorded in the audit log.
+    timings
+        If given, filled with the seconds spent reading, validating and writing (benchmarks).
 
     Returns
     -------
@@ -145,6 +151,7 @@ def import_file(
     lyr = get_layer(layer) if isinstance(layer, str) else layer
     path = Path(path)
     report = ImportReport(file=path.name, layer=lyr.name, dry_run=dry_run)
+    clock = _Clock(timings)
     try:
         read = read_vector(path, crs=crs, encoding=encoding)
     except FileError as exc:
@@ -153,20 +160,28 @@ def import_file(
     report.format, report.source_crs, report.encoding = read.format, read.source_crs, read.encoding
     report.notes.extend(read.notes)
     report.rows = len(read.gdf)
-    values, geoms = validate(session, read.gdf, lyr, report)
+    clock.lap("read")
+    values, geoms = validate(session, read.gdf, lyr, report, clock=clock)
     if report.problems:
         raise ImportRefused(report)
     if dry_run:
         return report
     report.ids = _insert(session, lyr, values, geoms, actor=actor, source=f"import:{path.name}"[:64])
     report.imported = len(report.ids)
+    clock.lap("insert")
     _audit(session, lyr, values, report, actor=actor, reason=reason)
     session.flush()
+    clock.lap("audit")
     return report
 
 
 def validate(
-    session: Session | None, gdf: pd.DataFrame, lyr: Layer, report: ImportReport
+    session: Session | None,
+    gdf: pd.DataFrame,
+    lyr: Layer,
+    report: ImportReport,
+    *,
+    clock: _Clock | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Run every check on ``gdf`` (rows indexed from 1), appending problems to ``report``.
 
@@ -179,9 +194,13 @@ def validate(
     values, field_problems = check_fields(frame, lyr)
     geoms, geom_problems = check_geometries(gdf.geometry.to_numpy(), lyr, gdf.index)
     problems += field_problems + geom_problems + duplicate_keys(values, lyr)
+    if clock is not None:
+        clock.lap("validate")
     if session is not None:
         problems += _stored_duplicates(session, values, lyr)
         problems += _references(session, values, lyr)
+        if clock is not None:
+            clock.lap("check_database")
     report.problems = sorted(problems, key=lambda p: (p.row, p.field or "", p.message))
     return values, geoms
 
@@ -190,22 +209,35 @@ def _stored_duplicates(session: Session, values: pd.DataFrame, lyr: Layer) -> li
     if not lyr.key or any(k not in values for k in lyr.key):
         return []
     table = lyr.table
-    keys = values[list(lyr.key)]
-    wanted = {tuple(k) for k in keys.itertuples(index=False)}
-    first = sorted({k[0] for k in wanted if k[0] is not None})
-    stored: set[tuple] = set()
     cols = [table.c[k] for k in lyr.key]
-    for start in range(0, len(first), CHUNK):
-        chunk = first[start : start + CHUNK]
-        rows = session.execute(select(*cols).where(cols[0].in_(chunk))).all()
-        stored.update(tuple(r) for r in rows)
-    hits = [tuple(k) in stored for k in keys.itertuples(index=False)]
+    first = sorted({v for v in values[lyr.key[0]] if v is not None})
+    stored: set[str] = set()
+    for condition in _in_chunks(session, cols[0], first):
+        stored.update(_key_strings(session.execute(select(*cols).where(condition)).all()))
+    if not stored:
+        return []
+    keys = _key_strings(values[list(lyr.key)].itertuples(index=False))
     label = "/".join(lyr.key)
     return [
-        Problem(int(row), label, f"key {'|'.join(map(str, key))!r} already exists in the database")
-        for (row, key), hit in zip(keys.iterrows(), hits, strict=True)
-        if hit
+        Problem(int(row), label, f"key {key!r} already exists in the database")
+        for row, key in zip(values.index, keys, strict=True)
+        if key in stored
     ]
+
+
+def _in_chunks(session: Session, column, values: list):
+    """``column IN values`` as few conditions: one ``= ANY(array)`` on PostgreSQL, chunks on SQLite."""
+    if dialect_name(session) == "postgresql":
+        if values:
+            yield column == any_(literal(values, ARRAY(column.type)))
+        return
+    for start in range(0, len(values), CHUNK):
+        yield column.in_(values[start : start + CHUNK])
+
+
+def _key_strings(rows) -> list[str]:
+    """Keys as ``'a|b'`` strings (``None`` as empty), comparable between file and database."""
+    return ["|".join("" if v is None else str(v) for v in row) for row in rows]
 
 
 def _references(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Problem]:
@@ -219,9 +251,8 @@ def _references(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Prob
         wanted = sorted({v for v in values[f.name] if v is not None})
         found: dict[Any, Any] = {}
         pk = model.__table__.primary_key.columns.values()[0]
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start : start + CHUNK]
-            found.update(session.execute(select(col, pk).where(col.in_(chunk))).all())
+        for condition in _in_chunks(session, col, wanted):
+            found.update(session.execute(select(col, pk).where(condition)).all())
         missing = values[f.name].notna() & ~values[f.name].isin(list(found))
         problems.extend(
             Problem(
@@ -239,40 +270,19 @@ def _references(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Prob
 def _insert(
     session: Session, lyr: Layer, values: pd.DataFrame, geoms: np.ndarray, *, actor: str, source: str
 ) -> list[Any]:
-    table = lyr.table
     now = utcnow()
-    ewkt = f"SRID={STORAGE_SRID};" + pd.Series(shapely.to_wkt(geoms, rounding_precision=-1), dtype=object)
-    columns = list(values.columns)
-    records = (
-        [{k: (None if _missing(v) else v) for k, v in r.items()} for r in values.to_dict("records")]
-        if columns
-        else [{} for _ in geoms]
+    n = len(geoms)
+    columns: dict[str, list[Any]] = {name: values[name].tolist() for name in values.columns}
+    columns.update(
+        {
+            "author": [actor] * n,
+            "source": [source] * n,
+            "created_at": [now] * n,
+            "updated_at": [now] * n,
+            "version": [1] * n,
+        }
     )
-    for record, geom in zip(records, ewkt, strict=True):
-        record.update(
-            {
-                lyr.geometry_column: geom,
-                "author": actor,
-                "source": source,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-            }
-        )
-        for k in [k for k, v in record.items() if v is None and table.c[k].default is not None]:
-            del record[k]
-    if not records:
-        return []
-    # Rows with the same set of columns go through one executemany each.
-    groups: dict[tuple[str, ...], list[dict]] = {}
-    for record in records:
-        groups.setdefault(tuple(sorted(record)), []).append(record)
-    pk = table.primary_key.columns.values()[0]
-    ids: list[Any] = []
-    for group in groups.values():
-        result = session.execute(insert(table).returning(pk, sort_by_parameter_order=True), group)
-        ids.extend(r[0] for r in result)
-    return ids
+    return insert_rows(session, lyr.table, columns, geoms, geometry_column=lyr.geometry_column)
 
 
 def _audit(
@@ -285,7 +295,7 @@ def _audit(
     reason: str | None,
 ) -> None:
     keys = (
-        values[list(lyr.key)].astype(str).agg("|".join, axis=1).tolist()
+        _key_strings(values[list(lyr.key)].itertuples(index=False))
         if lyr.key and all(k in values for k in lyr.key)
         else []
     )
@@ -303,7 +313,7 @@ def _audit(
                 "source_crs": report.source_crs,
                 "encoding": report.encoding,
                 "rows": report.imported,
-                "ids": report.ids,
+                "id_ranges": _ranges(report.ids),
                 "keys": keys,
             },
             reason=reason or f"import of {report.file}",
@@ -313,3 +323,28 @@ def _audit(
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
+
+
+class _Clock:
+    """Laps of ``time.perf_counter`` written into an optional dict."""
+
+    def __init__(self, sink: dict[str, float] | None):
+        self.sink = sink
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.sink is not None:
+            self.sink[name] = round(self.sink.get(name, 0.0) + now - self.last, 3)
+        self.last = now
+
+
+def _ranges(ids: list[Any]) -> list[list[Any]]:
+    """Integer ids as ``[[first, last], ...]`` runs (text keys listed as they are)."""
+    out: list[list[Any]] = []
+    for value in ids:
+        if out and isinstance(value, int) and isinstance(out[-1][1], int) and value == out[-1][1] + 1:
+            out[-1][1] = value
+        else:
+            out.append([value, value])
+    return out

@@ -45,8 +45,18 @@ _SQL = re.compile(
     r"\bunion\s+(?:all\s+)?select\b",
     re.IGNORECASE,
 )
+#: Anything that needs a closer look: control characters, line breaks, markup, SQL, U+FFFD, Latin-1 runs.
+_SUSPECT = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufffd<>&;'\"]|--|/\*|javascript|\bon[a-z]+\s*=|union"
+    r"|[\u00a0-\u00ff\u0152-\u0192\u02c6-\u02dc\u2013-\u203a\u20ac\u2122]{2,}",
+    re.IGNORECASE,
+)
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN1_HIGH = re.compile(r"[\u00c0-\u00ff]")
+#: Two or more characters in a row that CP1252/Latin-1 make of bytes >= 0x80 (a CJK character read wrongly).
+_HIGH_RUN = re.compile(
+    "[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]{2,}"
+)
 _TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "x"}
 _FALSE = {"0", "false", "f", "no", "n", "否", "无", ""}
 
@@ -174,6 +184,12 @@ def duplicate_keys(frame: pd.DataFrame, layer: Layer) -> list[Problem]:
 
 def text_problem(value: str, f: Field) -> str | None:
     """Why ``value`` is not acceptable text for ``f`` (or ``None``)."""
+    if not _SUSPECT.search(value):  # the fast path for ordinary text
+        if not value.isascii() and _utf8_read_as_gbk(value) is not None:
+            return f"garbled text (mojibake); the original was probably {_utf8_read_as_gbk(value)!r}"
+        if f.max_length is not None and len(value) > f.max_length:
+            return f"too long: {len(value)} characters, at most {f.max_length}"
+        return None
     if "\ufffd" in value:
         return "replacement character U+FFFD: the text was decoded with the wrong encoding"
     m = _CONTROL.search(value)
@@ -195,22 +211,25 @@ def text_problem(value: str, f: Field) -> str | None:
 
 def mojibake_original(value: str) -> str | None:
     """The Chinese text ``value`` was garbled from, if it looks like UTF-8/GBK decoded the wrong way."""
-    if _LATIN1_HIGH.search(value):  # UTF-8 or GBK bytes read as Latin-1/CP1252
+    if _HIGH_RUN.search(value):  # UTF-8 or GBK bytes read as Latin-1/CP1252
         for single in ("cp1252", "latin-1"):
             for codec in ("utf-8", "gb18030"):
                 try:
                     original = value.encode(single).decode(codec)
                 except (UnicodeEncodeError, UnicodeDecodeError):
                     continue
-                if _CJK.search(original):
+                if _CJK.search(original) and not _HIGH_RUN.search(original):
                     return original
-    if len(_CJK.findall(value)) >= 2:  # UTF-8 bytes read as GBK
-        try:
-            original = value.encode("gb18030").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            return None
-        if original != value and len(_CJK.findall(original)) >= 2 and len(original) < len(value):
-            return original
+    return _utf8_read_as_gbk(value)
+
+
+def _utf8_read_as_gbk(value: str) -> str | None:
+    try:
+        original = value.encode("gb18030").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    if original != value and len(original) < len(value) and len(_CJK.findall(original)) >= 2:
+        return original
     return None
 
 
@@ -218,86 +237,111 @@ def mojibake_original(value: str) -> str | None:
 
 
 def _check_field(series: pd.Series, f: Field) -> tuple[pd.Series, list[Problem]]:
+    # Plain lists and dicts: for tens of thousands of rows they beat pandas' per-call overhead,
+    # and each distinct text is checked only once.
+    rows = series.index.tolist()
+    cells = [v if type(v) is str else (None if _missing(v) else v) for v in series.tolist()]
+    texts = [v.strip() if type(v) is str else _as_text(v) for v in cells]
+    blank = [t is None or t == "" for t in texts]
     problems: list[Problem] = []
-    raw = series.astype(object).where(series.notna(), None)
-    text = _omap(raw, _as_text)
-    blank = text.isna() | (text == "")
     if f.required:
-        problems.extend(
+        problems += [
             Problem(int(r), f.column, f"required field {f.column} ({f.label_zh}) is empty")
-            for r in text.index[blank]
-        )
-    if f.kind in {"text", "list"}:
-        for row, value in text[~blank].items():
-            why = text_problem(value, f) if f.kind == "text" else None
-            if why:
-                problems.append(Problem(int(row), f.column, why))
-        values = _omap(text, lambda v: v or None)
-        if f.value_aliases:
-            values = _omap(
-                values, lambda v: f.value_aliases.get(v, f.value_aliases.get(v.lower(), v)) if v else v
+            for r, b in zip(rows, blank, strict=True)
+            if b
+        ]
+    if f.kind == "text":
+        values, found = _check_texts(rows, texts, blank, f)
+    elif f.kind == "list":
+        out, bad = _lists(
+            pd.Series(
+                [None if b else t for t, b in zip(texts, blank, strict=True)],
+                index=series.index,
+                dtype=object,
             )
-        if f.kind == "list":
-            values, bad = _lists(values)
-            problems.extend(Problem(int(r), f.column, "not a JSON list") for r in bad)
+        )
+        values, found = out.tolist(), [Problem(int(r), f.column, "not a JSON list") for r in bad]
     elif f.kind in {"int", "float"}:
-        numbers = pd.to_numeric(_omap(text, lambda v: v or None), errors="coerce").astype(float)
-        bad = ~blank & (numbers.isna() | ~np.isfinite(numbers.astype(float).fillna(0)))
-        problems.extend(Problem(int(r), f.column, f"not a number: {text[r]!r}") for r in text.index[bad])
-        if f.kind == "int":
-            frac = ~blank & ~bad & (numbers.fillna(0) % 1 != 0)
-            problems.extend(
-                Problem(int(r), f.column, f"not a whole number: {text[r]!r}") for r in text.index[frac]
-            )
-        keep = (~blank & ~bad).to_numpy()
-        values = pd.Series(
-            [_number(v, f.kind) if k else None for v, k in zip(numbers, keep, strict=True)],
-            index=text.index,
-            dtype=object,
-        )
-        for bound, op, word in ((f.minimum, np.less, "below"), (f.maximum, np.greater, "above")):
-            if bound is not None:
-                out = numbers.notna() & op(numbers.fillna(bound), bound) & ~bad
-                problems.extend(
-                    Problem(int(r), f.column, f"{numbers[r]:g} is {word} {bound:g}") for r in text.index[out]
-                )
+        values, found = _check_numbers(rows, cells, texts, blank, f)
     elif f.kind == "bool":
-        lowered = _omap(text, lambda v: v.lower() if isinstance(v, str) else v)
-        bad = ~blank & ~lowered.isin(_TRUE | _FALSE)
-        problems.extend(
-            Problem(int(r), f.column, f"not yes/no: {text[r]!r} (是/否, true/false, 1/0)")
-            for r in text.index[bad]
-        )
-        values = _omap(lowered, lambda v: None if v is None or v == "" else v in _TRUE)
+        values, found = [], []
+        for r, t, b in zip(rows, texts, blank, strict=True):
+            low = None if b else t.lower()
+            if low is not None and low not in _TRUE | _FALSE:
+                found.append(Problem(int(r), f.column, f"not yes/no: {t!r} (是/否, true/false, 1/0)"))
+            values.append(None if low is None else low in _TRUE)
     else:  # date / datetime
-        values = _omap(raw, _as_date)
-        bad = ~blank & values.isna()
-        problems.extend(
-            Problem(int(r), f.column, f"not a date: {text[r]!r} (use YYYY-MM-DD)") for r in text.index[bad]
+        dates = _dates(pd.Series(cells, index=series.index, dtype=object)).tolist()
+        values = dates
+        found = [
+            Problem(int(r), f.column, f"not a date: {t!r} (use YYYY-MM-DD)")
+            for r, t, b, d in zip(rows, texts, blank, dates, strict=True)
+            if not b and d is None
+        ]
+    return pd.Series(values, index=series.index, dtype=object), problems + found
+
+
+def _check_texts(rows: list, texts: list, blank: list[bool], f: Field) -> tuple[list, list[Problem]]:
+    pattern = re.compile(f.pattern) if f.pattern else None
+    stored: dict[str | None, str | None] = {None: None, "": None}
+    why: dict[str, str] = {}
+    for value in set(texts) - {None, ""}:
+        reason = text_problem(value, f)
+        target = (
+            f.value_aliases.get(value, f.value_aliases.get(value.lower(), value))
+            if f.value_aliases
+            else value
         )
-    if f.choices is not None:
-        bad = values.notna() & ~values.isin(f.choices)
-        problems.extend(
-            Problem(int(r), f.column, f"{values[r]!r} is not one of {', '.join(f.choices)}")
-            for r in values.index[bad]
-        )
-    if f.pattern is not None:
-        pat = re.compile(f.pattern)
-        bad = values.notna() & ~_omap(
-            values, lambda v: bool(pat.match(str(v))) if v is not None else True
-        ).astype(bool)
-        problems.extend(
-            Problem(int(r), f.column, f"{values[r]!r} does not match {f.pattern}") for r in values.index[bad]
-        )
+        if reason is None and f.choices is not None and target not in f.choices:
+            reason = f"{target!r} is not one of {', '.join(f.choices)}"
+        if reason is None and pattern is not None and not pattern.match(target):
+            reason = f"{target!r} does not match {f.pattern}"
+        stored[value] = target
+        if reason is not None:
+            why[value] = reason
+    problems = (
+        [Problem(int(r), f.column, why[t]) for r, t in zip(rows, texts, strict=True) if t in why]
+        if why
+        else []
+    )
+    return [stored[t] for t in texts], problems
+
+
+def _check_numbers(
+    rows: list, cells: list, texts: list, blank: list[bool], f: Field
+) -> tuple[list, list[Problem]]:
+    values: list[int | float | None] = []
+    problems: list[Problem] = []
+    for r, cell, t, b in zip(rows, cells, texts, blank, strict=True):
+        if b:
+            values.append(None)
+            continue
+        try:
+            x = (
+                float(cell)
+                if isinstance(cell, int | float | np.number) and not isinstance(cell, bool)
+                else float(t)
+            )
+        except (TypeError, ValueError):
+            x = math.nan
+        if not math.isfinite(x):
+            problems.append(Problem(int(r), f.column, f"not a number: {t!r}"))
+            values.append(None)
+            continue
+        if f.kind == "int" and x % 1 != 0:
+            problems.append(Problem(int(r), f.column, f"not a whole number: {t!r}"))
+            values.append(None)
+            continue
+        if f.minimum is not None and x < f.minimum:
+            problems.append(Problem(int(r), f.column, f"{x:g} is below {f.minimum:g}"))
+        elif f.maximum is not None and x > f.maximum:
+            problems.append(Problem(int(r), f.column, f"{x:g} is above {f.maximum:g}"))
+        values.append(int(x) if f.kind == "int" else x)
     return values, problems
 
 
-def _number(value: float, kind: str) -> int | float | None:
-    if math.isnan(value):
-        return None
-    if kind == "int":
-        return int(value) if value % 1 == 0 else None
-    return float(value)
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (type(value) is float and value != value)
 
 
 def _omap(series: pd.Series, func: Any) -> pd.Series:
@@ -319,6 +363,17 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, pd.Timestamp | date):
         return value.isoformat()[:10]
     return str(value).strip()
+
+
+def _dates(raw: pd.Series) -> pd.Series:
+    """Dates from ISO text in one vectorised pass; other spellings (2021/6/30, 2021年6月30日) one by one."""
+    iso = pd.to_datetime(raw.astype(object), format="%Y-%m-%d", errors="coerce")
+    out = pd.Series(iso.dt.date.to_numpy(dtype=object), index=raw.index, dtype=object).where(
+        iso.notna(), None
+    )
+    for i in np.flatnonzero((iso.isna() & raw.notna()).to_numpy()):
+        out.iat[i] = _as_date(raw.iat[i])
+    return out
 
 
 def _as_date(value: Any) -> date | None:

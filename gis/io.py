@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import importlib.util
 import io
 import struct
 import warnings
@@ -29,6 +30,7 @@ from pyproj.exceptions import CRSError
 
 from gis import gcj02
 from gis.crs import STORAGE_CRS
+from gis.crs import STORAGE_SRID
 from gis.crs import WUHAI_EXTENT
 
 #: File formats by name, with their suffixes and GDAL drivers.
@@ -45,6 +47,11 @@ GCJ02 = "gcj02"
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标", "横坐标")
 LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬", "y坐标", "纵坐标")
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "坐标串")
+
+
+_STORAGE_CODE = f"EPSG:{STORAGE_SRID}"
+#: pyogrio reads several times faster through Arrow when pyarrow is installed (optional).
+_HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
 
 
 class FileError(ValueError):
@@ -145,9 +152,9 @@ def read_vector(
             f"{path.name}: the data has no coordinate reference system; give one with --crs "
             "(e.g. EPSG:4490 for CGCS2000, EPSG:4326 for GPS/WGS84, gcj02 for AMap/Tencent)"
         )
-    if given is not None and file_crs is not None and given != GCJ02 and CRS(file_crs) != given:
-        notes.append(f"file CRS {CRS(file_crs).to_string()} overridden by {given.to_string()}")
-    source = given if given is not None else CRS(file_crs)
+    if given is not None and file_crs is not None and not isinstance(given, str) and file_crs != given:
+        notes.append(f"file CRS {file_crs.to_string()} overridden by {given.to_string()}")
+    source = given if given is not None else file_crs
     gdf = _to_storage(gdf, source)
     gdf.index = pd.RangeIndex(1, len(gdf) + 1, name="row")
     return ReadResult(
@@ -252,7 +259,7 @@ def write_vector(
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    out = gdf.to_crs(STORAGE_CRS) if CRS(gdf.crs) != STORAGE_CRS else gdf
+    out = gdf if gdf.crs.to_string() == _STORAGE_CODE else gdf.to_crs(STORAGE_CRS)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt in {"csv", "xlsx"}:
         table = _with_text_geometry(out, csv_geometry)
@@ -289,7 +296,9 @@ def _read_ogr(
             layer = str(layers[0][0])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, on_invalid="ignore")
+            gdf = pyogrio.read_dataframe(
+                path, layer=layer, encoding=encoding, on_invalid="ignore", use_arrow=_HAS_ARROW
+            )
         messages.extend(f"GDAL: {_first_line(w.message)}" for w in caught)
     except FileError:
         raise
@@ -385,7 +394,7 @@ def _numbers(series: pd.Series) -> pd.Series:
 
 
 def _to_storage(gdf: gpd.GeoDataFrame, source: CRS | str) -> gpd.GeoDataFrame:
-    if source == GCJ02:
+    if isinstance(source, str):  # GCJ02 (a CRS object is never compared with a string: slow in pyproj)
         geoms = gdf.geometry.to_numpy()
         converted = shapely.transform(
             geoms, lambda xy: np.column_stack(gcj02.gcj02_to_wgs84(xy[:, 0], xy[:, 1]))
@@ -393,6 +402,8 @@ def _to_storage(gdf: gpd.GeoDataFrame, source: CRS | str) -> gpd.GeoDataFrame:
         out = gdf.set_geometry(gpd.GeoSeries(converted, index=gdf.index, crs="EPSG:4326"), crs="EPSG:4326")
         return out.to_crs(STORAGE_CRS)
     out = gdf.set_crs(source, allow_override=True)
+    if isinstance(source, CRS) and source.to_string() == _STORAGE_CODE:
+        return out  # already in the storage CRS: skip pyproj's (slow) equality test and transform
     return out.to_crs(STORAGE_CRS)
 
 

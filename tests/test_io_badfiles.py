@@ -301,7 +301,18 @@ def test_every_bad_row_is_named(session, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "text", ["人民路", "海勃湾区新华街道", "Café Wuhai", "乌达区·苏海图", "1号楼2单元", "O'Brien"]
+    "text",
+    [
+        "人民路",
+        "海勃湾区新华街道",
+        "Café Wuhai",
+        "乌达区·苏海图",
+        "1号楼2单元",
+        "O'Brien",
+        "LÜZHOU LU",
+        "Ürümqi Lu",
+        "Müller-Straße",
+    ],
 )
 def test_ordinary_text_is_not_flagged(text):
     assert mojibake_original(text) is None

@@ -97,7 +97,8 @@ def test_one_audit_entry_per_import_with_keys(session, tmp_path):
     entry = entries[0]
     assert entry.actor == "clerk" and entry.table_name == "sign" and entry.reason == "2026 survey"
     assert entry.after["keys"] == [f"A{i:05d}" for i in range(5)]
-    assert entry.after["ids"] == report.ids
+    assert entry.after["id_ranges"] == [[report.ids[0], report.ids[-1]]]
+    assert report.ids == list(range(report.ids[0], report.ids[0] + 5))
     assert entry.row_key == f"import:{report.ids[0]}-{report.ids[-1]}"
 
 

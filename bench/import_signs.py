@@ -1,0 +1,241 @@
+"""Import ~34,000 sign points from a GeoPackage: ``wuhai-gis import`` (validation included) vs GDAL's ogr2ogr.
+
+Both load the same file into the same kind of database (SpatiaLite file / PostGIS database
+``wuhai_bench``): ours into the ``sign`` table through :func:`data.importer.import_file` (every
+check, bulk insert, audit entry, commit), ogr2ogr into a new table ``sign_ogr`` with a spatial
+index. Each runs in its own child process, so wall time and peak memory (GNU ``time``'s maximum
+resident set size) are per loader. Ours is reported twice: the import itself (timed inside the child,
+after the Python imports) and the whole process as a user runs it.
+
+Run: ``.venv/bin/python -m bench.import_signs`` (``--help`` for options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "import_signs.json"
+DEFAULT_POSTGIS = "postgresql+psycopg://postgres@127.0.0.1:5432/wuhai_bench"
+GOAL = 1.5
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark; print and write the results JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--n", type=int, default=34_000, help="Synthetic signs when no reference DB is given."
+    )
+    parser.add_argument(
+        "--source-db", default=None, help="Export the signs of this loaded reference DB (URL)."
+    )
+    parser.add_argument("--backends", default="spatialite,postgis")
+    parser.add_argument("--postgis-url", default=DEFAULT_POSTGIS)
+    parser.add_argument("--workdir", default="/tmp/wuhai-bench-import")
+    parser.add_argument("--seed", type=int, default=20211231)
+    parser.add_argument("--child", nargs=2, metavar=("GPKG", "URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return _child(*args.child)
+
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    gpkg = work / "signs.gpkg"
+    origin = make_gpkg(gpkg, source_db=args.source_db, n=args.n, seed=args.seed)
+    results: dict = {"benchmark": "import_signs", "file": origin, "goal_ratio": GOAL, "backends": {}}
+    for backend in args.backends.split(","):
+        url = f"sqlite:///{work / 'bench.sqlite'}" if backend == "spatialite" else args.postgis_url
+        _fresh_database(url, backend)
+        ours = _run([sys.executable, "-m", "bench.import_signs", "--child", str(gpkg), url])
+        inner = json.loads(ours["stdout"].strip().splitlines()[-1])
+        ogr = _run(_ogr2ogr_command(gpkg, url, backend))
+        counts = _counts(url)
+        results["backends"][backend] = {
+            "rows": inner["imported"],
+            "rows_check": counts,
+            "ours_import_s": inner["seconds"],
+            "ours_phases_s": inner["phases"],
+            "ours_process_s": ours["seconds"],
+            "ours_peak_rss_mb": ours["peak_rss_mb"],
+            "ogr2ogr_s": ogr["seconds"],
+            "ogr2ogr_peak_rss_mb": ogr["peak_rss_mb"],
+            "ratio_import": round(inner["seconds"] / ogr["seconds"], 2),
+            "ratio_process": round(ours["seconds"] / ogr["seconds"], 2),
+        }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    return results
+
+
+def make_gpkg(path: Path, *, source_db: str | None, n: int, seed: int) -> str:
+    """Write the signs GeoPackage: exported from ``source_db`` if given, else synthetic; describe it."""
+    from sqlalchemy.orm import Session
+
+    from gis.db import make_engine
+
+    path.unlink(missing_ok=True)
+    if source_db:
+        from data.exporter import export_layer
+
+        engine = make_engine(source_db)
+        with Session(engine) as session:
+            result = export_layer(session, "signs", path)
+        engine.dispose()
+        return f"{result['rows']} signs exported from the reference database {source_db}"
+    _synthetic(n, seed).to_file(path, layer="signs")
+    return f"{n} synthetic signs (seed {seed}), same columns as an export of the sign layer"
+
+
+def _synthetic(n: int, seed: int):
+    """Signs along a grid of streets in Wuhai's built-up areas, with the exported sign columns."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    centres = np.array([[106.825, 39.675], [106.87, 39.45], [106.70, 39.50]])  # 海勃湾, 海南, 乌达
+    which = rng.choice(3, size=n, p=[0.6, 0.2, 0.2])
+    lon = centres[which, 0] + rng.normal(0, 0.025, n)
+    lat = centres[which, 1] + rng.normal(0, 0.02, n)
+    streets = np.array(["人民路", "海北大街", "滨河大道", "新华街", "黄河街", "团结路", "林荫路", "胜利街"])
+    kinds = np.array(["street", "house_number", "building", "unit", "village"])
+    districts = np.array(["150302", "150303", "150304"])
+    street = streets[rng.integers(0, len(streets), n)]
+    number = rng.integers(1, 400, n)
+    return gpd.GeoDataFrame(
+        {
+            "code": [f"WH-S-{i:06d}" for i in range(n)],
+            "kind": kinds[rng.choice(5, size=n, p=[0.15, 0.6, 0.15, 0.07, 0.03])],
+            "text_zh": [f"{s}{k}号" for s, k in zip(street, number, strict=True)],
+            "text_romanized": None,
+            "house_number": number.astype(str),
+            "side": np.where(rng.random(n) < 0.5, "left", "right"),
+            "facing_deg": np.round(rng.uniform(0, 360, n), 1),
+            "material": "铝合金反光",
+            "size": "600x400",
+            "installer": "乌海市民政局",
+            "install_date": "2019-06-30",
+            "condition": np.where(rng.random(n) < 0.9, "good", "worn"),
+            "division_code": [
+                f"{districts[w]}{rng.integers(1, 9):03d}{rng.integers(1, 20):03d}" for w in which
+            ],
+        },
+        geometry=shapely.points(lon, lat),
+        crs=4490,
+    )
+
+
+def _child(gpkg: str, url: str) -> dict:
+    """Run the project's import in this process and print its timings as one JSON line."""
+    from data.importer import import_file
+    from gis.db import make_engine
+    from gis.db import make_session_factory
+
+    engine = make_engine(url)
+    phases: dict[str, float] = {}
+    start = time.perf_counter()
+    with make_session_factory(engine)() as session:
+        report = import_file(session, gpkg, layer="signs", actor="bench", timings=phases)
+        t = time.perf_counter()
+        session.commit()
+        phases["commit"] = round(time.perf_counter() - t, 3)
+    seconds = time.perf_counter() - start
+    engine.dispose()
+    out = {"imported": report.imported, "seconds": round(seconds, 3), "phases": phases}
+    print(json.dumps(out))
+    return out
+
+
+def _ogr2ogr_command(gpkg: Path, url: str, backend: str) -> list[str]:
+    from sqlalchemy.engine import make_url
+
+    common = [
+        "-nln",
+        "sign_ogr",
+        "-lco",
+        "GEOMETRY_NAME=geom",
+        "-lco",
+        "SPATIAL_INDEX=YES" if backend == "spatialite" else "SPATIAL_INDEX=GIST",
+    ]
+    if backend == "spatialite":
+        return ["ogr2ogr", "-update", "-f", "SQLite", make_url(url).database, str(gpkg), *common]
+    u = make_url(url)
+    pg = f"PG:host={u.host or '127.0.0.1'} port={u.port or 5432} dbname={u.database} user={u.username or 'postgres'}"
+    return ["ogr2ogr", "-f", "PostgreSQL", pg, str(gpkg), *common]
+
+
+def _run(command: list[str]) -> dict:
+    """Run ``command``; return wall seconds, peak RSS (MB) of that child and its stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        # GNU time reports the peak RSS of the command itself: a child forked from this (large)
+        # Python process would otherwise count the parent's pages it shared before exec.
+        timed = ["/usr/bin/time", "-f", "MAXRSS_KB=%M", *command]
+        proc = subprocess.Popen(timed, stdout=out, stderr=err, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        proc.wait()
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    lines = stderr.decode(errors="replace").strip().splitlines()
+    rss_kb = next((int(line.split("=")[1]) for line in reversed(lines) if line.startswith("MAXRSS_KB=")), 0)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command[:3])} failed ({proc.returncode}): {stderr.decode(errors='replace')[-2000:]}"
+        )
+    return {"seconds": round(seconds, 3), "peak_rss_mb": round(rss_kb / 1024, 1), "stdout": stdout.decode()}
+
+
+def _fresh_database(url: str, backend: str) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from data import schema
+    from gis.db import make_engine
+
+    if backend == "spatialite":
+        path = Path(make_url(url).database)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        u = make_url(url)
+        admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": u.database}
+            ).scalar():
+                conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+        admin.dispose()
+        engine = create_engine(u)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        engine.dispose()
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+
+
+def _counts(url: str) -> dict[str, int]:
+    from sqlalchemy import text
+
+    from gis.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        out = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in ("sign", "sign_ogr")}
+    engine.dispose()
+    return out
+
+
+if __name__ == "__main__":
+    main()
