@@ -164,12 +164,18 @@ def test_reload_is_idempotent_and_keeps_user_rows(loaded):
         geom=WKTElement("LINESTRING(106.81 39.66,106.82 39.66)", srid=4490),
     )
     sess.add(user_road)
+    community = sess.get(Division, "150302001002")
+    original = community.population
+    community.population += 10  # a user's correction of a reference row
     sess.flush()
     before = sess.scalar(select(func.count()).select_from(AuditLog))
     again = base.load(sess, actor="tester", rng_seed=DEFAULT_SEED)
     assert again == {**counts, "written": 0}
     assert sess.scalar(select(func.count()).select_from(AuditLog)) == before
     assert sess.get(RoadSegment, user_road.id).name == "测试路"
+    sess.refresh(community)
+    assert (community.population, community.version) == (original + 10, 2)
+    community.population -= 10
     sess.delete(user_road)
     sess.flush()
 

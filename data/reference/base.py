@@ -8,7 +8,6 @@ from typing import Any
 
 import shapely
 from geoalchemy2 import WKTElement
-from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from data.reference.geometry_gen import to_storage_geom
 from data.reference.network_gen import street_network
 from data.reference.population_gen import calibrate
 from data.reference.roads_gen import SPEEDS
+from data.reference.roads_gen import Segment
 from gis.crs import STORAGE_SRID
 from gis.models import SYNTHETIC
 from gis.models import AuditLog
@@ -43,8 +43,9 @@ _DENSIFY_M = 100.0
 def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     """Write the divisions, the boundary lines touching Wuhai and the street network (idempotent).
 
-    Rows already present (same code, or the same synthetic street set) are left as they are,
-    so edits made by users survive; missing rows are added.
+    Rows already present are left as they are, so edits made by users survive: divisions and
+    boundary lines are matched by code, and the street network is written only while no synthetic
+    segment exists. Missing rows are added.
 
     Parameters
     ----------
@@ -62,11 +63,16 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     """
     if not actor:
         raise PermissionError("load-reference needs an actor")
-    units = build_units(rng_seed=rng_seed)
-    _add_population(units, rng=random.Random(rng_seed + 1))
-    written = _write_divisions(session, units.values(), actor=actor)
-    written += _write_lines(session, actor=actor)
-    written += _write_roads(session, units, actor=actor, rng_seed=rng_seed)
+    written = _write_lines(session, actor=actor)
+    present = set(session.scalars(select(Division.code)))
+    has_roads = session.scalar(
+        select(func.count()).select_from(RoadSegment).where(RoadSegment.source == SYNTHETIC)
+    )
+    if not (_expected_codes() <= present and has_roads):  # generation is needed only for missing rows
+        units = build_units(rng_seed=rng_seed)
+        _add_population(units, rng=random.Random(rng_seed + 1))
+        written += _write_divisions(session, units.values(), actor=actor)
+        written += _write_roads(session, units, actor=actor, rng_seed=rng_seed)
     session.flush()
     return {
         "divisions": session.scalar(
@@ -114,6 +120,15 @@ def wkt(geom: Any) -> WKTElement:
     return WKTElement(geom.wkt, srid=STORAGE_SRID)
 
 
+def _expected_codes() -> set[str]:
+    """Codes of every division this step writes."""
+    return (
+        {u.code for u in sources.admin_units()}
+        | {t.code for t in sources.towns()}
+        | {v.code for v in sources.villages()}
+    )
+
+
 def _add_population(units: dict[str, Unit], *, rng: random.Random) -> None:
     leaves = [
         (u.code, _district_of(u, units), u.kind or "", u.name)
@@ -137,11 +152,10 @@ def _district_of(u: Unit, units: dict[str, Unit]) -> str:
     return u.code
 
 
-def _write_divisions(session: Session, units: Iterable[Unit], *, actor: str) -> int:
-    present = set(session.scalars(select(Division.code)))
+def division_rows(units: Iterable[Unit], *, present: set[str], actor: str) -> list[dict[str, Any]]:
+    """Insert rows for the units not in ``present``, parents first, geometry in EPSG:4490."""
     todo = sorted((u for u in units if u.code not in present), key=lambda u: (_LEVEL_ORDER[u.level], u.code))
-    if not todo:
-        return 0
+    known = present | {u.code for u in todo}
     # real units keep their source polygons exactly (shared edges stay identical); synthetic ones
     # are densified so that parents and children agree after reprojection
     synthetic = [u for u in todo if u.source_geom is None]
@@ -149,15 +163,13 @@ def _write_divisions(session: Session, units: Iterable[Unit], *, actor: str) -> 
     storage = [
         as_multipolygon(u.source_geom if u.source_geom is not None else next(reprojected)) for u in todo
     ]
-    rows = [
+    return [
         {
             "code": u.code,
             "name": u.name,
             "level": u.level,
             "kind": u.kind,
-            "parent_code": u.parent_code
-            if (u.parent_code is None or u.parent_code in present or _in(u.parent_code, todo))
-            else None,
+            "parent_code": u.parent_code if u.parent_code in known else None,
             "in_wuhai": u.in_wuhai,
             "urban_rural": u.urban_rural,
             "households": u.households,
@@ -169,15 +181,34 @@ def _write_divisions(session: Session, units: Iterable[Unit], *, actor: str) -> 
         }
         for u, g in zip(todo, storage, strict=True)
     ]
-    for level in sorted({_LEVEL_ORDER[u.level] for u in todo}):
-        batch = [r for r, u in zip(rows, todo, strict=True) if _LEVEL_ORDER[u.level] == level]
-        session.execute(insert(Division), batch)
-    record_bulk(session, actor=actor, table="division", rows=len(rows))
+
+
+def road_rows(segments: list[Segment], *, actor: str) -> list[dict[str, Any]]:
+    """Insert rows for the street segments, geometry in EPSG:4490."""
+    storage = to_storage_geom([s.geom for s in segments])
+    return [
+        {
+            "name": s.name,
+            "road_class": s.road_class,
+            "oneway": False,
+            "speed_kmh": SPEEDS[s.road_class],
+            "length_m": round(s.geom.length, 1),
+            "division_code": s.division_code,
+            "geom": wkt(g),
+            "author": actor,
+            "source": SYNTHETIC,
+        }
+        for s, g in zip(segments, storage, strict=True)
+    ]
+
+
+def _write_divisions(session: Session, units: Iterable[Unit], *, actor: str) -> int:
+    rows = division_rows(units, present=set(session.scalars(select(Division.code))), actor=actor)
+    for level in sorted({_LEVEL_ORDER[r["level"]] for r in rows}):
+        session.execute(insert(Division), [r for r in rows if _LEVEL_ORDER[r["level"]] == level])
+    if rows:
+        record_bulk(session, actor=actor, table="division", rows=len(rows))
     return len(rows)
-
-
-def _in(code: str, units: list[Unit]) -> bool:
-    return any(u.code == code for u in units)
 
 
 def _write_lines(session: Session, *, actor: str) -> int:
@@ -211,41 +242,10 @@ def _write_lines(session: Session, *, actor: str) -> int:
 
 
 def _write_roads(session: Session, units: dict[str, Unit], *, actor: str, rng_seed: int) -> int:
-    segments = street_network(units, rng=random.Random(rng_seed + 2))
-    existing = sorted(
-        (name or "", code or "")
-        for name, code in session.execute(
-            select(RoadSegment.name, RoadSegment.division_code).where(RoadSegment.source == SYNTHETIC)
-        )
-    )
-    wanted = sorted((s.name, s.division_code or "") for s in segments)
-    if existing == wanted:
+    """The street network, written once: when synthetic segments exist they are left as users keep them."""
+    if session.scalar(select(func.count()).select_from(RoadSegment).where(RoadSegment.source == SYNTHETIC)):
         return 0
-    if existing:
-        session.execute(delete(RoadSegment).where(RoadSegment.source == SYNTHETIC))
-        record_bulk(
-            session,
-            actor=actor,
-            table="road_segment",
-            rows=len(existing),
-            action="bulk_delete",
-            reason="load-reference: street network regenerated",
-        )
-    storage = to_storage_geom([s.geom for s in segments])
-    rows = [
-        {
-            "name": s.name,
-            "road_class": s.road_class,
-            "oneway": False,
-            "speed_kmh": SPEEDS[s.road_class],
-            "length_m": round(s.geom.length, 1),
-            "division_code": s.division_code,
-            "geom": wkt(g),
-            "author": actor,
-            "source": SYNTHETIC,
-        }
-        for s, g in zip(segments, storage, strict=True)
-    ]
+    rows = road_rows(street_network(units, rng=random.Random(rng_seed + 2)), actor=actor)
     for i in range(0, len(rows), _BATCH):
         session.execute(insert(RoadSegment), rows[i : i + _BATCH])
     record_bulk(session, actor=actor, table="road_segment", rows=len(rows))
