@@ -22,7 +22,24 @@ FACTS = {
 def map_labels(locale: str) -> dict[str, Any]:
     """All labels for ``static/js/publicmap.js``, in the current language."""
     kinds = {k.code: (k.name_zh if locale == "zh" else k.name_en) for k in KINDS}
+    groups: dict[str, list[str]] = {}
+    for k in KINDS:
+        groups.setdefault(k.group, []).append(k.code)
+    group_labels = {
+        "elderly": _("elderly care"),
+        "community": _("community services"),
+        "children": _("children"),
+        "welfare": _("welfare"),
+        "assistance": _("relief and assistance"),
+        "services": _("marriage registration"),
+        "funeral": _("funeral services"),
+        "charity": _("charity"),
+        "lottery": _("welfare lottery"),
+    }
     return {
+        "facility_groups": [
+            {"group": g, "label": group_labels.get(g, g), "kinds": codes} for g, codes in groups.items()
+        ],
         "offline": _("Offline basemap (our own layers)"),
         "tianditu": _("Tianditu"),
         "gaode": _("Gaode / Amap (GCJ-02)"),

@@ -56,12 +56,22 @@
     facilities: { radius: 6, color: "#0b5345", fillColor: "#1abc9c", fillOpacity: 0.9, weight: 1 }
   };
   var overlays = {};
-  var overlayNames = ["divisions", "boundary_lines", "names", "facilities", "markers", "signs"];
+  var overlayNames = ["divisions", "boundary_lines", "names", "markers", "signs"];
   overlayNames.forEach(function (name) {
     overlays[T.layers[name]] = parts(L.layerGroup(), [name]);
   });
-  ["divisions", "boundary_lines", "names", "facilities", "markers"].forEach(function (n) {
+  ["divisions", "boundary_lines", "names", "markers"].forEach(function (n) {
     overlays[T.layers[n]].addTo(map);
+  });
+  var facilityKinds = {};  // "facilities:<group>" -> kind codes
+  T.facility_groups.forEach(function (g) {
+    var name = "facilities:" + g.group;
+    facilityKinds[name] = g.kinds;
+    styles[name] = styles.facilities;
+    T.facts[name] = T.facts.facilities;
+    var group = parts(L.layerGroup(), [name]);
+    overlays[T.layers.facilities + "：" + g.label] = group;
+    if (g.group === "elderly" || g.group === "community") { group.addTo(map); }
   });
   L.control.layers(basemaps, overlays, { collapsed: window.innerWidth < 700 }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
@@ -80,7 +90,7 @@
   }
 
   function endpoint(name) {
-    var real = name === "divisions_base" ? "divisions" : name;
+    var real = name === "divisions_base" ? "divisions" : name.split(":")[0];
     var b = map.getBounds();
     var z = map.getZoom();
     var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
@@ -89,6 +99,7 @@
     }
     var url = cfg.featuresUrl.replace("__layer__", real) + "?bbox=" + bbox.join(",") + "&zoom=" + z;
     if (name === "divisions_base") { url += "&level=" + (z < 11 ? "district" : z < 13 ? "town" : "community"); }
+    if (facilityKinds[name]) { url += "&kind=" + facilityKinds[name].join(","); }
     if (display === "gcj02") { url += "&display=gcj02"; }
     return url;
   }
@@ -98,7 +109,7 @@
     div.className = "cluster";
     div.textContent = count >= 1000 ? Math.round(count / 100) / 10 + "k" : String(count);
     var size = count < 10 ? 26 : count < 100 ? 32 : count < 1000 ? 38 : 44;
-    return L.divIcon({ html: div, className: "cluster-icon cluster-" + name, iconSize: [size, size] });
+    return L.divIcon({ html: div, className: "cluster-icon cluster-" + name.split(":")[0], iconSize: [size, size] });
   }
 
   function popupFor(name, props) {
@@ -163,7 +174,7 @@
       stats.firstDrawnAt = performance.now();
       document.body.dataset.featuresDrawn = "1";
     }
-    el.dataset["count_" + name] = String(n);
+    el.dataset["count_" + name.replace(":", "_")] = String(n);
   }
 
   function refresh() {
