@@ -150,3 +150,20 @@ def test_http_status_suggestion():
     assert telemetry.IngestResult(refused=Counter(unauthenticated=1, malformed=2)).http_status == 401
     assert telemetry.IngestResult(refused=Counter(replay=3)).http_status == 409
     assert telemetry.IngestResult(refused=Counter(out_of_range=1)).http_status == 422
+
+
+def test_duplicate_inside_one_batch_is_a_replay(session):
+    _device, token = make_device(session)
+    result = telemetry.ingest(session, [msg(3), msg(3, tilt_deg=2.0), msg(4)], token=token, now=NOW)
+    assert (result.accepted, dict(result.refused)) == (2, {"replay": 1})
+    assert telemetry.telemetry_count(session) == 2
+
+
+def test_batch_limits(session):
+    _device, token = make_device(session)
+    assert telemetry.ingest(session, [], token=token, now=NOW).refused == {"malformed": 1}
+    big = [msg(0)] * (telemetry.MAX_BATCH + 1)
+    assert telemetry.ingest(session, big, token=token, now=NOW).refused == {
+        "too_many": telemetry.MAX_BATCH + 1
+    }
+    assert telemetry.telemetry_count(session) == 0

@@ -3,7 +3,7 @@ division history and an example dispute.
 
 The lines themselves are real (shared edges of the real polygons, written by step 1); this step
 names and codes them (GB/T 17796 line codes), then places synthetic markers along every Wuhai
-line: one every 1–5 km, every 0.5–1.5 km near settlements, twin A/B markers where a line
+line: one every 1–5 km, every 0.5–1.5 km near settlements and roads, twin A/B markers where a line
 crosses a road, triple C/D/E markers at the points where three units meet. The division
 history compares the 2019 address list with NBS 2023 (卡布其街道 -> 林荫街道).
 """
@@ -206,6 +206,7 @@ def _junctions(lines: gpd.GeoDataFrame) -> list[tuple[Point, str]]:
 def _events(path: LineString, sections, junctions, roads_m, places, *, rng: random.Random) -> list[tuple]:
     """(distance along, kind, point, extra) for every marker position of a line, in sequence order."""
     line_code = sections["line_code"].iloc[0]
+    roads_near = roads_m.geometry.union_all() if not roads_m.empty else None
     events = []
     for pt, owner in junctions:
         if owner == line_code and path.distance(pt) < 1.0:
@@ -224,7 +225,9 @@ def _events(path: LineString, sections, junctions, roads_m, places, *, rng: rand
         pt = path.interpolate(d)
         if all(abs(d - e[0]) > 300 for e in events):
             events.append((d, "single", pt, None))
-        near = bool(len(places)) and places.distance(pt).min() < 5000
+        near = (bool(len(places)) and places.distance(pt).min() < 5000) or (
+            roads_near is not None and roads_near.distance(pt) < 2000
+        )
         d += rng.uniform(500, 1500) if near else rng.uniform(1000, 5000)
     return sorted(events, key=lambda e: e[0])
 
