@@ -264,12 +264,30 @@ def compute_indicators(
     )
     if served is None:
         served = served_inside(units, fac)
-    served = served.reindex(units["code"]).fillna(False).astype(bool)
+    table = _unit_table(units, fac, served)
+    key = {"city": None, "district": "district_code", "town": "town_code", "community": None}[level]
+    keys = (
+        table.index.to_numpy()
+        if level == "community"
+        else (table[key] if key else pd.Series("all", index=table.index))
+    )
+    sums = (
+        table.drop(columns=["urban_rural", "town_code", "district_code"]).groupby(keys).sum().to_dict("index")
+    )
+    towns = _town_table(inputs, fac)
+    town_keys = {"town": towns.index.to_numpy(), "district": towns["district_code"].to_numpy()}.get(
+        level, np.full(len(towns), "all")
+    )
+    town_sums = towns.groupby(town_keys)[["n", "station", "incubator"]].sum().to_dict("index")
+    entries = _entry_lookup(inputs)
+    established = _established_minor_protection(fac)
+    empty = dict.fromkeys(next(iter(sums.values()), {}), 0.0)
     out = []
-    for code, name, members in _groups(inputs, units, level):
-        unit_rows = units[units["code"].isin(members)]
-        fac_rows = fac[fac["unit_code"].isin(members)]
-        values = _values(inputs, level, code, unit_rows, fac_rows, served, fac)
+    for code, name in _groups(inputs, units, level):
+        group = "all" if level == "city" else code
+        values = _values(
+            level, code, sums.get(group, empty), town_sums.get(group), inputs, entries, established
+        )
         out.append(
             {"code": code, "name": name, "level": level, "indicators": _rows(inputs, level, code, values)}
         )
@@ -388,16 +406,72 @@ def indicator_frame(results: list[dict], units: gpd.GeoDataFrame) -> gpd.GeoData
 
 def _groups(inputs: IndicatorInputs, units: pd.DataFrame, level: str):
     if level == "city":
-        yield inputs.city_code, inputs.city_name, set(units["code"])
+        yield inputs.city_code, inputs.city_name
     elif level == "district":
-        for d in inputs.districts.itertuples():
-            yield d.code, d.name, set(units.loc[units["district_code"] == d.code, "code"])
+        yield from zip(inputs.districts["code"], inputs.districts["name"], strict=True)
     elif level == "town":
-        for t in inputs.towns.itertuples():
-            yield t.code, t.name, set(units.loc[units["town_code"] == t.code, "code"])
+        yield from zip(inputs.towns["code"], inputs.towns["name"], strict=True)
     else:
-        for u in units.itertuples():
-            yield u.code, getattr(u, "name", u.code), {u.code}
+        names = units["name"] if "name" in units else units["code"]
+        yield from zip(units["code"], names, strict=True)
+
+
+def _unit_table(units: pd.DataFrame, fac: pd.DataFrame, served: pd.Series) -> pd.DataFrame:
+    """Per counted unit, once: population, served flag, beds, community service area and volunteer sites."""
+    t = pd.DataFrame(
+        {
+            "urban_rural": units["urban_rural"].to_numpy(),
+            "town_code": units["town_code"].to_numpy(),
+            "district_code": units["district_code"].to_numpy(),
+            "households": units["households"].fillna(0).to_numpy(dtype=float),
+            "aged": units["aged_60plus"].fillna(0).to_numpy(dtype=float),
+        },
+        index=pd.Index(units["code"].to_numpy(), name="code"),
+    )
+    flag = served.reindex(t.index).fillna(False).astype(bool).to_numpy()
+    t["urban"] = (t["urban_rural"] == "urban").astype(int)
+    t["rural"] = (t["urban_rural"] == "rural").astype(int)
+    t["urban_served"] = (flag & (t["urban"] == 1)).astype(int)
+    t["rural_served"] = (flag & (t["rural"] == 1)).astype(int)
+    beds = fac[fac["kind"].isin(ELDERLY_BED_KINDS)]
+    t["beds"] = beds.groupby("unit_code")["beds"].sum().reindex(t.index).fillna(0).astype(float)
+    t["nursing"] = beds.groupby("unit_code")["nursing_beds"].sum().reindex(t.index).fillna(0).astype(float)
+    cs = fac[fac["kind"] == "community_service"]
+    volunteer_units = set(fac.loc[fac["kind"] == "volunteer_site", "unit_code"])
+    with_volunteer = cs["has_volunteer_site"].fillna(False).astype(bool) | cs["unit_code"].isin(
+        volunteer_units
+    )
+    t["cs"] = cs.groupby("unit_code").size().reindex(t.index).fillna(0)
+    t["cs_volunteer"] = with_volunteer.groupby(cs["unit_code"]).sum().reindex(t.index).fillna(0)
+    t["cs_area"] = cs.groupby("unit_code")["floor_area_m2"].sum().reindex(t.index).fillna(0.0)
+    return t
+
+
+def _town_table(inputs: IndicatorInputs, fac: pd.DataFrame) -> pd.DataFrame:
+    """The counted towns/streets with flags for a social-work station and an incubation site."""
+    towns = inputs.towns[inputs.towns["kind"].isin(COUNTED_TOWN_KINDS)]
+    flags = pd.DataFrame(
+        {"district_code": towns["district_code"].to_numpy(), "n": 1}, index=towns["code"].to_numpy()
+    )
+    for col, kind in (("station", "social_work_station"), ("incubator", "org_incubator")):
+        sites = fac[fac["kind"] == kind]
+        have = set(sites["town_code"].dropna()) | set(sites["serves_code"].dropna())
+        flags[col] = flags.index.isin(list(have)).astype(int)
+    return flags
+
+
+def _established_minor_protection(fac: pd.DataFrame) -> set:
+    mp = fac[fac["kind"] == "minor_protection"]
+    return set(mp["serves_code"].fillna(mp["district_code"]).dropna())
+
+
+def _entry_lookup(inputs: IndicatorInputs) -> dict:
+    """Latest entry up to the year per (number, division_code)."""
+    e = inputs.entries
+    if e is None or e.empty:
+        return {}
+    e = e[e["year"] <= inputs.year].sort_values("year")
+    return {(int(r.number), None if pd.isna(r.division_code) else r.division_code): r for r in e.itertuples()}
 
 
 def _pct(num: float, den: float) -> float | None:
@@ -405,61 +479,47 @@ def _pct(num: float, den: float) -> float | None:
 
 
 def _values(
-    inputs, level, code, unit_rows, fac_rows, served, all_fac
+    level, code, g: dict, towns: dict | None, inputs, entries, established
 ) -> dict[str, tuple[float | None, dict]]:
-    urban = unit_rows[unit_rows["urban_rural"] == "urban"]["code"]
-    rural = unit_rows[unit_rows["urban_rural"] == "rural"]["code"]
-    n_urban_served = int(served.reindex(urban).sum())
-    n_rural_served = int(served.reindex(rural).sum())
-    beds = fac_rows[fac_rows["kind"].isin(ELDERLY_BED_KINDS)]
-    n_beds = float(beds["beds"].fillna(0).sum())
-    n_nursing = float(beds["nursing_beds"].fillna(0).sum())
-    elderly = float(unit_rows["aged_60plus"].fillna(0).sum())
-    households = float(unit_rows["households"].fillna(0).sum())
-    cs = fac_rows[fac_rows["kind"] == "community_service"]
-    volunteer_units = set(fac_rows.loc[fac_rows["kind"] == "volunteer_site", "unit_code"])
-    with_volunteer = cs["has_volunteer_site"].fillna(False).astype(bool) | cs["unit_code"].isin(
-        volunteer_units
-    )
-    area = float(cs["floor_area_m2"].fillna(0).sum())
-    town_codes = set(unit_rows["town_code"])
-    towns = inputs.towns[
-        inputs.towns["kind"].isin(COUNTED_TOWN_KINDS) & inputs.towns["code"].isin(town_codes)
-    ]
+    n_urban, n_rural = int(g["urban"]), int(g["rural"])
+    n_urban_served, n_rural_served = int(g["urban_served"]), int(g["rural_served"])
+    n_beds, n_nursing, elderly, households = g["beds"], g["nursing"], g["aged"], g["households"]
+    n_cs, n_vol, area = int(g["cs"]), int(g["cs_volunteer"]), float(g["cs_area"])
     values: dict[str, tuple[float | None, dict]] = {
-        "3": (_pct(n_urban_served, len(urban)), {"served": n_urban_served, "communities": len(urban)}),
-        "3b": (_pct(n_rural_served, len(rural)), {"served": n_rural_served, "villages": len(rural)}),
+        "3": (_pct(n_urban_served, n_urban), {"served": n_urban_served, "communities": n_urban}),
+        "3b": (_pct(n_rural_served, n_rural), {"served": n_rural_served, "villages": n_rural}),
         "4": (
             None if elderly == 0 else 1000.0 * n_beds / elderly,
             {"beds": int(n_beds), "aged_60plus": int(elderly)},
         ),
         "5": (_pct(n_nursing, n_beds), {"nursing_beds": int(n_nursing), "beds": int(n_beds)}),
-        "6": (
-            _pct(int(with_volunteer.sum()), len(cs)),
-            {"with_volunteer_site": int(with_volunteer.sum()), "facilities": len(cs)},
-        ),
+        "6": (_pct(n_vol, n_cs), {"with_volunteer_site": n_vol, "facilities": n_cs}),
         "8": (
             None if households == 0 else 100.0 * area / households,
             {"floor_area_m2": round(area, 1), "households": int(households)},
         ),
     }
-    for vid, kind in (("9", "social_work_station"), ("10", "org_incubator")):
-        if level == "community":
-            values[vid] = (None, {})
+    for vid, col in (("9", "station"), ("10", "incubator")):
+        if level == "community" or towns is None:
+            values[vid] = (None, {}) if level == "community" else (None, {"towns_covered": 0, "towns": 0})
             continue
-        sites = all_fac[all_fac["kind"] == kind]
-        have = set(sites["town_code"].dropna()) | set(sites["serves_code"].dropna())
-        n = int(towns["code"].isin(have).sum())
-        values[vid] = (_pct(n, len(towns)), {"towns_covered": n, "towns": len(towns)})
-    values["11"] = _minor_protection(inputs, level, code, all_fac)
+        n, total = int(towns[col]), int(towns["n"])
+        values[vid] = (_pct(n, total), {"towns_covered": n, "towns": total})
+    values["11"] = _minor_protection(inputs, level, code, established)
     for vid in ("1", "2", "7", "12"):
-        values[vid] = _entry(inputs, BY_ID[vid].number, code if level != "city" else None)
+        row = entries.get((BY_ID[vid].number, code if level != "city" else None))
+        values[vid] = (
+            (None, {"note": "no entry"})
+            if row is None
+            else (
+                float(row.value),
+                {"source": row.value_source, "value_year": int(row.year), "value_date": row.value_date},
+            )
+        )
     return values
 
 
-def _minor_protection(inputs, level, code, all_fac) -> tuple[float | None, dict]:
-    mp = all_fac[all_fac["kind"] == "minor_protection"]
-    established = set(mp["serves_code"].fillna(mp["district_code"]).dropna())
+def _minor_protection(inputs, level, code, established: set) -> tuple[float | None, dict]:
     if level == "city":
         units = [inputs.city_code, *inputs.districts["code"]]
     elif level == "district":
@@ -468,22 +528,6 @@ def _minor_protection(inputs, level, code, all_fac) -> tuple[float | None, dict]
         return None, {}
     n = sum(u in established for u in units)
     return _pct(n, len(units)), {"units_covered": n, "units": len(units)}
-
-
-def _entry(inputs, number: int, division_code: str | None) -> tuple[float | None, dict]:
-    e = inputs.entries
-    if e is None or e.empty:
-        return None, {"note": "no entry"}
-    same_div = e["division_code"].isna() if division_code is None else e["division_code"] == division_code
-    rows = e[(e["number"] == number) & same_div & (e["year"] <= inputs.year)].sort_values("year")
-    if rows.empty:
-        return None, {"note": "no entry"}
-    last = rows.iloc[-1]
-    return float(last["value"]), {
-        "source": last["value_source"],
-        "value_year": int(last["year"]),
-        "value_date": last.get("value_date"),
-    }
 
 
 def _rows(inputs, level, code, values) -> list[dict]:
