@@ -31,8 +31,9 @@ def geocode(session: Session, address: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``address, lon, lat, road_id, road, district, house_number, sign_id, exact``; when the
-        exact plate is missing the nearest number on the same road is used (``exact`` False).
+        ``address, lon, lat, road_id, road, district, house_number, sign_id, exact, ambiguous``;
+        when the exact plate is missing the nearest number on the same road is used (``exact``
+        False); ``ambiguous`` tells that the road name exists in several districts (give one).
 
     Raises
     ------
@@ -84,6 +85,7 @@ def geocode(session: Session, address: str) -> dict[str, Any]:
         "house_number": parsed.format(),
         "sign_id": sign_id,
         "exact": gap == 0,
+        "ambiguous": len(roads) > 1,
     }
 
 
