@@ -190,6 +190,13 @@ def test_planner_dashboard_choropleth_and_whatif(client):
     )
 
 
+def test_officer_downloads_division_map(client):
+    login(client, "placename_officer")
+    with client.get("/names/products/map?kind=divisions") as resp:
+        assert resp.status_code == 200 and resp.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get("/names/products/map?kind=roads").status_code == 400
+
+
 def test_admin_creates_account_and_sees_audit(client, app):
     login(client, "admin")
     r = client.post(

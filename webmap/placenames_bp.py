@@ -235,3 +235,62 @@ def history_json(place_id: int):
     from flask import jsonify
 
     return jsonify(store.events(get_session(), place_id))
+
+
+@bp.get("/products/gazetteer/")
+@role_required(OFFICER)
+def gazetteer():
+    """The gazetteer 《乌海市地名志》 as HTML or PDF (written by ``placenames.gazetteer``)."""
+    from pathlib import Path
+
+    from flask import current_app
+    from flask import send_from_directory
+
+    from placenames import gazetteer as gz
+
+    pdf = request.args.get("format") == "pdf"
+    out = Path(current_app.instance_path) / "products" / "gazetteer"
+    try:
+        result = gz.write_gazetteer(get_session(), out, pdf=pdf)
+    except LookupError as exc:
+        abort(404, str(exc))
+    path = Path(result["pdf" if pdf else "html"])
+    resp = send_from_directory(out, path.name, as_attachment=pdf)
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return resp
+
+
+@bp.get("/products/gazetteer/<path:name>")
+@role_required(OFFICER)
+def gazetteer_file(name: str):
+    """The gazetteer's overview-map images."""
+    from pathlib import Path
+
+    from flask import current_app
+    from flask import send_from_directory
+
+    return send_from_directory(Path(current_app.instance_path) / "products" / "gazetteer", name)
+
+
+@bp.get("/products/map")
+@role_required(OFFICER)
+def product_map():
+    """The standard place-name map or the division map as PNG or PDF (``placenames.mapping``)."""
+    from pathlib import Path
+
+    from flask import current_app
+    from flask import send_from_directory
+
+    from placenames import mapping
+
+    kind = request.args.get("kind", "names")
+    fmt = request.args.get("format", "png")
+    if kind not in mapping.KINDS or fmt not in ("png", "pdf"):
+        abort(400, "kind must be names or divisions, format png or pdf")
+    out = Path(current_app.instance_path) / "products"
+    name = f"map_{kind}.{fmt}"
+    try:
+        mapping.write_map(get_session(), out / name, kind=kind, dpi=200 if fmt == "png" else 300)
+    except LookupError as exc:
+        abort(404, str(exc))
+    return send_from_directory(out, name, as_attachment=True)

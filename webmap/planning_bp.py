@@ -4,25 +4,31 @@ service circles and uncovered areas, what-if edits, siting runs and the report."
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_from_directory
+from flask import url_for
 from flask_babel import gettext as _
-from shapely.geometry import Point
 
 from facilities import circles
 from facilities import indicators
+from facilities import planning as fplanning
+from facilities import report as freport
+from facilities import whatif as whatif_mod
 from facilities import store as fstore
 from facilities.kinds import BY_CODE
 from facilities.kinds import KINDS
 from gis.crs import STORAGE_CRS
-from webmap import domain
 from webmap import forms
 from webmap import maps
 from webmap.auth import role_required
@@ -119,66 +125,74 @@ def coverage():
 @bp.post("/whatif")
 @role_required(ROLE)
 def whatif():
-    """Add a proposed facility (kind, lon/lat, beds) and/or remove existing ones; recompute every indicator."""
+    """Add, move or remove facilities in a scenario and see every indicator recomputed."""
     year = _year()
-    s = get_session()
-    inputs = fstore.indicator_inputs(s, year=year)
-    fac = inputs.facilities.copy()
-    removed = [int(v) for v in request.form.getlist("remove") if v.strip().isdigit()]
-    if removed and "id" in fac.columns:
-        fac = fac[~fac["id"].isin(removed)]
+    add = []
     kind = forms.text("kind")
     if kind:
-        if kind not in BY_CODE:
-            abort(400, "unknown facility kind")
         lon, lat = forms.number("lon"), forms.number("lat")
         if lon is None or lat is None:
             abort(400, "a proposed facility needs lon and lat")
-        row = {c: None for c in fac.columns if c != "geometry"}
-        row.update(kind=kind, name=_("proposed facility"), status="running", year_opened=year,
-                   beds=forms.number("beds", kind=int), nursing_beds=forms.number("nursing_beds", kind=int),
-                   floor_area_m2=forms.number("floor_area_m2"))  # fmt: skip
-        if "id" in fac.columns:
-            row["id"] = -1
-        extra = gpd.GeoDataFrame([row], geometry=[Point(lon, lat)], crs=STORAGE_CRS).to_crs(fac.crs)
-        fac = gpd.GeoDataFrame(pd.concat([fac, extra], ignore_index=True), geometry="geometry", crs=fac.crs)
-    before = indicators.compute_indicators(inputs, level="city")[0]["indicators"]
-    after = indicators.compute_indicators(inputs.with_facilities(fac), level="city")[0]["indicators"]
-    rows = [(b, a) for b, a in zip(before, after, strict=True)]
-    return render_template("planning/whatif.html", rows=rows, year=year, kind=kind, removed=removed)
+        new = {"kind": kind, "name": _("proposed facility"), "lon": lon, "lat": lat}
+        for key, conv in (("beds", int), ("nursing_beds", int), ("floor_area_m2", float)):
+            value = forms.number(key, kind=conv)
+            if value is not None:
+                new[key] = value
+        add.append(new)
+    removed = [int(v) for v in request.form.getlist("remove") if v.strip().isdigit()]
+    scenario = whatif_mod.Scenario(add=add, remove=removed)
+    try:
+        inputs = fstore.indicator_inputs(get_session(), year=year)
+        result = whatif_mod.compare_scenario(inputs, scenario, level="city")
+    except ValueError as exc:
+        abort(400, str(exc))
+    return render_template(
+        "planning/whatif.html", rows=result[0]["indicators"], year=year, kind=kind, removed=removed
+    )
 
 
 @bp.route("/siting", methods=["GET", "POST"])
 @role_required(ROLE)
 def siting():
-    """Where to put N new facilities of a kind (the facilities package's siting solver)."""
-    result = None
+    """Where to put new facilities: maximal covering for N sites, or set covering for everyone."""
+    report = None
     if request.method == "POST":
-        run = domain.get("facilities.siting", "run_siting")
+        area = forms.text("area") or "urban"
+        if area not in ("urban", "rural"):
+            abort(400, "area must be urban or rural")
         try:
-            result = run(
-                get_session(), kind=forms.text("kind", required=True), n=forms.number("n", kind=int),
-                objective=forms.text("objective") or "max_coverage", year=_year(),
+            report, _chosen = fplanning.siting(
+                get_session(), year=_year(), kind=forms.text("kind") or "home_care_station",
+                n=forms.number("n", kind=int), area=area, spacing_m=forms.number("spacing_m") or 500.0,
             )  # fmt: skip
         except ValueError as exc:
             flash(str(exc), "error")
-    return render_template("planning/siting.html", result=result, kinds=KINDS,
-                           available=domain.available("facilities.siting", "run_siting"))  # fmt: skip
+    return render_template("planning/siting.html", report=report, kinds=KINDS, year=_year())
 
 
 @bp.get("/report")
 @role_required(ROLE)
 def report():
-    """The progress report: indicator tables at city and district level (PDF when the package provides it)."""
+    """The progress report (HTML or PDF) written by ``facilities.report.build_report``."""
     year = _year()
-    if request.args.get("format") == "pdf":
-        pdf = domain.call("facilities.report", "report_pdf", get_session(), year=year)
-        return Response(pdf, mimetype="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="plan-progress-{year}.pdf"'})  # fmt: skip
-    inputs = fstore.indicator_inputs(get_session(), year=year)
-    city = indicators.compute_indicators(inputs, level="city")
-    districts = indicators.compute_indicators(inputs, level="district")
-    return render_template("planning/report.html", city=city, districts=districts, year=year)
+    pdf = request.args.get("format") == "pdf"
+    out = Path(current_app.instance_path) / "reports" / f"plan-{year}"
+    files = freport.build_report(get_session(), year=year, out_dir=out, pdf=pdf)
+    name = "report.pdf" if pdf else "report.html"
+    if not any(Path(f).name == name for f in files):
+        abort(500, "the report was not written")
+    if pdf:
+        return send_from_directory(out, name, as_attachment=True, download_name=f"plan-progress-{year}.pdf")
+    return redirect(url_for("planning.report_file", year=year, name=name))
+
+
+@bp.get("/report/<int:year>/<path:name>")
+@role_required(ROLE)
+def report_file(year: int, name: str):
+    """Files of a written report (the HTML and its map images)."""
+    resp = send_from_directory(Path(current_app.instance_path) / "reports" / f"plan-{year}", name)
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return resp
 
 
 @bp.get("/indicators.csv")
