@@ -207,3 +207,19 @@ def test_registry_is_consistent_with_the_models():
     assert mapping == {"text_roman": "text_romanized", "house_numb": "house_number"} and unknown == [
         "geometry_x"
     ]
+
+
+def test_imported_rows_are_in_the_spatial_index(session, tmp_path):
+    from gis.dialects import bbox_filter
+
+    for batch in ("P", "Q"):  # twice: the index maintenance is back in place after the first import
+        path = tmp_path / f"{batch}.gpkg"
+        fx.signs_gdf(prefix=batch, seed=ord(batch)).to_file(path)
+        import_file(session, path, layer="signs", actor="tester")
+    table = Sign.__table__
+    found = session.execute(
+        select(Sign.code).where(bbox_filter(session, table, (106.78, 39.64, 106.86, 39.72)), Sign.code.like("P%") | Sign.code.like("Q%"))
+    ).scalars().all()
+    assert sorted(found) == sorted([f"P{i:05d}" for i in range(5)] + [f"Q{i:05d}" for i in range(5)])
+    nowhere = session.execute(select(Sign.code).where(bbox_filter(session, table, (100.0, 30.0, 100.1, 30.1)))).scalars().all()
+    assert nowhere == []

@@ -229,3 +229,52 @@ def test_cli_procedure(fresh_db_url):
     with make_session_factory(obj.engine)() as session:
         assert session.get(PlaceName, pid).author == "officer"
     obj.engine.dispose()
+
+
+def test_gazetteer_pdf_embeds_cjk_font(tmp_path):
+    import geopandas as gpd
+    from weasyprint import HTML
+
+    names = gpd.GeoDataFrame(
+        {
+            "id": [1],
+            "name": ["甘德尔山"],
+            "romanized": ["Gande'er Shan"],
+            "category_code": ["131"],
+            "division_code": [TOWN],
+            "status": ["announced"],
+            "meaning": ["蒙古语地名"],
+            "history": [None],
+            "location_desc": ["海勃湾区东部"],
+            "aliases": [["岗德尔山"]],
+            "mongolian": [None],
+            "approving_authority": ["乌海市人民政府"],
+            "approval_doc_no": ["乌政字〔2020〕1号"],
+            "approval_date": [date(2020, 1, 1)],
+            "announcement_date": [None],
+            "source": ["manual"],
+        },  # fmt: skip
+        geometry=[Point(106.9, 39.75)],
+        crs=4490,
+    )
+    html = gazetteer.render_html(names, pd.DataFrame(columns=["place_name_id", "name", "valid_to"]))
+    pdf = HTML(string=html, base_url=str(tmp_path)).write_pdf()
+    assert pdf[:4] == b"%PDF" and b"Noto" in pdf and b"CJK" in pdf
+
+
+def test_cli_edit(fresh_db_url):
+    runner = CliRunner()
+    obj = CliContext(database_url=fresh_db_url, actor="officer")
+    made = runner.invoke(names_group, ["propose", "团结路", "--category", "253", "--format", "json"], obj=obj)
+    pid = str(json.loads(made.output)["id"])
+    out = runner.invoke(names_group, ["edit", pid, "--meaning", "寓意团结", "--alias", "团结街", "--format", "json"],
+                        obj=obj)  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["meaning"] == "寓意团结"
+    bad = runner.invoke(
+        names_group, ["edit", pid, "--romanized", "Beijing Lu", "--romanized-reason", "x"], obj=obj
+    )
+    assert bad.exit_code != 0 and "does not spell" in bad.output
+    history = json.loads(runner.invoke(names_group, ["history", pid, "--format", "json"], obj=obj).output)
+    assert history[-1]["action"] == "edit" and history[-1]["changes"]["meaning"] == [None, "寓意团结"]
+    obj.engine.dispose()

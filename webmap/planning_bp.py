@@ -24,8 +24,8 @@ from facilities import circles
 from facilities import indicators
 from facilities import planning as fplanning
 from facilities import report as freport
-from facilities import whatif as whatif_mod
 from facilities import store as fstore
+from facilities import whatif as whatif_mod
 from facilities.kinds import BY_CODE
 from facilities.kinds import KINDS
 from gis.crs import STORAGE_CRS
