@@ -110,16 +110,29 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     roads = roads_gdf(session)
     if roads.empty:
         return {"signs": 0, "written": 0}
-    rng = random.Random(rng_seed + 3)
+    rng = _Streams(rng_seed)
     places = _places(session)
     rows = _generate(session, roads, places, rng=rng)
-    _apply_attributes(rows, places, rng=rng)
+    _apply_attributes(rows, places, streams=rng)
     records = _records(rows, actor=actor)
     for start in range(0, len(records), 5000):
         session.execute(insert(Sign), records[start : start + 5000])
     record_bulk(session, actor=actor, table="sign", rows=len(records), reason="load-reference: signs")
     session.flush()
     return {"signs": _count(session), "written": len(records)}
+
+
+class _Streams:
+    """One random stream per part of the layout, so that a change in one part (say, more villages
+    from the names step) leaves the others as they were."""
+
+    def __init__(self, seed: int) -> None:
+        self.streets = random.Random(seed * 100 + 31)
+        self.plates = random.Random(seed * 100 + 32)
+        self.buildings = random.Random(seed * 100 + 33)
+        self.named = random.Random(seed * 100 + 34)
+        self.errors = random.Random(seed * 100 + 35)
+        self.attributes = random.Random(seed * 100 + 36)
 
 
 def _count(session: Session) -> int:
@@ -149,18 +162,18 @@ def _places(session: Session) -> pd.DataFrame:
 
 
 def _generate(
-    session: Session, roads: gpd.GeoDataFrame, places: pd.DataFrame, *, rng: random.Random
+    session: Session, roads: gpd.GeoDataFrame, places: pd.DataFrame, *, rng: _Streams
 ) -> pd.DataFrame:
     roads_m = to_metric(roads)
-    streets = street_sign_sites(roads_m, rng=rng).assign(kind="street")
+    streets = street_sign_sites(roads_m, rng=rng.streets).assign(kind="street")
     urban = roads_m[plated_streets(roads_m)]
     units = divisions_frame(session, levels=("community", "village", "town"))
     meta = _unit_meta(session)
-    villages = _named_sites(units, places, meta, rng=rng)
+    villages = _named_sites(units, places, meta, rng=rng.named)
     fixed = len(streets) + len(villages)
     plate_target = int(TARGET_SIGNS * PLATE_SHARE)
     urban_length = float(urban.geometry.length.sum())
-    plates = plate_sites(urban, spacing_m=2 * urban_length / plate_target, rng=rng).assign(
+    plates = plate_sites(urban, spacing_m=2 * urban_length / plate_target, rng=rng.plates).assign(
         kind="house_number"
     )
     communities = units[units["code"].map(meta["urban_rural"]) == "urban"]
@@ -169,7 +182,7 @@ def _generate(
     buildings = building_sites(
         communities_m,
         count=max(0, TARGET_SIGNS - fixed - len(plates)),
-        rng=rng,
+        rng=rng.buildings,
         weights=weights,
         estates=_estates(places),
     )
@@ -285,7 +298,7 @@ def _locate(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: pd.DataFram
     return code.where(~wrong, district)
 
 
-def _apply_attributes(rows: pd.DataFrame, places: pd.DataFrame, *, rng: random.Random) -> None:
+def _apply_attributes(rows: pd.DataFrame, places: pd.DataFrame, *, streams: _Streams) -> None:
     """Link each sign to its standard name and write its face text, condition, dates and material."""
     by_key = {}
     for pid, name, code, cat in zip(
@@ -318,7 +331,8 @@ def _apply_attributes(rows: pd.DataFrame, places: pd.DataFrame, *, rng: random.R
         value = std_mongolian.get(pid) if pid is not None else None
         mongolian.append(value if isinstance(value, str) else None)
     rows["text_zh"], rows["text_romanized"], rows["text_mongolian"] = text, roman, mongolian
-    _inject_errors(rows, info, rng=rng)
+    _inject_errors(rows, info, rng=streams.errors)
+    rng = streams.attributes
     n = len(rows)
     states, shares = zip(*CONDITIONS, strict=True)
     rows["condition"] = rng.choices(states, weights=shares, k=n)
@@ -394,7 +408,7 @@ def _records(rows: pd.DataFrame, *, actor: str) -> list[dict]:
         "scenic": "F",
         "other": "X",
     }
-    for r in rows.itertuples(index=False):
+    for r in rows.astype(object).itertuples(index=False):
         district = str(r.division_code)[:6] if isinstance(r.division_code, str) else "150300"
         seq = counters[(district, r.kind)] = counters.get((district, r.kind), 0) + 1
         records.append(
