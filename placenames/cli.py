@@ -194,6 +194,34 @@ def retire_cmd(cli, place_id, reason, document, successor, expected_version, fmt
         expected_version=expected_version)), _summary)  # fmt: skip
 
 
+@names_group.command("edit")
+@click.argument("place_id", type=int)
+@click.option("--meaning", default=None)
+@click.option("--history", "history_text", default=None)
+@click.option("--location", default=None, help="Location description.")
+@click.option("--alias", "aliases", multiple=True, help="Replaces the aliases (repeat for several).")
+@click.option("--mongolian", default=None, help="Name in Mongolian script.")
+@click.option("--mongolian-source", default=None)
+@click.option("--wkt", "wkt_text", default=None, help="New geometry as WKT in EPSG:4490.")
+@click.option("--romanized", default=None, help="Override of the romanized form (needs --romanized-reason).")
+@click.option("--romanized-reason", default=None)
+@click.option("--reason", default=None)
+@click.option("--expected-version", type=int, default=None)
+@format_option
+@pass_cli
+def edit_cmd(cli, place_id, meaning, history_text, location, aliases, mongolian, mongolian_source, wkt_text,
+             romanized, romanized_reason, reason, expected_version, fmt) -> None:  # fmt: skip
+    """Edit descriptive attributes of a name (recorded in its history)."""
+    values = {"meaning": meaning, "history": history_text, "location_desc": location, "mongolian": mongolian,
+              "mongolian_source": mongolian_source}  # fmt: skip
+    fields = {k: v for k, v in values.items() if v is not None}
+    if aliases:
+        fields["aliases"] = list(aliases)
+    _run(cli, fmt, lambda s: store.to_dict(s, store.update(
+        s, place_id, actor=cli.actor, reason=reason, expected_version=expected_version, geom=_parse_wkt(wkt_text),
+        romanized=romanized, romanized_reason=romanized_reason, **fields)), _summary)  # fmt: skip
+
+
 @names_group.command("show")
 @click.argument("place_id", type=int)
 @format_option

@@ -258,7 +258,7 @@ def test_gazetteer_pdf_embeds_cjk_font(tmp_path):
         crs=4490,
     )
     html = gazetteer.render_html(names, pd.DataFrame(columns=["place_name_id", "name", "valid_to"]))
-    pdf = HTML(string=html, base_url=str(tmp_path)).write_pdf()
+    pdf = HTML(string=html, base_url=str(tmp_path)).write_pdf(uncompressed_pdf=True)
     assert pdf[:4] == b"%PDF" and b"Noto" in pdf and b"CJK" in pdf
 
 
