@@ -30,11 +30,15 @@ def main(argv: list[str] | None = None) -> dict:
     """Run the benchmark; print and write the results JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--n", type=int, default=34_000, help="Synthetic signs when no reference DB is given."
+        "--source-db",
+        default=None,
+        help="Export the signs of this loaded reference DB (URL). Default: load the reference steps "
+        "base, names and signs into <workdir>/reference.sqlite once and export from it.",
     )
     parser.add_argument(
-        "--source-db", default=None, help="Export the signs of this loaded reference DB (URL)."
+        "--synthetic", action="store_true", help="Use generated signs instead of the reference set."
     )
+    parser.add_argument("--n", type=int, default=34_000, help="Number of --synthetic signs.")
     parser.add_argument("--backends", default="spatialite,postgis")
     parser.add_argument("--postgis-url", default=DEFAULT_POSTGIS)
     parser.add_argument("--workdir", default="/tmp/wuhai-bench-import")
@@ -47,7 +51,8 @@ def main(argv: list[str] | None = None) -> dict:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     gpkg = work / "signs.gpkg"
-    origin = make_gpkg(gpkg, source_db=args.source_db, n=args.n, seed=args.seed)
+    source_db = None if args.synthetic else (args.source_db or _reference_db(work, seed=args.seed))
+    origin = make_gpkg(gpkg, source_db=source_db, n=args.n, seed=args.seed)
     results: dict = {"benchmark": "import_signs", "file": origin, "goal_ratio": GOAL, "backends": {}}
     for backend in args.backends.split(","):
         url = f"sqlite:///{work / 'bench.sqlite'}" if backend == "spatialite" else args.postgis_url
@@ -91,6 +96,28 @@ def make_gpkg(path: Path, *, source_db: str | None, n: int, seed: int) -> str:
         return f"{result['rows']} signs exported from the reference database {source_db}"
     _synthetic(n, seed).to_file(path, layer="signs")
     return f"{n} synthetic signs (seed {seed}), same columns as an export of the sign layer"
+
+
+def _reference_db(work: Path, *, seed: int) -> str:
+    """A SpatiaLite file with the reference steps that make the signs (loaded once, then reused)."""
+    from sqlalchemy import func
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from data import schema
+    from data.reference import load_reference
+    from gis.db import make_engine
+    from placenames.models import Sign
+
+    url = f"sqlite:///{work / 'reference.sqlite'}"
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    with Session(engine) as session:
+        if not session.execute(select(func.count()).select_from(Sign)).scalar_one():
+            load_reference(session, actor="bench", rng_seed=seed, steps=["base", "names", "signs"])
+            session.commit()
+    engine.dispose()
+    return url
 
 
 def _synthetic(n: int, seed: int):

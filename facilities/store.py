@@ -220,9 +220,16 @@ def locate_division(session: Session, lon: float, lat: float) -> str | None:
 
 def units_gdf(session: Session, *, year: int | None = None) -> gpd.GeoDataFrame:
     """Communities and villages with town/district codes and population (``population_stat`` of ``year`` first)."""
-    divs = session.scalars(select(Division).where(Division.in_wuhai.is_(True))).all()
-    parent = {d.code: d.parent_code for d in divs}
-    level = {d.code: d.level for d in divs}
+    tree = session.execute(
+        select(Division.code, Division.parent_code, Division.level).where(Division.in_wuhai.is_(True))
+    ).all()
+    parent = {code: parent_code for code, parent_code, _ in tree}
+    level = {code: lvl for code, _, lvl in tree}
+    divs = session.scalars(
+        select(Division)
+        .where(Division.in_wuhai.is_(True), Division.level.in_(["community", "village"]))
+        .order_by(Division.code)
+    ).all()
     rows, geoms = [], []
     for d in divs:
         if d.level not in ("community", "village") or d.geom is None:
@@ -253,18 +260,17 @@ def units_gdf(session: Session, *, year: int | None = None) -> gpd.GeoDataFrame:
     return gdf.sort_values("code").reset_index(drop=True)
 
 
-def divisions_frame(session: Session, *, levels: tuple[str, ...]) -> gpd.GeoDataFrame:
-    """Wuhai divisions of some levels (code, name, kind, parent_code) with geometry."""
-    divs = session.scalars(
-        select(Division)
-        .where(Division.level.in_(levels), Division.in_wuhai.is_(True))
-        .order_by(Division.code)
-    ).all()
+def divisions_frame(session: Session, *, levels: tuple[str, ...], geometry: bool = True) -> gpd.GeoDataFrame:
+    """Wuhai divisions of some levels (code, name, kind, parent_code), with geometry unless ``geometry=False``."""
+    cols = (Division.code, Division.name, Division.kind, Division.level, Division.parent_code)
+    q = select(*cols, Division.geom) if geometry else select(*cols)
+    q = q.where(Division.level.in_(levels), Division.in_wuhai.is_(True)).order_by(Division.code)
+    divs = session.execute(q).all()
     rows = [
         {"code": d.code, "name": d.name, "kind": d.kind, "level": d.level, "parent_code": d.parent_code}
         for d in divs
     ]
-    geoms = [None if d.geom is None else to_shape(d.geom) for d in divs]
+    geoms = [None if not geometry or d.geom is None else to_shape(d.geom) for d in divs]
     return gpd.GeoDataFrame(
         rows, columns=["code", "name", "kind", "level", "parent_code"], geometry=geoms, crs=STORAGE_CRS
     )
@@ -301,9 +307,9 @@ def indicator_inputs(session: Session, *, year: int) -> IndicatorInputs:
     ).first()
     if city is None:
         raise LookupError("no city division: load the reference data (wuhai-gis load-reference) first")
-    towns = divisions_frame(session, levels=("town",))
+    towns = divisions_frame(session, levels=("town",), geometry=False)
     towns = pd.DataFrame(towns.drop(columns="geometry")).rename(columns={"parent_code": "district_code"})
-    districts = divisions_frame(session, levels=("district",))
+    districts = divisions_frame(session, levels=("district",), geometry=False)
     districts = pd.DataFrame(districts[districts["parent_code"] == city.code].drop(columns="geometry"))
     return IndicatorInputs(
         year=year, city_code=city.code, city_name=city.name, units=units_gdf(session, year=year), towns=towns,
