@@ -287,9 +287,10 @@ def add_marker_cmd(
 )
 @click.option("--expected-version", type=int, help="Refuse if the marker changed since this version.")
 @click.option("--reason")
+@format_option
 @pass_cli
 def update_marker_cmd(
-    cli: CliContext, number, status, material, elevation_m, photos, references, expected_version, reason
+    cli: CliContext, number, status, material, elevation_m, photos, references, expected_version, reason, fmt
 ):
     """Change a marker's status, material, elevation, photos or reference objects (recorded in history)."""
     changes = {
@@ -316,7 +317,11 @@ def update_marker_cmd(
             )
         )
         s.commit()
-        click.echo(f"marker {m.number} now at version {m.version}")
+        emit(
+            {"number": m.number, "version": m.version, "status": m.status},
+            fmt,
+            lambda r: f"marker {r['number']} now at version {r['version']}",
+        )
 
 
 @boundaries_group.command("divisions")
@@ -437,13 +442,14 @@ def rounds_create(cli: CliContext, line_code, round_no, title, parties, start, t
 
 @rounds_group.command("start")
 @click.argument("round_id", type=int)
+@format_option
 @pass_cli
-def rounds_start(cli: CliContext, round_id: int) -> None:
+def rounds_start(cli: CliContext, round_id: int, fmt: str) -> None:
     """Move a planned round to in progress."""
     with cli.session() as s:
-        _run(lambda: inspections.set_status(s, actor=cli.actor, round_id=round_id, status="in_progress"))
+        r = _run(lambda: inspections.set_status(s, actor=cli.actor, round_id=round_id, status="in_progress"))
         s.commit()
-    click.echo(f"round {round_id} in progress")
+        _emit_round(r, fmt)
 
 
 @rounds_group.command("sign")
@@ -451,17 +457,18 @@ def rounds_start(cli: CliContext, round_id: int) -> None:
 @click.option("--party", required=True)
 @click.option("--signer", required=True)
 @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@format_option
 @pass_cli
-def rounds_sign(cli: CliContext, round_id: int, party: str, signer: str, on) -> None:
+def rounds_sign(cli: CliContext, round_id: int, party: str, signer: str, on, fmt: str) -> None:
     """Record a party's sign-off."""
     with cli.session() as s:
-        _run(
+        r = _run(
             lambda: inspections.sign_off(
                 s, actor=cli.actor, round_id=round_id, party=party, signer=signer, on=on.date()
             )
         )
         s.commit()
-    click.echo(f"round {round_id} signed by {party}")
+        _emit_round(r, fmt)
 
 
 @rounds_group.command("note")
@@ -469,29 +476,31 @@ def rounds_sign(cli: CliContext, round_id: int, party: str, signer: str, on) -> 
 @click.option("--segment", required=True)
 @click.option("--kind", type=click.Choice(["landform", "construction", "other"]), required=True)
 @click.option("--note", required=True)
+@format_option
 @pass_cli
-def rounds_note(cli: CliContext, round_id: int, segment: str, kind: str, note: str) -> None:
+def rounds_note(cli: CliContext, round_id: int, segment: str, kind: str, note: str, fmt: str) -> None:
     """Note a change along a segment (landform, construction across the line)."""
     with cli.session() as s:
-        _run(
+        r = _run(
             lambda: inspections.add_segment_note(
                 s, actor=cli.actor, round_id=round_id, segment=segment, kind=kind, note=note
             )
         )
         s.commit()
-    click.echo("noted")
+        _emit_round(r, fmt)
 
 
 @rounds_group.command("complete")
 @click.argument("round_id", type=int)
 @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@format_option
 @pass_cli
-def rounds_complete(cli: CliContext, round_id: int, on) -> None:
+def rounds_complete(cli: CliContext, round_id: int, on, fmt: str) -> None:
     """Complete a round (all markers inspected, all parties signed); it becomes read-only."""
     with cli.session() as s:
-        _run(lambda: inspections.complete_round(s, actor=cli.actor, round_id=round_id, on=on.date()))
+        r = _run(lambda: inspections.complete_round(s, actor=cli.actor, round_id=round_id, on=on.date()))
         s.commit()
-    click.echo(f"round {round_id} completed")
+        _emit_round(r, fmt)
 
 
 @boundaries_group.command("inspect")
@@ -617,6 +626,28 @@ def report_cmd(cli: CliContext, round_id: int, out_dir: str, fmt: str) -> None:
         "stats": summary["stats"],
     }
     emit(result, fmt, lambda r: f"wrote {r['html']}, {r['pdf']}, {r['png']}")
+
+
+def _emit_round(r, fmt: str) -> None:
+    result = {
+        "id": r.id,
+        "round_no": r.round_no,
+        "title": r.title,
+        "status": r.status,
+        "start_date": r.start_date,
+        "end_date": r.end_date,
+        "signoffs": r.signoffs,
+        "segment_notes": r.segment_notes,
+        "version": r.version,
+    }
+    emit(
+        result,
+        fmt,
+        lambda x: (
+            f"round {x['id']} ({x['title']}): {x['status']}, signed by "
+            + (", ".join(s["party"] for s in x["signoffs"]) or "nobody yet")
+        ),
+    )
 
 
 def _none_if_nan(value):

@@ -83,8 +83,9 @@ def subscribe_cmd(cli: CliContext, url: str | None, seconds: float | None, evalu
 
 @telemetry_group.command("token")
 @click.argument("device_id")
+@format_option
 @pass_cli
-def token_cmd(cli: CliContext, device_id: str) -> None:
+def token_cmd(cli: CliContext, device_id: str, fmt: str) -> None:
     """Issue a new token for a device (printed once; only its hash is stored)."""
     with cli.session() as s:
         try:
@@ -92,14 +93,15 @@ def token_cmd(cli: CliContext, device_id: str) -> None:
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         s.commit()
-    click.echo(token)
+    emit({"device_id": device_id, "token": token}, fmt, lambda r: r["token"])
 
 
 @telemetry_group.command("register")
 @click.argument("device_id")
 @click.option("--marker", "number", required=True, help="Marker number the device is fitted to.")
+@format_option
 @pass_cli
-def register_cmd(cli: CliContext, device_id: str, number: str) -> None:
+def register_cmd(cli: CliContext, device_id: str, number: str, fmt: str) -> None:
     """Attach a device to a marker and print its token (once)."""
     with cli.session() as s:
         try:
@@ -110,7 +112,7 @@ def register_cmd(cli: CliContext, device_id: str, number: str) -> None:
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         s.commit()
-    click.echo(token)
+    emit({"device_id": device_id, "marker": number, "token": token}, fmt, lambda r: r["token"])
 
 
 @telemetry_group.command("counts")
@@ -158,32 +160,38 @@ def evaluate_cmd(cli: CliContext, fmt: str) -> None:
     )
 
 
-def _transition(cli: CliContext, fn, alarm_id: int, note: str | None) -> None:
+def _transition(cli: CliContext, fn, alarm_id: int, note: str | None, fmt: str) -> None:
     with cli.session() as s:
         try:
             a = fn(s, actor=cli.actor, alarm_id=alarm_id, note=note)
         except (ValueError, RuntimeError) as exc:
             raise click.ClickException(str(exc)) from exc
         s.commit()
-        click.echo(f"alarm {a.id} {a.state}")
+        emit(
+            {"id": a.id, "state": a.state, "history": a.history, "version": a.version},
+            fmt,
+            lambda r: f"alarm {r['id']} {r['state']}",
+        )
 
 
 @alarms_group.command("ack")
 @click.argument("alarm_id", type=int)
 @click.option("--note")
+@format_option
 @pass_cli
-def ack_cmd(cli: CliContext, alarm_id: int, note: str | None) -> None:
+def ack_cmd(cli: CliContext, alarm_id: int, note: str | None, fmt: str) -> None:
     """Acknowledge an alarm."""
-    _transition(cli, alarms.acknowledge, alarm_id, note)
+    _transition(cli, alarms.acknowledge, alarm_id, note, fmt)
 
 
 @alarms_group.command("close")
 @click.argument("alarm_id", type=int)
 @click.option("--note")
+@format_option
 @pass_cli
-def close_cmd(cli: CliContext, alarm_id: int, note: str | None) -> None:
+def close_cmd(cli: CliContext, alarm_id: int, note: str | None, fmt: str) -> None:
     """Close an alarm."""
-    _transition(cli, alarms.close, alarm_id, note)
+    _transition(cli, alarms.close, alarm_id, note, fmt)
 
 
 @click.group("disputes", invoke_without_command=True)
@@ -228,13 +236,16 @@ def disputes_group(ctx: click.Context, roles: tuple[str, ...], fmt: str) -> None
 @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @click.option("--status", type=click.Choice(store.DISPUTE_STATUSES))
 @click.option("--document")
+@format_option
 @click.pass_context
-def dispute_action_cmd(ctx: click.Context, dispute_id: int, action_text: str, on, status, document) -> None:
+def dispute_action_cmd(
+    ctx: click.Context, dispute_id: int, action_text: str, on, status, document, fmt: str
+) -> None:
     """Append an action to a dispute (optionally changing its status)."""
     cli = ctx.find_object(CliContext) or CliContext()
     with cli.session() as s:
         try:
-            store.dispute_action(
+            d = store.dispute_action(
                 s,
                 actor=cli.actor,
                 viewer_roles=ctx.meta.get("roles", ()),
@@ -247,4 +258,14 @@ def dispute_action_cmd(ctx: click.Context, dispute_id: int, action_text: str, on
         except (ValueError, PermissionError) as exc:
             raise click.ClickException(str(exc)) from exc
         s.commit()
-    click.echo(f"dispute {dispute_id} updated")
+        emit(
+            {
+                "id": d.id,
+                "status": d.status,
+                "actions": d.actions,
+                "documents": d.documents,
+                "version": d.version,
+            },
+            fmt,
+            lambda r: f"dispute {r['id']} {r['status']}, {len(r['actions'])} action(s)",
+        )
