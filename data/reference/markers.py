@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import random
+import secrets
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -306,7 +307,9 @@ def _devices(session: Session, *, actor: str, rng: random.Random) -> None:
     )
     chosen = sorted(rng.sample(candidates, min(8, len(candidates))), key=lambda m: m.number)
     for i, marker in enumerate(chosen, start=1):
-        token = f"{rng.getrandbits(256):064x}"  # replaced with `wuhai-gis boundaries telemetry token` in production
+        # A credential, so random rather than seeded (a seeded token would be known to anyone with the
+        # code); it is never shown: issue a usable one with `wuhai-gis boundaries telemetry token`.
+        token = secrets.token_urlsafe(32)
         marker.smart = True
         marker.material = "智慧界桩"
         session.add(
