@@ -66,15 +66,13 @@ def insert_rows(
         hexes = shapely.to_wkb(shapely.set_srid(geoms, STORAGE_SRID), hex=True, include_srid=True)
         for name in names:
             if isinstance(table.c[name].type, JSON):
-                filled[name] = [
-                    None if v is None else json.dumps(v, ensure_ascii=False) for v in filled[name]
-                ]
+                filled[name] = _processed(filled[name], lambda v: json.dumps(v, ensure_ascii=False))
         rows = zip(*(filled[name] for name in names), hexes, strict=True)
         column_list = ", ".join(f'"{name}"' for name in [*names, geometry_column])
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             with cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN') as copy:
-                for row in rows:
+                for row in rows:  # psycopg formats each row in C
                     copy.write_row(row)
         finally:
             cursor.close()
@@ -95,43 +93,62 @@ def insert_rows(
 
 @contextmanager
 def _deferred_spatial_index(conn: Connection, table: str, column: str):
-    """SpatiaLite: fill the R*Tree once after the rows instead of by a trigger per row.
+    """SpatiaLite: check the geometries and fill the R*Tree once, after the rows, not by a trigger per row.
 
-    The per-row triggers that maintain the spatial index (``gii_``) and the layer's
-    last-insert time (``tmi_``) are dropped and recreated from their own SQL around the insert,
-    inside the same transaction (SQLite DDL is transactional), so other connections never see
-    the table without them; the index then gets the new rows through SpatiaLite's own
-    ``RTreeAlign``, exactly as the trigger would have done it.
+    The per-row triggers that check geometry type and SRID (``ggi_``), maintain the spatial
+    index (``gii_``) and the layer's last-insert time (``tmi_``) are dropped and recreated from
+    their own SQL around the insert, inside the same transaction (SQLite DDL is transactional),
+    so other connections never see the table without them. Afterwards one statement applies
+    SpatiaLite's own ``GeometryConstraints`` to the new rows (raising if any fails, as the
+    trigger would have), one fills the index with the rows' bounding boxes (as the trigger's ``RTreeAlign``), and
+    one stamps the insert time.
     """
     raw = conn.connection.dbapi_connection
     if not raw.in_transaction:  # pysqlite would autocommit DDL outside a transaction
         raw.execute("BEGIN")
-    names = (f"gii_{table}_{column}", f"tmi_{table}_{column}")
-    triggers = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name IN (?, ?)",
-        (table, *names),
-    ).all()
+    check, index, stamp = (f"{kind}_{table}_{column}" for kind in ("ggi", "gii", "tmi"))
+    triggers = dict(
+        conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name IN (?, ?, ?)",
+            (table, check, index, stamp),
+        ).all()
+    )
     if not triggers:
         yield
         return
     last = conn.exec_driver_sql(f'SELECT coalesce(max(rowid), 0) FROM "{table}"').scalar_one()
-    for name, _sql in triggers:
+    for name in triggers:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
     try:
         yield
-        if any(name == names[0] for name, _sql in triggers):
+        if check in triggers:
+            meta = "FROM geometry_columns WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = lower(?)"
+            bad = conn.exec_driver_sql(
+                f'SELECT min(rowid) FROM "{table}" WHERE rowid > ? AND GeometryConstraints("{column}", '
+                f"(SELECT geometry_type {meta}), (SELECT srid {meta})) IS NOT 1",
+                (last, table, column, table, column),
+            ).scalar()
+            if bad is not None:
+                raise ValueError(
+                    f"{table}.{column} violates its geometry constraint [geom-type or SRID] (rowid {bad})"
+                )
+        if index in triggers:
+            # SQLite's R*Tree rounds minima down and maxima up to its 32-bit floats, which is
+            # what RTreeAlign ensures row by row.
             conn.exec_driver_sql(
-                f'SELECT count(RTreeAlign(?, rowid, "{column}")) FROM "{table}" WHERE rowid > ?',
-                (f"idx_{table}_{column}", last),
+                f'INSERT INTO "idx_{table}_{column}" (pkid, xmin, xmax, ymin, ymax) '
+                f'SELECT rowid, MbrMinX("{column}"), MbrMaxX("{column}"), MbrMinY("{column}"), MbrMaxY("{column}") '
+                f'FROM "{table}" WHERE rowid > ? AND "{column}" IS NOT NULL',
+                (last,),
             )
-        if any(name == names[1] for name, _sql in triggers):
+        if stamp in triggers:
             conn.exec_driver_sql(
                 "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
                 "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = lower(?)",
                 (table, column),
             )
     finally:
-        for _name, sql in triggers:
+        for sql in triggers.values():
             conn.exec_driver_sql(sql)
 
 

@@ -166,11 +166,13 @@ def _count(url):
         engine.dispose()
 
 
-def test_cli_import_refuse_and_export(fresh_db_url, tmp_path):
+def test_cli_import_refuse_and_export(fresh_db_url, tmp_path, request):
     runner = CliRunner()
+    cli = _cli(fresh_db_url)
+    request.addfinalizer(lambda: cli._engine is not None and cli._engine.dispose())
     good = fx.write_csv(fx.signs_gdf(), tmp_path / "good.csv")
     result = runner.invoke(
-        import_cmd, [str(good), "--layer", "signs", "--crs", "EPSG:4490", "--dry-run"], obj=_cli(fresh_db_url)
+        import_cmd, [str(good), "--layer", "signs", "--crs", "EPSG:4490", "--dry-run"], obj=cli
     )
     assert result.exit_code == 0, result.output
     assert "dry run: all 5 rows are valid" in result.output
@@ -179,7 +181,7 @@ def test_cli_import_refuse_and_export(fresh_db_url, tmp_path):
     result = runner.invoke(
         import_cmd,
         [str(good), "--layer", "标志", "--crs", "4490", "--report", "json"],
-        obj=_cli(fresh_db_url),
+        obj=cli,
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -192,7 +194,7 @@ def test_cli_import_refuse_and_export(fresh_db_url, tmp_path):
     result = runner.invoke(
         import_cmd,
         [str(bad_path), "--layer", "signs", "--crs", "4490", "--report", "json"],
-        obj=_cli(fresh_db_url),
+        obj=cli,
     )
     assert result.exit_code == 1
     report = json.loads(result.output)
@@ -202,18 +204,18 @@ def test_cli_import_refuse_and_export(fresh_db_url, tmp_path):
     ]
     assert _count(fresh_db_url) == 5
 
-    result = runner.invoke(import_cmd, [str(bad_path), "--layer", "signs"], obj=_cli(fresh_db_url))
+    result = runner.invoke(import_cmd, [str(bad_path), "--layer", "signs"], obj=cli)
     assert result.exit_code == 1 and "no coordinate reference system" in result.output
 
     out = tmp_path / "out" / "signs.shp"
     result = runner.invoke(
         export_cmd,
         ["--layer", "signs", "--format", "shp", "-o", str(out), "--where", "kind=门牌"],
-        obj=_cli(fresh_db_url),
+        obj=cli,
     )
     assert result.exit_code == 0, result.output
     assert "wrote 1 signs rows" in result.output
     assert pyogrio.read_dataframe(out)["text_zh"].tolist() == ["海北大街"]
 
-    result = runner.invoke(export_cmd, ["--layer", "nope", "-o", str(out)], obj=_cli(fresh_db_url))
+    result = runner.invoke(export_cmd, ["--layer", "nope", "-o", str(out)], obj=cli)
     assert result.exit_code == 2 and "unknown layer" in result.output

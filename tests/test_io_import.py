@@ -217,9 +217,20 @@ def test_imported_rows_are_in_the_spatial_index(session, tmp_path):
         fx.signs_gdf(prefix=batch, seed=ord(batch)).to_file(path)
         import_file(session, path, layer="signs", actor="tester")
     table = Sign.__table__
-    found = session.execute(
-        select(Sign.code).where(bbox_filter(session, table, (106.78, 39.64, 106.86, 39.72)), Sign.code.like("P%") | Sign.code.like("Q%"))
-    ).scalars().all()
+    found = (
+        session.execute(
+            select(Sign.code).where(
+                bbox_filter(session, table, (106.78, 39.64, 106.86, 39.72)),
+                Sign.code.like("P%") | Sign.code.like("Q%"),
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert sorted(found) == sorted([f"P{i:05d}" for i in range(5)] + [f"Q{i:05d}" for i in range(5)])
-    nowhere = session.execute(select(Sign.code).where(bbox_filter(session, table, (100.0, 30.0, 100.1, 30.1)))).scalars().all()
+    nowhere = (
+        session.execute(select(Sign.code).where(bbox_filter(session, table, (100.0, 30.0, 100.1, 30.1))))
+        .scalars()
+        .all()
+    )
     assert nowhere == []
