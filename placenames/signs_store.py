@@ -245,6 +245,7 @@ def resolve_street(session: Session, street: str, *, district: str | None = None
         if place is None:
             raise LookupError(f"no place name with id {name}")
         name = place.name
+        district = district or district_of(place.division_code)
     roads = roads_gdf(session, division_code=district)
     segments = roads[roads["name"] == name]
     if segments.empty:

@@ -336,6 +336,7 @@ def test_signs_commands(fresh_db_url, tmp_path, monkeypatch):
     engine = make_engine(fresh_db_url)
     with Session(engine) as session:
         place = _arrange(session)
+        place_id = place.id
         for number, x in (("1", 10), ("3", 60), ("7", 120)):
             _sign(session, place, number, x, 12)
         session.commit()
@@ -361,6 +362,10 @@ def test_signs_commands(fresh_db_url, tmp_path, monkeypatch):
         "json",
     ]
     dry = json.loads(runner.invoke(signs_group, args, obj=ctx).output)
+    by_id = json.loads(
+        runner.invoke(signs_group, ["number", "--street", str(place_id), *args[3:]], obj=ctx).output
+    )
+    assert by_id["proposal"] == dry["proposal"] and by_id["street"] == "人民路"
     assert [p["house_number"] for p in dry["proposal"]] == ["5"] and dry["written"] == []
     done = runner.invoke(signs_group, [*args, "--commit"], obj=ctx)
     assert done.exit_code == 0, done.output
