@@ -55,6 +55,9 @@ TOWN_ANCHORS: dict[str, tuple[float, float]] = {
     "150303103000": (106.836, 39.323),  # 拉僧庙镇 (GeoNames Lasengmiao)
 }
 
+#: Kind of a neighbour unit by the last character of its name.
+_NEIGHBOUR_KINDS = {"旗": "旗", "县": "县", "区": "市辖区", "盟": "盟", "市": "市"}
+
 #: Radius of the rounded corners of the built-up cores, metres.
 _CORE_ROUNDING = 700.0
 
@@ -140,7 +143,9 @@ def build_units(*, rng_seed: int) -> dict[str, Unit]:
     for u in admin:
         if u.role != "wuhai":
             parent = prefectures.get(u.city) if u.level == "district" else None
-            kind = "地级市" if u.level == "city" else ("旗" if u.name.endswith("旗") else u.name[-1] + "")
+            kind = _NEIGHBOUR_KINDS.get(u.name[-1], u.name[-1])
+            if u.level == "city" and kind == "市":
+                kind = "地级市"
             units[u.code] = Unit(
                 u.code,
                 u.name,
