@@ -204,3 +204,37 @@ def test_load_needs_an_actor(session):
 def test_allocate_sums_exactly(total, weights, expected):
     assert allocate(total, weights) == expected
     assert sum(allocate(total, weights)) == total
+
+
+def test_node_splits_crossings_and_t_junctions_at_shared_points():
+    from shapely.geometry import LineString
+
+    from data.reference.roads_gen import Road
+    from data.reference.roads_gen import node
+
+    roads = [
+        Road("东西路", "street", LineString([(0, 0), (100, 0)])),
+        Road("南北街", "street", LineString([(50, -50), (50, 50)])),
+        Road("支路", "street", LineString([(80, 40), (80, 20), (80, 0)])),  # ends on 东西路
+    ]
+    segments = node(roads)
+    ends = Counter(p for s in segments for p in (s.geom.coords[0], s.geom.coords[-1]))
+    assert Counter(s.name for s in segments) == {"东西路": 3, "南北街": 2, "支路": 1}
+    assert ends[(50.0, 0.0)] == 4 and ends[(80.0, 0.0)] == 3
+    assert sum(s.geom.length for s in segments) == pytest.approx(100 + 100 + 40)
+
+
+def test_tile_covers_region_without_overlap():
+    import random
+
+    from shapely.geometry import Polygon
+
+    from data.reference.geometry_gen import tile
+
+    region = Polygon([(0, 0), (4000, 0), (4000, 1000), (1000, 1000), (1000, 3000), (0, 3000)])  # an L
+    cells, seeds = tile(region, 7, rng=random.Random(3))
+    assert len(cells) == len(seeds) == 7
+    assert all(c.is_valid and c.geom_type == "MultiPolygon" for c in cells)
+    assert sum(c.area for c in cells) == pytest.approx(region.area, rel=1e-9)
+    assert shapely.union_all(cells).symmetric_difference(region).area < 1e-6
+    assert all(c.contains(s) or c.touches(s) for c, s in zip(cells, seeds, strict=True))
