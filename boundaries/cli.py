@@ -132,7 +132,7 @@ def validate_cmd(
     findings = (
         pd.concat([p for p in parts if len(p)], ignore_index=True)
         if any(len(p) for p in parts)
-        else topology._findings([])
+        else topology.no_findings()
     )
     if geojson_path:
         findings.to_file(geojson_path, driver="GeoJSON")

@@ -213,6 +213,11 @@ def check_markers(
     return _findings(found)
 
 
+def no_findings() -> gpd.GeoDataFrame:
+    """An empty findings table (EPSG:4490)."""
+    return _findings([], crs=STORAGE_CRS)
+
+
 def _metric(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     require_crs(gdf, name=name)
     return gdf.to_crs(METRIC_CRS)
