@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from facilities import planning
-from facilities import store
-from facilities.circles import CircleRule
-from facilities.indicators import LEVELS
-from facilities.indicators import floor_area_checks
 from facilities.kinds import FACILITY_STATUSES
 from facilities.kinds import KIND_CODES
 from facilities.kinds import OPERATOR_TYPES
-from facilities.whatif import Scenario
-from facilities.whatif import compare_scenario
 from gis.cliutil import CliContext
 from gis.cliutil import emit
 from gis.cliutil import format_option
 from gis.cliutil import pass_cli
 from gis.cliutil import table
+
+if TYPE_CHECKING:
+    from facilities.circles import CircleRule
+
+LEVELS = ("city", "district", "town", "community")
+
+
+class _Lazy:
+    """A module imported on first use (keeps ``wuhai-gis --help`` fast)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+planning = _Lazy("facilities.planning")
+store = _Lazy("facilities.store")
+_circles = _Lazy("facilities.circles")
+_indicators = _Lazy("facilities.indicators")
+_whatif = _Lazy("facilities.whatif")
 
 rule_options = [
     click.option(
@@ -69,7 +85,7 @@ def with_rule_options(func):
 def rule_from(opts: dict) -> CircleRule:
     circles = {5: 300.0, 10: 500.0, 15: 1000.0} | {int(m): float(d) for m, d in opts.pop("circle_m", ())}
     keys = ("method", "walk_kmh", "drive_kmh", "urban_minutes", "rural_minutes", "rural_mode", "min_share")
-    return CircleRule(life_circles_m=circles, **{k: opts.pop(k) for k in keys})
+    return _circles.CircleRule(life_circles_m=circles, **{k: opts.pop(k) for k in keys})
 
 
 @click.command("indicators")
@@ -111,7 +127,7 @@ def indicators_cmd(
             }
         if standards:
             inputs = store.indicator_inputs(session, year=year)
-            checks = floor_area_checks(inputs.units, inputs.facilities, year=year)
+            checks = _indicators.floor_area_checks(inputs.units, inputs.facilities, year=year)
             result["below_standard"] = checks[~checks["meets"]].to_dict(orient="records")
     emit(result, fmt, _render_indicators)
 
@@ -136,7 +152,7 @@ def list_cmd(cli: CliContext, kind: tuple[str, ...], status: tuple[str, ...], fm
             "kind": r.kind,
             "name": r.name,
             "status": r.status,
-            "beds": None if pd.isna(r.beds) else int(r.beds),
+            "beds": _int_or_none(r.beds),
             "floor_area_m2": r.floor_area_m2,
             "division_code": r.division_code,
             "lon": round(r.geometry.x, 6),
@@ -325,13 +341,13 @@ def circles_cmd(
 @pass_cli
 def whatif_cmd(cli: CliContext, year: int, adds, moves, removes, level: str, fmt: str) -> None:
     """Recompute every indicator with proposed facilities added, moved or removed (nothing is written)."""
-    scenario = Scenario(
+    scenario = _whatif.Scenario(
         add=[_parse_add(a) for a in adds], move=dict(_parse_move(m) for m in moves), remove=list(removes)
     )
     with cli.session() as session:
         inputs = store.indicator_inputs(session, year=year)
         try:
-            result = compare_scenario(inputs, scenario, level=level)
+            result = _whatif.compare_scenario(inputs, scenario, level=level)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
     emit({"year": year, "scenario": scenario.describe(), "units": result}, fmt, _render_whatif)
@@ -505,6 +521,13 @@ def _parse_move(text: str) -> tuple[int, tuple[float, float]]:
         return int(fid), (lon, lat)
     except ValueError as exc:
         raise click.BadParameter(f"--move {text!r}: expected ID:LON,LAT") from exc
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):  # None, NaN, pandas.NA
+        return None
 
 
 def _fmt(v) -> str:
