@@ -36,7 +36,7 @@ from placenames import categories
 from placenames.models import FormerName
 from placenames.models import PlaceName
 from placenames.romanize import pinyin_key
-from placenames.search_index import Entry
+from placenames.search_index import Entry  # noqa: F401 (re-exported)
 from placenames.search_index import NameIndex
 
 #: Base scores of the match kinds (a shorter matched text ranks higher within a kind).
@@ -57,10 +57,18 @@ MAX_QUERY_CHARS = 60
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _TOP = "\uffff"
 _LOCK = threading.Lock()
+#: Most changed places applied incrementally to the in-memory index (more: rebuild).
+INCREMENTAL_LIMIT = 2000
+_CHANGED = sql_text(
+    "SELECT row_key, table_name FROM audit_log WHERE id > :a AND table_name IN ('place_name', 'former_name')"
+)
+_NEW_PLACES = sql_text("SELECT id FROM place_name WHERE id > :p")
+_NEW_FORMERS = sql_text("SELECT place_name_id FROM former_name WHERE id > :f")
 #: Typo matching runs when fewer exact/prefix/substring hits than this were found.
 TYPO_BELOW = 5
 _GENERATION = sql_text(
-    "SELECT (SELECT max(id) FROM audit_log), (SELECT max(id) FROM place_name), (SELECT max(id) FROM former_name)"
+    "SELECT (SELECT max(id) FROM audit_log), (SELECT max(id) FROM place_name), (SELECT max(id) FROM former_name), "
+    "(SELECT max(at) FROM audit_log)"
 )
 _NAME_PREFIX = sql_text(
     "SELECT id, name FROM place_name WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n"
@@ -137,6 +145,13 @@ def search(
     ranked = sorted(hits, key=lambda pid: -hits[pid][0])
     wanted = ranked[: limit * 2] if not any(filters) else ranked[:400]
     rows = _describe(session, wanted, filters=filters, near=near)
+    if (
+        not any(filters)
+        and len(rows) < len(wanted)
+        and _forget(session, set(wanted) - {r["id"] for r in rows})
+    ):
+        # The index held places that no longer exist (a rolled-back transaction): search again.
+        return search(session, q, limit=limit, near=near)
     results = []
     for row in rows:
         score, match, matched = hits[row["id"]]
@@ -165,16 +180,64 @@ def normalise_query(q: str | None) -> str:
 
 
 def name_index(session: Session) -> NameIndex:
-    """The n-gram index of the session's database, rebuilt when the registry changed."""
+    """The n-gram index of the session's database, brought up to date when the registry changed.
+
+    Changes recorded one by one in the audit log (the naming procedure) are applied
+    incrementally: the affected places are re-read and their entries replaced. Bulk loads
+    (audit row key ``*``), many changes or a first use build the index from scratch.
+    """
     key = session.get_bind().engine.url.render_as_string(hide_password=True)
-    generation = tuple(session.connection().execute(_GENERATION).one())
+    conn = session.connection()
+    generation = tuple(conn.execute(_GENERATION).one())
     cached = _INDEXES.get(key)
     if cached and cached[0] == generation:
         return cached[1]
     with _LOCK:
-        index = NameIndex.build(_entries(session))
+        index = _updated(session, cached, generation) if cached else None
+        if index is None:
+            index = NameIndex.build(_entries(session))
         _INDEXES[key] = (generation, index)
     return index
+
+
+def _updated(session: Session, cached: tuple, generation: tuple) -> NameIndex | None:
+    """Apply the changes since ``cached`` to its index, or ``None`` when a rebuild is due."""
+    (audit0, place0, former0, _at), index = cached
+    ids, old_ids = generation[:3], cached[0][:3]
+    if (
+        None in old_ids
+        or ids == old_ids
+        or any(n is None or n < o for n, o in zip(ids, old_ids, strict=True))
+    ):
+        return None  # empty before, rolled back, or rewritten: rebuild
+    conn = session.connection()
+    changed = conn.execute(_CHANGED, {"a": audit0}).all()
+    if len(changed) > INCREMENTAL_LIMIT or any(row_key == "*" for row_key, _ in changed):
+        return None
+    place_ids = {int(k) for k, table in changed if table == "place_name" and k.isdigit()}
+    former_ids = [int(k) for k, table in changed if table == "former_name" and k.isdigit()]
+    place_ids.update(pid for (pid,) in conn.execute(_NEW_PLACES, {"p": place0}))
+    if former_ids:
+        stmt = select(FormerName.place_name_id).where(FormerName.id.in_(former_ids))
+        place_ids.update(pid for (pid,) in session.execute(stmt))
+    place_ids.update(pid for (pid,) in conn.execute(_NEW_FORMERS, {"f": former0}))
+    if len(place_ids) > INCREMENTAL_LIMIT:
+        return None
+    if place_ids:
+        index.replace(place_ids, _entries(session, place_ids=sorted(place_ids)))
+    return index
+
+
+def _forget(session: Session, place_ids: set[int]) -> bool:
+    """Drop vanished places from the cached index; whether there was anything to drop."""
+    cached = _INDEXES.get(session.get_bind().engine.url.render_as_string(hide_password=True))
+    if cached is None:
+        return False
+    present = {pid for pid in place_ids if pid in cached[1].by_place}
+    if present:
+        with _LOCK:
+            cached[1].replace(present, [])
+    return bool(present)
 
 
 def invalidate() -> None:
@@ -182,14 +245,17 @@ def invalidate() -> None:
     _INDEXES.clear()
 
 
-def _entries(session: Session):
-    for pid, name, key, aliases in session.execute(
-        select(PlaceName.id, PlaceName.name, PlaceName.pinyin_key, PlaceName.aliases)
-    ):
+def _entries(session: Session, *, place_ids: list[int] | None = None):
+    names = select(PlaceName.id, PlaceName.name, PlaceName.pinyin_key, PlaceName.aliases)
+    formers = select(FormerName.place_name_id, FormerName.name)
+    if place_ids is not None:
+        names = names.where(PlaceName.id.in_(place_ids))
+        formers = formers.where(FormerName.place_name_id.in_(place_ids))
+    for pid, name, key, aliases in session.execute(names):
         yield Entry(pid, name, "name", key or pinyin_key(name))
         for alias in aliases or []:
             yield Entry(pid, alias, "alias", pinyin_key(alias))
-    for pid, name in session.execute(select(FormerName.place_name_id, FormerName.name)):
+    for pid, name in session.execute(formers):
         yield Entry(pid, name, "former", pinyin_key(name))
 
 

@@ -44,23 +44,38 @@ class NameIndex:
     chars: dict[str, list[int]] = field(default_factory=dict)
     bigrams: dict[str, list[int]] = field(default_factory=dict)
     trigrams: dict[str, list[int]] = field(default_factory=dict)
+    by_place: dict[int, list[int]] = field(default_factory=dict)
+    #: Entries superseded by :meth:`replace` (skipped by the lookups).
+    dead: set[int] = field(default_factory=set)
 
     @classmethod
     def build(cls, entries: Iterable[Entry]) -> NameIndex:
         """Index ``entries``."""
         index = cls()
-        for i, entry in enumerate(entries):
-            index.entries.append(entry)
-            for ch in set(entry.text):
-                index.chars.setdefault(ch, []).append(i)
-            for gram in _grams(entry.text, 2):
-                index.bigrams.setdefault(gram, []).append(i)
-            for gram in _grams(entry.pinyin, 3):
-                index.trigrams.setdefault(gram, []).append(i)
+        for entry in entries:
+            index._append(entry)
         return index
 
+    def replace(self, place_ids: Iterable[int], entries: Iterable[Entry]) -> None:
+        """Drop the entries of ``place_ids`` and index their current ``entries`` (incremental update)."""
+        for pid in place_ids:
+            self.dead.update(self.by_place.pop(pid, ()))
+        for entry in entries:
+            self._append(entry)
+
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.entries) - len(self.dead)
+
+    def _append(self, entry: Entry) -> None:
+        i = len(self.entries)
+        self.entries.append(entry)
+        self.by_place.setdefault(entry.place_id, []).append(i)
+        for ch in set(entry.text):
+            self.chars.setdefault(ch, []).append(i)
+        for gram in _grams(entry.text, 2):
+            self.bigrams.setdefault(gram, []).append(i)
+        for gram in _grams(entry.pinyin, 3):
+            self.trigrams.setdefault(gram, []).append(i)
 
     def substring(self, query: str, *, pinyin: bool = False, limit: int = 200) -> list[int]:
         """Entries whose text (or pinyin key) contains ``query``, shortest first."""
@@ -80,7 +95,7 @@ class NameIndex:
             if len(candidates) <= VERIFY_BELOW:
                 break
             candidates.intersection_update(other)
-        hits = [i for i in candidates if query in getattr(self.entries[i], attr)]
+        hits = [i for i in candidates if i not in self.dead and query in getattr(self.entries[i], attr)]
         hits.sort(key=lambda i: (len(getattr(self.entries[i], attr)), i))
         return hits[:limit]
 
@@ -108,6 +123,8 @@ class NameIndex:
             budget -= len(postings_list)
         if not counts:
             return []
+        for i in self.dead.intersection(counts):
+            del counts[i]
         pool = {i: getattr(self.entries[i], attr) for i, _ in counts.most_common(TYPO_CANDIDATES)}
         scored = process.extract(
             query, pool, scorer=fuzz.WRatio, processor=None, score_cutoff=cutoff, limit=limit

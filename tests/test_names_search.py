@@ -162,3 +162,17 @@ def test_geocode_and_reverse(names):
     assert back["distance_m"] < 20
     with pytest.raises(LookupError):
         geocode.reverse_geocode(session, 106.5, 39.3)
+
+
+def test_index_updates_incrementally_and_forgets_vanished(names):
+    session, made = names
+    index = search.name_index(session)
+    pn = store.propose(session, actor="t", name="甘泉路", category_code="253", division_code=TOWN)
+    assert search.search(session, "泉路")[0]["name"] == "甘泉路"
+    assert search.name_index(session) is index  # updated in place, not rebuilt
+    assert [index.entries[i].text for i in index.by_place[pn.id]] == ["甘泉路"]
+    index.replace([], [search.Entry(999_999, "甘泉新路", "name", "ganquanxinlu")])  # a vanished place
+    results = search.search(session, "泉新")
+    assert all(r["id"] != 999_999 for r in results)
+    assert 999_999 not in index.by_place
+    assert pn.id in index.by_place
