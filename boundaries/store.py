@@ -28,6 +28,7 @@ from boundaries.models import DivisionEvent
 from gis.crs import STORAGE_CRS
 from gis.crs import STORAGE_SRID
 from gis.crs import in_extent
+from gis.dialects import bbox_filter
 from gis.history import record
 from gis.history import snapshot
 
@@ -216,12 +217,12 @@ LINE_COLUMNS = [
 ]
 
 
-def lines_gdf(session: Session) -> gpd.GeoDataFrame:
-    """Every boundary line as a GeoDataFrame in EPSG:4490."""
-    rows = [
-        {**{c: getattr(r, c) for c in LINE_COLUMNS}, "geometry": geom_of(r)}
-        for r in session.scalars(select(BoundaryLine).order_by(BoundaryLine.code))
-    ]
+def lines_gdf(session: Session, *, bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+    """Boundary lines (all, or those meeting a lon/lat box via the spatial index) in EPSG:4490."""
+    q = select(BoundaryLine).order_by(BoundaryLine.code)
+    if bbox is not None:
+        q = q.where(bbox_filter(session, BoundaryLine.__table__, bbox))
+    rows = [{**{c: getattr(r, c) for c in LINE_COLUMNS}, "geometry": geom_of(r)} for r in session.scalars(q)]
     return _gdf(rows, LINE_COLUMNS)
 
 
@@ -329,10 +330,16 @@ MARKER_COLUMNS = [
 
 
 def markers_gdf(
-    session: Session, *, line_ids: list[int] | None = None, public_only: bool = False
+    session: Session,
+    *,
+    line_ids: list[int] | None = None,
+    public_only: bool = False,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Markers (optionally of some line sections) as a GeoDataFrame in EPSG:4490, by number."""
+    """Markers (optionally of some line sections, or in a lon/lat box via the spatial index), by number."""
     q = select(BoundaryMarker).order_by(BoundaryMarker.number)
+    if bbox is not None:
+        q = q.where(bbox_filter(session, BoundaryMarker.__table__, bbox))
     if line_ids is not None:
         q = q.where(BoundaryMarker.line_id.in_(line_ids))
     if public_only:

@@ -157,3 +157,11 @@ def test_disputes_need_a_role(session):
     assert (
         listed["status"].tolist() == ["negotiating"] and listed["actions"].iloc[0][0]["action"] == "双方会谈"
     )
+
+
+def test_bbox_queries_use_the_spatial_index(session):
+    build(session)
+    box_ = (106.89, 39.53, 106.91, 39.57)
+    assert store.markers_gdf(session, bbox=box_)["number"].tolist() == ["1564002Q", "1564003Q"]
+    assert store.lines_gdf(session, bbox=(106.95, 39.5, 106.99, 39.6)).empty
+    assert store.lines_gdf(session, bbox=(106.85, 39.55, 106.95, 39.56))["line_code"].tolist() == ["1564"]
