@@ -12,6 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from sqlalchemy import Boolean
+from sqlalchemy import Integer
 from sqlalchemy import and_
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -109,6 +111,9 @@ def layer_frame(
         session.execute(stmt.order_by(*order)).mappings().all(), columns=[c.name for c in columns] + ["__wkb"]
     )
     geoms = shapely.from_wkb(frame.pop("__wkb").to_numpy(dtype=object))
+    for column in columns:  # integer columns with NULLs stay integers (not 147.0)
+        if isinstance(column.type, Integer) and not isinstance(column.type, Boolean):
+            frame[column.name] = frame[column.name].astype("Int64")
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index), crs=STORAGE_CRS)
     if area is not None:
         gdf = gdf[shapely.intersects(gdf.geometry.to_numpy(), area)].reset_index(drop=True)
