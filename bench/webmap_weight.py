@@ -9,8 +9,8 @@ Three pages, loaded one after the other in the same headless Chromium (Debian ``
 
 Folium pages link Leaflet and Leaflet.markercluster from CDNs; here they are rewritten to the
 same vendored files the app serves (this machine has no internet), so all three pages load the
-same library bytes from loopback. Page weight is the sum of the bodies of every response the
-page fetched (for the project: the shell, scripts and every viewport request of the first view);
+same library bytes from loopback. Page weight is the sum of the bytes received (Chrome's
+``encodedDataLength``, headers included) for every request the page made (for the project: the shell, scripts and every viewport request of the first view);
 time is from navigation start until the first features are on the map (project: the moment
 ``publicmap.js`` drew the first layer; Folium: the end of the load event, since its inline script
 builds every marker before the first paint). JS heap comes from Chrome's Performance metrics.
@@ -108,9 +108,11 @@ def measure(browser, url: str, *, ready_selector: str, project: bool, timeout_s:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     sizes: list[int] = []
-    page.on("requestfinished", lambda req: sizes.append(_body_size(req)))
     cdp = context.new_cdp_session(page)
     cdp.send("Performance.enable")
+    cdp.send("Network.enable")
+    # bytes received per request (headers and body as transferred); CDP events need no round trip
+    cdp.on("Network.loadingFinished", lambda ev: sizes.append(int(ev.get("encodedDataLength", 0))))
     t0 = time.perf_counter()
     page.goto(url, wait_until="load", timeout=timeout_s * 1000)
     page.wait_for_selector(ready_selector, state="attached", timeout=timeout_s * 1000)
@@ -139,14 +141,6 @@ def measure(browser, url: str, *, ready_selector: str, project: bool, timeout_s:
     }
 
 
-def _body_size(req) -> int:
-    try:
-        resp = req.response()
-        return len(resp.body()) if resp is not None else 0
-    except Exception:  # noqa: BLE001 - aborted requests have no body
-        return 0
-
-
 def reachable_signs(base: str) -> int:
     """Sum of the signs layer's cells and points over the whole city at zoom 9."""
     import urllib.request
@@ -159,6 +153,12 @@ def reachable_signs(base: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the Folium pages here and reuse them on the next run (they take minutes to build)",
+    )
     args = parser.parse_args()
     from gis import settings
 
@@ -171,9 +171,12 @@ def main() -> None:
     pts, n_signs = points(url)
     if n_signs == 0:
         raise SystemExit("no signs in the database: run `wuhai-gis load-reference` first")
-    tmp = Path(tempfile.mkdtemp(prefix="webmap-bench-"))
+    tmp = args.workdir or Path(tempfile.mkdtemp(prefix="webmap-bench-"))
+    tmp.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    folium_pages(pts, tmp)
+    if not ((tmp / "naive.html").exists() and (tmp / "fast.html").exists()):
+        shutil.rmtree(tmp / "vendor", ignore_errors=True)
+        folium_pages(pts, tmp)
     build_s = time.perf_counter() - t
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance")})
@@ -205,7 +208,8 @@ def main() -> None:
         server.close()
         static.shutdown()
         app.extensions["wuhai_engine"].dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.workdir is None:
+            shutil.rmtree(tmp, ignore_errors=True)
     pr = results["project"]
     for other in ("naive", "fastmarkercluster"):
         o = results[other]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
 from sqlalchemy import select
@@ -65,7 +66,7 @@ def user_create(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with cli.session() as session:
+    with _closing(cli), cli.session() as session:
         try:
             user = create_user(
                 session,
@@ -91,7 +92,7 @@ def user_token(cli: CliContext, username: str, fmt: str) -> None:
     from gis.models import User
     from webmap.auth import issue_token
 
-    with cli.session() as session:
+    with _closing(cli), cli.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise click.ClickException(f"no user {username!r}")
@@ -107,12 +108,21 @@ def user_list(cli: CliContext, fmt: str) -> None:
     """List accounts and their roles."""
     from gis.models import User
 
-    with cli.session() as session:
+    with _closing(cli), cli.session() as session:
         rows = [
             {"id": u.id, "username": u.username, "roles": ",".join(u.roles or []), "active": u.active}
             for u in session.scalars(select(User).order_by(User.username))
         ]
     emit(rows, fmt, table)
+
+
+@contextmanager
+def _closing(cli: CliContext):
+    """Dispose the command's engine (its pooled connections) when the command ends."""
+    try:
+        yield
+    finally:
+        cli.engine.dispose()
 
 
 commands = [serve, user_group]
