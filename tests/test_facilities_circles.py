@@ -156,3 +156,33 @@ def test_catchments_partition_the_reached_streets():
         assert a.buffer(1).contains(c)
     assert catch.geometry.iloc[0].contains(Point(fx.X0 + 200, fx.Y0 + 500))
     assert catch.geometry.iloc[1].contains(Point(fx.X0 + 1800, fx.Y0 + 500))
+
+
+OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="test">
+  <node id="1" lat="39.650" lon="106.800" version="1"/>
+  <node id="2" lat="39.650" lon="106.810" version="1"/>
+  <node id="3" lat="39.660" lon="106.810" version="1"/>
+  <node id="4" lat="39.660" lon="106.820" version="1"/>
+  <way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/><tag k="name" v="人民路"/></way>
+  <way id="11" version="1"><nd ref="3"/><nd ref="4"/><tag k="waterway" v="river"/></way>
+</osm>
+"""
+
+
+def test_osm_extract_keeps_the_highways(tmp_path):
+    # GDAL's OSM driver reads .osm XML and .pbf alike
+    path = tmp_path / "extract.osm"
+    path.write_text(OSM_XML, encoding="utf-8")
+    roads = read_road_layer(path)
+    assert list(roads["name"]) == ["人民路"] and roads.crs.to_epsg() == 4326
+    net = build_network(roads)
+    assert net.lengths.sum() == pytest.approx(860 + 1112, rel=0.02)  # 0.01° of longitude and of latitude
+
+
+def test_layer_without_crs_is_refused(tmp_path):
+    path = tmp_path / "roads.shp"
+    fx.roads().to_file(path)
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(ValueError, match="no CRS"):
+        read_road_layer(path)
