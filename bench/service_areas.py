@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python -m bench.service_areas [--scales 1 10 100] [--naive-sample 0.05]``.
 The reference city (steps base + facilities, on a SpatiaLite file) gives the road network, the
 elderly-care facilities and the residential points (50 households each, along the streets).
-Scaled runs tile k translated copies of all three side by side. Each approach runs in a fresh
+Scaled runs tile k translated copies of all three side by side, each copy's road network joined
+to the next by a link road (so the scaled network is one network, not k islands). Each approach runs in a fresh
 process (time and peak RSS of that process):
 
 - project: one multi-source Dijkstra per circle (``scipy.sparse.csgraph`` with virtual sources)
@@ -97,15 +98,18 @@ def reference_layers(url: str) -> dict:
 
 
 def scaled(layers: dict, k: int) -> dict:
-    """``k`` copies of the city side by side (translated in x), as plain arrays."""
+    """``k`` copies of the city side by side (translated in x), each joined to the next by a link road."""
     width = layers["bounds"][2] - layers["bounds"][0] + 5000.0
     coords, idx = layers["roads"]
     n_lines = idx.max() + 1
     shift = lambda xy, i: xy + np.array([i * width, 0.0])  # noqa: E731
+    east, west = coords[np.argmax(coords[:, 0])], coords[np.argmin(coords[:, 0])]
+    links = [np.array([shift(east, i), shift(west, i + 1)]) for i in range(k - 1)]
+    link_idx = [np.full(2, k * n_lines + i) for i in range(k - 1)]
     return {
         "roads": (
-            np.vstack([shift(coords, i) for i in range(k)]),
-            np.concatenate([idx + i * n_lines for i in range(k)]),
+            np.vstack([shift(coords, i) for i in range(k)] + links),
+            np.concatenate([idx + i * n_lines for i in range(k)] + link_idx),
         ),
         "fac_xy": np.vstack([shift(layers["fac_xy"], i) for i in range(k)]),
         "fac_urban": np.tile(layers["fac_urban"], k),
