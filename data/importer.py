@@ -15,6 +15,7 @@ rows themselves carry the importing actor in ``author`` and ``import:<file>`` in
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -113,6 +114,7 @@ def import_file(
     dry_run: bool = False,
     reason: str | None = None,
     timings: dict[str, float] | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Validate ``path`` and insert its features into ``layer`` (all or nothing).
 
@@ -134,6 +136,9 @@ def import_file(
         Recorded in the audit log.
     timings
         If given, filled with the seconds spent reading, validating and writing (benchmarks).
+    on_phase
+        Called with the name of each finished phase (``read``, ``validate``, ``check_database``,
+        ``insert``, ``audit``): a progress bar.
 
     Returns
     -------
@@ -151,7 +156,7 @@ def import_file(
     lyr = get_layer(layer) if isinstance(layer, str) else layer
     path = Path(path)
     report = ImportReport(file=path.name, layer=lyr.name, dry_run=dry_run)
-    clock = _Clock(timings)
+    clock = _Clock(timings, on_phase)
     try:
         read = read_vector(path, crs=crs, encoding=encoding)
     except FileError as exc:
@@ -328,14 +333,17 @@ def _missing(value: Any) -> bool:
 class _Clock:
     """Laps of ``time.perf_counter`` written into an optional dict."""
 
-    def __init__(self, sink: dict[str, float] | None):
+    def __init__(self, sink: dict[str, float] | None, on_lap: Callable[[str], None] | None = None):
         self.sink = sink
+        self.on_lap = on_lap
         self.last = time.perf_counter()
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         if self.sink is not None:
             self.sink[name] = round(self.sink.get(name, 0.0) + now - self.last, 3)
+        if self.on_lap is not None:
+            self.on_lap(name)
         self.last = now
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import click
+from tqdm import tqdm
 
 from data.exporter import export_layer
 from data.exporter import parse_where
@@ -69,7 +70,13 @@ def import_cmd(
         lyr = get_layer(layer_name)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--layer") from exc
-    with cli.session() as session:
+    bar = tqdm(total=3 if dry_run else 5, desc=f"import {lyr.name}", unit="step", disable=None, leave=False)
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
+
+    with cli.session() as session, bar:
         try:
             report = import_file(
                 session,
@@ -80,6 +87,7 @@ def import_cmd(
                 encoding=encoding,
                 dry_run=dry_run,
                 reason=reason,
+                on_phase=step,
             )
         except ImportRefused as exc:
             session.rollback()
