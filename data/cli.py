@@ -20,6 +20,7 @@ from gis.cliutil import pass_cli
 def main(ctx: click.Context, database_url: str | None, actor: str) -> None:
     """Wuhai civil-affairs GIS: place names, boundaries, facilities and the web map."""
     ctx.obj = CliContext(database_url=database_url, actor=actor)
+    ctx.call_on_close(ctx.obj.dispose)
 
 
 @main.group()

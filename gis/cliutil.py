@@ -38,6 +38,12 @@ class CliContext:
             self._engine = make_engine(self.url)
         return self._engine
 
+    def dispose(self) -> None:
+        """Close the engine's pooled connections (called when the command ends)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     def session(self) -> Session:
         """A new ORM session (use as a context manager)."""
         return make_session_factory(self.engine)()
