@@ -265,6 +265,9 @@ def remove_cmd(
 )
 @click.option("--households-per-point", type=int, default=50, show_default=True)
 @click.option(
+    "--life-circles", "life", is_flag=True, help="Add the 5/10/15-minute life circles (areas and counts)."
+)
+@click.option(
     "--save/--no-save",
     default=True,
     show_default=True,
@@ -284,6 +287,7 @@ def circles_cmd(
     year: int,
     roads_path,
     households_per_point: int,
+    life: bool,
     save: bool,
     title,
     out_dir,
@@ -294,7 +298,12 @@ def circles_cmd(
     rule = rule_from(opts)
     with cli.session() as session:
         analysis = planning.circle_analysis(
-            session, year=year, rule=rule, roads_path=roads_path, households_per_point=households_per_point
+            session,
+            year=year,
+            rule=rule,
+            roads_path=roads_path,
+            households_per_point=households_per_point,
+            life=life,
         )
         run_id = (
             _write(
@@ -566,6 +575,10 @@ def _render_circles(r: dict) -> str:
             f"{area}: {a['households_covered']}/{a['households']} households, {a['elderly_covered']}/{a['aged_60plus']} elderly covered; {a['units_served']}/{a['units']} served"
         )
     lines.append(f"uncovered area {t['uncovered_area_km2']} km²; not served: {len(r['not_served'])}")
+    for name, c in t.get("life_circles", {}).items():
+        lines.append(
+            f"{name} life circle ({c['limit_m']:.0f} m): {c['households_covered']} households, {c['elderly_covered']} elderly"
+        )
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from facilities import store
 from facilities.circles import CircleRule
 from facilities.circles import coverage
+from facilities.circles import nearest_reach
 from facilities.circles import residential_points
 from facilities.circles import service_areas
 from facilities.circles import uncovered_areas
@@ -41,6 +43,7 @@ class CircleAnalysis:
     summary: pd.DataFrame
     areas: gpd.GeoDataFrame
     uncovered: gpd.GeoDataFrame
+    life_circles: dict = field(default_factory=dict)
 
     def totals(self) -> dict:
         s = self.summary
@@ -53,6 +56,8 @@ class CircleAnalysis:
                 "units": len(part), "units_served": int(part["served"].sum()),
             }  # fmt: skip
         out["uncovered_area_km2"] = round(float(self.uncovered["area_m2"].sum()) / 1e6, 3)
+        if self.life_circles:
+            out["life_circles"] = self.life_circles
         return out
 
 
@@ -107,8 +112,14 @@ def indicators(
 def circle_analysis(
     session: Session, *, year: int, rule: CircleRule, roads_path: str | Path | None = None,
     households_per_point: int = 50, seed: int = 0, facilities: gpd.GeoDataFrame | None = None,
+    life: bool = False,
 ) -> CircleAnalysis:  # fmt: skip
-    """Coverage of households and elderly by the elderly-care facilities' circles, service areas and gaps."""
+    """Coverage of households and elderly by the elderly-care facilities' circles, service areas and gaps.
+
+    With ``life``, the 5/10/15-minute life-circle areas of the urban facilities are added to
+    ``areas`` (``circle`` = ``'5min'`` ...) and the urban households and elderly within each circle
+    are counted in ``life_circles``.
+    """
     units = counted_units(store.units_gdf(session, year=year))
     fac = active_facilities(store.facilities_gdf(session) if facilities is None else facilities, year)
     fac = fac[fac["kind"].isin(set(URBAN_ELDERLY_KINDS) | set(RURAL_ELDERLY_KINDS))]
@@ -131,9 +142,27 @@ def circle_analysis(
     gaps = []
     for area, layer in zip(("urban", "rural"), areas, strict=True):
         gaps.append(uncovered_areas(units[units["urban_rural"] == area], layer).assign(urban_rural=area))
+    counts = {}
+    if life:
+        urban_pts = points[points["urban_rural"] == "urban"]
+        for minutes in sorted(rule.life_circles_m):
+            limit = rule.limit_m(minutes)
+            areas.append(
+                service_areas(urban_fac, limit_m=limit, method=rule.method, net=net).assign(
+                    circle=f"{minutes}min"
+                )
+            )
+            dist, _ = nearest_reach(urban_fac, urban_pts, limit_m=limit, method=rule.method, net=net)
+            inside = np.isfinite(dist)
+            counts[f"{minutes}min"] = {
+                "limit_m": limit, "households_covered": int(urban_pts["households"].to_numpy()[inside].sum()),
+                "elderly_covered": int(urban_pts["aged_60plus"].to_numpy()[inside].sum()),
+            }  # fmt: skip
     all_areas = gpd.GeoDataFrame(pd.concat(areas, ignore_index=True), crs=areas[0].crs)
     uncovered = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), crs=areas[0].crs)
-    return CircleAnalysis(rule=rule, points=points, summary=summary, areas=all_areas, uncovered=uncovered)
+    return CircleAnalysis(
+        rule=rule, points=points, summary=summary, areas=all_areas, uncovered=uncovered, life_circles=counts
+    )
 
 
 def save_circle_run(

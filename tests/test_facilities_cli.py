@@ -216,8 +216,16 @@ def test_circles_runs_and_siting(city_url, method, tmp_path):
         "10",
         "--households-per-point",
         "20",
+        "--life-circles",
         "--format",
         "json",
+    )
+    life = second["totals"]["life_circles"]
+    assert list(life) == ["5min", "10min", "15min"]
+    assert (
+        life["5min"]["households_covered"]
+        <= life["10min"]["households_covered"]
+        <= life["15min"]["households_covered"]
     )
     assert second["totals"]["urban"]["households_covered"] <= first["totals"]["urban"]["households_covered"]
     runs = _run(city_url, "facilities", "runs", "list", "--format", "json")
