@@ -260,7 +260,9 @@ def service_areas(
     return out
 
 
-def catchment_areas(facilities: gpd.GeoDataFrame, net: Network, *, limit_m: float, buffer_m: float = 50.0) -> gpd.GeoDataFrame:
+def catchment_areas(
+    facilities: gpd.GeoDataFrame, net: Network, *, limit_m: float, buffer_m: float = 50.0
+) -> gpd.GeoDataFrame:
     """Each facility's catchment: the streets within ``limit_m`` whose nearest facility it is (no overlaps).
 
     One multi-source Dijkstra labels every node with its nearest facility; the polygons are the
@@ -275,7 +277,9 @@ def catchment_areas(facilities: gpd.GeoDataFrame, net: Network, *, limit_m: floa
     uniq, inverse = np.unique(labels[order], return_inverse=True)
     geoms = np.full(len(fac), None, dtype=object)
     if len(uniq):
-        hulls = shapely.concave_hull(shapely.multipoints(net.xy[reached][order], indices=inverse), ratio=HULL_RATIO)
+        hulls = shapely.concave_hull(
+            shapely.multipoints(net.xy[reached][order], indices=inverse), ratio=HULL_RATIO
+        )
         geoms[uniq] = shapely.buffer(hulls, buffer_m, quad_segs=4)
     keep = [c for c in ("id", "kind", "name") if c in fac.columns]
     out = gpd.GeoDataFrame(fac[keep], geometry=list(geoms), crs=METRIC_CRS)
@@ -287,7 +291,9 @@ def reach_polygon(xy: np.ndarray, *, buffer_m: float = 50.0) -> shapely.Geometry
     """The polygon of some reached street nodes: their concave hull, buffered."""
     if len(xy) == 0:
         return shapely.Polygon()
-    return shapely.buffer(shapely.concave_hull(shapely.multipoints(xy), ratio=HULL_RATIO), buffer_m, quad_segs=4)
+    return shapely.buffer(
+        shapely.concave_hull(shapely.multipoints(xy), ratio=HULL_RATIO), buffer_m, quad_segs=4
+    )
 
 
 def life_circles(
