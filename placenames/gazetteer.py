@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from placenames import categories
 from placenames import store
+from placenames.mapping import names_map
 from placenames.mapping import overview_map
 
 TITLE = "乌海市地名志"
@@ -28,7 +29,7 @@ _TEMPLATE = """<!DOCTYPE html>
 @page { size: A4; margin: 18mm 16mm 20mm 16mm;
         @bottom-center { content: "{{ title }} · " counter(page); font-size: 8pt; color: #666; } }
 body { font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", serif; font-size: 9.5pt; line-height: 1.5; color: #222; }
-h1 { font-size: 26pt; text-align: center; margin-top: 60mm; letter-spacing: 4pt; }
+h1 { font-size: 26pt; text-align: center; margin-top: 20mm; letter-spacing: 4pt; }
 .subtitle { text-align: center; color: #555; }
 h2 { font-family: "Noto Sans CJK SC", sans-serif; font-size: 16pt; border-bottom: 2px solid #8a4b08;
      page-break-before: always; }
@@ -40,6 +41,9 @@ h3 { font-family: "Noto Sans CJK SC", sans-serif; font-size: 12pt; color: #8a4b0
 figure { text-align: center; margin: 8pt 0; }
 figure img { width: 120mm; }
 .toc li { margin: 2pt 0; }
+.toc a { color: #222; text-decoration: none; }
+.toc a::after { content: leader('.') target-counter(attr(href), page); }
+figure img.city { width: 150mm; }
 .count { color: #666; }
 </style>
 </head>
@@ -48,8 +52,9 @@ figure img { width: 120mm; }
 <p class="subtitle">乌海市民政局 编 · {{ today }}</p>
 <p class="subtitle">收录标准地名 {{ total }} 条（已批准、已公告）</p>
 <ul class="toc">
-{% for d in districts %}<li>{{ d.name }} <span class="count">（{{ d.count }} 条）</span></li>{% endfor %}
+{% for d in districts %}<li><a href="#d{{ d.code }}">{{ d.name }} <span class="count">（{{ d.count }} 条）</span></a></li>{% endfor %}
 </ul>
+{% if city_map %}<figure><img class="city" src="{{ city_map }}" alt="乌海市标准地名图"><figcaption>乌海市标准地名图</figcaption></figure>{% endif %}
 {% for d in districts %}
 <h2 id="d{{ d.code }}">{{ d.name }}</h2>
 {% if d.map %}<figure><img src="{{ d.map }}" alt="{{ d.name }}地名概览图"><figcaption>{{ d.name }}地名概览图</figcaption></figure>{% endif %}
@@ -92,7 +97,10 @@ def write_gazetteer(session: Session, out_dir: str | Path, *, pdf: bool = True) 
     for code in DISTRICTS:
         if (divisions["code"] == code).any():
             maps[code] = overview_map(divisions, names, out / f"overview_{code[:6]}.png", district=code).name
-    html = render_html(names, former, maps=maps)
+    city = store.divisions_gdf(session, levels=("city", "district", "town"))
+    fig, _count = names_map(city, names)
+    fig.savefig(out / "overview_city.png", dpi=110)
+    html = render_html(names, former, maps=maps, city_map="overview_city.png")
     html_path = out / f"{TITLE}.html"
     html_path.write_text(html, encoding="utf-8")
     result: dict[str, Any] = {"html": str(html_path), "entries": len(names), "maps": len(maps)}
@@ -105,7 +113,13 @@ def write_gazetteer(session: Session, out_dir: str | Path, *, pdf: bool = True) 
     return result
 
 
-def render_html(names: gpd.GeoDataFrame, former: pd.DataFrame, *, maps: dict[str, str] | None = None) -> str:
+def render_html(
+    names: gpd.GeoDataFrame,
+    former: pd.DataFrame,
+    *,
+    maps: dict[str, str] | None = None,
+    city_map: str | None = None,
+) -> str:
     """The gazetteer as one HTML document (pure: frames in, text out)."""
     maps = maps or {}
     former_by_id: dict[int, list[str]] = {}
@@ -130,7 +144,7 @@ def render_html(names: gpd.GeoDataFrame, former: pd.DataFrame, *, maps: dict[str
         )
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     return env.from_string(_TEMPLATE).render(
-        title=TITLE, today=date.today().isoformat(), total=len(names), districts=districts
+        title=TITLE, today=date.today().isoformat(), total=len(names), districts=districts, city_map=city_map
     )
 
 

@@ -70,17 +70,19 @@ _GENERATION = sql_text(
     "SELECT (SELECT max(id) FROM audit_log), (SELECT max(id) FROM place_name), (SELECT max(id) FROM former_name), "
     "(SELECT max(at) FROM audit_log)"
 )
-_NAME_PREFIX = sql_text(
-    "SELECT id, name FROM place_name WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n"
+#: Name and former-name prefixes in one round trip (each part walks its own B-tree index).
+_CHINESE_PREFIX = sql_text(
+    "SELECT 'n' AS k, id, name FROM (SELECT id, name FROM place_name WHERE name >= :lo AND name < :hi "
+    "ORDER BY name LIMIT :n) AS a UNION ALL "
+    "SELECT 'f' AS k, place_name_id, name FROM (SELECT place_name_id, name FROM former_name "
+    "WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n) AS b"
 )
-_FORMER_PREFIX = sql_text(
-    "SELECT place_name_id, name FROM former_name WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n"
-)
-_PINYIN_PREFIX = sql_text(
-    "SELECT id, pinyin_key FROM place_name WHERE pinyin_key >= :lo AND pinyin_key < :hi ORDER BY pinyin_key LIMIT :n"
-)
-_INITIALS_PREFIX = sql_text(
-    "SELECT id, initials FROM place_name WHERE initials >= :lo AND initials < :hi ORDER BY initials LIMIT :n"
+#: Pinyin-key and initials prefixes in one round trip.
+_LATIN_PREFIX = sql_text(
+    "SELECT 'p' AS k, id, pinyin_key FROM (SELECT id, pinyin_key FROM place_name WHERE pinyin_key >= :lo "
+    "AND pinyin_key < :hi ORDER BY pinyin_key LIMIT :n) AS a UNION ALL "
+    "SELECT 'i' AS k, id, initials FROM (SELECT id, initials FROM place_name WHERE initials >= :lo "
+    "AND initials < :hi AND :short ORDER BY initials LIMIT :n) AS b"
 )
 _DESCRIBE_SQL = (
     "SELECT id, name, romanized, category_code, division_code, status, "
@@ -263,10 +265,9 @@ def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
     fetch = max(limit * 3, 30)
     conn = session.connection()
     params = {"lo": text, "hi": text + _TOP, "n": fetch}
-    for pid, name in conn.execute(_NAME_PREFIX, params):
-        _add(hits, pid, "exact" if name == text else "prefix", name, len(name) - len(text))
-    for pid, name in conn.execute(_FORMER_PREFIX, params):
-        _add(hits, pid, "former_exact" if name == text else "former_prefix", name, len(name) - len(text))
+    for kind, pid, name in conn.execute(_CHINESE_PREFIX, params):
+        match = ("exact", "prefix") if kind == "n" else ("former_exact", "former_prefix")
+        _add(hits, pid, match[0] if name == text else match[1], name, len(name) - len(text))
     if len(hits) >= limit and any(h[1] == "exact" for h in hits.values()):
         return
     index = name_index(session)
@@ -286,12 +287,10 @@ def _latin(session: Session, text: str, hits: dict, limit: int) -> None:
         return
     fetch = max(limit * 3, 30)
     conn = session.connection()
-    params = {"lo": key, "hi": key + "~", "n": fetch}
-    for pid, pk in conn.execute(_PINYIN_PREFIX, params):
-        _add(hits, pid, "pinyin_exact" if pk == key else "pinyin_prefix", pk, len(pk) - len(key))
-    if len(key) <= 12:
-        for pid, ini in conn.execute(_INITIALS_PREFIX, params):
-            _add(hits, pid, "initials_exact" if ini == key else "initials_prefix", ini, len(ini) - len(key))
+    params = {"lo": key, "hi": key + "~", "n": fetch, "short": len(key) <= 12}
+    for kind, pid, value in conn.execute(_LATIN_PREFIX, params):
+        match = ("pinyin_exact", "pinyin_prefix") if kind == "p" else ("initials_exact", "initials_prefix")
+        _add(hits, pid, match[0] if value == key else match[1], value, len(value) - len(key))
     if len(hits) >= limit or len(key) < 3:
         return
     index = name_index(session)
