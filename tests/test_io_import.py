@@ -234,3 +234,70 @@ def test_imported_rows_are_in_the_spatial_index(session, tmp_path):
         .all()
     )
     assert nowhere == []
+
+
+def test_facilities_from_excel_with_chinese_headers_and_values(session, tmp_path):
+    from openpyxl import Workbook
+
+    from facilities.models import Facility
+
+    square = {
+        "type": "Polygon",
+        "coordinates": [
+            [[106.80, 39.60], [106.90, 39.60], [106.90, 39.70], [106.80, 39.70], [106.80, 39.60]]
+        ],
+    }
+    path = fx.write_geojson(
+        [fx.feature(square, code="150302999003", name="丙社区", level="社区")], tmp_path / "d.geojson"
+    )
+    import_file(session, path, layer="divisions", actor="tester")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["设施名称", "设施类型", "运营性质", "床位数", "护理型床位数", "所在政区代码", "经度", "纬度"])
+    ws.append(["测试养老院", "养老机构", "公建民营", 120, 60, "150302999003", 106.85, 39.65])
+    ws.append(["测试幸福院", "互助养老幸福院", None, None, None, "150302999003", 106.86, 39.66])
+    wb.save(tmp_path / "f.xlsx")
+    report = import_file(session, tmp_path / "f.xlsx", layer="设施", actor="tester", crs="EPSG:4326")
+    assert report.imported == 2
+    rows = session.execute(
+        select(
+            Facility.name,
+            Facility.kind,
+            Facility.operator_type,
+            Facility.beds,
+            Facility.nursing_beds,
+            Facility.status,
+        )
+        .where(Facility.division_code == "150302999003")
+        .order_by(Facility.kind)
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("测试养老院", "elderly_institution", "public_private", 120, 60, "running"),
+        ("测试幸福院", "mutual_aid_home", None, None, None, "running"),
+    ]
+    # more nursing beds than beds, and a division that does not exist: both rows named
+    ws.append(["坏养老院", "养老机构", None, 10, 20, "150302999999", 106.87, 39.67])
+    wb.save(tmp_path / "g.xlsx")
+    with pytest.raises(ImportRefused) as info:
+        import_file(session, tmp_path / "g.xlsx", layer="facilities", actor="tester", crs="EPSG:4326")
+    problems = [str(p) for p in info.value.report.problems]
+    assert "row 3: nursing_beds is larger than beds" in problems
+    assert "row 3 [division_code]: '150302999999' does not exist in division.code" in problems
+    assert (
+        "row 1 [kind/name]: key 'elderly_institution|测试养老院' already exists in the database" in problems
+    )
+
+
+def test_csv_with_wkt_polygons(session, tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text(
+        "区划代码,名称,级别,wkt\n"
+        '150302999004,丁社区,community,"POLYGON ((106.80 39.60, 106.81 39.60, 106.81 39.61, 106.80 39.60))"\n',
+        encoding="utf-8",
+    )
+    report = import_file(session, path, layer="divisions", actor="tester", crs=4490)
+    assert report.imported == 1
+    kind = session.execute(
+        select(func.ST_GeometryType(Division.geom)).where(Division.code == "150302999004")
+    ).scalar_one()
+    assert "MULTIPOLYGON" in kind.upper()
