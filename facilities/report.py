@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -98,6 +99,7 @@ def build_report(
         _map_facilities(out_dir / "map_facilities.png", units, fac, communities),
         _map_floor_area(out_dir / "map_floor_area.png", indicator_frame(communities, units)),
         _map_circles(out_dir / "map_circles.png", units, analysis),
+        _map_built_up(out_dir / "map_built_up.png", units, fac, analysis, inputs.districts),
     ]
     tables = {
         "indicators_city": indicator_table(city),
@@ -197,6 +199,41 @@ def _map_circles(path: Path, units: gpd.GeoDataFrame, analysis: planning.CircleA
     gaps = analysis.uncovered[analysis.uncovered["urban_rural"] == "urban"]
     if len(gaps):
         gaps.plot(ax=ax, color="#fc9272", alpha=0.7, edgecolor="none")
+    return _save(fig, path)
+
+
+def _map_built_up(path: Path, units: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, analysis, districts) -> Path:
+    """One panel per district, zoomed on its built-up area (the extent of its home-care stations)."""
+    font = cjk_font()
+    u = units.to_crs(METRIC_CRS)
+    f = fac.to_crs(METRIC_CRS).merge(
+        u[["code", "district_code"]], left_on="division_code", right_on="code", how="left"
+    )
+    urban_areas = analysis.areas[analysis.areas["circle"] == "urban"]
+    fig, axes = plt.subplots(1, max(1, len(districts)), figsize=(10.5, 5.2), dpi=130)
+    axes = list(np.atleast_1d(axes))
+    for ax, d in zip(axes, districts.itertuples(), strict=False):
+        ax.set_axis_off()
+        ax.set_title(d.name, fontproperties=font, fontsize=11)
+        stations = f[(f["district_code"] == d.code) & (f["kind"].isin(list(MAP_KINDS)))]
+        if stations.empty:
+            continue
+        minx, miny, maxx, maxy = stations.total_bounds
+        pad = 1200.0
+        u.plot(ax=ax, color="#f7f7f7", edgecolor="#888888", linewidth=0.4)
+        if len(urban_areas):
+            urban_areas.plot(ax=ax, color="#9ecae1", alpha=0.45, edgecolor="none")
+        for kind, colour in MAP_KINDS.items():
+            part = stations[stations["kind"] == kind]
+            if len(part):
+                part.plot(ax=ax, color=colour, markersize=14)
+        ax.set_xlim(minx - pad, maxx + pad)
+        ax.set_ylim(miny - pad, maxy + pad)
+    fig.suptitle(
+        "建成区：养老设施与15分钟步行圈 Built-up areas: facilities and 15-minute walks",
+        fontproperties=font,
+        fontsize=12,
+    )
     return _save(fig, path)
 
 
