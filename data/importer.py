@@ -171,6 +171,9 @@ def import_file(
         raise ImportRefused(report)
     if dry_run:
         return report
+    order = _parents_first(values, lyr)
+    if order is not None:
+        values, geoms = values.iloc[order], geoms[order]
     report.ids = _insert(session, lyr, values, geoms, actor=actor, source=f"import:{path.name}"[:64])
     report.imported = len(report.ids)
     clock.lap("insert")
@@ -197,7 +200,10 @@ def validate(
     if ignored:
         report.notes.append(f"ignored columns: {', '.join(ignored)}")
     values, field_problems = check_fields(frame, lyr)
-    geoms, geom_problems = check_geometries(gdf.geometry.to_numpy(), lyr, gdf.index)
+    exempt = None
+    if lyr.extent_exempt and lyr.extent_exempt in values:  # e.g. divisions with in_wuhai = False
+        exempt = (values[lyr.extent_exempt] == False).to_numpy(dtype=bool)  # noqa: E712
+    geoms, geom_problems = check_geometries(gdf.geometry.to_numpy(), lyr, gdf.index, extent_exempt=exempt)
     problems += field_problems + geom_problems + duplicate_keys(values, lyr)
     if clock is not None:
         clock.lap("validate")
@@ -230,6 +236,28 @@ def _stored_duplicates(session: Session, values: pd.DataFrame, lyr: Layer) -> li
     ]
 
 
+def _parents_first(values: pd.DataFrame, lyr: Layer) -> np.ndarray | None:
+    """Row order putting parents before children when the layer refers to itself (divisions)."""
+    for f in lyr.fields:
+        if f.references is None or f.references[0] is not lyr.model or f.name not in values:
+            continue
+        key = f.references[1]
+        if key not in values:
+            return None
+        parent_of = dict(zip(values[key], values[f.name], strict=True))
+        return np.argsort([_depth(code, parent_of) for code in values[key]], kind="stable")
+    return None
+
+
+def _depth(code: Any, parent_of: dict[Any, Any]) -> int:
+    """Ancestors of ``code`` within the file (cycles stop the count)."""
+    depth, seen = 0, {code}
+    while (code := parent_of.get(code)) in parent_of and code not in seen:
+        seen.add(code)
+        depth += 1
+    return depth
+
+
 def _in_chunks(session: Session, column, values: list):
     """``column IN values`` as few conditions: one ``= ANY(array)`` on PostgreSQL, chunks on SQLite."""
     if dialect_name(session) == "postgresql":
@@ -258,6 +286,8 @@ def _references(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Prob
         pk = model.__table__.primary_key.columns.values()[0]
         for condition in _in_chunks(session, col, wanted):
             found.update(session.execute(select(col, pk).where(condition)).all())
+        if model is lyr.model and column in values:  # a parent in the same file (inserted first)
+            found.update({v: v for v in values[column] if v is not None and v not in found})
         missing = values[f.name].notna() & ~values[f.name].isin(list(found))
         problems.extend(
             Problem(

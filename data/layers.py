@@ -99,6 +99,8 @@ class Layer:
     geometry_column: str = "geom"
     checks: tuple[RowCheck, ...] = ()
     aliases: tuple[str, ...] = ()
+    #: Boolean field whose False rows may lie outside Wuhai's extent (neighbouring units).
+    extent_exempt: str | None = None
 
     @property
     def table(self):
@@ -317,6 +319,7 @@ LAYERS: dict[str, Layer] = {
             store_type="MULTIPOLYGON",
             key=("code",),
             fields=_DIVISION_FIELDS,
+            extent_exempt="in_wuhai",
             aliases=("division", "区划"),
             checks=(
                 RowCheck(
@@ -475,6 +478,8 @@ LAYERS: dict[str, Layer] = {
                 _f("left_name", "左侧名称", "Left name", required=True),
                 _f("right_code", "右侧代码", "Right code", required=True),
                 _f("right_name", "右侧名称", "Right name", required=True),
+                _f("line_code", "界线编号", "Line code", "line"),
+                _f("line_name", "界线全称", "Line name"),
                 _f("agreement", "界线协议书", "Agreement", "协议书"),
                 _f("length_km", "长度(km)", "Length (km)", minimum=0),
                 _f(

@@ -106,10 +106,13 @@ def check_fields(frame: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[
     return clean, problems
 
 
-def check_geometries(geoms: np.ndarray, layer: Layer, index: pd.Index) -> tuple[np.ndarray, list[Problem]]:
+def check_geometries(
+    geoms: np.ndarray, layer: Layer, index: pd.Index, *, extent_exempt: np.ndarray | None = None
+) -> tuple[np.ndarray, list[Problem]]:
     """Check geometries (missing, empty, NaN/inf, type, validity, extent) and convert them for storage.
 
     Returns the 2-D geometries in the layer's stored type (Polygon -> MultiPolygon...) and the problems.
+    Rows flagged in ``extent_exempt`` (e.g. neighbouring units) may lie outside Wuhai's extent.
     """
     rows = np.asarray(index)
     problems: list[Problem] = []
@@ -128,6 +131,8 @@ def check_geometries(geoms: np.ndarray, layer: Layer, index: pd.Index) -> tuple[
     invalid = np.zeros(len(geoms), dtype=bool)
     invalid[ok_so_far] = ~shapely.is_valid(geoms[ok_so_far])
     outside, swapped = extent_problems(np.where(ok_so_far & ~invalid, geoms, None))
+    if extent_exempt is not None:
+        outside &= ~extent_exempt
     expected = "/".join(layer.geometry_types)
     for i in np.flatnonzero(missing):
         problems.append(Problem(int(rows[i]), "geometry", "missing or unreadable geometry"))

@@ -301,3 +301,32 @@ def test_csv_with_wkt_polygons(session, tmp_path):
         select(func.ST_GeometryType(Division.geom)).where(Division.code == "150302999004")
     ).scalar_one()
     assert "MULTIPOLYGON" in kind.upper()
+
+
+def test_divisions_with_parents_in_the_same_file_and_neighbours(session, tmp_path):
+    def square(x, y, d=0.01):
+        return {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]}
+
+    feats = [  # child first: the import orders parents before children
+        fx.feature(
+            square(106.80, 39.60),
+            code="150302998001",
+            name="子社区",
+            level="社区",
+            parent_code="150302998000",
+        ),
+        fx.feature(square(106.80, 39.60, 0.05), code="150302998000", name="测试街道", level="街道"),
+        fx.feature(square(105.90, 38.70), code="640299000000", name="邻市", level="市", in_wuhai="否"),
+    ]
+    report = import_file(
+        session, fx.write_geojson(feats, tmp_path / "d.geojson"), layer="divisions", actor="tester"
+    )
+    assert report.imported == 3
+    parent = session.execute(select(Division.parent_code).where(Division.code == "150302998001")).scalar_one()
+    assert parent == "150302998000"
+    # the same neighbour claimed to be in Wuhai is outside the extent
+    feats[2]["properties"].update(code="640299000001", in_wuhai="是")
+    with pytest.raises(ImportRefused, match=r"row 1 \[geometry\]: outside Wuhai's extent"):
+        import_file(
+            session, fx.write_geojson(feats[2:], tmp_path / "e.geojson"), layer="divisions", actor="tester"
+        )
