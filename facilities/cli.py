@@ -441,6 +441,34 @@ def report_cmd(cli: CliContext, year: int, out_dir: str, pdf: bool, fmt: str) ->
     emit({"files": [str(f) for f in files]}, fmt, lambda r: "\n".join(r["files"]))
 
 
+@facilities_group.command("enter-indicator")
+@click.option("--number", type=click.IntRange(1, 12), required=True, help="Row of the plan's table (1-12).")
+@click.option("--year", type=int, required=True)
+@click.option("--value", type=float, required=True)
+@click.option(
+    "--source", "value_source", required=True, help="Where the value comes from (document, office)."
+)
+@click.option("--date", "value_date", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the source.")
+@click.option("--division", "division_code", help="12-digit code when the value is for a district or town.")
+@click.option("--note")
+@format_option
+@pass_cli
+def enter_indicator_cmd(
+    cli: CliContext, number, year, value, value_source, value_date, division_code, note, fmt
+) -> None:
+    """Enter a non-spatial indicator value (e.g. no. 1, 2, 7, 12) with its source and date."""
+    with cli.session() as session:
+        row = _write(
+            session,
+            lambda: store.upsert_entry(
+                session, actor=cli.actor, number=number, year=year, value=value, value_source=value_source,
+                division_code=division_code, value_date=value_date.date() if value_date else None, note=note,
+            ),
+        )  # fmt: skip
+        out = {"number": row.number, "year": row.year, "value": row.value, "division_code": row.division_code}
+    emit(out, fmt, lambda r: f"indicator {r['number']} for {r['year']}: {r['value']}")
+
+
 @facilities_group.group("runs")
 def runs_group() -> None:
     """Stored analysis runs: list, show, compare."""

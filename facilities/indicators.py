@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 
 import geopandas as gpd
 import numpy as np
@@ -530,17 +532,18 @@ def _minor_protection(inputs, level, code, established: set) -> tuple[float | No
     return _pct(n, len(units)), {"units_covered": n, "units": len(units)}
 
 
+def round_half_up(x: float, decimals: int = 0) -> float | int:
+    """Round as the plan's tables do (0.5 up), not to even: 92.5 -> 93."""
+    q = Decimal(1).scaleb(-decimals)
+    r = Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP)
+    return int(r) if decimals == 0 else float(r)
+
+
 def _rows(inputs, level, code, values) -> list[dict]:
     rows = []
     for ind in INDICATORS:
         exact, detail = values.get(ind.id, (None, {}))
-        value = (
-            None
-            if exact is None
-            else round(float(exact), ind.decimals or None)
-            if ind.decimals
-            else round(float(exact))
-        )
+        value = None if exact is None else round_half_up(float(exact), ind.decimals)
         progress = None
         if exact is not None:
             base = ind.baseline_2020 if ind.baseline_2020 is not None else 0.0

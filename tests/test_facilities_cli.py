@@ -172,6 +172,47 @@ def test_registry_commands_and_conflicts(city_url):
     assert len(_run(city_url, "facilities", "list", "--kind", "home_care_station", "--format", "json")) == 1
 
 
+def test_enter_indicator(city_url):
+    _run(
+        city_url,
+        "facilities",
+        "enter-indicator",
+        "--number",
+        "1",
+        "--year",
+        "2021",
+        "--value",
+        "92.5",
+        "--source",
+        "区民政局统计",
+        "--date",
+        "2022-01-10",
+        "--format",
+        "json",
+    )
+    out = _run(city_url, "indicators", "--year", "2021", "--format", "json")
+    one = {i["id"]: i for i in out["indicators"]}["1"]
+    assert one["value"] == 93 and one["detail"]["value_date"] == "2022-01-10"
+    bad = CliRunner().invoke(
+        main,
+        [
+            "--database-url",
+            city_url,
+            "facilities",
+            "enter-indicator",
+            "--number",
+            "2",
+            "--year",
+            "2021",
+            "--value",
+            "1",
+            "--source",
+            "<script>x</script>",
+        ],
+    )
+    assert bad.exit_code != 0 and "markup" in bad.output
+
+
 def test_whatif_writes_nothing(city_url):
     lon, lat = transformer(4545, 4490).transform(fx.X0 + 3500, fx.Y0 + 500)
     out = _run(

@@ -108,3 +108,13 @@ def test_bad_inputs():
         compute_indicators(
             IndicatorInputs(2020, fx.CITY, "x", no_crs, fx.towns(), fx.districts(), fx.facilities())
         )
+
+
+@pytest.mark.parametrize(
+    ("x", "decimals", "expected"),
+    [(65.714, 0, 66), (84.6, 0, 85), (92.5, 0, 93), (1.25, 1, 1.3), (36.88, 0, 37)],
+)
+def test_plan_rounding(x, decimals, expected):
+    from facilities.indicators import round_half_up
+
+    assert round_half_up(x, decimals) == expected
