@@ -7,6 +7,7 @@ from importlib.metadata import entry_points
 import click
 
 from data import schema
+from data.commands import commands as data_commands
 from gis.cliutil import CliContext
 from gis.cliutil import emit
 from gis.cliutil import format_option
@@ -59,23 +60,10 @@ def db_current(cli: CliContext, fmt: str) -> None:
 
 def _load_plugins() -> None:
     for ep in entry_points(group="wuhai_gis.commands"):
-        try:
-            commands = ep.load()
-        except ModuleNotFoundError as exc:  # a package not yet providing commands
-            if exc.name and ep.value.startswith(exc.name):
-                continue
-            raise
-        for command in commands:
+        for command in ep.load():
             main.add_command(command)
 
 
 _load_plugins()
-
-try:  # commands of data/ itself (reference data, import/export, stats)
-    from data.commands import commands as _data_commands
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if exc.name != "data.commands":
-        raise
-else:
-    for _command in _data_commands:
-        main.add_command(_command)
+for _command in data_commands:
+    main.add_command(_command)

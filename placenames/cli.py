@@ -414,12 +414,3 @@ def _floats(text: str | None, n: int, option: str) -> tuple[float, ...] | None:
 
 
 commands: list[click.Command] = [names_group, signs_group]
-
-# The signs group is contributed by placenames/signs_cli.py once it exists.
-try:
-    from placenames.signs_cli import signs_group
-except ModuleNotFoundError as _exc:  # pragma: no cover - until the signs commands exist
-    if _exc.name != "placenames.signs_cli":
-        raise
-else:
-    commands.append(signs_group)

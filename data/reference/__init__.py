@@ -16,10 +16,6 @@ DEFAULT_SEED = 20211231
 #: ``load(session, *, actor, rng_seed) -> dict[str, int]``.
 STEPS: tuple[str, ...] = ("base", "names", "signs", "markers", "facilities")
 
-#: Steps whose module may still be missing while they are being written; a missing one is
-#: skipped with a note. Remove a step from here once its module has landed.
-PENDING_STEPS: frozenset[str] = frozenset()
-
 
 def load_reference(
     session: Session,
@@ -47,7 +43,7 @@ def load_reference(
     Returns
     -------
     dict
-        ``{"steps": {step: counts}, "skipped": [notes], "seconds": {step: time}}``.
+        ``{"steps": {step: counts}, "seconds": {step: time}}``.
     """
     if not actor:
         raise PermissionError("load-reference needs an actor")
@@ -55,14 +51,11 @@ def load_reference(
     unknown = set(steps or ()) - set(STEPS)
     if unknown:
         raise ValueError(f"unknown reference step(s) {sorted(unknown)}; choose from {list(STEPS)}")
-    result: dict[str, Any] = {"steps": {}, "skipped": [], "seconds": {}}
+    result: dict[str, Any] = {"steps": {}, "seconds": {}}
     bar = tqdm(wanted, desc="load-reference", unit="step", disable=None if progress else True, leave=False)
     for step in bar:
         bar.set_postfix_str(step)
-        module = _step_module(step)
-        if module is None:
-            result["skipped"].append(f"{step}: module data.reference.{step} not available yet")
-            continue
+        module = importlib.import_module(f"data.reference.{step}")
         start = time.perf_counter()
         counts = module.load(session, actor=actor, rng_seed=rng_seed)
         session.flush()
@@ -70,12 +63,3 @@ def load_reference(
         result["seconds"][step] = round(time.perf_counter() - start, 2)
     return result
 
-
-def _step_module(step: str):
-    name = f"data.reference.{step}"
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if step in PENDING_STEPS and exc.name == name:
-            return None
-        raise

@@ -61,7 +61,6 @@ def _render_load(result: dict[str, Any]) -> str:
     for step, counts in result["steps"].items():
         detail = ", ".join(f"{k} {v}" for k, v in counts.items())
         lines.append(f"{step}: {detail} ({result['seconds'][step]} s)")
-    lines.extend(f"skipped {note}" for note in result["skipped"])
     return "\n".join(lines) or "nothing to do"
 
 
