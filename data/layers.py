@@ -385,7 +385,10 @@ LAYERS: dict[str, Layer] = {
                 _f("proper_part", "专名", "Proper part"),
                 _f("generic_part", "通名", "Generic part"),
                 _f("romanized", "罗马字母拼写", "Romanized", "拼音", "pinyin"),
+                _f("romanized_override_reason", "拼写例外理由", "Romanization override reason"),
                 _f("mongolian", "蒙古文", "Mongolian"),
+                _f("mongolian_source", "蒙古文来源", "Mongolian source"),
+                _f("aliases", "别名", "Aliases", "又名"),
                 _f("meaning", "含义", "Meaning", "地名含义"),
                 _f("history", "历史沿革", "History"),
                 _f(

@@ -266,6 +266,9 @@ def _check_field(series: pd.Series, f: Field) -> tuple[pd.Series, list[Problem]]
             )
         )
         values, found = out.tolist(), [Problem(int(r), f.column, "not a JSON list") for r in bad]
+        for r, items in zip(rows, values, strict=True):  # the list's texts get the same checks
+            reasons = {text_problem(x, f) for x in items if isinstance(x, str)} - {None}
+            found += [Problem(int(r), f.column, reason) for reason in sorted(reasons)]
     elif f.kind in {"int", "float"}:
         values, found = _check_numbers(rows, cells, texts, blank, f)
     elif f.kind == "bool":

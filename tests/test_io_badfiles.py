@@ -197,6 +197,18 @@ def _case_bad_choice(tmp_path):
     return _signs_csv(tmp_path, _set(2, "kind", "广告牌")), "signs", {"crs": 4490}
 
 
+def _case_script_in_list(tmp_path):
+    feats = [
+        fx.feature(
+            {"type": "Point", "coordinates": [106.8, 39.7]},
+            name="甲路",
+            category_code="1201",
+            aliases=["乙路", "<img src=x onerror=alert(1)>"],
+        )
+    ]
+    return fx.write_geojson(feats, tmp_path / "names.geojson"), "place_names", {}
+
+
 CASES = [
     (
         "self-intersecting polygon",
@@ -250,6 +262,7 @@ CASES = [
         r"row 1 \[text_zh\]: garbled text \(mojibake\); the original was probably '滨河大道'",
     ),
     ("<script> in a name", _case_script, r"row 2 \[text_zh\]: markup or script"),
+    ("markup inside a list", _case_script_in_list, r"row 1 \[aliases\]: markup or script"),
     ("control character", _case_control, r"row 5 \[text_zh\]: control character U\+0007"),
     ("over-long name", _case_too_long, r"row 4 \[text_zh\]: too long: 201 characters, at most 200"),
     ("value not allowed", _case_bad_choice, r"row 2 \[kind\]: '广告牌' is not one of street, house_number"),
