@@ -95,3 +95,15 @@ def test_search_hides_unpublished_and_rejects_long_queries(client):
 
 def test_pixel_degrees_halves_per_zoom():
     assert tiles.pixel_degrees(11) == pytest.approx(tiles.pixel_degrees(10) / 2)
+
+
+def test_gzip_for_clients_that_accept_it(client):
+    import gzip
+    import json
+
+    plain = client.get("/ogcapi/api")
+    packed = client.get("/ogcapi/api", headers={"Accept-Encoding": "gzip, br"})
+    assert "Content-Encoding" not in plain.headers and packed.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.data)) == plain.get_json()
+    with client.get("/static/vendor/leaflet/leaflet.js", headers={"Accept-Encoding": "gzip"}) as js:
+        assert js.headers["Content-Encoding"] == "gzip" and len(js.data) < 60_000

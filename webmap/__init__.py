@@ -100,6 +100,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
     from webmap import auth
+    from webmap import compress
     from webmap import db
     from webmap import errors
     from webmap import security
@@ -111,6 +112,7 @@ def _init_extensions(app: Flask) -> None:
     app.extensions["csrf_protect"] = csrf
     Babel(app, locale_selector=_select_locale)
     security.init_app(app)
+    compress.init_app(app)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
