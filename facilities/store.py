@@ -12,6 +12,7 @@ from geoalchemy2.shape import from_shape
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from shapely.geometry import shape
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -260,11 +261,21 @@ def units_gdf(session: Session, *, year: int | None = None) -> gpd.GeoDataFrame:
     return gdf.sort_values("code").reset_index(drop=True)
 
 
-def divisions_frame(session: Session, *, levels: tuple[str, ...], geometry: bool = True) -> gpd.GeoDataFrame:
-    """Wuhai divisions of some levels (code, name, kind, parent_code), with geometry unless ``geometry=False``."""
+def divisions_frame(
+    session: Session, *, levels: tuple[str, ...], geometry: bool = True, valid_in: int | None = None
+) -> gpd.GeoDataFrame:
+    """Wuhai divisions of some levels (code, name, kind, parent_code), with geometry unless ``geometry=False``.
+
+    With ``valid_in``, only the units that existed during that year (``valid_from``/``valid_to``).
+    """
     cols = (Division.code, Division.name, Division.kind, Division.level, Division.parent_code)
     q = select(*cols, Division.geom) if geometry else select(*cols)
     q = q.where(Division.level.in_(levels), Division.in_wuhai.is_(True)).order_by(Division.code)
+    if valid_in is not None:
+        q = q.where(
+            or_(Division.valid_from.is_(None), Division.valid_from <= date(valid_in, 12, 31)),
+            or_(Division.valid_to.is_(None), Division.valid_to > date(valid_in, 1, 1)),
+        )
     divs = session.execute(q).all()
     rows = [
         {"code": d.code, "name": d.name, "kind": d.kind, "level": d.level, "parent_code": d.parent_code}
@@ -307,7 +318,7 @@ def indicator_inputs(session: Session, *, year: int) -> IndicatorInputs:
     ).first()
     if city is None:
         raise LookupError("no city division: load the reference data (wuhai-gis load-reference) first")
-    towns = divisions_frame(session, levels=("town",), geometry=False)
+    towns = divisions_frame(session, levels=("town",), geometry=False, valid_in=year)
     towns = pd.DataFrame(towns.drop(columns="geometry")).rename(columns={"parent_code": "district_code"})
     districts = divisions_frame(session, levels=("district",), geometry=False)
     districts = pd.DataFrame(districts[districts["parent_code"] == city.code].drop(columns="geometry"))

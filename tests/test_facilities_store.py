@@ -149,3 +149,36 @@ def test_runs_round_trip(session):
         again.parameters == {"minutes": 15} and list(gdf["covered"]) == [10, 20] and gdf.crs.to_epsg() == 4490
     )
     assert store.list_runs(session, kind="circles")[0].id == run.id
+
+
+def test_towns_count_only_in_the_years_they_existed(session):
+    from datetime import date
+
+    from boundaries.models import Division
+
+    fx.seed_divisions(session)
+    session.add(
+        Division(
+            code="150302006000",
+            name="旧街道",
+            level="town",
+            kind="街道",
+            parent_code=fx.DISTRICT,
+            valid_to=date(2021, 1, 1),
+        )
+    )
+    session.add(
+        Division(
+            code="150302008000",
+            name="新街道",
+            level="town",
+            kind="街道",
+            parent_code=fx.DISTRICT,
+            valid_from=date(2021, 1, 1),
+        )
+    )
+    session.flush()
+    codes_2020 = set(store.indicator_inputs(session, year=2020).towns["code"])
+    codes_2021 = set(store.indicator_inputs(session, year=2021).towns["code"])
+    assert "150302006000" in codes_2020 and "150302008000" not in codes_2020
+    assert "150302008000" in codes_2021 and "150302006000" not in codes_2021
