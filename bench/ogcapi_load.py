@@ -97,7 +97,8 @@ def pygeoapi_config(db_url: str, port: int, workdir: Path) -> Path:
                 password: {u.password or ""}
               id_field: id
               table: sign
-              geom_field: geom"""
+              geom_field: geom
+              storage_crs: http://www.opengis.net/def/crs/EPSG/0/4490"""
     text = textwrap.dedent(f"""
         server:
           bind: {{host: 127.0.0.1, port: {port}}}
@@ -224,6 +225,8 @@ def bench_one(name: str, proc: subprocess.Popen, base: str, path: str, duration:
         _wait(f"{base}{path}?limit=1")
         with urllib.request.urlopen(f"{base}{path}?limit=100&bbox={BBOXES[0]}") as resp:
             n = len(json.load(resp)["features"])
+        if n == 0:
+            raise RuntimeError(f"{name} returns no features for bbox {BBOXES[0]}: not comparable")
         runner = run_wrk if shutil.which("wrk") else run_python_client
         runner(base, path, 3)  # warm-up
         result = runner(base, path, duration)
