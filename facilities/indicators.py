@@ -372,7 +372,7 @@ def floor_area_checks(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, 
         }
     )
     df["floor_area_m2"] = df["code"].map(area).fillna(0.0)
-    df["new_or_rebuilt"] = df["code"].map(rebuilt).fillna(False).astype(bool)
+    df["new_or_rebuilt"] = df["code"].isin(rebuilt[rebuilt.astype(bool)].index)
     hh = df["households"].replace(0, np.nan)
     df["m2_per_100hh"] = (df["floor_area_m2"] / hh * 100).round(1)
     df["required_per_100hh"] = df["new_or_rebuilt"].map(lambda r: FLOOR_STANDARD[bool(r)][0])

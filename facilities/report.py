@@ -26,6 +26,7 @@ from gis.crs import METRIC_CRS
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -158,7 +159,9 @@ def _map_facilities(
         u["code"]: any(i["id"] in ("3", "3b") and (i["exact"] or 0) > 0 for i in u["indicators"])
         for u in communities
     }
-    u = units.to_crs(METRIC_CRS).assign(served=lambda d: d["code"].map(served).fillna(False).astype(bool))
+    u = units.to_crs(METRIC_CRS).assign(
+        served=lambda d: d["code"].isin([c for c, ok in served.items() if ok])
+    )
     fig, ax = _axes("养老服务设施与社区覆盖 Elderly-care facilities and served communities")
     u.plot(
         ax=ax, color=u["served"].map({True: "#c7e9c0", False: "#fdd0a2"}), edgecolor="#888888", linewidth=0.3
@@ -169,7 +172,22 @@ def _map_facilities(
         part = f[f["kind"] == kind]
         if len(part):
             part.plot(ax=ax, color=colour, markersize=12, label=BY_CODE[kind].name_zh)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.0), prop=font, fontsize=7, frameon=False, ncol=2)
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [
+        Patch(facecolor="#c7e9c0", edgecolor="#888888"),
+        Patch(facecolor="#fdd0a2", edgecolor="#888888"),
+    ]
+    labels += ["已覆盖社区（村）", "未覆盖社区（村）"]
+    ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(0.0, 0.0),
+        prop=font,
+        fontsize=7,
+        frameon=False,
+        ncol=2,
+    )
     return _save(fig, path)
 
 
