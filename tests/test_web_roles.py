@@ -36,7 +36,7 @@ MATRIX = [
     ("GET", "/boundaries/alarms", INSPECT),
     ("POST", "/boundaries/rounds/1/start", INSPECT),
     ("GET", "/planning/", PLAN),
-    ("GET", "/planning/report", PLAN),
+    ("GET", "/planning/siting", PLAN),
     ("POST", "/planning/whatif", PLAN),
     ("GET", "/admin/", ADMIN),
     ("GET", "/admin/audit", ADMIN),
