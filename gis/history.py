@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from gis.models import AuditLog
 
 _SKIP = {"created_at", "updated_at"}
+#: Columns never copied into the audit log (secrets stay in their own table only).
+_SECRET_SUFFIXES = ("password_hash", "token_hash", "_secret")
 
 
 def snapshot(obj: Any) -> dict[str, Any]:
@@ -23,6 +25,9 @@ def snapshot(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         if attr.key in _SKIP:
+            continue
+        if attr.key.endswith(_SECRET_SUFFIXES):
+            out[attr.key] = "(hidden)" if getattr(obj, attr.key) else None
             continue
         value = getattr(obj, attr.key)
         out[attr.key] = _jsonable(value)

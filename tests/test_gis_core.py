@@ -71,3 +71,17 @@ def test_version_and_audit(session, roads):
     assert entry.after["geom"].startswith("LINESTRING")
     with pytest.raises(PermissionError):
         record(session, actor="", action="update", obj=road)
+
+
+def test_audit_snapshot_hides_secrets(session):
+    from gis.history import snapshot
+    from gis.models import User
+
+    user = User(username="officer", password_hash="scrypt:secret", api_token_hash="abc123", roles=["admin"])
+    session.add(user)
+    session.flush()
+    snap = snapshot(user)
+    assert snap["username"] == "officer"
+    assert snap["password_hash"] == "(hidden)"
+    assert snap["api_token_hash"] == "(hidden)"
+    assert "secret" not in str(snap) and "abc123" not in str(snap)
