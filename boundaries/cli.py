@@ -587,44 +587,12 @@ def inspect_cmd(
 @pass_cli
 def report_cmd(cli: CliContext, round_id: int, out_dir: str, fmt: str) -> None:
     """Write the round's report: overview map PNG, HTML and PDF."""
-    from boundaries.report import overview_png
-    from boundaries.report import render_html
-    from boundaries.report import write_pdf
+    from boundaries.round_report import write_round_report
 
     with cli.session() as s:
         summary = _run(lambda: inspections.summary(s, round_id))
-        rnd = inspections.get_round(s, round_id)
-        lines = store.lines_gdf(s)
-        lines = lines[lines["id"].isin(rnd.line_ids)]
-        markers = store.markers_gdf(s, line_ids=rnd.line_ids)
-        context = store.divisions_gdf(s, levels=("district",))
-    conditions = {m["number"]: m["condition"] for m in summary["markers"]}
-    flagged = {m["number"] for m in summary["markers"] if m["flagged"]}
-    xmin, ymin, xmax, ymax = lines.total_bounds
-    context = context.cx[xmin - 0.05 : xmax + 0.05, ymin - 0.05 : ymax + 0.05].clip(
-        (xmin - 0.05, ymin - 0.05, xmax + 0.05, ymax + 0.05)
-    )
-    png = overview_png(
-        lines,
-        markers,
-        conditions,
-        title=f"{summary['round']['title']}概况图",
-        flagged=flagged,
-        context=context,
-    )
-    html = render_html(summary, png)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"inspection_round_{round_id}"
-    (out / f"{stem}.png").write_bytes(png)
-    (out / f"{stem}.html").write_text(html, encoding="utf-8")
-    pdf = write_pdf(html, out / f"{stem}.pdf")
-    result = {
-        "png": str(out / f"{stem}.png"),
-        "html": str(out / f"{stem}.html"),
-        "pdf": str(pdf),
-        "stats": summary["stats"],
-    }
+        paths = write_round_report(s, round_id, out_dir)
+    result = {**paths, "stats": summary["stats"]}
     emit(result, fmt, lambda r: f"wrote {r['html']}, {r['pdf']}, {r['png']}")
 
 

@@ -167,6 +167,9 @@ def test_inspection_round_marker_form_gnss_and_report(client, app):
     assert client.post(f"/boundaries/rounds/{rid}/complete", data={}).status_code == 302
     report = client.get(f"/boundaries/rounds/{rid}/report").get_data(as_text=True)
     assert "HN002Q" in report and "张三" in report
+    pdf = client.get(f"/boundaries/rounds/{rid}/report?format=pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF") and len(pdf.data) > 50_000  # CJK font subset embedded
 
 
 def test_planner_dashboard_choropleth_and_whatif(client):

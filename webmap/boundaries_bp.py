@@ -23,6 +23,7 @@ from sqlalchemy import select
 from boundaries import alarms
 from boundaries import inspections
 from boundaries.models import InspectionRound
+from boundaries.round_report import round_pdf
 from gis.crs import STORAGE_CRS
 from placenames.workorders import save_photo
 from webmap import forms
@@ -165,11 +166,9 @@ def round_map(round_id: int):
 @bp.get("/rounds/<int:round_id>/report")
 @role_required(ROLE)
 def report(round_id: int):
-    """The inspection report as a printable page (PDF through the boundaries package when provided)."""
-    from webmap import domain
-
+    """The inspection report as a printable page, or as PDF (``?format=pdf``)."""
     if request.args.get("format") == "pdf":
-        pdf = domain.call("boundaries.report", "round_pdf", get_session(), round_id)
+        pdf = round_pdf(get_session(), round_id)
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="inspection-{round_id}.pdf"'})  # fmt: skip
     return render_template("boundaries/report.html", sm=_summary(round_id))

@@ -18,7 +18,9 @@ from flask import request
 from flask import url_for
 from shapely.geometry import shape
 
-from webmap import domain
+from facilities import store as facilities_store
+from placenames import signs_store
+from placenames import store as names_store
 from webmap.auth import Account
 from webmap.auth import user_for_token
 from webmap.db import get_session
@@ -50,50 +52,46 @@ def _lonlat(geom: Any) -> dict[str, float]:
 
 def _names_create(s, actor, props, geom):
     props = dict(props)
-    return domain.get("placenames.store", "propose")(s, actor=actor, name=props.pop("name", ""),
+    return names_store.propose(s, actor=actor, name=props.pop("name", ""),
                        category_code=props.pop("category_code", ""), geom=geom, **_only(props, _NAME_PROPOSE))  # fmt: skip
 
 
 def _names_update(s, actor, fid, props, geom, version):
     fields = _only(props, _NAME_EDIT)
     rom = fields.pop("romanized", None)
-    return domain.get("placenames.store", "update")(s, int(fid), actor=actor, expected_version=version,
+    return names_store.update(s, int(fid), actor=actor, expected_version=version,
                        geom=geom, romanized=rom, romanized_reason=props.get("romanized_override_reason"),
                        reason=props.get("reason") or "OGC API update", **fields)  # fmt: skip
 
 
 def _names_delete(s, actor, fid, version):
     reason = request.headers.get("X-Reason") or "retired through the OGC API"
-    return domain.get("placenames.store", "retire")(
-        s, int(fid), actor=actor, reason=reason, expected_version=version
-    )
+    return names_store.retire(s, int(fid), actor=actor, reason=reason, expected_version=version)
 
 
 def _signs_create(s, actor, props, geom):
-    return domain.get("placenames.signs_store", "create_sign")(
-        s, actor=actor, values={**props, **_lonlat(geom)}
-    )
+    return signs_store.create_sign(s, actor=actor, values={**props, **_lonlat(geom)})
 
 
 def _signs_update(s, actor, fid, props, geom, version):
     changes = {k: v for k, v in props.items() if k not in ("version", "updated_at", "source", "reason")}
-    return domain.get("placenames.signs_store", "update_sign")(s, int(fid), actor=actor,
+    return signs_store.update_sign(s, int(fid), actor=actor,
                        changes={**changes, **_lonlat(geom)}, expected_version=version)  # fmt: skip
 
 
 def _fac_create(s, actor, props, geom):
     props = dict(props)
-    return domain.get("facilities.store", "add_facility")(s, actor=actor, kind=props.pop("kind", None),
+    return facilities_store.add_facility(s, actor=actor, kind=props.pop("kind", None),
                        name=props.pop("name", None), **_lonlat(geom), **_strip(props))  # fmt: skip
 
 
 def _fac_update(s, actor, fid, props, geom, version):
-    return domain.get("facilities.store", "update_facility")(s, int(fid), actor=actor, expected_version=version,
+    return facilities_store.update_facility(s, int(fid), actor=actor, expected_version=version,
                        **_lonlat(geom), **_strip(props))  # fmt: skip
 
 
 def _fac_delete(s, actor, fid, version):
-    return domain.get("facilities.store", "remove_facility")(s, int(fid), actor=actor, expected_version=version,
+    return facilities_store.remove_facility(s, int(fid), actor=actor, expected_version=version,
                        reason=request.headers.get("X-Reason"))  # fmt: skip
 
 
