@@ -7,6 +7,8 @@ from typing import Any
 from flask_babel import gettext as _
 
 from facilities.kinds import KINDS
+from placenames.categories import CATEGORIES
+from placenames.categories import label as category_label
 
 #: Properties shown in each layer's popup, in order.
 FACTS = {
@@ -88,6 +90,7 @@ def map_labels(locale: str) -> dict[str, Any]:
                 "damaged": _("damaged"),
                 "missing": _("missing"),
             },
+            "category_code": {code: category_label(code) for code in CATEGORIES},
             "level": {
                 "district": _("district"),
                 "town": _("town / street"),
