@@ -45,6 +45,21 @@ PREFECTURE_NAMES = {"1503": "乌海市", "1506": "鄂尔多斯市", "1529": "阿
 _SHORT = {"内蒙古自治区": "蒙", "宁夏回族自治区": "宁", "乌海市": "乌", "鄂尔多斯市": "鄂", "阿拉善盟": "阿"}
 _GEOD = Geod(ellps="GRS80")
 
+#: The descriptive fields of a boundary line, as derived here and stored in ``boundary_line``.
+LINE_FIELDS: tuple[str, ...] = (
+    "code",
+    "name",
+    "line_code",
+    "line_name",
+    "level",
+    "left_code",
+    "left_name",
+    "right_code",
+    "right_name",
+    "agreement",
+    "length_km",
+)
+
 
 @dataclass(frozen=True)
 class LineIdentity:
@@ -173,20 +188,7 @@ def derive_lines(
                 "geometry": shared,
             }
         )
-    columns = [
-        "code",
-        "name",
-        "line_code",
-        "line_name",
-        "level",
-        "left_code",
-        "left_name",
-        "right_code",
-        "right_name",
-        "agreement",
-        "length_km",
-        "geometry",
-    ]
+    columns = [*LINE_FIELDS, "geometry"]
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry", crs=STORAGE_CRS)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boundaries.lines import LINE_FIELDS
 from boundaries.markers import STATUSES
 from boundaries.markers import validate_number
 from boundaries.models import BoundaryLine
@@ -200,17 +201,7 @@ def add_division_event(
 
 LINE_COLUMNS = [
     "id",
-    "code",
-    "name",
-    "line_code",
-    "line_name",
-    "level",
-    "left_code",
-    "left_name",
-    "right_code",
-    "right_name",
-    "agreement",
-    "length_km",
+    *LINE_FIELDS,
     "last_inspection_year",
     "inspection_cycle_years",
     "source",
@@ -263,23 +254,7 @@ def save_line(
             )
         )
     )
-    fields = {
-        k: values[k]
-        for k in (
-            "code",
-            "name",
-            "line_code",
-            "line_name",
-            "level",
-            "left_code",
-            "left_name",
-            "right_code",
-            "right_name",
-            "agreement",
-            "length_km",
-        )
-        if k in values
-    }
+    fields = {k: values[k] for k in LINE_FIELDS if k in values}
     if geometry is not None and not isinstance(geometry, MultiLineString):
         geometry = MultiLineString([geometry])
     if line is None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from boundaries import inspections
 from boundaries import store
+from boundaries.lines import LINE_FIELDS
 from boundaries.lines import derive_lines
 from boundaries.lines import orient
 from boundaries.markers import format_number
@@ -119,22 +120,7 @@ def _code_lines(session: Session, units: gpd.GeoDataFrame, *, actor: str) -> Non
     derived = derive_lines(units)
     present = {(r.left_code, r.right_code) for r in session.scalars(select(BoundaryLine))}
     for row in derived.itertuples():
-        values = {
-            k: getattr(row, k)
-            for k in (
-                "code",
-                "name",
-                "line_code",
-                "line_name",
-                "level",
-                "left_code",
-                "left_name",
-                "right_code",
-                "right_name",
-                "agreement",
-                "length_km",
-            )
-        }
+        values = {k: getattr(row, k) for k in LINE_FIELDS}
         exists = (row.left_code, row.right_code) in present or (row.right_code, row.left_code) in present
         if exists:
             values.pop("code")  # keep the code the line was stored under
