@@ -19,6 +19,7 @@ import threading
 import unicodedata
 from typing import Any
 
+import shapely
 from sqlalchemy import Float
 from sqlalchemy import bindparam
 from sqlalchemy import cast
@@ -86,7 +87,7 @@ _LATIN_PREFIX = sql_text(
 )
 _DESCRIBE_SQL = (
     "SELECT id, name, romanized, category_code, division_code, status, "
-    "ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat "
+    "ST_AsBinary(ST_PointOnSurface(geom)) AS pos "
     "FROM place_name WHERE id IN :ids"
 )
 _INDEXES: dict[str, tuple[tuple, NameIndex]] = {}
@@ -411,6 +412,10 @@ def _distance(near: tuple[float, float]):
 
 def _row(r) -> dict:
     d = dict(r._mapping)
+    if "pos" in d:  # the label point, computed once per row and sent as WKB
+        pos = d.pop("pos")
+        point = shapely.from_wkb(bytes(pos)) if pos is not None else None
+        d["lon"], d["lat"] = (point.x, point.y) if point is not None and not point.is_empty else (None, None)
     d["category_label"] = (
         categories.label(d["category_code"]) if d["category_code"] in categories.CATEGORIES else None
     )
