@@ -222,3 +222,40 @@ def seed_roads(session) -> None:
             )
         )
     session.flush()
+
+
+_FACILITY_EXTRA = (
+    "beds",
+    "nursing_beds",
+    "floor_area_m2",
+    "status",
+    "planned_year",
+    "year_opened",
+    "new_or_rebuilt",
+    "has_volunteer_site",
+    "serves_code",
+)
+
+
+def seed_facilities_and_entries(session, *, actor: str) -> None:
+    """Write the tiny city's facilities and indicator entries through ``facilities.store``."""
+    from facilities import store
+    from gis.crs import transformer
+
+    to_ll = transformer(4545, 4490)
+    for row in facilities().itertuples():
+        lon, lat = to_ll.transform(row.geometry.x, row.geometry.y)
+        extra = {k: getattr(row, k) for k in _FACILITY_EXTRA}
+        store.add_facility(
+            session,
+            actor=actor,
+            kind=row.kind,
+            name=f"{row.kind}-{row.id}",
+            lon=lon,
+            lat=lat,
+            **{k: v for k, v in extra.items() if v is not None and v == v},
+        )
+    for e in entries().itertuples():
+        store.upsert_entry(
+            session, actor=actor, number=e.number, year=e.year, value=e.value, value_source=e.value_source
+        )

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from data.cli import main
-from facilities import store
 from gis.crs import transformer
 from gis.db import make_engine
 
@@ -18,44 +17,10 @@ from gis.db import make_engine
 @pytest.fixture
 def city_url(fresh_db_url):
     engine = make_engine(fresh_db_url)
-    to_ll = transformer(4545, 4490)
     with Session(engine) as session:
         fx.seed_divisions(session)
         fx.seed_roads(session)
-        for row in fx.facilities().itertuples():
-            lon, lat = to_ll.transform(row.geometry.x, row.geometry.y)
-            extra = {
-                k: getattr(row, k)
-                for k in (
-                    "beds",
-                    "nursing_beds",
-                    "floor_area_m2",
-                    "status",
-                    "planned_year",
-                    "year_opened",
-                    "new_or_rebuilt",
-                    "has_volunteer_site",
-                    "serves_code",
-                )
-            }
-            store.add_facility(
-                session,
-                actor="seed",
-                kind=row.kind,
-                name=f"{row.kind}-{row.id}",
-                lon=lon,
-                lat=lat,
-                **{k: v for k, v in extra.items() if v is not None and v == v},
-            )
-        for e in fx.entries().itertuples():
-            store.upsert_entry(
-                session,
-                actor="seed",
-                number=e.number,
-                year=e.year,
-                value=e.value,
-                value_source=e.value_source,
-            )
+        fx.seed_facilities_and_entries(session, actor="seed")
         session.commit()
     engine.dispose()
     return fresh_db_url

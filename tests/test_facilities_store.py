@@ -82,36 +82,7 @@ def test_move_update_remove_with_versions(session):
 
 def test_indicator_inputs_from_the_database(session):
     fx.seed_divisions(session)
-    to_ll = transformer(4545, 4490)
-    for row in fx.facilities().itertuples():
-        lon, lat = to_ll.transform(row.geometry.x, row.geometry.y)
-        extra = {
-            k: getattr(row, k)
-            for k in (
-                "beds",
-                "nursing_beds",
-                "floor_area_m2",
-                "status",
-                "planned_year",
-                "year_opened",
-                "new_or_rebuilt",
-                "has_volunteer_site",
-                "serves_code",
-            )
-        }
-        store.add_facility(
-            session,
-            actor="t",
-            kind=row.kind,
-            name=f"{row.kind}-{row.id}",
-            lon=lon,
-            lat=lat,
-            **{k: v for k, v in extra.items() if v is not None and v == v},
-        )
-    for e in fx.entries().itertuples():
-        store.upsert_entry(
-            session, actor="t", number=e.number, year=e.year, value=e.value, value_source=e.value_source
-        )
+    fx.seed_facilities_and_entries(session, actor="t")
     store.upsert_population(
         session,
         actor="t",
