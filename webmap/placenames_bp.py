@@ -17,14 +17,16 @@ from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
 
+from boundaries.models import Division
 from placenames import categories
 from placenames import store
 from placenames import workorders
 from placenames.models import NAME_STATUSES
 from placenames.models import PlaceName
+from placenames.search import division_stem
+from placenames.search import search
 from webmap import forms
 from webmap.auth import actor
 from webmap.auth import role_required
@@ -33,46 +35,106 @@ from webmap.errors import is_conflict
 
 bp = Blueprint("placenames", __name__, url_prefix="/names")
 PAGE = 50
+#: Most ranked results an officers' search pages through.
+SEARCH_MAX = 200
 OFFICER = "placename_officer"
 
 
 @bp.get("/")
 @role_required(OFFICER)
 def index():
-    """Names with search (name, pinyin, initials), status and category filters."""
+    """Names of every status: listed by id, or ranked by ``placenames.search`` when ``q`` is given.
+
+    The search is the public one (Chinese exact/prefix/substring/typo, pinyin with or without
+    spaces, initials, former names, aliases); officers see every status unless they filter one.
+    """
     s = get_session()
-    q = (request.args.get("q") or "").strip()[:100]
+    q = (request.args.get("q") or "").strip()
     status = request.args.get("status") or ""
+    status = status if status in NAME_STATUSES else ""
     category = request.args.get("category") or ""
+    category = category if category in categories.CATEGORIES else ""
+    division = request.args.get("division") or ""
+    districts = _districts(s)
+    division = division if division in districts else ""
     page = max(request.args.get("page", 1, type=int), 1)
-    stmt = select(PlaceName)
     if q:
-        key = q.lower().replace(" ", "").replace("%", "").replace("_", "")
-        stmt = stmt.where(
-            or_(
-                PlaceName.name.contains(q, autoescape=True),
-                PlaceName.pinyin_key.like(f"{key}%"),
-                PlaceName.initials.like(f"{key}%"),
-            )
+        names, has_next, total, capped = _search_page(
+            s, q, page, status=status, category=category, division=division
         )
-    if status in NAME_STATUSES:
-        stmt = stmt.where(PlaceName.status == status)
-    if category:
-        stmt = stmt.where(PlaceName.category_code.like(f"{category[:3]}%"))
-    total = s.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = s.scalars(stmt.order_by(PlaceName.id).limit(PAGE + 1).offset((page - 1) * PAGE)).all()
+    else:
+        names, has_next, total = _list_page(s, page, status=status, category=category, division=division)
+        capped = False
     return render_template(
         "placenames/index.html",
-        names=rows[:PAGE],
-        has_next=len(rows) > PAGE,
+        names=names,
+        has_next=has_next,
         page=page,
         total=total,
+        capped=capped,
+        searching=bool(q),
         q=q,
         status=status,
         category=category,
+        division=division,
+        districts=districts,
         statuses=NAME_STATUSES,
         categories=categories.CATEGORIES,
+        match_labels=_match_labels(),
     )
+
+
+def _list_page(s, page: int, *, status: str, category: str, division: str):
+    """One page of names in id order (no query), with the total count."""
+    stmt = select(PlaceName)
+    if status:
+        stmt = stmt.where(PlaceName.status == status)
+    if category:
+        stmt = stmt.where(PlaceName.category_code >= category, PlaceName.category_code < category + "~")
+    if division:
+        stem = division_stem(division)
+        stmt = stmt.where(PlaceName.division_code >= stem, PlaceName.division_code < stem + "~")
+    total = s.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = s.scalars(stmt.order_by(PlaceName.id).limit(PAGE + 1).offset((page - 1) * PAGE)).all()
+    return rows[:PAGE], len(rows) > PAGE, total
+
+
+def _search_page(s, q: str, page: int, *, status: str, category: str, division: str):
+    """One page of ranked search results; the search returns at most ``SEARCH_MAX`` names."""
+    wanted = min(page * PAGE + 1, SEARCH_MAX)
+    try:
+        found = search(s, q, limit=wanted, status=status or None, category=category or None,
+                       division=division or None)  # fmt: skip
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return [], False, 0, False
+    start = (page - 1) * PAGE
+    names = found[start : start + PAGE]
+    has_next = len(found) > start + PAGE
+    return names, has_next, len(found), len(found) >= SEARCH_MAX
+
+
+def _districts(s) -> dict[str, str]:
+    """District codes and names for the division filter."""
+    stmt = select(Division.code, Division.name).where(Division.level == "district").order_by(Division.code)
+    return dict(s.execute(stmt).all())
+
+
+def _match_labels() -> dict[str, str]:
+    """How each match kind of ``placenames.search`` is shown next to the matched text."""
+    return {
+        "exact": _("name"),
+        "prefix": _("name"),
+        "substring": _("part of a name"),
+        "former_exact": _("former name"),
+        "former_prefix": _("former name"),
+        "alias_exact": _("alias"),
+        "pinyin_exact": _("pinyin"),
+        "pinyin_prefix": _("pinyin"),
+        "initials_exact": _("initials"),
+        "initials_prefix": _("initials"),
+        "typo": _("similar spelling"),
+    }
 
 
 @bp.route("/new", methods=["GET", "POST"])
