@@ -22,7 +22,9 @@ def dialect_name(bind: Connection | Session) -> str:
     return bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
 
 
-def bbox_filter(bind: Connection | Session, table: Table, bbox: BBox, *, column: str = "geom") -> ColumnElement[bool]:
+def bbox_filter(
+    bind: Connection | Session, table: Table, bbox: BBox, *, column: str = "geom"
+) -> ColumnElement[bool]:
     """A WHERE clause selecting rows whose geometry's box meets ``bbox``, through the spatial index.
 
     PostGIS uses the GiST index through ``&&``; SpatiaLite has no implicit index use, so the
@@ -33,15 +35,37 @@ def bbox_filter(bind: Connection | Session, table: Table, bbox: BBox, *, column:
     if dialect_name(bind) == "postgresql":
         envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, STORAGE_SRID)
         return geom.op("&&")(envelope)
-    candidates = select(literal_column("pkid")).select_from(text(f'"idx_{table.name}_{column}"')).where(
-        and_(
-            literal_column("xmax") >= minx,
-            literal_column("xmin") <= maxx,
-            literal_column("ymax") >= miny,
-            literal_column("ymin") <= maxy,
+    candidates = (
+        select(literal_column("pkid"))
+        .select_from(text(f'"idx_{table.name}_{column}"'))
+        .where(
+            and_(
+                literal_column("xmax") >= minx,
+                literal_column("xmin") <= maxx,
+                literal_column("ymax") >= miny,
+                literal_column("ymin") <= maxy,
+            )
         )
     )
     return literal_column(f'"{table.name}".rowid').in_(candidates)
+
+
+def bbox_count(bind: Connection | Session, table: Table, bbox: BBox, *, column: str = "geom") -> int:
+    """How many rows :func:`bbox_filter` selects (rows with a geometry whose box meets ``bbox``).
+
+    SpatiaLite counts the R*Tree's entries alone (it holds exactly the rows with a geometry),
+    without reading the table; PostGIS counts through the GiST index.
+    """
+    if dialect_name(bind) == "postgresql":
+        stmt = select(func.count()).select_from(table).where(bbox_filter(bind, table, bbox, column=column))
+        return int(bind.execute(stmt).scalar_one())
+    minx, miny, maxx, maxy = bbox
+    stmt = text(
+        f'SELECT count(*) FROM "idx_{table.name}_{column}" '
+        "WHERE xmax >= :minx AND xmin <= :maxx AND ymax >= :miny AND ymin <= :maxy"
+    )
+    params = {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
+    return int(bind.execute(stmt, params).scalar_one())
 
 
 def nearest_order(bind: Connection | Session, table: Table, lon: float, lat: float, *, column: str = "geom"):

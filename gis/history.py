@@ -9,7 +9,9 @@ from typing import Any
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
+from sqlalchemy import func
 from sqlalchemy import inspect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.models import AuditLog
@@ -88,3 +90,13 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def generation(session: Session) -> int:
+    """The data generation: the id of the latest audit entry (0 before any write).
+
+    Every write is recorded in ``audit_log`` in the writer's transaction, so the highest id
+    moves whenever committed data changes; caches of derived results key on it (one
+    primary-key lookup on both backends).
+    """
+    return int(session.execute(select(func.max(AuditLog.id))).scalar() or 0)

@@ -17,15 +17,51 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", None, "SQLAlchemy URL. Default: SpatiaLite file `wuhai.sqlite` in the instance folder. Production: `postgresql+psycopg://user:pass@host/db` (PostGIS)."),
-    Setting("WUHAI_INSTANCE", None, "Instance folder (database file, uploads, generated products). Default: `./instance`."),
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL. Default: SpatiaLite file `wuhai.sqlite` in the instance folder. Production: `postgresql+psycopg://user:pass@host/db` (PostGIS).",
+    ),
+    Setting(
+        "WUHAI_INSTANCE",
+        None,
+        "Instance folder (database file, uploads, generated products). Default: `./instance`.",
+    ),
     Setting("SPATIALITE_LIBRARY_PATH", None, "Path of `mod_spatialite`; found automatically on Debian."),
-    Setting("SECRET_KEY", None, "Flask secret key (sessions, CSRF). Generated and stored in the instance folder when unset."),
-    Setting("TIANDITU_KEY", None, "Tianditu (天地图) browser key; the Tianditu basemaps are offered only when set."),
-    Setting("MQTT_URL", None, "Broker for smart-marker telemetry, e.g. `mqtt://127.0.0.1:1883/wuhai/markers/#`; MQTT ingest is off when unset."),
-    Setting("UPLOAD_MAX_BYTES", "10485760", "Largest accepted upload (photos, GNSS files, imports), in bytes."),
-    Setting("MARKER_TOLERANCE_M", "1.0", "Displacement over which an inspected or reporting marker is flagged, in metres."),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Flask secret key (sessions, CSRF). Generated and stored in the instance folder when unset.",
+    ),
+    Setting(
+        "TIANDITU_KEY",
+        None,
+        "Tianditu (天地图) browser key; the Tianditu basemaps are offered only when set.",
+    ),
+    Setting(
+        "MQTT_URL",
+        None,
+        "Broker for smart-marker telemetry, e.g. `mqtt://127.0.0.1:1883/wuhai/markers/#`; MQTT ingest is off when unset.",
+    ),
+    Setting(
+        "UPLOAD_MAX_BYTES", "10485760", "Largest accepted upload (photos, GNSS files, imports), in bytes."
+    ),
+    Setting(
+        "MARKER_TOLERANCE_M",
+        "1.0",
+        "Displacement over which an inspected or reporting marker is flagged, in metres.",
+    ),
     Setting("BABEL_DEFAULT_LOCALE", "zh", "Interface language by default (`zh` or `en`)."),
+    Setting(
+        "OGCAPI_CACHE_MB",
+        "64",
+        "Memory for rendered OGC API items pages (GeoJSON), in MB; `0` turns the page cache off.",
+    ),
+    Setting(
+        "OGCAPI_CACHE_SECONDS",
+        "60",
+        "Longest time a cached items page is served; pages are dropped at once when the data generation (latest audit entry) moves.",
+    ),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -48,6 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         RATE_LIMITS={"login": (10, 60), "report": (5, 600)},
         OGCAPI_DEFAULT_LIMIT=100,
         OGCAPI_MAX_LIMIT=10000,
+        OGCAPI_CACHE_MB=64,
+        OGCAPI_CACHE_SECONDS=60,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from dataclasses import field
@@ -11,6 +10,7 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import func
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.cliutil import to_jsonable
+from gis.dialects import bbox_count
 from gis.dialects import bbox_filter
 from webmap.ogcapi.collections import Collection
 from webmap.spatial import bounds
@@ -97,22 +98,23 @@ def where_clauses(session: Session, coll: Collection, q: ItemsQuery) -> list[Any
     return clauses
 
 
-def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list[str], int, int]:
-    """The page of features as GeoJSON texts, ``numberMatched`` and ``numberReturned``."""
+def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list[dict], int, int]:
+    """The page of features (dicts ready for :func:`dumps`), ``numberMatched`` and ``numberReturned``."""
     t = coll.table
     where = where_clauses(session, coll, q)
     cols = [t.c[p] for p in coll.properties]
     geom = func.ST_AsGeoJSON(t.c[coll.geometry_column], 7)
     stmt = select(*cols, geom).where(*where).order_by(t.c[coll.id_column]).limit(q.limit).offset(q.offset)
     rows = session.execute(stmt).all()
-    matched = (
-        number_matched(session, coll, where) if (q.offset or len(rows) == q.limit) else q.offset + len(rows)
-    )
+    if q.offset or len(rows) == q.limit:
+        matched = number_matched(session, coll, q, where)
+    else:
+        matched = q.offset + len(rows)
     return [_feature(coll, row, q.crs) for row in rows], matched, len(rows)
 
 
-def fetch_item(session: Session, coll: Collection, fid: str, *, crs: str) -> tuple[str, int | None] | None:
-    """One feature as GeoJSON text and its version, or ``None``."""
+def fetch_item(session: Session, coll: Collection, fid: str, *, crs: str) -> tuple[dict, int | None] | None:
+    """One feature (a dict ready for :func:`dumps`) and its version, or ``None``."""
     t = coll.table
     key = _typed(coll, coll.id_column, fid)
     cols = [t.c[p] for p in coll.properties]
@@ -126,7 +128,19 @@ def fetch_item(session: Session, coll: Collection, fid: str, *, crs: str) -> tup
     return _feature(coll, row, crs), version
 
 
-def number_matched(session: Session, coll: Collection, where: list[Any]) -> int:
+def dumps(obj: Any) -> bytes:
+    """JSON (UTF-8) of API documents and features; geometries pass through as the database wrote them."""
+    return orjson.dumps(obj, default=to_jsonable, option=orjson.OPT_NON_STR_KEYS)
+
+
+def loads(data: bytes | str) -> Any:
+    return orjson.loads(data)
+
+
+def number_matched(session: Session, coll: Collection, q: ItemsQuery, where: list[Any]) -> int:
+    """How many features match ``q`` (counted in the spatial index alone when only a bbox filters)."""
+    if q.bbox is not None and q.datetime is None and not q.filters and not coll.public_filters():
+        return bbox_count(session, coll.table, q.bbox, column=coll.geometry_column)
     return int(session.scalar(select(func.count()).select_from(coll.table).where(*where)) or 0)
 
 
@@ -151,22 +165,16 @@ def extent(
     return box
 
 
-def _feature(coll: Collection, row: Any, crs: str) -> str:
+def _feature(coll: Collection, row: Any, crs: str) -> dict[str, Any]:
     n = len(coll.properties)
     props = dict(zip(coll.properties, row[:n], strict=True))
     fid = props.pop(coll.id_column)
     geometry = row[n]
-    if crs == EPSG4490 and geometry is not None:
-        geometry = json.dumps(_swap(json.loads(geometry)))
-    return (
-        '{"type":"Feature","id":'
-        + json.dumps(fid)
-        + ',"geometry":'
-        + (geometry or "null")
-        + ',"properties":'
-        + json.dumps(props, ensure_ascii=False, default=to_jsonable)
-        + "}"
-    )
+    if geometry is not None:
+        if crs == EPSG4490:
+            geometry = orjson.dumps(_swap(orjson.loads(geometry)))
+        geometry = orjson.Fragment(geometry)
+    return {"type": "Feature", "id": fid, "geometry": geometry, "properties": props}
 
 
 def _swap(geom: dict[str, Any]) -> dict[str, Any]:

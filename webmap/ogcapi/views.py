@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 from flask import Response
@@ -13,9 +13,11 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from gis.history import generation as data_generation
 from webmap.db import get_session
 from webmap.ogcapi import bp
 from webmap.ogcapi import query
+from webmap.ogcapi.cache import PageCache
 from webmap.ogcapi.collections import collections
 
 CONFORMANCE = [
@@ -43,9 +45,9 @@ def wants_html() -> bool:
 
 
 def json_response(
-    obj: Any | str, *, mimetype: str = "application/json", status: int = 200, headers=None
+    obj: Any | str | bytes, *, mimetype: str = "application/json", status: int = 200, headers=None
 ) -> Response:
-    body = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False)
+    body = obj if isinstance(obj, str | bytes) else query.dumps(obj)
     resp = Response(body, status=status, mimetype=mimetype, headers=headers)
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
@@ -60,6 +62,14 @@ def _link(endpoint: str, rel: str, mtype: str, title: str | None = None, **value
     if title:
         link["title"] = title
     return link
+
+
+@bp.record_once
+def _init_cache(state) -> None:
+    cfg = state.app.config
+    state.app.extensions["ogcapi_pages"] = PageCache(
+        max_bytes=int(float(cfg["OGCAPI_CACHE_MB"]) * 1024 * 1024), max_age=float(cfg["OGCAPI_CACHE_SECONDS"])
+    )
 
 
 @bp.get("/")
@@ -165,6 +175,38 @@ def items(cid: str):
         )
     except query.BadRequest as exc:
         return bad_request(str(exc))
+    if wants_html():
+        features, matched, _returned, links = _items_page(coll, q)
+        html = render_template(
+            "ogcapi/items.html",
+            coll=coll,
+            features=query.loads(query.dumps(features)),
+            links=links,
+            matched=matched,
+            q=q,
+        )
+        return Response(html, headers={"Content-Crs": f"<{q.crs}>"}, mimetype="text/html")
+    pages: PageCache = current_app.extensions["ogcapi_pages"]
+    key = (cid, request.host_url, tuple(sorted(request.args.items(multi=True))))
+    generation = data_generation(get_session()) if pages.enabled else 0
+    page = pages.get(key, generation)
+    if page is None:
+        features, matched, returned, links = _items_page(coll, q)
+        doc = {
+            "type": "FeatureCollection",
+            "numberMatched": matched,
+            "numberReturned": returned,
+            "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "links": links,
+            "features": features,
+        }
+        page = pages.put(key, generation, query.dumps(doc), {"Content-Crs": f"<{q.crs}>"})
+    return _page_response(page)
+
+
+def _items_page(coll, q: query.ItemsQuery) -> tuple[list[dict], int, int, list[dict[str, str]]]:
+    """The features of one page, ``numberMatched``, ``numberReturned`` and the page's links."""
+    cid = coll.id
     features, matched, returned = query.fetch_items(get_session(), coll, q)
     args = request.args.to_dict()
     args.pop("f", None)
@@ -197,24 +239,23 @@ def items(cid: str):
                 **{**args, "offset": max(q.offset - q.limit, 0), "f": "json"},
             )
         )
-    headers = {"Content-Crs": f"<{q.crs}>"}
-    if wants_html():
-        feats = [json.loads(f) for f in features]
-        html = render_template(
-            "ogcapi/items.html", coll=coll, features=feats, links=links, matched=matched, q=q
-        )
-        return Response(html, headers=headers, mimetype="text/html")
-    from datetime import datetime
+    return features, matched, returned, links
 
-    head = {
-        "type": "FeatureCollection",
-        "numberMatched": matched,
-        "numberReturned": returned,
-        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "links": links,
+
+def _page_response(page) -> Response:
+    """A rendered page: 304 when the client holds it, gzip when the client accepts it."""
+    headers = {
+        **page.headers,
+        "ETag": f'"{page.etag}"',
+        "Cache-Control": "no-cache",
+        "Vary": "Accept-Encoding",
     }
-    body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(features) + "]}"
-    return json_response(body, mimetype=GEOJSON, headers=headers)
+    if request.if_none_match.contains(page.etag):
+        return json_response(b"", mimetype=GEOJSON, status=304, headers=headers)
+    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+        headers["Content-Encoding"] = "gzip"
+        return json_response(page.gzipped, mimetype=GEOJSON, headers=headers)
+    return json_response(page.body, mimetype=GEOJSON, headers=headers)
 
 
 @bp.get("/collections/<cid>/items/<fid>")
@@ -232,8 +273,8 @@ def item(cid: str, fid: str):
         return bad_request(str(exc))
     if found is None:
         abort(404, f"no feature {fid!r} in {cid}")
-    text, version = found
-    feature = json.loads(text)
+    feature, version = found
+    feature = query.loads(query.dumps(feature))
     feature["links"] = [
         _link("ogcapi.item", "self", GEOJSON, None, cid=cid, fid=fid, f="json"),
         _link("ogcapi.item", "alternate", "text/html", None, cid=cid, fid=fid, f="html"),
