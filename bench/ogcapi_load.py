@@ -1,14 +1,16 @@
 """OGC API items endpoint under bounded concurrent load on loopback, SpatiaLite and PostGIS,
 side by side with pygeoapi serving the same ``sign`` table.
 
-Each server runs in its own process on 127.0.0.1: the project as ``wuhai-gis serve`` (waitress,
-16 threads) and pygeoapi (from a separate virtualenv given by ``--pygeoapi-venv``, served by
-waitress with 16 threads, its SQLiteGPKG provider for SpatiaLite and PostgreSQL provider for
-PostGIS). The load generator is ``wrk`` (16 connections, 2 threads, fixed duration) asking for
-``/collections/signs/items?bbox=...&limit=100`` over a rotating set of built-up viewports
-(a small Lua script), so every response carries up to 100 GeoJSON features. Reported: requests
-per second, p50/p99 latency, and the server process's peak RSS. Without wrk a bounded Python
-client (16 threads) is used instead and says so.
+Each server runs in its own process on 127.0.0.1 with waitress and 8 worker threads: the
+project as ``wuhai-gis serve`` (its default), once with its page cache (the default) and once
+without (``OGCAPI_CACHE_MB=0``, every request queries the database and renders GeoJSON), and
+pygeoapi (from a separate virtualenv given by ``--pygeoapi-venv``, its SQLiteGPKG provider for
+SpatiaLite and PostgreSQL provider for PostGIS). The load generator is ``wrk`` (16 connections,
+2 threads, fixed duration) asking for ``/collections/signs/items?bbox=...&limit=100`` over 216
+distinct viewports (six built-up areas, each shifted on a 6 × 6 grid of 0.001° steps; a small
+Lua script), so every response carries up to 100 GeoJSON features. Reported: requests per
+second, p50/p99 latency, and the server process's peak RSS. Without wrk a bounded Python client
+(16 threads) is used instead and says so.
 
 Run (databases loaded with ``wuhai-gis load-reference``)::
 
@@ -47,6 +49,23 @@ BBOXES = [
     "106.78,39.60,106.82,39.64",
 ]
 CONNECTIONS = 16
+#: Worker threads of both servers (the project's default for ``wuhai-gis serve``).
+THREADS = 8
+#: Each built-up viewport is also asked shifted by up to this many 0.001° steps east and north,
+#: so that the load covers many distinct pages, as map users panning around would.
+SHIFTS = 6
+
+
+def viewports(shifts: int = SHIFTS) -> list[str]:
+    """The bboxes the load generator rotates over: every base viewport, shifted on a grid."""
+    out = []
+    for box in BBOXES:
+        x0, y0, x1, y1 = (float(v) for v in box.split(","))
+        for i in range(shifts):
+            for j in range(shifts):
+                dx, dy = i * 0.001, j * 0.001
+                out.append(f"{x0 + dx:.3f},{y0 + dy:.3f},{x1 + dx:.3f},{y1 + dy:.3f}")
+    return out
 
 
 def _free_port() -> int:
@@ -67,10 +86,12 @@ def _wait(url: str, timeout: float = 90) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_project(db_url: str, port: int) -> subprocess.Popen:
+def start_project(db_url: str, port: int, *, page_cache: bool = True) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": db_url, "WUHAI_INSTANCE": tempfile.mkdtemp(prefix="ogc-bench-")}
+    if not page_cache:
+        env["OGCAPI_CACHE_MB"] = "0"
     return subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "wuhai-gis"), "serve", "--port", str(port), "--threads", str(CONNECTIONS)],
+        [str(ROOT / ".venv" / "bin" / "wuhai-gis"), "serve", "--port", str(port), "--threads", str(THREADS)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -137,7 +158,7 @@ def start_pygeoapi(venv: Path, db_url: str, port: int, workdir: Path) -> subproc
     subprocess.run([str(venv / "bin" / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(openapi)],
                    env=env, check=True, capture_output=True)  # fmt: skip
     return subprocess.Popen(
-        [str(venv / "bin" / "waitress-serve"), f"--port={port}", "--host=127.0.0.1", f"--threads={CONNECTIONS}",
+        [str(venv / "bin" / "waitress-serve"), f"--port={port}", "--host=127.0.0.1", f"--threads={THREADS}",
          "pygeoapi.flask_app:APP"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -145,7 +166,7 @@ def start_pygeoapi(venv: Path, db_url: str, port: int, workdir: Path) -> subproc
 
 def run_wrk(base: str, path: str, duration: int) -> dict:
     script = Path(tempfile.mkdtemp()) / "bboxes.lua"
-    boxes = ", ".join(f'"{b}"' for b in BBOXES)
+    boxes = ", ".join(f'"{b}"' for b in viewports())
     script.write_text(
         f"local b = {{{boxes}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n"
         f'  return wrk.format("GET", "{path}?limit=100&bbox=" .. b[(i % #b) + 1])\nend\n'
@@ -183,6 +204,7 @@ def run_python_client(base: str, path: str, duration: int) -> dict:
 
     lat: list[float] = []
     errors = [0]
+    boxes = viewports()
     stop = time.time() + duration
 
     def worker(k: int) -> None:
@@ -191,7 +213,7 @@ def run_python_client(base: str, path: str, duration: int) -> dict:
             t = time.perf_counter()
             try:
                 with urllib.request.urlopen(
-                    f"{base}{path}?limit=100&bbox={BBOXES[i % len(BBOXES)]}", timeout=30
+                    f"{base}{path}?limit=100&bbox={boxes[i % len(boxes)]}", timeout=30
                 ) as r:
                     r.read()
                 lat.append((time.perf_counter() - t) * 1000)
@@ -254,13 +276,19 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
     args = parser.parse_args()
     backends = {"spatialite": args.spatialite, **({"postgis": args.postgis} if args.postgis else {})}
-    results: dict = {"connections": CONNECTIONS, "duration_s": args.duration, "runs": {}}
+    results: dict = {"connections": CONNECTIONS, "threads": THREADS, "viewports": len(viewports()),
+                     "duration_s": args.duration, "load_average_before": os.getloadavg(), "runs": {}}  # fmt: skip
     workdir = Path(tempfile.mkdtemp(prefix="ogc-bench-"))
     for backend, url in backends.items():
         port = _free_port()
         results["runs"][f"project/{backend}"] = bench_one(
             f"project/{backend}", start_project(url, port), f"http://127.0.0.1:{port}", "/ogcapi/collections/signs/items",
             args.duration,
+        )  # fmt: skip
+        port = _free_port()
+        results["runs"][f"project-no-page-cache/{backend}"] = bench_one(
+            f"project-no-page-cache/{backend}", start_project(url, port, page_cache=False),
+            f"http://127.0.0.1:{port}", "/ogcapi/collections/signs/items", args.duration,
         )  # fmt: skip
         if args.pygeoapi_venv is None:
             results["runs"][f"pygeoapi/{backend}"] = {"skipped": "no --pygeoapi-venv given"}
@@ -282,6 +310,9 @@ def main() -> None:
         ours, peer = results["runs"][f"project/{backend}"], results["runs"].get(f"pygeoapi/{backend}", {})
         if "rps" in peer:
             results[f"throughput_ratio_{backend}"] = round(ours["rps"] / peer["rps"], 2)
+            cold = results["runs"][f"project-no-page-cache/{backend}"]
+            results[f"throughput_ratio_no_page_cache_{backend}"] = round(cold["rps"] / peer["rps"], 2)
+    results["load_average_after"] = os.getloadavg()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
