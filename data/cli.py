@@ -15,8 +15,19 @@ from gis.cliutil import pass_cli
 
 
 @click.group()
-@click.option("--database-url", envvar="DATABASE_URL", default=None, help="SQLAlchemy URL (default: SpatiaLite in ./instance).")
-@click.option("--actor", envvar="WUHAI_ACTOR", default="cli", show_default=True, help="Name recorded as author of writes.")
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL (default: SpatiaLite in ./instance).",
+)
+@click.option(
+    "--actor",
+    envvar="WUHAI_ACTOR",
+    default="cli",
+    show_default=True,
+    help="Name recorded as author of writes.",
+)
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None, actor: str) -> None:
     """Wuhai civil-affairs GIS: place names, boundaries, facilities and the web map."""
@@ -35,7 +46,9 @@ def db() -> None:
 def db_upgrade(cli: CliContext, revision: str) -> None:
     """Migrate the schema up to REVISION (default: head)."""
     schema.upgrade(cli.engine, revision)
-    click.echo(f"schema at {schema.current_revision(cli.engine)} ({cli.engine.url.render_as_string(hide_password=True)})")
+    click.echo(
+        f"schema at {schema.current_revision(cli.engine)} ({cli.engine.url.render_as_string(hide_password=True)})"
+    )
 
 
 @db.command("downgrade")

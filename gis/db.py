@@ -51,8 +51,7 @@ def spatialite_library_path() -> str:
         os.environ["SPATIALITE_LIBRARY_PATH"] = "mod_spatialite"
         return "mod_spatialite"
     raise RuntimeError(
-        "mod_spatialite not found: install Debian's libsqlite3-mod-spatialite "
-        "or set SPATIALITE_LIBRARY_PATH"
+        "mod_spatialite not found: install Debian's libsqlite3-mod-spatialite or set SPATIALITE_LIBRARY_PATH"
     )
 
 
@@ -64,9 +63,7 @@ def sqlite_dbapi():
     try:
         from pysqlite3 import dbapi2  # type: ignore[import-not-found]
     except ImportError as exc:  # pragma: no cover - depends on the interpreter build
-        raise RuntimeError(
-            "this Python's sqlite3 cannot load extensions; install pysqlite3-binary"
-        ) from exc
+        raise RuntimeError("this Python's sqlite3 cannot load extensions; install pysqlite3-binary") from exc
     return dbapi2
 
 

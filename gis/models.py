@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 from geoalchemy2 import Geometry
 from sqlalchemy import JSON
@@ -36,7 +36,7 @@ SYNTHETIC = "synthetic"
 
 def utcnow() -> datetime:
     """Timezone-aware current UTC time."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def geometry(geometry_type: str = "GEOMETRY", *, nullable: bool = True):

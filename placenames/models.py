@@ -141,7 +141,9 @@ class WorkOrder(Base, Tracked):
     __tablename__ = "work_order"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sign_id: Mapped[int | None] = mapped_column(ForeignKey("sign.id", ondelete="RESTRICT"), nullable=True, index=True)
+    sign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sign.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
     reason: Mapped[str] = mapped_column(String(20))
     reported_by: Mapped[str] = mapped_column(String(64))
     reporter_contact: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -153,8 +155,6 @@ class WorkOrder(Base, Tracked):
     geom = geometry("POINT")
 
     __table_args__ = (
-        CheckConstraint(
-            "reason IN ('damaged','missing','wrong_text','renamed','other')", name="reason"
-        ),
+        CheckConstraint("reason IN ('damaged','missing','wrong_text','renamed','other')", name="reason"),
         CheckConstraint("status IN ('open','assigned','done','closed','rejected')", name="status"),
     )

@@ -55,7 +55,9 @@ def ensure_postgis_database(url: str) -> None:
     admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": u.database}).scalar()
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": u.database}
+            ).scalar()
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{u.database}"'))
     finally:
@@ -128,7 +130,9 @@ def session(conn):
 @pytest.fixture
 def fresh_db_url(request, backend, tmp_path) -> str:
     """A database of its own with a freshly migrated schema, for app-level and CLI tests."""
-    url = _backend_url(request, backend, tmp_path, suffix="_app" if backend == "postgis" else f"_{uuid.uuid4().hex[:8]}")
+    url = _backend_url(
+        request, backend, tmp_path, suffix="_app" if backend == "postgis" else f"_{uuid.uuid4().hex[:8]}"
+    )
     eng = make_engine(url)
     if backend == "postgis":
         _reset_postgis(eng)

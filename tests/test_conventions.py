@@ -49,7 +49,9 @@ def test_settings_are_documented():
     assert missing == []
 
 
-@pytest.mark.parametrize("path", sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("*/*.py") if ".venv" not in p.parts))
+@pytest.mark.parametrize(
+    "path", sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("*/*.py") if ".venv" not in p.parts)
+)
 def test_module_size(path):
     lines = (ROOT / path).read_text(encoding="utf-8").count("\n")
     assert lines <= 800, f"{path} has {lines} lines: split it"

@@ -19,9 +19,21 @@ from gis.models import RoadSegment
 @pytest.fixture
 def roads(session):
     rows = [
-        RoadSegment(name="人民路", road_class="primary", geom=from_shape(LineString([(106.80, 39.66), (106.82, 39.66)]), srid=4490)),
-        RoadSegment(name="海北大街", road_class="street", geom=from_shape(LineString([(106.81, 39.68), (106.81, 39.70)]), srid=4490)),
-        RoadSegment(name="乌达路", road_class="street", geom=from_shape(LineString([(106.70, 39.50), (106.72, 39.51)]), srid=4490)),
+        RoadSegment(
+            name="人民路",
+            road_class="primary",
+            geom=from_shape(LineString([(106.80, 39.66), (106.82, 39.66)]), srid=4490),
+        ),
+        RoadSegment(
+            name="海北大街",
+            road_class="street",
+            geom=from_shape(LineString([(106.81, 39.68), (106.81, 39.70)]), srid=4490),
+        ),
+        RoadSegment(
+            name="乌达路",
+            road_class="street",
+            geom=from_shape(LineString([(106.70, 39.50), (106.72, 39.51)]), srid=4490),
+        ),
     ]
     session.add_all(rows)
     session.flush()
@@ -51,10 +63,14 @@ def test_bbox_filter_uses_index_and_agrees(session, roads, bbox, expected):
 
 
 def test_within_and_distance(session, roads):
-    envelope = func.ST_GeomFromText("POLYGON((106.79 39.65,106.83 39.65,106.83 39.67,106.79 39.67,106.79 39.65))", 4490)
+    envelope = func.ST_GeomFromText(
+        "POLYGON((106.79 39.65,106.83 39.65,106.83 39.67,106.79 39.67,106.79 39.65))", 4490
+    )
     within = set(session.scalars(select(RoadSegment.name).where(func.ST_Within(RoadSegment.geom, envelope))))
     assert within == {"人民路"}
-    nearest = session.scalars(select(RoadSegment.name).order_by(nearest_order(session, RoadSegment.__table__, 106.705, 39.503))).first()
+    nearest = session.scalars(
+        select(RoadSegment.name).order_by(nearest_order(session, RoadSegment.__table__, 106.705, 39.503))
+    ).first()
     assert nearest == "乌达路"
 
 

@@ -17,30 +17,44 @@ def test_migrations_reach_head(engine):
 
 def test_migrations_match_models(engine):
     with engine.connect() as connection:
-        mc = MigrationContext.configure(connection, opts={"include_object": include_object, "compare_type": False})
+        mc = MigrationContext.configure(
+            connection, opts={"include_object": include_object, "compare_type": False}
+        )
         diff = compare_metadata(mc, schema.metadata)
     assert diff == [], f"models and migrations differ; run `python -m data.schema`: {diff}"
 
 
 def test_every_geometry_column_has_a_spatial_index(engine, backend):
-    geometry_tables = [t for t in schema.metadata.sorted_tables if any(c.type.__class__.__name__ == "Geometry" for c in t.columns)]
+    geometry_tables = [
+        t
+        for t in schema.metadata.sorted_tables
+        if any(c.type.__class__.__name__ == "Geometry" for c in t.columns)
+    ]
     assert len(geometry_tables) >= 9
     with engine.connect() as connection:
         for table in geometry_tables:
             for column in (c for c in table.columns if c.type.__class__.__name__ == "Geometry"):
                 if backend == "spatialite":
                     enabled = connection.execute(
-                        text("SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name=:t AND f_geometry_column=:c"),
+                        text(
+                            "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name=:t AND f_geometry_column=:c"
+                        ),
                         {"t": table.name, "c": column.name},
                     ).scalar()
                     assert enabled == 1, f"{table.name}.{column.name} has no R*Tree index"
                 else:
                     indexes = inspect(connection).get_indexes(table.name)
-                    assert any(column.name in ix["column_names"] for ix in indexes), f"{table.name}.{column.name}"
+                    assert any(column.name in ix["column_names"] for ix in indexes), (
+                        f"{table.name}.{column.name}"
+                    )
 
 
 def test_storage_srid_is_registered(engine, backend):
     if backend == "spatialite":
         with engine.connect() as connection:
-            names = connection.execute(text("SELECT srid FROM spatial_ref_sys WHERE srid IN (4490, 4545)")).scalars().all()
+            names = (
+                connection.execute(text("SELECT srid FROM spatial_ref_sys WHERE srid IN (4490, 4545)"))
+                .scalars()
+                .all()
+            )
         assert sorted(names) == [4490, 4545]

@@ -62,4 +62,3 @@ def load_reference(
         result["steps"][step] = dict(counts)
         result["seconds"][step] = round(time.perf_counter() - start, 2)
     return result
-
