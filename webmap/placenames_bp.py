@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 from flask import Blueprint
 from flask import abort
@@ -14,6 +15,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
 from sqlalchemy import func
@@ -28,6 +30,7 @@ from placenames.models import PlaceName
 from placenames.search import division_stem
 from placenames.search import search
 from webmap import forms
+from webmap import products
 from webmap.auth import actor
 from webmap.auth import role_required
 from webmap.db import get_session
@@ -299,47 +302,67 @@ def history_json(place_id: int):
     return jsonify(store.events(get_session(), place_id))
 
 
+GAZETTEER = products.WebProduct("gazetteer", "placenames.gazetteer", _l("Gazetteer"))
+bp.record_once(lambda state: products.init_app(state.app))
+
+
+def _gazetteer_params() -> dict[str, str]:
+    return {"format": "pdf" if request.values.get("format") == "pdf" else "html"}
+
+
+def _gazetteer_builder(pdf: bool):
+    def build(session, out: Path) -> str:
+        from placenames import gazetteer as gz
+
+        return Path(gz.write_gazetteer(session, out, pdf=pdf)["pdf" if pdf else "html"]).name
+
+    return build
+
+
+def _gazetteer_download() -> str:
+    from placenames.gazetteer import TITLE
+
+    return f"{TITLE}.pdf"
+
+
 @bp.get("/products/gazetteer/")
 @role_required(OFFICER)
 def gazetteer():
-    """The gazetteer 《乌海市地名志》 as HTML or PDF (written by ``placenames.gazetteer``)."""
-    from pathlib import Path
-
-    from flask import current_app
-    from flask import send_from_directory
-
-    from placenames import gazetteer as gz
-
-    pdf = request.args.get("format") == "pdf"
-    out = Path(current_app.instance_path) / "products" / "gazetteer"
-    try:
-        result = gz.write_gazetteer(get_session(), out, pdf=pdf)
-    except LookupError as exc:
-        abort(404, str(exc))
-    path = Path(result["pdf" if pdf else "html"])
-    resp = send_from_directory(out, path.name, as_attachment=pdf)
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    return resp
+    """The gazetteer 《乌海市地名志》 as HTML or PDF (``placenames.gazetteer``), built in the
+    background once per data generation and served from the instance folder."""
+    params = _gazetteer_params()
+    builder = _gazetteer_builder(params["format"] == "pdf")
+    return products.respond(GAZETTEER, params, builder, download_name=_gazetteer_download())
 
 
-@bp.get("/products/gazetteer/<path:name>")
+@bp.get("/products/gazetteer/status")
 @role_required(OFFICER)
-def gazetteer_file(name: str):
-    """The gazetteer's overview-map images."""
-    from pathlib import Path
+def gazetteer_status():
+    return products.status_json(GAZETTEER, _gazetteer_params())
 
-    from flask import current_app
-    from flask import send_from_directory
 
-    return send_from_directory(Path(current_app.instance_path) / "products" / "gazetteer", name)
+@bp.post("/products/gazetteer/rebuild")
+@role_required(OFFICER)
+def gazetteer_rebuild():
+    params = _gazetteer_params()
+    return products.rebuild(GAZETTEER, params, _gazetteer_builder(params["format"] == "pdf"))
+
+
+@bp.get("/products/gazetteer/files/<format>/<build>/<path:name>")
+@role_required(OFFICER)
+def gazetteer_file(format: str, build: str, name: str):
+    """Files of one gazetteer build (the HTML or PDF and the overview-map images)."""
+    if format not in ("html", "pdf"):
+        abort(404)
+    return products.send_build_file(
+        GAZETTEER, {"format": format}, build, name, download_name=_gazetteer_download()
+    )
 
 
 @bp.get("/products/map")
 @role_required(OFFICER)
 def product_map():
     """The standard place-name map or the division map as PNG or PDF (``placenames.mapping``)."""
-    from pathlib import Path
-
     from flask import current_app
     from flask import send_from_directory
 

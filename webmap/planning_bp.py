@@ -11,14 +11,11 @@ import pandas as pd
 from flask import Blueprint
 from flask import Response
 from flask import abort
-from flask import current_app
 from flask import flash
-from flask import redirect
 from flask import render_template
 from flask import request
-from flask import send_from_directory
-from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from facilities import circles
 from facilities import indicators
@@ -31,6 +28,7 @@ from facilities.kinds import KINDS
 from gis.crs import STORAGE_CRS
 from webmap import forms
 from webmap import maps
+from webmap import products
 from webmap.auth import role_required
 from webmap.db import get_session
 from webmap.security import FOLIUM_CSP
@@ -170,29 +168,56 @@ def siting():
     return render_template("planning/siting.html", report=report, kinds=KINDS, year=_year())
 
 
+REPORT = products.WebProduct("plan-report", "planning.report", _l("Planning progress report"))
+bp.record_once(lambda state: products.init_app(state.app))
+
+
+def _report_params() -> dict[str, str]:
+    return {"year": str(_year()), "format": "pdf" if request.values.get("format") == "pdf" else "html"}
+
+
+def _report_builder(year: int, pdf: bool):
+    def build(session, out: Path) -> str:
+        name = "report.pdf" if pdf else "report.html"
+        files = freport.build_report(session, year=year, out_dir=out, pdf=pdf)
+        if not any(Path(f).name == name for f in files):
+            raise RuntimeError("the report was not written")
+        return name
+
+    return build
+
+
 @bp.get("/report")
 @role_required(ROLE)
 def report():
-    """The progress report (HTML or PDF) written by ``facilities.report.build_report``."""
-    year = _year()
-    pdf = request.args.get("format") == "pdf"
-    out = Path(current_app.instance_path) / "reports" / f"plan-{year}"
-    files = freport.build_report(get_session(), year=year, out_dir=out, pdf=pdf)
-    name = "report.pdf" if pdf else "report.html"
-    if not any(Path(f).name == name for f in files):
-        abort(500, "the report was not written")
-    if pdf:
-        return send_from_directory(out, name, as_attachment=True, download_name=f"plan-progress-{year}.pdf")
-    return redirect(url_for("planning.report_file", year=year, name=name))
+    """The progress report (HTML or PDF) written by ``facilities.report.build_report``, built in
+    the background once per data generation and year, served from the instance folder."""
+    params = _report_params()
+    builder = _report_builder(int(params["year"]), params["format"] == "pdf")
+    return products.respond(REPORT, params, builder, download_name=f"plan-progress-{params['year']}.pdf")
 
 
-@bp.get("/report/<int:year>/<path:name>")
+@bp.get("/report/status")
 @role_required(ROLE)
-def report_file(year: int, name: str):
-    """Files of a written report (the HTML and its map images)."""
-    resp = send_from_directory(Path(current_app.instance_path) / "reports" / f"plan-{year}", name)
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    return resp
+def report_status():
+    return products.status_json(REPORT, _report_params())
+
+
+@bp.post("/report/rebuild")
+@role_required(ROLE)
+def report_rebuild():
+    params = _report_params()
+    return products.rebuild(REPORT, params, _report_builder(int(params["year"]), params["format"] == "pdf"))
+
+
+@bp.get("/report/files/<int:year>/<format>/<build>/<path:name>")
+@role_required(ROLE)
+def report_file(year: int, format: str, build: str, name: str):
+    """Files of one report build (the HTML or PDF, its map images and tables)."""
+    if format not in ("html", "pdf"):
+        abort(404)
+    params = {"year": str(year), "format": format}
+    return products.send_build_file(REPORT, params, build, name, download_name=f"plan-progress-{year}.pdf")
 
 
 @bp.get("/indicators.csv")
