@@ -1,15 +1,16 @@
 """OGC API items endpoint under bounded concurrent load on loopback, SpatiaLite and PostGIS,
 side by side with pygeoapi serving the same ``sign`` table.
 
-Each server runs in its own process on 127.0.0.1 with waitress and 8 worker threads: the
-project as ``wuhai-gis serve`` (its default), once with its page cache (the default) and once
-without (``OGCAPI_CACHE_MB=0``, every request queries the database and renders GeoJSON), and
-pygeoapi (from a separate virtualenv given by ``--pygeoapi-venv``, its SQLiteGPKG provider for
+Each server runs on 127.0.0.1 under gunicorn with 2 worker processes of 4 threads (one process
+per core of the bench machine): the project as ``wuhai-gis serve --workers 2 --threads 4``, once
+with its page cache (the default) and once without (``OGCAPI_CACHE_MB=0``: every request
+queries the database and renders GeoJSON), and pygeoapi (from a separate virtualenv given by
+``--pygeoapi-venv`` holding pygeoapi, gunicorn and psycopg2; its SQLiteGPKG provider for
 SpatiaLite and PostgreSQL provider for PostGIS). The load generator is ``wrk`` (16 connections,
 2 threads, fixed duration) asking for ``/collections/signs/items?bbox=...&limit=100`` over 216
 distinct viewports (six built-up areas, each shifted on a 6 × 6 grid of 0.001° steps; a small
 Lua script), so every response carries up to 100 GeoJSON features. Reported: requests per
-second, p50/p99 latency, and the server process's peak RSS. Without wrk a bounded Python client
+second, p50/p99 latency, and the server's peak RSS (master and workers). Without wrk a bounded Python client
 (16 threads) is used instead and says so.
 
 Run (databases loaded with ``wuhai-gis load-reference``)::
@@ -49,8 +50,10 @@ BBOXES = [
     "106.78,39.60,106.82,39.64",
 ]
 CONNECTIONS = 16
-#: Worker threads of both servers (the project's default for ``wuhai-gis serve``).
-THREADS = 8
+#: Both servers run as gunicorn with this many worker processes (one per core here) of
+#: ``THREADS`` threads each.
+WORKERS = 2
+THREADS = 4
 #: Each built-up viewport is also asked shifted by up to this many 0.001° steps east and north,
 #: so that the load covers many distinct pages, as map users panning around would.
 SHIFTS = 6
@@ -91,9 +94,39 @@ def start_project(db_url: str, port: int, *, page_cache: bool = True) -> subproc
     if not page_cache:
         env["OGCAPI_CACHE_MB"] = "0"
     return subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "wuhai-gis"), "serve", "--port", str(port), "--threads", str(THREADS)],
+        [str(ROOT / ".venv" / "bin" / "wuhai-gis"), "serve", "--port", str(port), "--workers", str(WORKERS),
+         "--threads", str(THREADS)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+#: pygeoapi's PostgreSQL provider builds its bbox envelope in SRID 4326 and PostGIS refuses to
+#: compare it with the ``sign`` table's SRID 4490 (and with ``storage_crs`` set to EPSG:4490 it
+#: swaps the bbox into lat/lon and matches nothing). It is given a copy of the table with the same
+#: rows, the same coordinates labelled SRID 4326 (CGCS2000 and WGS84 agree to centimetres) and its
+#: own GiST index: pygeoapi's own configuration, on the same data.
+PEER_TABLE = "bench_sign_crs84"
+
+
+def prepare_peer_table(db_url: str) -> None:
+    """(Re)create :data:`PEER_TABLE` in a PostGIS database from its ``sign`` table."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {PEER_TABLE}"))
+        conn.execute(text(f"CREATE TABLE {PEER_TABLE} AS SELECT * FROM sign"))
+        conn.execute(
+            text(
+                f"ALTER TABLE {PEER_TABLE} ALTER COLUMN geom TYPE geometry(Point, 4326) USING ST_SetSRID(geom, 4326)"
+            )
+        )
+        conn.execute(text(f"ALTER TABLE {PEER_TABLE} ADD PRIMARY KEY (id)"))
+        conn.execute(text(f"CREATE INDEX {PEER_TABLE}_geom ON {PEER_TABLE} USING gist (geom)"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"VACUUM ANALYZE {PEER_TABLE}"))
+    engine.dispose()
 
 
 def pygeoapi_config(db_url: str, port: int, workdir: Path) -> Path:
@@ -117,9 +150,8 @@ def pygeoapi_config(db_url: str, port: int, workdir: Path) -> Path:
                 user: {u.username or "postgres"}
                 password: {u.password or ""}
               id_field: id
-              table: sign
-              geom_field: geom
-              storage_crs: http://www.opengis.net/def/crs/EPSG/0/4490"""
+              table: {PEER_TABLE}
+              geom_field: geom"""
     text = textwrap.dedent(f"""
         server:
           bind: {{host: 127.0.0.1, port: {port}}}
@@ -158,8 +190,8 @@ def start_pygeoapi(venv: Path, db_url: str, port: int, workdir: Path) -> subproc
     subprocess.run([str(venv / "bin" / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(openapi)],
                    env=env, check=True, capture_output=True)  # fmt: skip
     return subprocess.Popen(
-        [str(venv / "bin" / "waitress-serve"), f"--port={port}", "--host=127.0.0.1", f"--threads={THREADS}",
-         "pygeoapi.flask_app:APP"],
+        [str(venv / "bin" / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(WORKERS), "-k", "gthread",
+         "--threads", str(THREADS), "--no-control-socket", "pygeoapi.flask_app:APP"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -233,13 +265,23 @@ def run_python_client(base: str, path: str, duration: int) -> dict:
 
 
 def peak_rss_mb(pid: int) -> float:
+    """Peak RSS of a server: its process plus its worker processes (gunicorn forks them)."""
+
+    def hwm(p: int) -> float:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
-        pass
-    return float("nan")
+        children = []
+    total = hwm(pid) + sum(hwm(int(c)) for c in children)
+    return round(total, 1) if total else float("nan")
 
 
 def bench_one(name: str, proc: subprocess.Popen, base: str, path: str, duration: int) -> dict:
@@ -276,7 +318,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
     args = parser.parse_args()
     backends = {"spatialite": args.spatialite, **({"postgis": args.postgis} if args.postgis else {})}
-    results: dict = {"connections": CONNECTIONS, "threads": THREADS, "viewports": len(viewports()),
+    results: dict = {"connections": CONNECTIONS, "workers": WORKERS, "threads": THREADS, "viewports": len(viewports()),
                      "duration_s": args.duration, "load_average_before": os.getloadavg(), "runs": {}}  # fmt: skip
     workdir = Path(tempfile.mkdtemp(prefix="ogc-bench-"))
     for backend, url in backends.items():
@@ -295,6 +337,8 @@ def main() -> None:
             continue
         port = _free_port()
         try:
+            if backend == "postgis":
+                prepare_peer_table(url)
             proc = start_pygeoapi(args.pygeoapi_venv, url, port, workdir)
             results["runs"][f"pygeoapi/{backend}"] = bench_one(
                 f"pygeoapi/{backend}",

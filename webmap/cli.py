@@ -1,4 +1,4 @@
-"""``wuhai-gis serve`` (waitress) and ``wuhai-gis user create|token|list``."""
+"""``wuhai-gis serve`` (waitress or gunicorn) and ``wuhai-gis user create|token|list``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import click
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from gis.cliutil import CliContext
 from gis.cliutil import emit
@@ -18,19 +19,63 @@ from gis.cliutil import table
 @click.command("serve")
 @click.option("--port", default=5000, show_default=True, type=int, help="TCP port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Waitress worker threads.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads (per process).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes: 1 is waitress; more are gunicorn worker processes (one per core is typical).",
+)
 @pass_cli
-def serve(cli: CliContext, port: int, host: str, threads: int) -> None:
-    """Serve the web app with waitress (production WSGI server)."""
-    from waitress import serve as waitress_serve
-
+def serve(cli: CliContext, port: int, host: str, threads: int, workers: int) -> None:
+    """Serve the web app with a production WSGI server (waitress, or gunicorn with ``--workers``)."""
     from webmap import create_app
 
+    # Built once here: a configuration error stops the command before any worker starts, and
+    # first-use files of the instance folder (the secret key) are written by one process.
     app = create_app({"DATABASE_URL": cli.url})
+    where = make_url(cli.url).render_as_string(hide_password=True)
     click.echo(
-        f"wuhai-gis web app on http://{host}:{port}/ ({cli.engine.url.render_as_string(hide_password=True)})"
+        f"wuhai-gis web app on http://{host}:{port}/ ({where}; {workers} process(es) × {threads} threads)"
     )
-    waitress_serve(app, host=host, port=port, threads=threads, ident="wuhai-gis")
+    if workers == 1:
+        from waitress import serve as waitress_serve
+
+        waitress_serve(app, host=host, port=port, threads=threads, ident="wuhai-gis")
+        return
+    app.extensions["wuhai_engine"].dispose()
+    url = cli.url
+    _run_gunicorn(
+        lambda: create_app({"DATABASE_URL": url}),
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            "timeout": 300,
+            "graceful_timeout": 20,
+            "accesslog": None,
+            "errorlog": "-",
+            "proc_name": "wuhai-gis",
+            "control_socket_disable": True,
+        },
+    )
+
+
+def _run_gunicorn(factory, options: dict) -> None:
+    """Run gunicorn from Python: each worker process builds its own app (and database engine)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return factory()
+
+    Server().run()
 
 
 @click.group("user")

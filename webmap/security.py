@@ -1,11 +1,12 @@
-"""Security headers and a small in-process rate limiter for logins and public reports."""
+"""Security headers and the rate limiter of logins and public reports (shared by every server process)."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
-from collections import deque
 from functools import wraps
+from pathlib import Path
 
 from flask import Flask
 from flask import Response
@@ -30,7 +31,7 @@ FOLIUM_CSP = (
 
 def init_app(app: Flask) -> None:
     """Install the response headers and the rate limiter."""
-    app.extensions["rate_limiter"] = RateLimiter()
+    app.extensions["rate_limiter"] = RateLimiter(Path(app.instance_path) / "rate_limits.sqlite")
 
     @app.after_request
     def _headers(resp: Response) -> Response:
@@ -43,31 +44,52 @@ def init_app(app: Flask) -> None:
 
 
 class RateLimiter:
-    """Sliding-window counter per (scope, client address), kept in this process's memory.
+    """Sliding-window counter per (scope, client address), shared by every server process.
 
-    One waitress process serves the app, so an in-process limiter is exact; several worker
-    processes would each count separately (documented in docs/webapp.md).
+    The hits live in a small SQLite file in the instance folder (not the spatial database:
+    nothing of it is data, and it must work before any migration), so the worker processes of
+    ``wuhai-gis serve --workers N`` count together; each check is one ``BEGIN IMMEDIATE``
+    transaction, which serialises concurrent checks across threads and processes.
     """
 
-    def __init__(self) -> None:
-        self._hits: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        db = self._db()
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS hit (scope TEXT NOT NULL, key TEXT NOT NULL, at REAL NOT NULL)"
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS hit_scope_key_at ON hit (scope, key, at)")
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=True)
+            db.execute("PRAGMA journal_mode = WAL")
+            self._local.db = db
+        return db
 
     def hit(self, scope: str, key: str, *, limit: int, period: float, now: float | None = None) -> bool:
         """Count one hit; ``False`` when ``limit`` hits within ``period`` seconds are exceeded."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            q = self._hits.setdefault((scope, key), deque())
-            while q and q[0] <= now - period:
-                q.popleft()
-            if len(q) >= limit:
-                return False
-            q.append(now)
-            return True
+        now = time.time() if now is None else now
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM hit WHERE scope = ? AND at <= ?", (scope, now - period))
+            (count,) = db.execute(
+                "SELECT count(*) FROM hit WHERE scope = ? AND key = ?", (scope, key)
+            ).fetchone()
+            allowed = count < limit
+            if allowed:
+                db.execute("INSERT INTO hit (scope, key, at) VALUES (?, ?, ?)", (scope, key, now))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return allowed
 
     def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
+        self._db().execute("DELETE FROM hit")
 
 
 def rate_limited(scope: str):
