@@ -7,8 +7,35 @@
   if (!el) { return; }
   var cfg = el.dataset;
   var T = JSON.parse(document.getElementById("i18n").textContent);
-  var map = L.map(el, { preferCanvas: true, zoomControl: true }).fitBounds([[39.05, 106.62], [39.92, 107.12]]);
+  // The first view fits the city polygon (bounds computed by the server) with a small margin,
+  // below the search box where the two would overlap. Only this fit uses fractional zoom, so
+  // that the city fills phones and desktops alike; zooming afterwards snaps to whole levels.
+  var cb = cfg.bounds ? JSON.parse(cfg.bounds) : [106.606, 39.036, 107.134, 39.915];
+  var cityBounds = L.latLngBounds([[cb[1], cb[0]], [cb[3], cb[2]]]);
+  var map = L.map(el, { preferCanvas: true, zoomControl: true });
+  function fitCity() {
+    var margin = 10;
+    var pad = { paddingTopLeft: [margin, margin], paddingBottomRight: [margin, margin], animate: false };
+    var snap = map.options.zoomSnap;
+    map.options.zoomSnap = 0.05;
+    map.fitBounds(cityBounds, pad);
+    var box = document.querySelector(".search-box");
+    if (box) {
+      var m = el.getBoundingClientRect();
+      var b = box.getBoundingClientRect();
+      var nw = map.latLngToContainerPoint(cityBounds.getNorthWest());
+      var se = map.latLngToContainerPoint(cityBounds.getSouthEast());
+      var boxBottom = b.bottom - m.top;
+      if (nw.x < b.right - m.left && se.x > b.left - m.left && nw.y < boxBottom) {
+        pad.paddingTopLeft = [margin, boxBottom + margin];
+        map.fitBounds(cityBounds, pad);
+      }
+    }
+    map.options.zoomSnap = snap;
+  }
+  fitCity();
   window.wuhaiMap = map;
+  window.wuhaiCityBounds = cityBounds;
   var canvas = L.canvas({ padding: 0.3 });
   var display = "cgcs2000";
   var stats = { requests: 0, drawn: 0, firstDrawnAt: null };
@@ -97,7 +124,7 @@
     if (display === "gcj02") {  // viewport in GCJ-02 -> approximate storage bbox (offset < 0.01 deg)
       bbox = [b.getWest() - 0.01, b.getSouth() - 0.01, b.getEast() + 0.01, b.getNorth() + 0.01].map(function (v) { return v.toFixed(5); });
     }
-    var url = cfg.featuresUrl.replace("__layer__", real) + "?bbox=" + bbox.join(",") + "&zoom=" + z;
+    var url = cfg.featuresUrl.replace("__layer__", real) + "?bbox=" + bbox.join(",") + "&zoom=" + Math.round(z);
     if (name === "divisions_base") { url += "&level=" + (z < 11 ? "district" : z < 13 ? "town" : "community"); }
     if (facilityKinds[name]) { url += "&kind=" + facilityKinds[name].join(","); }
     if (display === "gcj02") { url += "&display=gcj02"; }
