@@ -9,14 +9,13 @@ from typing import Any
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func
 from sqlalchemy import inspect
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.models import AuditLog
 
 _SKIP = {"created_at", "updated_at"}
+_GENERATION = "SELECT max(id) FROM audit_log"
 #: Columns never copied into the audit log (secrets stay in their own table only).
 _SECRET_SUFFIXES = ("password_hash", "token_hash", "_secret")
 
@@ -99,4 +98,4 @@ def generation(session: Session) -> int:
     moves whenever committed data changes; caches of derived results key on it (one
     primary-key lookup on both backends).
     """
-    return int(session.execute(select(func.max(AuditLog.id))).scalar() or 0)
+    return int(session.connection().exec_driver_sql(_GENERATION).scalar() or 0)
