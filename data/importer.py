@@ -4,7 +4,7 @@ A file is checked completely before anything is written: geometries, fields, hos
 duplicate keys within the file and against the database, references to other tables. If any row
 has a problem the whole file is refused with :class:`ImportRefused`, whose report names each bad
 row and its problem, and nothing has been written. Otherwise all rows are inserted in bulk
-(one ``executemany``) inside the caller's transaction.
+(PostgreSQL ``COPY``, SQLite ``executemany``: :mod:`data.bulk`) inside the caller's transaction.
 
 Audit: one ``audit_log`` entry per imported file (action ``import``), whose ``after`` holds the
 file name, format, source CRS, the row count, the new row ids and the rows' keys. One entry per
@@ -14,8 +14,10 @@ rows themselves carry the importing actor in ``author`` and ``import:<file>`` in
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import any_
+from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -156,7 +159,33 @@ def import_file(
     lyr = get_layer(layer) if isinstance(layer, str) else layer
     path = Path(path)
     report = ImportReport(file=path.name, layer=lyr.name, dry_run=dry_run)
-    clock = _Clock(timings, on_phase)
+    with _collector_paused():
+        _import(
+            session,
+            path,
+            lyr,
+            report,
+            _Clock(timings, on_phase),
+            actor=actor,
+            crs=crs,
+            encoding=encoding,
+            reason=reason,
+        )
+    return report
+
+
+def _import(
+    session: Session,
+    path: Path,
+    lyr: Layer,
+    report: ImportReport,
+    clock: _Clock,
+    *,
+    actor: str,
+    crs: str | int | None,
+    encoding: str | None,
+    reason: str | None,
+) -> None:
     try:
         read = read_vector(path, crs=crs, encoding=encoding)
     except FileError as exc:
@@ -169,8 +198,8 @@ def import_file(
     values, geoms = validate(session, read.gdf, lyr, report, clock=clock)
     if report.problems:
         raise ImportRefused(report)
-    if dry_run:
-        return report
+    if report.dry_run:
+        return
     order = _parents_first(values, lyr)
     if order is not None:
         values, geoms = values.iloc[order], geoms[order]
@@ -180,7 +209,6 @@ def import_file(
     _audit(session, lyr, values, report, actor=actor, reason=reason)
     session.flush()
     clock.lap("audit")
-    return report
 
 
 def validate(
@@ -221,19 +249,30 @@ def _stored_duplicates(session: Session, values: pd.DataFrame, lyr: Layer) -> li
         return []
     table = lyr.table
     cols = [table.c[k] for k in lyr.key]
-    first = sorted({v for v in values[lyr.key[0]] if v is not None})
+    first = {v for v in values[lyr.key[0]].tolist() if v is not None}
     stored: set[str] = set()
-    for condition in _in_chunks(session, cols[0], first):
-        stored.update(_key_strings(session.execute(select(*cols).where(condition)).all()))
+    n = len(first)
+    if _rows_up_to(session, table, n) <= n:  # a table no larger than the file: read all its keys
+        stored.update(_key_strings(session.execute(select(*cols)).all()))
+    else:
+        for condition in _in_chunks(session, cols[0], sorted(first)):
+            stored.update(_key_strings(session.execute(select(*cols).where(condition)).all()))
     if not stored:
         return []
-    keys = _key_strings(values[list(lyr.key)].itertuples(index=False))
+    keys = _file_keys(values, lyr)
     label = "/".join(lyr.key)
     return [
         Problem(int(row), label, f"key {key!r} already exists in the database")
         for row, key in zip(values.index, keys, strict=True)
         if key in stored
     ]
+
+
+def _rows_up_to(session: Session, table, limit: int) -> int:
+    """The table's row count, counted no further than ``limit + 1``."""
+    return session.execute(
+        select(func.count()).select_from(select(literal(1)).select_from(table).limit(limit + 1).subquery())
+    ).scalar_one()
 
 
 def _parents_first(values: pd.DataFrame, lyr: Layer) -> np.ndarray | None:
@@ -271,6 +310,13 @@ def _in_chunks(session: Session, column, values: list):
 def _key_strings(rows) -> list[str]:
     """Keys as ``'a|b'`` strings (``None`` as empty), comparable between file and database."""
     return ["|".join("" if v is None else str(v) for v in row) for row in rows]
+
+
+def _file_keys(values: pd.DataFrame, lyr: Layer) -> list[str]:
+    """The file's keys as :func:`_key_strings` makes them, row by row."""
+    if len(lyr.key) == 1:
+        return [v if type(v) is str else ("" if v is None else str(v)) for v in values[lyr.key[0]].tolist()]
+    return _key_strings(zip(*(values[k].tolist() for k in lyr.key), strict=True))
 
 
 def _references(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Problem]:
@@ -329,11 +375,7 @@ def _audit(
     actor: str,
     reason: str | None,
 ) -> None:
-    keys = (
-        _key_strings(values[list(lyr.key)].itertuples(index=False))
-        if lyr.key and all(k in values for k in lyr.key)
-        else []
-    )
+    keys = _file_keys(values, lyr) if lyr.key and all(k in values for k in lyr.key) else []
     first, last = (report.ids[0], report.ids[-1]) if report.ids else ("", "")
     session.add(
         AuditLog(
@@ -354,6 +396,25 @@ def _audit(
             reason=reason or f"import of {report.file}",
         )
     )
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector for the import.
+
+    Reading, validating and writing 34,000 rows allocates a few hundred thousand tracked
+    objects (geometries, lists), which would set off collections that each walk every live
+    object in the process: 0.1-0.2 s of CPU for nothing, as the import makes no reference cycles
+    worth collecting before it ends. Collection resumes afterwards (if it was on).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _missing(value: Any) -> bool:
@@ -379,6 +440,12 @@ class _Clock:
 
 def _ranges(ids: list[Any]) -> list[list[Any]]:
     """Integer ids as ``[[first, last], ...]`` runs (text keys listed as they are)."""
+    if ids and all(type(v) is int for v in ids):
+        values = np.asarray(ids, dtype=np.int64)
+        breaks = np.flatnonzero(np.diff(values) != 1) + 1
+        starts = np.concatenate(([0], breaks))
+        ends = np.concatenate((breaks - 1, [len(values) - 1]))
+        return [[int(values[a]), int(values[b])] for a, b in zip(starts, ends, strict=True)]
     out: list[list[Any]] = []
     for value in ids:
         if out and isinstance(value, int) and isinstance(out[-1][1], int) and value == out[-1][1] + 1:

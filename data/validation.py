@@ -51,6 +51,8 @@ _SUSPECT = re.compile(
     r"|[\u00a0-\u00ff\u0152-\u0192\u02c6-\u02dc\u2013-\u203a\u20ac\u2122]{2,}",
     re.IGNORECASE,
 )
+#: The ASCII characters ``_SUSPECT`` matches on their own.
+_SUSPECT_ASCII = re.compile(r"[\x00-\x1f\x7f<>&;'\"]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 #: Two or more characters in a row that CP1252/Latin-1 make of bytes >= 0x80 (a CJK character read wrongly).
 _HIGH_RUN = re.compile(
@@ -161,7 +163,8 @@ def check_geometries(
                 f"outside Wuhai's extent (lon {x0:.4f}..{x1:.4f}, lat {y0:.4f}..{y1:.4f})",
             )
         )
-    return _to_store_type(shapely.force_2d(geoms), names, layer.store_type), problems
+    flat = shapely.force_2d(geoms) if shapely.has_z(geoms).any() else geoms  # no copies of 2-D files
+    return _to_store_type(flat, names, layer.store_type), problems
 
 
 def duplicate_keys(frame: pd.DataFrame, layer: Layer) -> list[Problem]:
@@ -190,11 +193,7 @@ def duplicate_keys(frame: pd.DataFrame, layer: Layer) -> list[Problem]:
 def text_problem(value: str, f: Field) -> str | None:
     """Why ``value`` is not acceptable text for ``f`` (or ``None``)."""
     if not _SUSPECT.search(value):  # the fast path for ordinary text
-        if not value.isascii() and _utf8_read_as_gbk(value) is not None:
-            return f"garbled text (mojibake); the original was probably {_utf8_read_as_gbk(value)!r}"
-        if f.max_length is not None and len(value) > f.max_length:
-            return f"too long: {len(value)} characters, at most {f.max_length}"
-        return None
+        return _ordinary_text_problem(value, f)
     if "\ufffd" in value:
         return "replacement character U+FFFD: the text was decoded with the wrong encoding"
     m = _CONTROL.search(value)
@@ -212,6 +211,30 @@ def text_problem(value: str, f: Field) -> str | None:
     if f.max_length is not None and len(value) > f.max_length:
         return f"too long: {len(value)} characters, at most {f.max_length}"
     return None
+
+
+def _ordinary_text_problem(value: str, f: Field) -> str | None:
+    """:func:`text_problem` for text that ``_SUSPECT`` does not match."""
+    if not value.isascii() and _utf8_read_as_gbk(value) is not None:
+        return f"garbled text (mojibake); the original was probably {_utf8_read_as_gbk(value)!r}"
+    if f.max_length is not None and len(value) > f.max_length:
+        return f"too long: {len(value)} characters, at most {f.max_length}"
+    return None
+
+
+def _none_suspect(texts: list[str]) -> bool:
+    """Whether ``_SUSPECT`` matches none of ``texts``, decided in one pass when they are all ASCII.
+
+    On ASCII text ``_SUSPECT`` can only match one of ``_SUSPECT_ASCII``'s characters or contain
+    ``--``, ``/*``, ``javascript``, ``union`` (any case) or ``=``; none of these in the texts
+    joined by ``#`` means no match in any of them (``#`` neither starts nor completes a match).
+    Anything else (non-ASCII text) answers ``False``: check each text.
+    """
+    blob = "#".join(texts)
+    if not blob.isascii() or _SUSPECT_ASCII.search(blob):
+        return False
+    low = blob.lower()
+    return not any(part in low for part in ("--", "/*", "javascript", "union", "="))
 
 
 def mojibake_original(value: str) -> str | None:
@@ -242,59 +265,92 @@ def _utf8_read_as_gbk(value: str) -> str | None:
 
 
 def _check_field(series: pd.Series, f: Field) -> tuple[pd.Series, list[Problem]]:
-    # Plain lists and dicts: for tens of thousands of rows they beat pandas' per-call overhead,
-    # and each distinct text is checked only once.
-    rows = series.index.tolist()
-    cells = [v if type(v) is str else (None if _missing(v) else v) for v in series.tolist()]
+    # Each distinct cell is coerced and checked once (a 34,000-row file has a few hundred
+    # distinct values in most columns), then the results are spread back over the rows.
+    distinct, codes = _distinct(series)
+    values, reasons = _check_values(distinct, f)
+    problems: list[Problem] = []
+    if reasons:
+        rows = np.asarray(series.index)
+        for i in np.flatnonzero(np.isin(codes, list(reasons))):
+            problems.extend(Problem(int(rows[i]), f.column, message) for message in reasons[codes[i]])
+    out = np.fromiter(values, dtype=object, count=len(values))[codes]
+    if f.kind == "list" and len(distinct) < len(codes):  # every row its own list
+        out = np.fromiter((list(v) for v in out), dtype=object, count=len(out))
+    return pd.Series(out, index=series.index, dtype=object), problems
+
+
+def _distinct(series: pd.Series) -> tuple[list[Any], np.ndarray]:
+    """The distinct cells (missing ones as ``None``) and each row's position among them.
+
+    Typed columns (Arrow text, numbers, dates) are factorised by pandas. Object columns are
+    told apart by equality, so one mixing numeric types (``1``, ``1.0``, ``True``) or holding
+    unhashable values (lists) keeps one entry per row.
+    """
+    if series.dtype != object:
+        codes, uniques = pd.factorize(series)
+        distinct = list(uniques.tolist())
+    else:
+        cells = series.tolist()
+        kinds = set(map(type, cells))
+        if len(kinds - {str, type(None)}) > 1 or any(k.__hash__ is None for k in kinds):
+            return cells, np.arange(len(cells))
+        position = {v: i for i, v in enumerate(dict.fromkeys(cells))}
+        codes = np.fromiter(map(position.__getitem__, cells), dtype=np.intp, count=len(cells))
+        distinct = list(position)
+    missing = codes < 0
+    if missing.any():
+        codes = np.where(missing, len(distinct), codes)
+        distinct.append(None)
+    return distinct, codes
+
+
+def _check_values(distinct: list[Any], f: Field) -> tuple[list[Any], dict[int, list[str]]]:
+    """Coerce ``distinct`` cells to ``f``'s type; return the values and the problems by cell."""
+    cells = [v if type(v) is str else (None if _missing(v) else v) for v in distinct]
     texts = [v.strip() if type(v) is str else _as_text(v) for v in cells]
     blank = [t is None or t == "" for t in texts]
-    problems: list[Problem] = []
+    reasons: dict[int, list[str]] = {}
     if f.required:
-        problems += [
-            Problem(int(r), f.column, f"required field {f.column} ({f.label_zh}) is empty")
-            for r, b in zip(rows, blank, strict=True)
-            if b
-        ]
+        for i in np.flatnonzero(blank):
+            reasons[int(i)] = [f"required field {f.column} ({f.label_zh}) is empty"]
     if f.kind == "text":
-        values, found = _check_texts(rows, texts, blank, f)
+        values, found = _check_texts(texts, f)
     elif f.kind == "list":
-        out, bad = _lists(
-            pd.Series(
-                [None if b else t for t, b in zip(texts, blank, strict=True)],
-                index=series.index,
-                dtype=object,
-            )
-        )
-        values, found = out.tolist(), [Problem(int(r), f.column, "not a JSON list") for r in bad]
-        for r, items in zip(rows, values, strict=True):  # the list's texts get the same checks
-            reasons = {text_problem(x, f) for x in items if isinstance(x, str)} - {None}
-            found += [Problem(int(r), f.column, reason) for reason in sorted(reasons)]
+        values, bad = _lists([None if b else t for t, b in zip(texts, blank, strict=True)])
+        found = [(i, "not a JSON list") for i in bad]
+        for i, items in enumerate(values):  # the list's texts get the same checks
+            why = {text_problem(x, f) for x in items if isinstance(x, str)} - {None}
+            found += [(i, reason) for reason in sorted(why)]
     elif f.kind in {"int", "float"}:
-        values, found = _check_numbers(rows, cells, texts, blank, f)
+        values, found = _check_numbers(cells, texts, blank, f)
     elif f.kind == "bool":
         values, found = [], []
-        for r, t, b in zip(rows, texts, blank, strict=True):
+        for i, (t, b) in enumerate(zip(texts, blank, strict=True)):
             low = None if b else t.lower()
             if low is not None and low not in _TRUE | _FALSE:
-                found.append(Problem(int(r), f.column, f"not yes/no: {t!r} (是/否, true/false, 1/0)"))
+                found.append((i, f"not yes/no: {t!r} (是/否, true/false, 1/0)"))
             values.append(None if low is None else low in _TRUE)
     else:  # date / datetime
-        dates = _dates(pd.Series(cells, index=series.index, dtype=object)).tolist()
-        values = dates
+        values = _dates(pd.Series(cells, dtype=object)).tolist()
         found = [
-            Problem(int(r), f.column, f"not a date: {t!r} (use YYYY-MM-DD)")
-            for r, t, b, d in zip(rows, texts, blank, dates, strict=True)
+            (i, f"not a date: {t!r} (use YYYY-MM-DD)")
+            for i, (t, b, d) in enumerate(zip(texts, blank, values, strict=True))
             if not b and d is None
         ]
-    return pd.Series(values, index=series.index, dtype=object), problems + found
+    for i, message in found:
+        reasons.setdefault(i, []).append(message)
+    return values, reasons
 
 
-def _check_texts(rows: list, texts: list, blank: list[bool], f: Field) -> tuple[list, list[Problem]]:
+def _check_texts(texts: list, f: Field) -> tuple[list, list[tuple[int, str]]]:
     pattern = re.compile(f.pattern) if f.pattern else None
     stored: dict[str | None, str | None] = {None: None, "": None}
     why: dict[str, str] = {}
-    for value in set(texts) - {None, ""}:
-        reason = text_problem(value, f)
+    candidates = list(set(texts) - {None, ""})
+    check = _ordinary_text_problem if _none_suspect(candidates) else text_problem
+    for value in candidates:
+        reason = check(value, f)
         target = (
             f.value_aliases.get(value, f.value_aliases.get(value.lower(), value))
             if f.value_aliases
@@ -307,20 +363,16 @@ def _check_texts(rows: list, texts: list, blank: list[bool], f: Field) -> tuple[
         stored[value] = target
         if reason is not None:
             why[value] = reason
-    problems = (
-        [Problem(int(r), f.column, why[t]) for r, t in zip(rows, texts, strict=True) if t in why]
-        if why
-        else []
-    )
+    problems = [(i, why[t]) for i, t in enumerate(texts) if t in why] if why else []
     return [stored[t] for t in texts], problems
 
 
 def _check_numbers(
-    rows: list, cells: list, texts: list, blank: list[bool], f: Field
-) -> tuple[list, list[Problem]]:
+    cells: list, texts: list, blank: list[bool], f: Field
+) -> tuple[list, list[tuple[int, str]]]:
     values: list[int | float | None] = []
-    problems: list[Problem] = []
-    for r, cell, t, b in zip(rows, cells, texts, blank, strict=True):
+    problems: list[tuple[int, str]] = []
+    for i, (cell, t, b) in enumerate(zip(cells, texts, blank, strict=True)):
         if b:
             values.append(None)
             continue
@@ -333,17 +385,17 @@ def _check_numbers(
         except (TypeError, ValueError):
             x = math.nan
         if not math.isfinite(x):
-            problems.append(Problem(int(r), f.column, f"not a number: {t!r}"))
+            problems.append((i, f"not a number: {t!r}"))
             values.append(None)
             continue
         if f.kind == "int" and x % 1 != 0:
-            problems.append(Problem(int(r), f.column, f"not a whole number: {t!r}"))
+            problems.append((i, f"not a whole number: {t!r}"))
             values.append(None)
             continue
         if f.minimum is not None and x < f.minimum:
-            problems.append(Problem(int(r), f.column, f"{x:g} is below {f.minimum:g}"))
+            problems.append((i, f"{x:g} is below {f.minimum:g}"))
         elif f.maximum is not None and x > f.maximum:
-            problems.append(Problem(int(r), f.column, f"{x:g} is above {f.maximum:g}"))
+            problems.append((i, f"{x:g} is above {f.maximum:g}"))
         values.append(int(x) if f.kind == "int" else x)
     return values, problems
 
@@ -402,9 +454,9 @@ def _as_date(value: Any) -> date | None:
         return None
 
 
-def _lists(values: pd.Series) -> tuple[pd.Series, list[int]]:
+def _lists(texts: list[str | None]) -> tuple[list[list], list[int]]:
     out, bad = [], []
-    for row, v in values.items():
+    for i, v in enumerate(texts):
         if v is None:
             out.append([])
             continue
@@ -413,9 +465,10 @@ def _lists(values: pd.Series) -> tuple[pd.Series, list[int]]:
         except ValueError:
             parsed = [p.strip() for p in re.split(r"[;；,，]", v) if p.strip()]
         if not isinstance(parsed, list):
-            bad.append(int(row))
+            bad.append(i)
+            parsed = []
         out.append(parsed)
-    return pd.Series(out, index=values.index, dtype=object), bad
+    return out, bad
 
 
 def _type_names(geoms: np.ndarray) -> np.ndarray:

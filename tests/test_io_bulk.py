@@ -1,0 +1,237 @@
+"""Bulk inserts (data.bulk) and the column checks behind imports, on both backends."""
+
+from __future__ import annotations
+
+import gc
+from datetime import date
+
+import io_fixtures as fx
+import numpy as np
+import pandas as pd
+import psycopg
+import pytest
+import shapely
+from conftest import only_backends
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from data.bulk import insert_rows
+from data.importer import ImportRefused
+from data.importer import _ranges
+from data.importer import import_file
+from data.layers import get_layer
+from data.validation import _SUSPECT
+from data.validation import _none_suspect
+from data.validation import check_fields
+from placenames.models import Sign
+
+AWKWARD = [
+    "back\\slash",
+    "tab\there",
+    "line\nbreak",
+    "carriage\rreturn",
+    "\\N",
+    "引号\"'；",
+    "",
+]
+
+
+def _signs(n: int, *, prefix: str = "B", **columns):
+    points = shapely.points([106.80 + i * 1e-4 for i in range(n)], [39.65] * n)
+    data = {"code": [f"{prefix}{i:04d}" for i in range(n)], "kind": ["street"] * n, **columns}
+    return data, points
+
+
+def _indexes(session, backend) -> dict[str, tuple[str, int]]:
+    """Index name -> (definition, object id) of the sign table."""
+    if backend == "postgis":
+        rows = session.execute(
+            text(
+                "SELECT c.relname, pg_get_indexdef(c.oid), c.oid FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'sign'::regclass"
+            )
+        ).all()
+    else:
+        rows = session.execute(
+            text(
+                "SELECT name, coalesce(sql, ''), rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sign'"
+            )
+        ).all()
+    return {name: (definition, oid) for name, definition, oid in rows}
+
+
+def test_awkward_values_round_trip(session):
+    n = len(AWKWARD)
+    data, points = _signs(
+        n,
+        text_zh=AWKWARD,
+        text_romanized=[None, *AWKWARD[1:]],
+        facing_deg=[0.1, 359.9, 12.0, None, 1e-7, 180.0, 0.0],
+        install_date=[date(2019, 6, 30)] * (n - 1) + [None],
+        photos=[[v] for v in AWKWARD],
+        house_number=["12"] * n,
+    )
+    ids = insert_rows(session, Sign.__table__, data, points)
+    rows = session.execute(
+        select(
+            Sign.text_zh,
+            Sign.text_romanized,
+            Sign.facing_deg,
+            Sign.install_date,
+            Sign.photos,
+            Sign.house_number,
+        )
+        .where(Sign.id.in_(ids))
+        .order_by(Sign.code)
+    ).all()
+    assert [r.text_zh for r in rows] == AWKWARD
+    assert [r.text_romanized for r in rows] == [None, *AWKWARD[1:]]
+    assert [r.facing_deg for r in rows] == [0.1, 359.9, 12.0, None, 1e-7, 180.0, 0.0]
+    assert [r.install_date for r in rows] == [date(2019, 6, 30)] * (n - 1) + [None]
+    assert [r.photos for r in rows] == [[v] for v in AWKWARD]
+    assert {r.house_number for r in rows} == {"12"}
+    # defaults of columns left out
+    assert set(session.execute(select(Sign.condition).where(Sign.id.in_(ids))).scalars()) == {"good"}
+
+
+@only_backends("postgis")
+def test_nul_characters_are_refused(session):
+    data, points = _signs(2, text_zh=["fine", "nul\x00inside"])
+    with pytest.raises(ValueError, match="NUL"), session.begin_nested():
+        insert_rows(session, Sign.__table__, data, points)
+    assert session.execute(select(Sign.id)).all() == []
+
+
+def test_a_large_batch_rebuilds_the_plain_indexes_as_they_were(session, backend):
+    before = _indexes(session, backend)
+    data, points = _signs(50)
+    insert_rows(session, Sign.__table__, data, points)
+    after = _indexes(session, backend)
+    assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}
+    if (
+        backend == "postgis"
+    ):  # the GiST and the four plain B-trees are new objects; key constraints kept theirs
+        renewed = {name for name in before if before[name][1] != after[name][1]}
+        assert renewed == {
+            "idx_sign_geom",
+            "ix_sign_condition",
+            "ix_sign_division_code",
+            "ix_sign_kind",
+            "ix_sign_place_name_id",
+        }
+    # the rebuilt indexes hold the new rows
+    found = (
+        session.execute(select(Sign.code).where(Sign.kind == "street", Sign.code == "B0007")).scalars().all()
+    )
+    assert found == ["B0007"]
+
+
+@only_backends("postgis")
+def test_a_small_batch_goes_into_the_indexes_in_place(session):
+    insert_rows(session, Sign.__table__, *_signs(20, prefix="A"))
+    before = _indexes(session, "postgis")
+    insert_rows(session, Sign.__table__, *_signs(5, prefix="C"))
+    assert _indexes(session, "postgis") == before
+
+
+@only_backends("postgis")
+def test_a_locked_table_keeps_its_indexes(session, engine):
+    before = _indexes(session, "postgis")
+    with engine.connect() as reader:  # another transaction reading the table holds a lock on it
+        reader.execute(text("SELECT count(*) FROM sign")).scalar()
+        ids = insert_rows(session, Sign.__table__, *_signs(30))
+        assert len(ids) == 30
+        reader.rollback()
+    assert _indexes(session, "postgis") == before
+
+
+def test_unique_keys_are_still_enforced_and_a_failure_leaves_the_table_as_it_was(session, backend):
+    before = _indexes(session, backend)
+    data, points = _signs(10)
+    data["code"][7] = data["code"][2]
+    with pytest.raises((IntegrityError, psycopg.IntegrityError)), session.begin_nested():
+        insert_rows(session, Sign.__table__, data, points)
+    assert session.execute(select(Sign.id)).all() == []
+    assert {k: v[0] for k, v in _indexes(session, backend).items()} == {k: v[0] for k, v in before.items()}
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        ([1, 2, 3, 5, 6, 9], [[1, 3], [5, 6], [9, 9]]),
+        ([7], [[7, 7]]),
+        ([3, 2, 1], [[3, 3], [2, 2], [1, 1]]),
+        (["a", "b"], [["a", "a"], ["b", "b"]]),
+        ([1, 2, "x", 3], [[1, 2], ["x", "x"], [3, 3]]),
+        ([], []),
+    ],
+)
+def test_id_ranges(ids, expected):
+    assert _ranges(ids) == expected
+
+
+HOSTILE_ASCII = [
+    "<script>alert(1)</script>",
+    "x' OR '1'='1",
+    "a; DROP TABLE sign",
+    "JavaScript:void(0)",
+    "onload = evil()",
+    "1 UNION SELECT 1",
+    "comment --",
+    "/* c */",
+    "tab\there",
+    "a&b",
+    "bell\x07",
+    'say "hi"',
+    "onclick=x()",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_ASCII)
+def test_the_one_pass_text_screen_never_misses_a_suspect_value(value):
+    assert _SUSPECT.search(value)
+    assert not _none_suspect([value])
+    assert not _none_suspect(["WH150302J000001", value, "plain text 12"])
+
+
+def test_the_one_pass_text_screen_passes_plain_ascii_and_leaves_other_text_to_each_value():
+    assert _none_suspect(["WH150302J000001", "MINGZHU JIE", "12-3", "a/b", "on"])
+    assert not _none_suspect(["明珠街"])
+
+
+def test_repeated_and_mixed_cells_are_checked_per_row():
+    lyr = get_layer("signs")
+    frame = pd.DataFrame(
+        {
+            "code": np.array([1, 1.0, True, "1", None], dtype=object),
+            "kind": ["路牌", "nonsense", "street", "nonsense", "street"],
+            "facing_deg": [10.0, 400.0, 10.0, 400.0, None],
+        },
+        index=pd.RangeIndex(1, 6, name="row"),
+    )
+    values, problems = check_fields(frame, lyr)
+    assert values["code"].tolist() == ["1", "1", "True", "1", None]
+    assert values["kind"].tolist() == ["street", "nonsense", "street", "nonsense", "street"]
+    assert values["facing_deg"].tolist() == [10.0, 400.0, 10.0, 400.0, None]
+    found = sorted((p.row, p.field) for p in problems)
+    assert found == [(2, "facing_deg"), (2, "kind"), (4, "facing_deg"), (4, "kind"), (5, "code")]
+
+
+def test_the_garbage_collector_is_back_on_after_an_import(session, tmp_path):
+    path = tmp_path / "signs.gpkg"
+    fx.signs_gdf().to_file(path)
+    assert gc.isenabled()
+    import_file(session, path, layer="signs", actor="tester")
+    assert gc.isenabled()
+    with pytest.raises(ImportRefused):
+        import_file(session, path, layer="signs", actor="tester")  # the same keys again
+    assert gc.isenabled()
+    other = tmp_path / "other.gpkg"
+    fx.signs_gdf(prefix="D").to_file(other)
+    gc.disable()
+    try:
+        import_file(session, other, layer="signs", actor="tester", dry_run=True)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
