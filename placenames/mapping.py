@@ -258,8 +258,10 @@ def _plot(layer: gpd.GeoDataFrame | gpd.GeoSeries, ax, **style) -> None:
 
 
 def _metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The layer in the metric CRS, without the rows that have no geometry to draw."""
     require_crs(gdf, name="map layer")
-    return gdf.to_crs(METRIC_CRS)
+    drawable = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    return drawable.to_crs(METRIC_CRS)
 
 
 def _frame_box(div: gpd.GeoDataFrame):

@@ -278,3 +278,22 @@ def test_cli_edit(fresh_db_url):
     history = json.loads(runner.invoke(names_group, ["history", pid, "--format", "json"], obj=obj).output)
     assert history[-1]["action"] == "edit" and history[-1]["changes"]["meaning"] == [None, "寓意团结"]
     obj.engine.dispose()
+
+
+def test_gazetteer_and_maps_skip_rows_without_geometry(registry, tmp_path):
+    """Divisions and names without a geometry (the statistics list a town before its polygon
+    is drawn) stay in the gazetteer's text and are left off its maps."""
+    session, _ = registry
+    session.add(Division(code="150302002000", name="无图街道", level="town", parent_code=HBW, geom=None))
+    pn = store.propose(session, actor="t", name="无图巷", category_code="253", division_code=TOWN, geom=None)
+    store.review(session, pn.id, actor="t")
+    store.approve(session, pn.id, actor="t", authority="乌海市人民政府", document="乌政字〔2020〕2号",
+                  approval_date=date(2020, 1, 1), justification="ok")  # fmt: skip
+    store.announce(session, pn.id, actor="t", announcement_date=date(2020, 2, 1))
+    session.flush()
+    result = gazetteer.write_gazetteer(session, tmp_path, pdf=False)
+    assert result["entries"] == 6 and result["maps"] == 1
+    assert "无图巷" in (tmp_path / "乌海市地名志.html").read_text(encoding="utf-8")
+    for kind in ("names", "divisions"):
+        out = mapping.write_map(session, tmp_path / f"{kind}.png", kind=kind, dpi=72)
+        assert out["features"] > 0 and (tmp_path / f"{kind}.png").stat().st_size > 1000
