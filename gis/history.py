@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import date
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from gis.models import AuditLog
 
 _SKIP = {"created_at", "updated_at"}
-_GENERATION = "SELECT max(id) FROM audit_log"
+_GENERATION = "SELECT max(id), max(at) FROM audit_log"
 #: Columns never copied into the audit log (secrets stay in their own table only).
 _SECRET_SUFFIXES = ("password_hash", "token_hash", "_secret")
 
@@ -91,11 +92,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def generation(session: Session) -> int:
-    """The data generation: the id of the latest audit entry (0 before any write).
+def generation(session: Session) -> str:
+    """The data generation: id and time of the latest audit entry (``"0"`` before any write).
 
-    Every write is recorded in ``audit_log`` in the writer's transaction, so the highest id
-    moves whenever committed data changes; caches of derived results key on it (one
-    primary-key lookup on both backends).
+    Every write is recorded in ``audit_log`` in the writer's transaction, so the value moves
+    whenever committed data changes, whichever process wrote; caches of derived results (OGC
+    API pages, products on disk, the map's initial view) key on it. The time tells apart two
+    databases that reached the same id (a reload). Two index lookups on both backends.
     """
-    return int(session.connection().exec_driver_sql(_GENERATION).scalar() or 0)
+    last_id, last_at = session.connection().exec_driver_sql(_GENERATION).one()
+    if last_id is None:
+        return "0"
+    return f"{int(last_id)}-{zlib.crc32(str(last_at).encode()):08x}"

@@ -26,7 +26,6 @@ import threading
 import time
 import traceback
 import uuid
-import zlib
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,11 +33,9 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gis.models import AuditLog
+from gis.history import generation as data_generation
 
 #: Builder: writes the product's files into the directory and returns the main file's name.
 Builder = Callable[[Session, Path], str]
@@ -52,18 +49,6 @@ _BUILD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}")
 #: One build at a time in this process (pyplot is process-global; the builders are CPU-bound).
 _SLOT = threading.BoundedSemaphore(1)
 _log = logging.getLogger(__name__)
-
-
-def data_generation(session: Session) -> str:
-    """The data generation: id and time of the latest audit entry (``"0"`` before any write).
-
-    Every write is recorded in ``audit_log`` in the writer's transaction, so the value moves
-    whenever committed data changes (two indexed lookups on both backends).
-    """
-    last_id, last_at = session.execute(select(func.max(AuditLog.id), func.max(AuditLog.at))).one()
-    if last_id is None:
-        return "0"
-    return f"{int(last_id)}-{zlib.crc32(str(last_at).encode()):08x}"
 
 
 @dataclass(frozen=True)

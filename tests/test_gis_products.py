@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from gis.db import make_engine
 from gis.db import make_session_factory
+from gis.history import generation as data_generation
 from gis.models import AuditLog
 from gis.products import ProductCache
-from gis.products import data_generation
 
 
 @pytest.fixture

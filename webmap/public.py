@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boundaries.models import Division
-from gis.products import data_generation
+from gis.history import generation as data_generation
 from webmap.db import get_session
 from webmap.mapi18n import map_labels
 from webmap.spatial import bounds

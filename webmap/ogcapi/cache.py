@@ -28,7 +28,7 @@ from dataclasses import field
 class Page:
     """One rendered response."""
 
-    generation: int
+    generation: str
     created: float
     body: bytes
     headers: dict[str, str]
@@ -62,7 +62,7 @@ class PageCache:
     def enabled(self) -> bool:
         return self.max_bytes > 0 and self.max_age > 0
 
-    def get(self, key: tuple, generation: int, *, now: float | None = None) -> Page | None:
+    def get(self, key: tuple, generation: str, *, now: float | None = None) -> Page | None:
         """The page for ``key`` if it was rendered at ``generation`` and is not too old."""
         if not self.enabled:
             return None
@@ -79,7 +79,7 @@ class PageCache:
             return page
 
     def put(
-        self, key: tuple, generation: int, body: bytes, headers: dict[str, str], *, now: float | None = None
+        self, key: tuple, generation: str, body: bytes, headers: dict[str, str], *, now: float | None = None
     ) -> Page:
         """Keep a rendered page (not kept when larger than a quarter of the cache)."""
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()

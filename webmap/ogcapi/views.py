@@ -188,7 +188,7 @@ def items(cid: str):
         return Response(html, headers={"Content-Crs": f"<{q.crs}>"}, mimetype="text/html")
     pages: PageCache = current_app.extensions["ogcapi_pages"]
     key = (cid, request.host_url, tuple(sorted(request.args.items(multi=True))))
-    generation = data_generation(get_session()) if pages.enabled else 0
+    generation = data_generation(get_session()) if pages.enabled else "0"
     page = pages.get(key, generation)
     if page is None:
         features, matched, returned, links = _items_page(coll, q)
