@@ -6,22 +6,20 @@ Design (both backends, one code path):
   former names run in SQL as B-tree range queries (``col >= q AND col < q + U+FFFF``), which use
   the indexes on SQLite and on PostgreSQL whatever the ``LIKE`` support of the collation;
 - substring, alias and typo matches use an in-memory n-gram index (:mod:`placenames.search_index`)
-  built once per database and rebuilt when the registry changes (detected through the highest ids
-  of ``audit_log``, ``place_name`` and ``former_name``, which are primary-key lookups);
-- candidates are then filtered (category, division, status, bounding box) and described in one
-  SQL query by id, ranked and returned as JSON-ready dicts.
+  built once per database and kept current with the audit log (:mod:`placenames.search_cache`);
+  the check that it is current travels in the same statement as the prefix ranges;
+- the index also holds each place's display fields, so candidates are filtered by category,
+  division and status, ranked and returned as JSON-ready dicts without another query; only a
+  bounding box or a point to measure from (``near``) describes the candidates in SQL.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from typing import Any
 
-import shapely
 from sqlalchemy import Float
-from sqlalchemy import bindparam
 from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import select
@@ -34,9 +32,17 @@ from gis.dialects import bbox_filter
 from gis.dialects import nearest_order
 from gis.dialects import point_expr
 from placenames import categories
-from placenames.models import FormerName
 from placenames.models import PlaceName
-from placenames.romanize import pinyin_key
+from placenames.search_cache import GENERATION_SQL
+from placenames.search_cache import KINDS
+from placenames.search_cache import cache_key
+from placenames.search_cache import cached
+from placenames.search_cache import current_index
+from placenames.search_cache import forget
+from placenames.search_cache import generation
+from placenames.search_cache import invalidate  # noqa: F401 (re-exported)
+from placenames.search_cache import name_index  # noqa: F401 (re-exported)
+from placenames.search_cache import params
 from placenames.search_index import Entry  # noqa: F401 (re-exported)
 from placenames.search_index import NameIndex
 
@@ -57,40 +63,23 @@ SCORES = {
 MAX_QUERY_CHARS = 60
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _TOP = "\uffff"
-_LOCK = threading.Lock()
-#: Most changed places applied incrementally to the in-memory index (more: rebuild).
-INCREMENTAL_LIMIT = 2000
-_CHANGED = sql_text(
-    "SELECT row_key, table_name FROM audit_log WHERE id > :a AND table_name IN ('place_name', 'former_name')"
-)
-_NEW_PLACES = sql_text("SELECT id FROM place_name WHERE id > :p")
-_NEW_FORMERS = sql_text("SELECT place_name_id FROM former_name WHERE id > :f")
 #: Typo matching runs when fewer exact/prefix/substring hits than this were found.
 TYPO_BELOW = 5
-_GENERATION = sql_text(
-    "SELECT (SELECT max(id) FROM audit_log), (SELECT max(id) FROM place_name), (SELECT max(id) FROM former_name), "
-    "(SELECT max(at) FROM audit_log)"
-)
-#: Name and former-name prefixes in one round trip (each part walks its own B-tree index).
+#: Name and former-name prefixes, and the index generation, in one round trip (each part walks
+#: its own B-tree index).
 _CHINESE_PREFIX = sql_text(
     "SELECT 'n' AS k, id, name FROM (SELECT id, name FROM place_name WHERE name >= :lo AND name < :hi "
     "ORDER BY name LIMIT :n) AS a UNION ALL "
     "SELECT 'f' AS k, place_name_id, name FROM (SELECT place_name_id, name FROM former_name "
-    "WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n) AS b"
+    "WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n) AS b UNION ALL " + GENERATION_SQL
 )
-#: Pinyin-key and initials prefixes in one round trip.
+#: Pinyin-key and initials prefixes, and the index generation, in one round trip.
 _LATIN_PREFIX = sql_text(
     "SELECT 'p' AS k, id, pinyin_key FROM (SELECT id, pinyin_key FROM place_name WHERE pinyin_key >= :lo "
     "AND pinyin_key < :hi ORDER BY pinyin_key LIMIT :n) AS a UNION ALL "
     "SELECT 'i' AS k, id, initials FROM (SELECT id, initials FROM place_name WHERE initials >= :lo "
-    "AND initials < :hi AND :short ORDER BY initials LIMIT :n) AS b"
+    "AND initials < :hi AND :short ORDER BY initials LIMIT :n) AS b UNION ALL " + GENERATION_SQL
 )
-_DESCRIBE_SQL = (
-    "SELECT id, name, romanized, category_code, division_code, status, "
-    "ST_AsBinary(ST_PointOnSurface(geom)) AS pos "
-    "FROM place_name WHERE id IN :ids"
-)
-_INDEXES: dict[str, tuple[tuple, NameIndex]] = {}
 
 
 def search(
@@ -139,22 +128,23 @@ def search(
         if near is None:
             return []
         return _nearest(session, near, limit=limit, filters=(category, division, status, bbox))
+    if session.autoflush:
+        session.flush()  # as an ORM query would: this session's pending writes are searched too
     hits: dict[int, tuple[float, str, str]] = {}
-    if _HAN.search(text):
-        _chinese(session, text, hits, limit)
-    else:
-        _latin(session, text, hits, limit)
+    find = _chinese if _HAN.search(text) else _latin
+    index = find(session, text, hits, limit)
+    if index is None or not hits:
+        return []
     filters = (category, division, status, bbox)
     ranked = sorted(hits, key=lambda pid: -hits[pid][0])
     wanted = ranked[: limit * 2] if not any(filters) else ranked[:400]
-    rows = _describe(session, wanted, filters=filters, near=near)
-    if (
-        not any(filters)
-        and len(rows) < len(wanted)
-        and _forget(session, set(wanted) - {r["id"] for r in rows})
-    ):
-        # The index held places that no longer exist (a rolled-back transaction): search again.
-        return search(session, q, limit=limit, near=near)
+    if near is not None or bbox:
+        rows = _describe(session, wanted, filters=filters, near=near)
+    else:
+        rows, unknown = _from_index(index, wanted, filters)
+        if unknown and forget(session, set(unknown)):
+            # Entries without display fields belong to places that no longer exist: search again.
+            return search(session, q, limit=limit, category=category, division=division, status=status)
     results = []
     for row in rows:
         score, match, matched = hits[row["id"]]
@@ -182,96 +172,14 @@ def normalise_query(q: str | None) -> str:
     return text
 
 
-def name_index(session: Session) -> NameIndex:
-    """The n-gram index of the session's database, brought up to date when the registry changed.
-
-    Changes recorded one by one in the audit log (the naming procedure) are applied
-    incrementally: the affected places are re-read and their entries replaced. Bulk loads
-    (audit row key ``*``), many changes or a first use build the index from scratch.
-    """
-    key = session.get_bind().engine.url.render_as_string(hide_password=True)
-    conn = session.connection()
-    generation = tuple(conn.execute(_GENERATION).one())
-    cached = _INDEXES.get(key)
-    if cached and cached[0] == generation:
-        return cached[1]
-    with _LOCK:
-        index = _updated(session, cached, generation) if cached else None
-        if index is None:
-            index = NameIndex.build(_entries(session))
-        _INDEXES[key] = (generation, index)
-    return index
-
-
-def _updated(session: Session, cached: tuple, generation: tuple) -> NameIndex | None:
-    """Apply the changes since ``cached`` to its index, or ``None`` when a rebuild is due."""
-    (audit0, place0, former0, _at), index = cached
-    ids, old_ids = generation[:3], cached[0][:3]
-    if (
-        None in old_ids
-        or ids == old_ids
-        or any(n is None or n < o for n, o in zip(ids, old_ids, strict=True))
-    ):
-        return None  # empty before, rolled back, or rewritten: rebuild
-    conn = session.connection()
-    changed = conn.execute(_CHANGED, {"a": audit0}).all()
-    if len(changed) > INCREMENTAL_LIMIT or any(row_key == "*" for row_key, _ in changed):
-        return None
-    place_ids = {int(k) for k, table in changed if table == "place_name" and k.isdigit()}
-    former_ids = [int(k) for k, table in changed if table == "former_name" and k.isdigit()]
-    place_ids.update(pid for (pid,) in conn.execute(_NEW_PLACES, {"p": place0}))
-    if former_ids:
-        stmt = select(FormerName.place_name_id).where(FormerName.id.in_(former_ids))
-        place_ids.update(pid for (pid,) in session.execute(stmt))
-    place_ids.update(pid for (pid,) in conn.execute(_NEW_FORMERS, {"f": former0}))
-    if len(place_ids) > INCREMENTAL_LIMIT:
-        return None
-    if place_ids:
-        index.replace(place_ids, _entries(session, place_ids=sorted(place_ids)))
-    return index
-
-
-def _forget(session: Session, place_ids: set[int]) -> bool:
-    """Drop vanished places from the cached index; whether there was anything to drop."""
-    cached = _INDEXES.get(session.get_bind().engine.url.render_as_string(hide_password=True))
-    if cached is None:
-        return False
-    present = {pid for pid in place_ids if pid in cached[1].by_place}
-    if present:
-        with _LOCK:
-            cached[1].replace(present, [])
-    return bool(present)
-
-
-def invalidate() -> None:
-    """Forget every cached index (after bulk loads that bypass the audit log)."""
-    _INDEXES.clear()
-
-
-def _entries(session: Session, *, place_ids: list[int] | None = None):
-    names = select(PlaceName.id, PlaceName.name, PlaceName.pinyin_key, PlaceName.aliases)
-    formers = select(FormerName.place_name_id, FormerName.name)
-    if place_ids is not None:
-        names = names.where(PlaceName.id.in_(place_ids))
-        formers = formers.where(FormerName.place_name_id.in_(place_ids))
-    for pid, name, key, aliases in session.execute(names):
-        yield Entry(pid, name, "name", key or pinyin_key(name))
-        for alias in aliases or []:
-            yield Entry(pid, alias, "alias", pinyin_key(alias))
-    for pid, name in session.execute(formers):
-        yield Entry(pid, name, "former", pinyin_key(name))
-
-
-def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
+def _chinese(session: Session, text: str, hits: dict, limit: int) -> NameIndex:
     fetch = max(limit * 3, 30)
-    conn = session.connection()
-    params = {"lo": text, "hi": text + _TOP, "n": fetch}
-    for kind, pid, name in conn.execute(_CHINESE_PREFIX, params):
+    rows, index = _prefix_rows(session, _CHINESE_PREFIX, {"lo": text, "hi": text + _TOP, "n": fetch})
+    for kind, pid, name in rows:
         match = ("exact", "prefix") if kind == "n" else ("former_exact", "former_prefix")
         _add(hits, pid, match[0] if name == text else match[1], name, len(name) - len(text))
     if len(hits) >= limit and any(h[1] == "exact" for h in hits.values()):
-        return
-    index = name_index(session)
+        return index
     for i in index.substring(text, limit=fetch):
         entry = index.entries[i]
         kind = "alias_exact" if entry.kind == "alias" and entry.text == text else "substring"
@@ -280,21 +188,21 @@ def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
         for i, score in index.fuzzy(text, limit=fetch):
             entry = index.entries[i]
             _add(hits, entry.place_id, "typo", entry.text, 0, bonus=(score - 60) / 4)
+    return index
 
 
-def _latin(session: Session, text: str, hits: dict, limit: int) -> None:
+def _latin(session: Session, text: str, hits: dict, limit: int) -> NameIndex | None:
     key = re.sub(r"[\s'’\-]", "", text.lower()).replace("ü", "v")
     if not key.isalnum():
-        return
+        return None
     fetch = max(limit * 3, 30)
-    conn = session.connection()
-    params = {"lo": key, "hi": key + "~", "n": fetch, "short": len(key) <= 12}
-    for kind, pid, value in conn.execute(_LATIN_PREFIX, params):
+    values = {"lo": key, "hi": key + "~", "n": fetch, "short": len(key) <= 12}
+    rows, index = _prefix_rows(session, _LATIN_PREFIX, values)
+    for kind, pid, value in rows:
         match = ("pinyin_exact", "pinyin_prefix") if kind == "p" else ("initials_exact", "initials_prefix")
         _add(hits, pid, match[0] if value == key else match[1], value, len(value) - len(key))
     if len(hits) >= limit or len(key) < 3:
-        return
-    index = name_index(session)
+        return index
     for i in index.substring(key, pinyin=True, limit=fetch):
         entry = index.entries[i]
         _add(hits, entry.place_id, "substring", entry.pinyin, len(entry.pinyin) - len(key))
@@ -302,6 +210,17 @@ def _latin(session: Session, text: str, hits: dict, limit: int) -> None:
         for i, score in index.fuzzy(key, pinyin=True, limit=fetch, cutoff=75):
             entry = index.entries[i]
             _add(hits, entry.place_id, "typo", entry.pinyin, 0, bonus=(score - 75) / 2.5)
+    return index
+
+
+def _prefix_rows(session: Session, stmt, values: dict) -> tuple[list, NameIndex]:
+    """Run a prefix query (with the generation rows); its prefix rows and the current index."""
+    key = cache_key(session)
+    state = cached(key)
+    rows = session.connection().execute(stmt, {**values, **params(state)}).all()
+    prefix = [row for row in rows if row[0] not in KINDS]
+    now = generation(row for row in rows if row[0] in KINDS)
+    return prefix, current_index(session, key, state, now)
 
 
 def _typo_wanted(hits: dict, limit: int) -> bool:
@@ -317,36 +236,50 @@ def _add(hits: dict, pid: int, kind: str, matched: str, extra_chars: int, bonus:
         hits[pid] = (score, kind, matched)
 
 
+def _from_index(index: NameIndex, ids: list[int], filters: tuple) -> tuple[list[dict], list[int]]:
+    """Rows of ``ids`` passing the category, division and status filters, from the index's display
+    fields; and the ids the index holds no display fields for."""
+    category, division, status, _ = filters
+    code = str(category) if category else None
+    stem = division_stem(division) if division else None
+    rows, unknown = [], []
+    for pid in ids:
+        place = index.places.get(pid)
+        if place is None:
+            unknown.append(pid)
+            continue
+        if code and not (place.category_code is not None and code <= place.category_code < code + "~"):
+            continue
+        if stem and not (place.division_code is not None and stem <= place.division_code < stem + "~"):
+            continue
+        if status and place.status != status:
+            continue
+        rows.append({"id": pid, "name": place.name, "romanized": place.romanized,
+                     "category_code": place.category_code, "division_code": place.division_code,
+                     "status": place.status, "lon": place.lon, "lat": place.lat,
+                     "category_label": _category_label(place.category_code)})  # fmt: skip
+    return rows, unknown
+
+
+def _category_label(code: str | None) -> str | None:
+    return categories.label(code) if code in categories.CATEGORIES else None
+
+
 def _describe(
     session: Session, ids: list[int], *, filters: tuple, near: tuple[float, float] | None
 ) -> list[dict]:
+    """Rows of ``ids`` passing ``filters`` (with a bounding box or ``near``: spatial SQL)."""
     if not ids:
         return []
-    if near is not None or filters[3]:
-        point = func.ST_PointOnSurface(PlaceName.geom)
-        columns = [
-            PlaceName.id, PlaceName.name, PlaceName.romanized, PlaceName.category_code, PlaceName.division_code,
-            PlaceName.status, cast(func.ST_X(point), Float).label("lon"), cast(func.ST_Y(point), Float).label("lat"),
-        ]  # fmt: skip
-        if near is not None:
-            columns.append(_distance(near).label("distance_m"))
-        stmt = _filtered(session, select(*columns).where(PlaceName.id.in_(ids)), filters)
-        return [_row(r) for r in session.execute(stmt)]
-    category, division, status, _ = filters
-    where, params = [], {"ids": ids}
-    if category:
-        where.append("category_code >= :c_lo AND category_code < :c_hi")
-        params.update(c_lo=str(category), c_hi=str(category) + "~")
-    if division:
-        stem = division_stem(division)
-        where.append("division_code >= :d_lo AND division_code < :d_hi")
-        params.update(d_lo=stem, d_hi=stem + "~")
-    if status:
-        where.append("status = :status")
-        params["status"] = status
-    sql = _DESCRIBE_SQL + "".join(f" AND {w}" for w in where)
-    stmt = sql_text(sql).bindparams(bindparam("ids", expanding=True))
-    return [_row(r) for r in session.connection().execute(stmt, params)]
+    point = func.ST_PointOnSurface(PlaceName.geom)
+    columns = [
+        PlaceName.id, PlaceName.name, PlaceName.romanized, PlaceName.category_code, PlaceName.division_code,
+        PlaceName.status, cast(func.ST_X(point), Float).label("lon"), cast(func.ST_Y(point), Float).label("lat"),
+    ]  # fmt: skip
+    if near is not None:
+        columns.append(_distance(near).label("distance_m"))
+    stmt = _filtered(session, select(*columns).where(PlaceName.id.in_(ids)), filters)
+    return [_row(r) for r in session.execute(stmt)]
 
 
 def _nearest(session: Session, near: tuple[float, float], *, limit: int, filters: tuple) -> list[dict]:
@@ -412,13 +345,7 @@ def _distance(near: tuple[float, float]):
 
 def _row(r) -> dict:
     d = dict(r._mapping)
-    if "pos" in d:  # the label point, computed once per row and sent as WKB
-        pos = d.pop("pos")
-        point = shapely.from_wkb(bytes(pos)) if pos is not None else None
-        d["lon"], d["lat"] = (point.x, point.y) if point is not None and not point.is_empty else (None, None)
-    d["category_label"] = (
-        categories.label(d["category_code"]) if d["category_code"] in categories.CATEGORIES else None
-    )
+    d["category_label"] = _category_label(d["category_code"])
     for key in ("lon", "lat"):
         if d.get(key) is not None:
             d[key] = round(float(d[key]), 6)

@@ -3,7 +3,8 @@
 Chinese text is indexed by character bigrams (and single characters for one-character
 queries); pinyin keys by letter trigrams. A substring query intersects the posting lists of its
 n-grams (rarest first) and verifies the hits; a typo query ranks the entries sharing most
-n-grams with the query and scores the best few hundred with RapidFuzz.
+n-grams with the query and scores the best few hundred with RapidFuzz. The index also holds what
+a result shows of each place (:class:`Place`), so that ranked hits need no further query.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 from rapidfuzz import process
@@ -36,9 +38,21 @@ class Entry:
     pinyin: str
 
 
+class Place(NamedTuple):
+    """What a search result shows of a place (label point in EPSG:4490, rounded to 6 decimals)."""
+
+    name: str
+    romanized: str | None
+    category_code: str | None
+    division_code: str | None
+    status: str
+    lon: float | None
+    lat: float | None
+
+
 @dataclass
 class NameIndex:
-    """Posting lists over the entries."""
+    """Posting lists over the entries, and the current display fields of every place."""
 
     entries: list[Entry] = field(default_factory=list)
     chars: dict[str, list[int]] = field(default_factory=dict)
@@ -47,21 +61,27 @@ class NameIndex:
     by_place: dict[int, list[int]] = field(default_factory=dict)
     #: Entries superseded by :meth:`replace` (skipped by the lookups).
     dead: set[int] = field(default_factory=set)
+    places: dict[int, Place] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, entries: Iterable[Entry]) -> NameIndex:
-        """Index ``entries``."""
-        index = cls()
+    def build(cls, entries: Iterable[Entry], places: dict[int, Place] | None = None) -> NameIndex:
+        """Index ``entries``; ``places`` (kept, not copied) holds the display fields by place id."""
+        index = cls(places={} if places is None else places)
         for entry in entries:
             index._append(entry)
         return index
 
-    def replace(self, place_ids: Iterable[int], entries: Iterable[Entry]) -> None:
-        """Drop the entries of ``place_ids`` and index their current ``entries`` (incremental update)."""
+    def replace(
+        self, place_ids: Iterable[int], entries: Iterable[Entry], places: dict[int, Place] | None = None
+    ) -> None:
+        """Drop the entries and display fields of ``place_ids``, then index their current ``entries``
+        and ``places`` (incremental update; a place absent from both is gone)."""
         for pid in place_ids:
             self.dead.update(self.by_place.pop(pid, ()))
+            self.places.pop(pid, None)
         for entry in entries:
             self._append(entry)
+        self.places.update(places or {})
 
     def __len__(self) -> int:
         return len(self.entries) - len(self.dead)
