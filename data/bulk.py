@@ -49,6 +49,14 @@ WHERE i.indrelid = CAST(:t AS regclass) AND NOT i.indisunique AND NOT i.indispri
   AND NOT EXISTS (SELECT 1 FROM pg_constraint AS k WHERE k.conindid = i.indexrelid)
 ORDER BY c.relname
 """
+#: The table's unique constraints that no foreign key depends on.
+_PG_UNIQUE_CONSTRAINTS = """
+SELECT quote_ident(c.conname), pg_get_constraintdef(c.oid)
+FROM pg_constraint AS c
+WHERE c.conrelid = CAST(:t AS regclass) AND c.contype = 'u'
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint AS f WHERE f.contype = 'f' AND f.conindid = c.conindid)
+ORDER BY c.conname
+"""
 #: ``COPY`` text-format escapes.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -119,15 +127,16 @@ def insert_rows(
 
 @contextmanager
 def _indexes_rebuilt_after(conn: Connection, table: str, n: int):
-    """For a batch at least as large as the table, build its plain indexes after the rows.
+    """For a batch at least as large as the table, build its indexes after the rows.
 
     Building an index over all rows at once costs less than inserting ``n`` entries one by one
-    (for 34,000 signs on PostgreSQL about a fifth of the server's ``COPY`` work; little on
-    SQLite, whose R*Tree is already filled afterwards). The indexes that enforce nothing (not unique, not backing a
-    constraint; on ``sign`` four B-trees, plus the GiST on PostgreSQL) are dropped before the
-    rows and recreated from their own definitions after them, in the same transaction: a
-    failure anywhere rolls the drop back with the rows. The primary key, unique and foreign-key
-    constraints stay in place and check every row as usual.
+    (for 34,000 signs on PostgreSQL about a quarter of the server's ``COPY`` work; little on
+    SQLite, whose R*Tree is filled afterwards anyway). Dropped before the rows and recreated from
+    their own definitions after them: the indexes that enforce nothing (on ``sign`` four
+    B-trees, and the GiST on PostgreSQL) and, on PostgreSQL, unique constraints that no foreign
+    key depends on (re-adding one checks every row, so a duplicate still fails the insert). All
+    in the same transaction, so a failure anywhere rolls the drop back with the rows. Primary
+    keys, foreign keys and checks stay in place and check every row as usual.
 
     Locks: SQLite's write transaction already excludes other writers, and readers keep seeing
     the committed table with its indexes. On PostgreSQL the drop takes an ``ACCESS EXCLUSIVE``
@@ -139,22 +148,22 @@ def _indexes_rebuilt_after(conn: Connection, table: str, n: int):
     postgres = conn.dialect.name == "postgresql"
     if not postgres and not raw.in_transaction:  # pysqlite would autocommit DDL outside a transaction
         raw.execute("BEGIN")
-    indexes = _plain_indexes(conn, table) if _rows_up_to(conn, table, n) <= n else []
-    if indexes and postgres and not _locked_nowait(raw, table):
-        indexes = []
-    for name, _definition in indexes:
-        conn.exec_driver_sql(f"DROP INDEX {name}")
+    rebuilt = _rebuildable(conn, table) if _rows_up_to(conn, table, n) <= n else []
+    if rebuilt and postgres and not _locked_nowait(raw, table):
+        rebuilt = []
+    for drop, _create in rebuilt:
+        conn.exec_driver_sql(drop)
     try:
         yield
     except BaseException:
         # A failed statement aborts a PostgreSQL transaction (its rollback restores the indexes);
         # SQLite's goes on, so put them back before the error reaches the caller.
         if not postgres:
-            for _name, definition in indexes:
-                conn.exec_driver_sql(definition)
+            for _drop, create in rebuilt:
+                conn.exec_driver_sql(create)
         raise
-    for _name, definition in indexes:
-        conn.exec_driver_sql(definition)
+    for _drop, create in rebuilt:
+        conn.exec_driver_sql(create)
 
 
 def _rows_up_to(conn: Connection, table: str, limit: int) -> int:
@@ -163,11 +172,22 @@ def _rows_up_to(conn: Connection, table: str, limit: int) -> int:
     return conn.execute(query, {"n": limit + 1}).scalar_one()
 
 
-def _plain_indexes(conn: Connection, table: str) -> list[tuple[str, str]]:
-    """``(quoted name, CREATE statement)`` of the table's indexes that enforce nothing."""
+def _rebuildable(conn: Connection, table: str) -> list[tuple[str, str]]:
+    """``(drop, create)`` statements of the indexes :func:`_indexes_rebuilt_after` builds afterwards."""
     if conn.dialect.name == "postgresql":
-        return [tuple(row) for row in conn.execute(text(_PG_PLAIN_INDEXES), {"t": f'"{table}"'}).all()]
-    # SQLite: indexes made for UNIQUE/PRIMARY KEY constraints have no SQL; skip CREATE UNIQUE INDEX too.
+        unique = conn.execute(text(_PG_UNIQUE_CONSTRAINTS), {"t": f'"{table}"'}).all()
+        plain = conn.execute(text(_PG_PLAIN_INDEXES), {"t": f'"{table}"'}).all()
+        return [
+            *(
+                (
+                    f'ALTER TABLE "{table}" DROP CONSTRAINT {name}',
+                    f'ALTER TABLE "{table}" ADD CONSTRAINT {name} {d}',
+                )
+                for name, d in unique
+            ),
+            *((f"DROP INDEX {name}", definition) for name, definition in plain),
+        ]
+    # SQLite: indexes made for UNIQUE/PRIMARY KEY constraints have no SQL; CREATE UNIQUE INDEX stays too.
     rows = conn.execute(
         text(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
@@ -175,7 +195,9 @@ def _plain_indexes(conn: Connection, table: str) -> list[tuple[str, str]]:
         {"t": table},
     ).all()
     return [
-        (f'"{name}"', sql) for name, sql in rows if not re.match(r"\s*CREATE\s+UNIQUE\b", sql, re.IGNORECASE)
+        (f'DROP INDEX "{name}"', sql)
+        for name, sql in rows
+        if not re.match(r"\s*CREATE\s+UNIQUE\b", sql, re.IGNORECASE)
     ]
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import any_
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -377,8 +378,9 @@ def _audit(
 ) -> None:
     keys = _file_keys(values, lyr) if lyr.key and all(k in values for k in lyr.key) else []
     first, last = (report.ids[0], report.ids[-1]) if report.ids else ("", "")
-    session.add(
-        AuditLog(
+    # A Core insert, like the rows': the ORM's unit of work adds nothing for one row.
+    session.execute(
+        insert(AuditLog.__table__).values(
             actor=actor,
             action="import",
             table_name=lyr.table.name,

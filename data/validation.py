@@ -344,27 +344,32 @@ def _check_values(distinct: list[Any], f: Field) -> tuple[list[Any], dict[int, l
 
 
 def _check_texts(texts: list, f: Field) -> tuple[list, list[tuple[int, str]]]:
-    pattern = re.compile(f.pattern) if f.pattern else None
-    stored: dict[str | None, str | None] = {None: None, "": None}
-    why: dict[str, str] = {}
     candidates = list(set(texts) - {None, ""})
-    check = _ordinary_text_problem if _none_suspect(candidates) else text_problem
-    for value in candidates:
-        reason = check(value, f)
-        target = (
-            f.value_aliases.get(value, f.value_aliases.get(value.lower(), value))
-            if f.value_aliases
-            else value
-        )
-        if reason is None and f.choices is not None and target not in f.choices:
-            reason = f"{target!r} is not one of {', '.join(f.choices)}"
-        if reason is None and pattern is not None and not pattern.match(target):
-            reason = f"{target!r} does not match {f.pattern}"
-        stored[value] = target
-        if reason is not None:
-            why[value] = reason
+    if _none_suspect(candidates):  # plain ASCII: only the length can be wrong
+        limit = f.max_length
+        long = limit is not None and bool(candidates) and max(map(len, candidates)) > limit
+        why = {v: reason for v in candidates if long and (reason := _ordinary_text_problem(v, f))}
+    else:
+        why = {v: reason for v in candidates if (reason := text_problem(v, f)) is not None}
+    if f.value_aliases or f.choices is not None or f.pattern:
+        pattern = re.compile(f.pattern) if f.pattern else None
+        stored: dict[str | None, str | None] = {None: None, "": None}
+        for value in candidates:
+            target = (
+                f.value_aliases.get(value, f.value_aliases.get(value.lower(), value))
+                if f.value_aliases
+                else value
+            )
+            if value not in why and f.choices is not None and target not in f.choices:
+                why[value] = f"{target!r} is not one of {', '.join(f.choices)}"
+            if value not in why and pattern is not None and not pattern.match(target):
+                why[value] = f"{target!r} does not match {f.pattern}"
+            stored[value] = target
+        values = [stored[t] for t in texts]
+    else:
+        values = [None if t == "" else t for t in texts]
     problems = [(i, why[t]) for i, t in enumerate(texts) if t in why] if why else []
-    return [stored[t] for t in texts], problems
+    return values, problems
 
 
 def _check_numbers(
