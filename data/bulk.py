@@ -2,12 +2,12 @@
 
 The ORM and even Core ``insert()`` spend most of a 34,000-row import compiling and binding
 parameters row by row. Here each distinct value of a column is converted once, with
-SQLAlchemy's own bind processors (SQLite) or into ``COPY`` text (PostgreSQL: written in chunks,
-so the server inserts one chunk while the next is formatted), geometries travel as WKB, and
-primary keys are taken beforehand (``nextval`` on PostgreSQL; ``max(id)`` inside the write
-transaction on SQLite, where a concurrent writer makes the insert fail instead of colliding).
-A batch at least as large as the table builds the table's plain indexes after its rows
-(:func:`_indexes_rebuilt_after`, which says which lock that takes).
+SQLAlchemy's own bind processors (SQLite) or into ``COPY`` buffers (PostgreSQL, see
+:mod:`data.pgcopy`: written in pieces, so the server inserts one piece while the next is
+built), geometries travel as WKB, and primary keys are taken beforehand (``nextval`` on
+PostgreSQL; ``max(id)`` inside the write transaction on SQLite, where a concurrent writer makes
+the insert fail instead of colliding). A batch at least as large as the table gets the table's
+indexes built after its rows (:func:`_indexes_rebuilt_after`, which says which lock that takes).
 """
 
 from __future__ import annotations
@@ -16,15 +16,11 @@ import json
 import re
 from collections.abc import Sequence
 from contextlib import contextmanager
-from datetime import date
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 import psycopg
 import shapely
-from psycopg.adapt import PyFormat
-from psycopg.adapt import Transformer
 from sqlalchemy import Column
 from sqlalchemy import Table
 from sqlalchemy import func
@@ -34,11 +30,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
+from data.pgcopy import copy_rows
 from gis.crs import STORAGE_SRID
 from gis.dialects import dialect_name
 
-#: Rows per ``COPY`` write (PostgreSQL).
-COPY_CHUNK = 4000
 #: The table's indexes that enforce nothing: not unique and not backing a constraint.
 _PG_PLAIN_INDEXES = """
 SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), pg_get_indexdef(i.indexrelid)
@@ -57,8 +52,6 @@ WHERE c.conrelid = CAST(:t AS regclass) AND c.contype = 'u'
   AND NOT EXISTS (SELECT 1 FROM pg_constraint AS f WHERE f.contype = 'f' AND f.conindid = c.conindid)
 ORDER BY c.conname
 """
-#: ``COPY`` text-format escapes.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def insert_rows(
@@ -99,11 +92,11 @@ def insert_rows(
             if isinstance(table.c[name].type, JSON):
                 filled[name] = _processed(filled[name], lambda v: json.dumps(v, ensure_ascii=False))
         with _indexes_rebuilt_after(conn, table.name, n):
-            _copy(
+            copy_rows(
                 conn.connection.dbapi_connection,
                 table.name,
-                [filled[name] for name in names],
                 names,
+                [filled[name] for name in names],
                 geoms,
                 geometry_column,
             )
@@ -213,81 +206,6 @@ def _locked_nowait(raw: Any, table: str) -> bool:
         finally:
             cursor.execute("RELEASE SAVEPOINT bulk_index_lock")
     return True
-
-
-def _copy(
-    raw: Any, table: str, columns: list[list[Any]], names: list[str], geoms: np.ndarray, geometry_column: str
-) -> None:
-    """``COPY table FROM STDIN`` in text format, written in chunks of :data:`COPY_CHUNK` rows.
-
-    Each chunk's fields are converted column by column (a column's distinct values once, text
-    escaped in one pass per column, geometries as hexadecimal EWKB) and joined into one buffer,
-    so the server inserts one chunk while the next is being formatted.
-    """
-    column_list = ", ".join(f'"{name}"' for name in [*names, geometry_column])
-    transformer = Transformer(raw)
-    encoding = raw.info.encoding
-    n = len(geoms)
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
-        for start in range(0, n, COPY_CHUNK):
-            end = min(start + COPY_CHUNK, n)
-            fields = [_copy_column(values[start:end], transformer) for values in columns]
-            ewkb = shapely.to_wkb(
-                shapely.set_srid(geoms[start:end], STORAGE_SRID), hex=True, include_srid=True
-            )
-            fields.append(ewkb.tolist())  # hexadecimal needs no escaping
-            copy.write(("\n".join(map("\t".join, zip(*fields, strict=True))) + "\n").encode(encoding))
-
-
-def _copy_column(values: list[Any], transformer: Transformer) -> list[str]:
-    """One column's values as ``COPY`` text fields (``\\N`` for NULL)."""
-    kinds = set(map(type, values))
-    nulls = type(None) in kinds
-    kinds.discard(type(None))
-    present = [v for v in values if v is not None] if nulls else values
-    if not kinds:
-        return ["\\N"] * len(values)
-    if kinds == {str}:
-        texts = _escaped(present)
-    elif len(kinds) == 1 and next(iter(kinds)).__hash__ is not None:  # each distinct value once
-        distinct = list(dict.fromkeys(present))
-        if kinds == {int} or kinds == {float}:  # NumPy's shortest round-trip text
-            converted = np.asarray(distinct).astype(str).tolist()
-        else:
-            converted = _escaped([_copy_text(v, transformer) for v in distinct])
-        if len(distinct) == 1 and not nulls:  # one value in every row (defaults, timestamps, actor)
-            return converted * len(values)
-        texts = list(map(dict(zip(distinct, converted, strict=True)).__getitem__, present))
-    else:
-        texts = _escaped([_copy_text(v, transformer) for v in present])
-    if not nulls:
-        return texts
-    it = iter(texts)
-    return ["\\N" if v is None else next(it) for v in values]
-
-
-def _escaped(texts: list[str]) -> list[str]:
-    """Texts escaped for ``COPY`` text format: backslash, tab, newline and carriage return."""
-    # The whole column in one pass, joined on NUL (which PostgreSQL text cannot hold).
-    blob = "\0".join(texts)
-    if blob.count("\0") != len(texts) - 1:
-        raise ValueError("PostgreSQL text fields cannot contain NUL (0x00) characters")
-    if "\\" in blob or "\t" in blob or "\n" in blob or "\r" in blob:
-        return blob.translate(_COPY_ESCAPES).split("\0")
-    return texts
-
-
-def _copy_text(value: Any, transformer: Transformer) -> str:
-    """A value in PostgreSQL's text format (numbers by ``repr``, the rest by psycopg's dumpers)."""
-    if type(value) is str:
-        return value
-    if isinstance(value, np.generic):
-        value = value.item()
-    if type(value) is int or type(value) is float:
-        return repr(value)
-    if type(value) is date or type(value) is datetime:  # ISO 8601, which PostgreSQL reads in any DateStyle
-        return value.isoformat()
-    return bytes(transformer.get_dumper(value, PyFormat.TEXT).dump(value)).decode(transformer.encoding)
 
 
 @contextmanager

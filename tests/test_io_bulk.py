@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from datetime import date
+from datetime import datetime
 
 import io_fixtures as fx
 import numpy as np
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from data import pgcopy
 from data.bulk import insert_rows
 from data.importer import ImportRefused
 from data.importer import _ranges
@@ -61,7 +63,15 @@ def _indexes(session, backend) -> dict[str, tuple[str, int]]:
     return {name: (definition, oid) for name, definition, oid in rows}
 
 
-def test_awkward_values_round_trip(session):
+@pytest.fixture(params=["binary", "text"])
+def copy_format(request, monkeypatch):
+    """PostgreSQL COPY format: binary when every column allows it (the usual case), else text."""
+    if request.param == "text":
+        monkeypatch.setattr("data.pgcopy._binary_encoders", lambda *args: None)
+    return request.param
+
+
+def test_awkward_values_round_trip(session, copy_format):
     n = len(AWKWARD)
     data, points = _signs(
         n,
@@ -96,11 +106,47 @@ def test_awkward_values_round_trip(session):
 
 
 @only_backends("postgis")
-def test_nul_characters_are_refused(session):
+def test_nul_characters_are_refused(session, copy_format):
     data, points = _signs(2, text_zh=["fine", "nul\x00inside"])
     with pytest.raises(ValueError, match="NUL"), session.begin_nested():
         insert_rows(session, Sign.__table__, data, points)
     assert session.execute(select(Sign.id)).all() == []
+
+
+@pytest.fixture
+def formats(monkeypatch) -> list[str]:
+    """The COPY formats chosen, in order."""
+    chosen: list[str] = []
+    original = pgcopy._binary_encoders
+
+    def spy(*args):
+        encoders = original(*args)
+        chosen.append("text" if encoders is None else "binary")
+        return encoders
+
+    monkeypatch.setattr("data.pgcopy._binary_encoders", spy)
+    return chosen
+
+
+@only_backends("postgis")
+@pytest.mark.parametrize(
+    ("columns", "expected", "fmt"),
+    [
+        ({}, {"kind": ["street", "street"]}, "binary"),
+        ({"facing_deg": ["12.5", None]}, {"facing_deg": [12.5, None]}, "text"),  # text for a number
+        ({"created_at": [datetime(2020, 1, 2, 3, 4, 5)] * 2}, {"version": [1, 1]}, "text"),  # naive time
+        ({"install_date": [datetime(2020, 1, 2), None]}, {"install_date": [date(2020, 1, 2), None]}, "text"),
+    ],
+)
+def test_values_without_an_exact_binary_form_go_as_text(session, formats, columns, expected, fmt):
+    ids = insert_rows(session, Sign.__table__, *_signs(2, **columns))
+    assert formats == [fmt]
+    for name, values in expected.items():
+        column = Sign.__table__.c[name]
+        assert (
+            session.execute(select(column).where(Sign.id.in_(ids)).order_by(Sign.id)).scalars().all()
+            == values
+        )
 
 
 def test_a_large_batch_rebuilds_the_indexes_as_they_were(session, backend):
