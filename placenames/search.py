@@ -63,6 +63,11 @@ SCORES = {
 MAX_QUERY_CHARS = 60
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _TOP = "\uffff"
+#: Chinese queries shorter than this get no typo matches: one wrong character out of two would
+#: match every name that shares the other (乌达 → 乌海市, 达景苑, …).
+TYPO_MIN_HAN = 3
+#: Typo matches kept: those scoring within this many points of the best typo match.
+TYPO_SPREAD = 10.0
 #: Typo matching runs when fewer exact/prefix/substring hits than this were found.
 TYPO_BELOW = 5
 #: Name and former-name prefixes, and the index generation, in one round trip (each part walks
@@ -184,8 +189,8 @@ def _chinese(session: Session, text: str, hits: dict, limit: int) -> NameIndex:
         entry = index.entries[i]
         kind = "alias_exact" if entry.kind == "alias" and entry.text == text else "substring"
         _add(hits, entry.place_id, kind, entry.text, len(entry.text) - len(text))
-    if _typo_wanted(hits, limit) and len(text) >= 2:
-        for i, score in index.fuzzy(text, limit=fetch):
+    if _typo_wanted(hits, limit) and len(text) >= TYPO_MIN_HAN:
+        for i, score in _closest(index.fuzzy(text, limit=fetch)):
             entry = index.entries[i]
             _add(hits, entry.place_id, "typo", entry.text, 0, bonus=(score - 60) / 4)
     return index
@@ -207,7 +212,7 @@ def _latin(session: Session, text: str, hits: dict, limit: int) -> NameIndex | N
         entry = index.entries[i]
         _add(hits, entry.place_id, "substring", entry.pinyin, len(entry.pinyin) - len(key))
     if _typo_wanted(hits, limit) and len(key) >= 4:
-        for i, score in index.fuzzy(key, pinyin=True, limit=fetch, cutoff=75):
+        for i, score in _closest(index.fuzzy(key, pinyin=True, limit=fetch, cutoff=75)):
             entry = index.entries[i]
             _add(hits, entry.place_id, "typo", entry.pinyin, 0, bonus=(score - 75) / 2.5)
     return index
@@ -221,6 +226,14 @@ def _prefix_rows(session: Session, stmt, values: dict) -> tuple[list, NameIndex]
     prefix = [row for row in rows if row[0] not in KINDS]
     now = generation(row for row in rows if row[0] in KINDS)
     return prefix, current_index(session, key, state, now)
+
+
+def _closest(scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The typo candidates scoring within :data:`TYPO_SPREAD` of the best one."""
+    if not scored:
+        return []
+    best = max(score for _, score in scored)
+    return [(i, score) for i, score in scored if score >= best - TYPO_SPREAD]
 
 
 def _typo_wanted(hits: dict, limit: int) -> bool:

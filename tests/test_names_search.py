@@ -176,3 +176,12 @@ def test_index_updates_incrementally_and_forgets_vanished(names):
     assert all(r["id"] != 999_999 for r in results)
     assert 999_999 not in index.by_place
     assert pn.id in index.by_place
+
+
+def test_two_character_query_gets_no_typo_noise(names):
+    """One wrong character of two would match every name sharing the other one."""
+    session, _ = names
+    for q in ("海勃", "甘德", "海西"):
+        assert all(r["match"] != "typo" for r in search.search(session, q, limit=50)), q
+    assert search.search(session, "海西", limit=50) == []  # nothing starts with or contains 海西
+    assert search.search(session, "海勃弯区", limit=50)[0]["match"] == "typo"  # three or more: typos
