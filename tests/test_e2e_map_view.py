@@ -43,6 +43,12 @@ def test_first_view_fits_the_city(server, browser, backend, width, height, phone
     assert not (x0 < s[2] and x1 > s[0] and y0 < s[3])  # nothing of it under the search box
     page.screenshot(path=str(ARTIFACTS / f"e2e_first_view_{width}x{height}.png"))
     page.click(".leaflet-control-zoom-in")
-    page.wait_for_function("Number.isInteger(wuhaiMap.getZoom())", timeout=5000)  # later zooms snap to levels
+    # Later zooms snap to whole levels. Polled from here: the page's CSP forbids the eval that
+    # Playwright's in-page polling (wait_for_function) would need.
+    for _ in range(50):
+        if page.evaluate("Number.isInteger(wuhaiMap.getZoom())"):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate("Number.isInteger(wuhaiMap.getZoom())")
     context.close()
     assert errors == []
