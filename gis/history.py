@@ -11,6 +11,7 @@ from geoalchemy2.elements import WKBElement
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gis.models import AuditLog
@@ -92,7 +93,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def generation(session: Session) -> str:
+def generation(bind: Session | Connection) -> str:
     """The data generation: id and time of the latest audit entry (``"0"`` before any write).
 
     Every write is recorded in ``audit_log`` in the writer's transaction, so the value moves
@@ -100,7 +101,8 @@ def generation(session: Session) -> str:
     API pages, products on disk, the map's initial view) key on it. The time tells apart two
     databases that reached the same id (a reload). Two index lookups on both backends.
     """
-    last_id, last_at = session.connection().exec_driver_sql(_GENERATION).one()
+    conn = bind.connection() if isinstance(bind, Session) else bind
+    last_id, last_at = conn.exec_driver_sql(_GENERATION).one()
     if last_id is None:
         return "0"
     return f"{int(last_id)}-{zlib.crc32(str(last_at).encode()):08x}"

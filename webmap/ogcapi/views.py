@@ -188,7 +188,7 @@ def items(cid: str):
         return Response(html, headers={"Content-Crs": f"<{q.crs}>"}, mimetype="text/html")
     pages: PageCache = current_app.extensions["ogcapi_pages"]
     key = (cid, request.host_url, tuple(sorted(request.args.items(multi=True))))
-    generation = data_generation(get_session()) if pages.enabled else "0"
+    generation = _generation() if pages.enabled else "0"
     page = pages.get(key, generation)
     if page is None:
         features, matched, returned, links = _items_page(coll, q)
@@ -202,6 +202,13 @@ def items(cid: str):
         }
         page = pages.put(key, generation, query.dumps(doc), {"Content-Crs": f"<{q.crs}>"})
     return _page_response(page)
+
+
+def _generation() -> str:
+    """The data generation, read outside any transaction (no ROLLBACK round trip afterwards)."""
+    engine = current_app.extensions["wuhai_engine"]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return data_generation(conn)
 
 
 def _items_page(coll, q: query.ItemsQuery) -> tuple[list[dict], int, int, list[dict[str, str]]]:
