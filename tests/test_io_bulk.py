@@ -205,6 +205,29 @@ def test_unique_keys_are_still_enforced_and_a_failure_leaves_the_table_as_it_was
     assert {k: v[0] for k, v in _indexes(session, backend).items()} == {k: v[0] for k, v in before.items()}
 
 
+def test_references_are_still_checked_and_the_foreign_key_comes_back(session, backend):
+    def foreign_keys():
+        if backend == "postgis":
+            query = "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'sign'::regclass AND contype = 'f'"
+        else:
+            query = 'SELECT "table", "from", "to" FROM pragma_foreign_key_list(\'sign\')'
+        return sorted(tuple(r) for r in session.execute(text(query)).all())
+
+    before = foreign_keys()
+    assert before  # sign.place_name_id references place_name
+    data, points = _signs(40)
+    data["place_name_id"] = [None] * 40
+    data["place_name_id"][13] = 987654  # no such place
+    with pytest.raises((IntegrityError, psycopg.IntegrityError)), session.begin_nested():
+        insert_rows(session, Sign.__table__, data, points)
+        session.flush()
+    assert session.execute(select(Sign.id)).all() == []
+    assert foreign_keys() == before
+    data["place_name_id"][13] = None
+    insert_rows(session, Sign.__table__, data, points)  # a large batch on an empty table: rebuilt path
+    assert foreign_keys() == before
+
+
 @pytest.mark.parametrize(
     ("ids", "expected"),
     [
