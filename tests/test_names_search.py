@@ -5,32 +5,23 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from names_fixtures import HBW
+from names_fixtures import HN
+from names_fixtures import TOWN
+from names_fixtures import seed_divisions
 from shapely.geometry import LineString
 from shapely.geometry import Point
 from shapely.geometry import Polygon
 
-from boundaries.models import Division
 from placenames import geocode
 from placenames import search
 from placenames import store
 from placenames.models import Sign
 
-HBW = "150302000000"
-HN = "150303000000"
-TOWN = "150302001000"
-
 
 @pytest.fixture
 def names(session):
-    session.add_all(
-        [
-            Division(code="150300000000", name="乌海市", level="city"),
-            Division(code=HBW, name="海勃湾区", level="district", parent_code="150300000000"),
-            Division(code=HN, name="海南区", level="district", parent_code="150300000000"),
-            Division(code=TOWN, name="凤凰岭街道", level="town", parent_code=HBW),
-        ]
-    )
-    session.flush()
+    seed_divisions(session)
     made = {}
     specs = [
         ("海勃湾区", "213", HBW, Polygon([(106.75, 39.6), (106.9, 39.6), (106.9, 39.8), (106.75, 39.8)]), []),

@@ -6,10 +6,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
+from names_fixtures import HBW
+from names_fixtures import HN
+from names_fixtures import TOWN
+from names_fixtures import seed_divisions
 from shapely.geometry import Point
 from sqlalchemy import event
 
-from boundaries.models import Division
 from gis import history
 from gis.db import make_engine
 from gis.db import make_session_factory
@@ -18,23 +21,8 @@ from placenames import store
 from placenames.models import PlaceName
 from tests.conftest import only_backends
 
-HBW = "150302000000"
-HN = "150303000000"
-TOWN = "150302001000"
 SPECS = (("人民路", "253", TOWN, Point(106.80, 39.67)), ("甘德尔山", "131", HBW, Point(106.87, 39.75)),
          ("海北大街", "253", HN, Point(106.82, 39.69)))  # fmt: skip
-
-
-def _divisions(session) -> None:
-    session.add_all(
-        [
-            Division(code="150300000000", name="乌海市", level="city"),
-            Division(code=HBW, name="海勃湾区", level="district", parent_code="150300000000"),
-            Division(code=HN, name="海南区", level="district", parent_code="150300000000"),
-            Division(code=TOWN, name="凤凰岭街道", level="town", parent_code=HBW),
-        ]
-    )
-    session.flush()
 
 
 def _propose(session, name: str, category: str = "253", division: str = TOWN, geom=None) -> PlaceName:
@@ -76,7 +64,7 @@ def _matching(session, q: str) -> set[str]:
 
 @pytest.fixture
 def registry(session):
-    _divisions(session)
+    seed_divisions(session)
     made = {name: _propose(session, name, cat, div, geom) for name, cat, div, geom in SPECS}
     return session, made
 
@@ -88,7 +76,7 @@ def shared(fresh_db_url):
     engines = [make_engine(fresh_db_url) for _ in range(3)]
     factories = [make_session_factory(e) for e in engines]
     with factories[0]() as session:
-        _divisions(session)
+        seed_divisions(session)
         ids = {name: _propose(session, name, cat, div, geom).id for name, cat, div, geom in SPECS}
         session.commit()
     yield factories, ids

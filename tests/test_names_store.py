@@ -5,30 +5,23 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from names_fixtures import HBW
+from names_fixtures import HN
+from names_fixtures import TOWN
+from names_fixtures import seed_divisions
 from shapely.geometry import Point
 from sqlalchemy import select
 
-from boundaries.models import Division
 from gis.models import AuditLog
 from placenames import store
 from placenames.models import FormerName
 
-DISTRICT = "150302000000"
-TOWN = "150302001000"
-OTHER_DISTRICT = "150303000000"
+DISTRICT, OTHER_DISTRICT = HBW, HN
 
 
 @pytest.fixture
 def divisions(session):
-    session.add_all(
-        [
-            Division(code="150300000000", name="乌海市", level="city"),
-            Division(code=DISTRICT, name="海勃湾区", level="district", parent_code="150300000000"),
-            Division(code=OTHER_DISTRICT, name="海南区", level="district", parent_code="150300000000"),
-            Division(code=TOWN, name="凤凰岭街道", level="town", parent_code=DISTRICT),
-        ]
-    )
-    session.flush()
+    seed_divisions(session)
     return session
 
 
