@@ -255,7 +255,7 @@ def _page_response(page) -> Response:
         **page.headers,
         "ETag": f'"{page.etag}"',
         "Cache-Control": "no-cache",
-        "Vary": "Accept-Encoding",
+        "Vary": "Accept, Accept-Encoding",  # the same URL answers HTML to browsers
     }
     if request.if_none_match.contains(page.etag):
         return json_response(b"", mimetype=GEOJSON, status=304, headers=headers)
