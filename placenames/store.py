@@ -47,7 +47,8 @@ TRANSITIONS = {
     "announced": {"retired"},
     "retired": set(),
 }
-_EDITABLE = (
+#: Descriptive fields :func:`update` edits (the name itself changes only by :func:`rename`).
+EDITABLE = (
     "meaning",
     "history",
     "location_desc",
@@ -300,7 +301,7 @@ def update(session: Session, place_id: int, *, actor: str, reason: str | None = 
            expected_version: int | None = None, geom: BaseGeometry | None = None,
            romanized: str | None = None, romanized_reason: str | None = None, **fields: Any) -> PlaceName:  # fmt: skip
     """Edit descriptive attributes (meaning, history, location, aliases, Mongolian, division, geometry)."""
-    unknown = set(fields) - set(_EDITABLE)
+    unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise NamingError(f"cannot edit {sorted(unknown)} here (use rename for the name)")
     pn = _get_for_update(session, place_id, expected_version)

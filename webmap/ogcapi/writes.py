@@ -97,16 +97,7 @@ def _fac_delete(s, actor, fid, version):
 
 _NAME_PROPOSE = ("division_code", "romanized", "romanized_reason", "meaning", "location_desc", "aliases",
                  "mongolian", "mongolian_source", "reason", "document")  # fmt: skip
-_NAME_EDIT = (
-    "meaning",
-    "history",
-    "location_desc",
-    "aliases",
-    "mongolian",
-    "mongolian_source",
-    "division_code",
-    "romanized",
-)
+_NAME_EDIT = (*names_store.EDITABLE, "romanized")
 
 
 def _only(props: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
