@@ -93,9 +93,15 @@ def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: st
         linewidth=2.2,
         zorder=3,
     )
-    for _, row in water[water.geom_type != "Point"].iterrows():
-        p = row.geometry.representative_point()
-        ax.text(p.x, p.y, row["name"], fontsize=8, color="#1f4e99", style="italic", ha="right", zorder=8)
+    _label(
+        ax,
+        water[water.geom_type != "Point"],
+        fontsize=8,
+        color="#1f4e99",
+        style="italic",
+        ha="right",
+        zorder=8,
+    )
     roads = nm[nm["category_code"].isin(["252", "253"])]
     _plot(roads, ax, color="#e08a2c", linewidth=0.7, zorder=4)
     handles = [
@@ -126,22 +132,8 @@ def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: st
                     color=colour,
                     zorder=7,
                 )
-    for _, row in wuhai.iterrows():
-        p = row.geometry.representative_point()
-        ax.text(
-            p.x,
-            p.y,
-            row["name"],
-            fontsize=13,
-            fontweight="bold",
-            ha="center",
-            color="#333333",
-            alpha=0.8,
-            zorder=8,
-        )
-    for _, row in towns.iterrows():
-        p = row.geometry.representative_point()
-        ax.text(p.x, p.y, row["name"], fontsize=5, ha="center", color="#666666", zorder=7)
+    _label(ax, wuhai, fontsize=13, fontweight="bold", ha="center", color="#333333", alpha=0.8, zorder=8)
+    _label(ax, towns, fontsize=5, ha="center", color="#666666", zorder=7)
     main_roads = roads.assign(length=roads.length).sort_values("length", ascending=False).head(40)
     for _, row in main_roads.iterrows():
         p = row.geometry.interpolate(0.5, normalized=True)
@@ -179,22 +171,8 @@ def divisions_map(divisions: gpd.GeoDataFrame, *, title: str = "乌海市行政�
     _plot(towns.boundary, ax, color="#666666", linewidth=0.5, linestyle="--", zorder=3)
     city = div[div["in_wuhai"] & (div["level"] == "city")]
     _plot(city.boundary, ax, color="#b2182b", linewidth=2.2, zorder=4)
-    for _, row in towns.iterrows():
-        p = row.geometry.representative_point()
-        ax.text(p.x, p.y, row["name"], fontsize=5.5, ha="center", color="#333333", zorder=6)
-    for _, row in districts.iterrows():
-        p = row.geometry.representative_point()
-        ax.text(
-            p.x,
-            p.y,
-            row["name"],
-            fontsize=15,
-            fontweight="bold",
-            ha="center",
-            color="#222222",
-            alpha=0.7,
-            zorder=7,
-        )
+    _label(ax, towns, fontsize=5.5, ha="center", color="#333333", zorder=6)
+    _label(ax, districts, fontsize=15, fontweight="bold", ha="center", color="#222222", alpha=0.7, zorder=7)
     handles += [
         Line2D([], [], color="#b2182b", linewidth=2.2, label="市界"),
         Line2D([], [], color="#333333", linewidth=1.5, label="区界"),
@@ -219,9 +197,7 @@ def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str
     _plot(shape, ax, facecolor="#fbf8f0", edgecolor="#333333", linewidth=1.2)
     towns = div[(div["level"] == "town") & div["code"].str.startswith(district[:6])]
     _plot(towns.boundary, ax, color="#999999", linewidth=0.4, linestyle="--")
-    for _, row in towns.iterrows():
-        p = row.geometry.representative_point()
-        ax.text(p.x, p.y, row["name"], fontsize=6, ha="center", color="#444444")
+    _label(ax, towns, fontsize=6, ha="center", color="#444444")
     nm = _metric(
         names[names.geometry.notna() & names["division_code"].fillna("").str.startswith(district[:6])]
     )
@@ -255,6 +231,13 @@ def _plot(layer: gpd.GeoDataFrame | gpd.GeoSeries, ax, **style) -> None:
     """Plot a layer unless it is empty."""
     if len(layer) and not layer.is_empty.all():
         layer.plot(ax=ax, **style)
+
+
+def _label(ax, layer: gpd.GeoDataFrame, **style) -> None:
+    """Write each feature's name at its representative point."""
+    for geom, name in zip(layer.geometry, layer["name"], strict=True):
+        p = geom.representative_point()
+        ax.text(p.x, p.y, name, **style)
 
 
 def _metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
