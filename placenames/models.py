@@ -11,9 +11,11 @@ from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import Float
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -105,7 +107,7 @@ class Sign(Base, Tracked):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
-    kind: Mapped[str] = mapped_column(String(14), index=True)
+    kind: Mapped[str] = mapped_column(String(14))
     place_name_id: Mapped[int | None] = mapped_column(
         ForeignKey("place_name.id", ondelete="RESTRICT"), nullable=True, index=True
     )
@@ -119,13 +121,19 @@ class Sign(Base, Tracked):
     size: Mapped[str | None] = mapped_column(String(30), nullable=True)
     installer: Mapped[str | None] = mapped_column(String(100), nullable=True)
     install_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    condition: Mapped[str] = mapped_column(String(10), default="good", index=True)
+    condition: Mapped[str] = mapped_column(String(10), default="good")
     last_inspected: Mapped[date | None] = mapped_column(Date, nullable=True)
     photos: Mapped[list] = mapped_column(JSON, default=list)
-    division_code: Mapped[str | None] = mapped_column(String(12), nullable=True, index=True)
+    division_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
     geom = geometry("POINT", nullable=False)
 
     __table_args__ = (
+        # Migration 0002: on PostgreSQL only the signs needing attention, and codes searchable
+        # by prefix (LIKE '150302%') under any collation.
+        Index("ix_sign_condition", "condition", postgresql_where=text("condition <> 'good'")),
+        Index(
+            "ix_sign_division_code", "division_code", postgresql_ops={"division_code": "varchar_pattern_ops"}
+        ),
         CheckConstraint(
             "kind IN ('street','house_number','building','unit','village','bridge','scenic','other')",
             name="kind",

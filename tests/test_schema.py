@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import only_backends
 from sqlalchemy import inspect
 from sqlalchemy import text
 
@@ -12,7 +13,7 @@ from data.migrations_filter import include_object
 
 
 def test_migrations_reach_head(engine):
-    assert schema.current_revision(engine) == "0001"
+    assert schema.current_revision(engine) == "0002"
 
 
 def test_migrations_match_models(engine):
@@ -58,3 +59,44 @@ def test_storage_srid_is_registered(engine, backend):
                 .all()
             )
         assert sorted(names) == [4490, 4545]
+
+
+def _sign_indexes(engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'sign'"
+        else:
+            query = (
+                "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sign'"
+            )
+        return dict(connection.execute(text(query)).all())
+
+
+def test_migration_0002_goes_down_and_up_again(engine, backend):
+    head = _sign_indexes(engine)
+    assert "ix_sign_kind" not in head
+    schema.downgrade(engine, "0001")
+    try:
+        before = _sign_indexes(engine)
+        assert "ix_sign_kind" in before
+        if backend == "postgis":
+            assert "WHERE" not in before["ix_sign_condition"]
+            assert "pattern_ops" not in before["ix_sign_division_code"]
+    finally:
+        schema.upgrade(engine)
+    assert _sign_indexes(engine) == head
+    if backend == "postgis":
+        assert "WHERE" in head["ix_sign_condition"] and "good" in head["ix_sign_condition"]
+        assert "varchar_pattern_ops" in head["ix_sign_division_code"]
+
+
+@only_backends("postgis")
+def test_signs_of_a_division_are_found_through_the_index(conn):
+    """``division_code LIKE 'prefix%'`` is an index range on PostgreSQL whatever the collation."""
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(
+        conn.execute(
+            text("EXPLAIN SELECT id FROM sign WHERE division_code LIKE :p"), {"p": "150302001%"}
+        ).scalars()
+    )
+    assert "ix_sign_division_code" in plan and "Index Cond" in plan, plan
