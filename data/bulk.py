@@ -125,7 +125,7 @@ def _indexes_rebuilt_after(conn: Connection, table: str, n: int):
     Building an index over all rows at once costs less than inserting ``n`` entries one by one
     (for 34,000 signs on PostgreSQL about a quarter of the server's ``COPY`` work; little on
     SQLite, whose R*Tree is filled afterwards anyway). Dropped before the rows and recreated from
-    their own definitions after them: the indexes that enforce nothing (on ``sign`` four
+    their own definitions after them: the indexes that enforce nothing (on ``sign`` three
     B-trees, and the GiST on PostgreSQL) and, on PostgreSQL, unique constraints that no foreign
     key depends on (re-adding one checks every row, so a duplicate still fails the insert). All
     in the same transaction, so a failure anywhere rolls the drop back with the rows. Primary
