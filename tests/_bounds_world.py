@@ -8,6 +8,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry import box
 
 from boundaries import store
+from boundaries.lines import LINE_FIELDS
 from boundaries.lines import derive_lines
 from boundaries.models import Division
 
@@ -38,22 +39,7 @@ def build(session, *, markers: bool = True) -> dict:
     lines = derive_lines(store.divisions_gdf(session, levels=("district",)))
     ids = {}
     for row in lines.itertuples():
-        values = {
-            k: getattr(row, k)
-            for k in (
-                "code",
-                "name",
-                "line_code",
-                "line_name",
-                "level",
-                "left_code",
-                "left_name",
-                "right_code",
-                "right_name",
-                "agreement",
-                "length_km",
-            )
-        }
+        values = {k: getattr(row, k) for k in LINE_FIELDS}
         ids[row.line_code] = store.save_line(session, actor="tester", values=values, geometry=row.geometry).id
     numbers = []
     if markers:
