@@ -22,7 +22,9 @@ def test_migrations_match_models(engine):
             connection, opts={"include_object": include_object, "compare_type": False}
         )
         diff = compare_metadata(mc, schema.metadata)
-    assert diff == [], f"models and migrations differ; run `python -m data.schema`: {diff}"
+    assert diff == [], (
+        f"models and migrations differ; add a migration with `python -m data.schema MESSAGE`: {diff}"
+    )
 
 
 def test_every_geometry_column_has_a_spatial_index(engine, backend):
