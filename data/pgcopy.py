@@ -1,15 +1,18 @@
 """PostgreSQL ``COPY ... FROM STDIN`` of Python columns, built a column at a time.
 
 Rows go in the binary format when every column's values have an exact binary form for the
-column's type (as an import's validated values do), else in the text format. Either way each
-distinct value of a column is converted once, rows are joined into one buffer per piece of
-:data:`COPY_CHUNK` rows, and each piece is handed to a writer thread as soon as it is ready
-(psycopg's ``QueuedLibpqWriter``), so the server inserts one piece while the next is being
-built. Geometries travel as EWKB (binary) or its hexadecimal
-text.
+column's type (as an import's validated values do), else in the text format. Rows are joined
+into one buffer per piece of :data:`COPY_CHUNK` rows, and each piece is handed to a writer
+thread as soon as it is ready (psycopg's ``QueuedLibpqWriter``), so the server inserts one piece
+while the next is being built. Geometries travel as EWKB (binary) or its hexadecimal text.
 
-For the 34,000 reference signs the binary buffers take about a third less CPU to build than the
-text ones and the server reads them faster (no parsing of dates, times and numbers).
+Binary buffers are built for speed (:class:`_BinaryPlan`): the columns holding one value in
+every row (author, times, source, version, defaults) are encoded once and written as one block
+that starts every row, so they go first in the ``COPY`` column list; columns of a few hundred
+distinct values encode each value once; columns of mostly distinct integers or UTF-8 texts (ids,
+codes) are encoded a piece at a time (NumPy for integers, one ``str.encode`` for texts). For the
+34,000 reference signs the plan and the buffers take about 0.075 s in all, against 0.105 s with a
+lookup per distinct value in every column, and the text format's buffers about 0.13 s.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from itertools import chain
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -32,10 +37,13 @@ from gis.crs import STORAGE_SRID
 
 #: Rows per ``COPY`` write.
 COPY_CHUNK = 4000
+#: Leading values of a column looked at to tell a column of mostly distinct values.
+_SAMPLE = 256
 
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _BINARY_TRAILER = b"\xff\xff"
 _NULL = b"\xff\xff\xff\xff"
+_LENGTHS = [n.to_bytes(4, "big") for n in range(1024)]
 _PG_EPOCH_DAY = date(2000, 1, 1).toordinal()
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -65,63 +73,148 @@ def copy_rows(
     geometry_column
         Name of the geometry column.
     """
-    encoders = _binary_encoders(raw, table, names, columns)
-    target = ", ".join(f'"{name}"' for name in [*names, geometry_column])
-    sql = f'COPY "{table}" ({target}) FROM STDIN' + (" WITH (FORMAT binary)" if encoders else "")
+    plan = _binary_plan(raw, table, names, columns)
+    if plan is not None:  # constant columns first (written once per row as one block), then the others
+        order = [*plan.constant, *plan.varying]
+        target = ", ".join(f'"{names[i]}"' for i in order)
+        sql = f'COPY "{table}" ({target}, "{geometry_column}") FROM STDIN WITH (FORMAT binary)'
+    else:
+        target = ", ".join(f'"{name}"' for name in [*names, geometry_column])
+        sql = f'COPY "{table}" ({target}) FROM STDIN'
     transformer = Transformer(raw)
     with raw.cursor() as cursor, cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
-        if encoders:
+        if plan is not None:
             copy.write(_BINARY_HEADER)
         for start in range(0, len(geoms), COPY_CHUNK):
             end = start + COPY_CHUNK
             piece = geoms[start:end]
-            if encoders:
-                copy.write(_binary_rows([values[start:end] for values in columns], encoders, piece))
+            if plan is not None:
+                copy.write(_binary_rows(plan, [values[start:end] for values in columns], piece))
             else:
                 copy.write(_text_rows([values[start:end] for values in columns], transformer, piece))
-        if encoders:
+        if plan is not None:
             copy.write(_BINARY_TRAILER)
 
 
 # --- binary format ----------------------------------------------------------------------------
 
 
-def _binary_encoders(
-    raw: Any, table: str, names: list[str], columns: list[list[Any]]
-) -> list[Callable[[Any], bytes]] | None:
-    """Per column, a function from value to binary field, or ``None`` if a column has no exact one."""
+class _BinaryPlan:
+    """How each column of one ``COPY`` is written in the binary format.
+
+    ``head`` starts every row: the field count and the fields of the ``constant`` columns (one
+    value in every row), encoded once. The ``varying`` columns follow, each through ``encoders``:
+    a function from a piece of values to a list of fields (a lookup of each distinct value's
+    field, or a whole-piece encoder for columns of mostly distinct integers or texts), then the
+    geometry.
+    """
+
+    def __init__(self, head: bytes, constant: list[int], varying: list[int], encoders: list[Callable]):
+        self.head = head
+        self.constant = constant
+        self.varying = varying
+        self.encoders = encoders
+
+
+def _binary_plan(raw: Any, table: str, names: list[str], columns: list[list[Any]]) -> _BinaryPlan | None:
+    """The binary plan of these columns, or ``None`` if one has no exact binary form (text format then)."""
     with raw.cursor() as cursor:
         types = dict(cursor.execute(_COLUMN_TYPES, (f'"{table}"',)).fetchall())
     encoding = raw.info.encoding
-    encoders = []
-    for name, values in zip(names, columns, strict=True):
-        kinds = set(map(type, values)) - {type(None)}
+    constant: list[int] = []
+    constant_fields: list[bytes] = []
+    varying: list[int] = []
+    encoders: list[Callable] = []
+    for i, (name, values) in enumerate(zip(names, columns, strict=True)):
         pg_type = types.get(name)
         accepted, make = _BINARY.get(pg_type, (set(), None))
-        if make is None or not kinds <= accepted:
+        if make is None:
             return None
-        if pg_type == "timestamp with time zone" and any(v.utcoffset() is None for v in set(values) - {None}):
-            return None  # a naive time means the session's time zone: left to the text format
-        encoders.append(make(encoding))
-    return encoders
+        encode = make(encoding)
+        if not values or values.count(values[0]) == len(values):  # one value (or NULL) in every row
+            if values and values[0] is not None and not _binary_exact(pg_type, accepted, [values[0]]):
+                return None
+            constant.append(i)
+            constant_fields.append(_NULL if not values or values[0] is None else encode(values[0]))
+            continue
+        whole = _whole_encoder(pg_type, encoding)
+        if whole is not None and len(set(values[:_SAMPLE])) > _SAMPLE // 4:  # mostly distinct: keys, ids
+            if not _binary_exact(pg_type, accepted, values):
+                return None
+            encoders.append(_whole_or_each(whole, encode))
+        else:
+            distinct = dict.fromkeys(values)
+            distinct.pop(None, None)
+            if not _binary_exact(pg_type, accepted, distinct):
+                return None
+            fields = {v: encode(v) for v in distinct}
+            fields[None] = _NULL
+            encoders.append(lambda piece, get=fields.__getitem__: list(map(get, piece)))
+        varying.append(i)
+    count = (len(names) + 1).to_bytes(2, "big")
+    return _BinaryPlan(count + b"".join(constant_fields), constant, varying, encoders)
 
 
-def _binary_rows(
-    columns: list[list[Any]], encoders: list[Callable[[Any], bytes]], geoms: np.ndarray
-) -> bytes:
-    fields = [_binary_column(values, encode) for values, encode in zip(columns, encoders, strict=True)]
-    ewkb = shapely.to_wkb(shapely.set_srid(geoms, STORAGE_SRID), include_srid=True)
-    fields.append([_NULL if g is None else len(g).to_bytes(4, "big") + g for g in ewkb])
-    count = [len(fields).to_bytes(2, "big")] * len(geoms)
-    return b"".join(map(b"".join, zip(count, *fields, strict=True)))
+def _binary_exact(pg_type: str | None, accepted: set[type], values) -> bool:
+    """Whether every (non-NULL) value has an exact binary form for ``pg_type``."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if not kinds <= accepted:
+        return False
+    # A naive time means the session's time zone: left to the text format.
+    return pg_type != "timestamp with time zone" or all(
+        v.utcoffset() is not None for v in set(values) - {None}
+    )
 
 
-def _binary_column(values: list[Any], encode: Callable[[Any], bytes]) -> list[bytes]:
-    """Each distinct value encoded once (``values`` hold one Python type, checked beforehand)."""
-    fields = {v: _NULL if v is None else encode(v) for v in dict.fromkeys(values)}
-    if len(fields) == 1:
-        return [fields[values[0]]] * len(values)
-    return list(map(fields.__getitem__, values))
+def _binary_rows(plan: _BinaryPlan, columns: list[list[Any]], geoms: np.ndarray) -> bytes:
+    fields = [plan.encoders[k](columns[i]) for k, i in enumerate(plan.varying)]
+    ewkb = shapely.to_wkb(shapely.set_srid(geoms, STORAGE_SRID), include_srid=True).tolist()
+    if None in ewkb:
+        fields.append([_NULL if g is None else len(g).to_bytes(4, "big") + g for g in ewkb])
+    else:
+        fields.extend((list(map(_length, map(len, ewkb))), ewkb))
+    return b"".join(chain.from_iterable(zip(repeat(plan.head, len(geoms)), *fields, strict=True)))
+
+
+def _whole_or_each(whole: Callable[[list[Any]], list[bytes]], encode: Callable[[Any], bytes]):
+    """A piece encoder: ``whole`` for a piece without NULLs, else value by value."""
+
+    def encoder(piece: list[Any]) -> list[bytes]:
+        if None in piece:
+            return [_NULL if v is None else encode(v) for v in piece]
+        return whole(piece)
+
+    return encoder
+
+
+def _length(n: int) -> bytes:
+    """A field's 4-byte length."""
+    return _LENGTHS[n] if n < len(_LENGTHS) else n.to_bytes(4, "big")
+
+
+def _whole_integers(size: int, low: int, high: int) -> Callable[[list[int]], list[bytes]]:
+    def encode(piece: list[int]) -> list[bytes]:
+        values = np.array(piece, dtype=np.int64)
+        if len(values) and (values.min() < low or values.max() > high):
+            raise OverflowError(f"an integer is out of range for a {size}-byte column")
+        rows = np.empty(len(values), dtype=[("length", ">i4"), ("value", f">i{size}")])
+        rows["length"] = size
+        rows["value"] = values
+        data = rows.tobytes()
+        step = 4 + size
+        return [data[k : k + step] for k in range(0, len(data), step)]
+
+    return encode
+
+
+def _whole_utf8_texts(piece: list[str]) -> list[bytes]:
+    """UTF-8 texts with their lengths: one encode of the piece, split at NUL (which UTF-8 makes only of NUL)."""
+    blob = "\0".join(piece)
+    if blob.count("\0") != len(piece) - 1:
+        raise ValueError("PostgreSQL text fields cannot contain NUL (0x00) characters")
+    data = blob.encode("utf-8").split(b"\0")
+    return list(map(bytes.__add__, map(_length, map(len, data)), data))
 
 
 def _int(size: int) -> Callable[[str], Callable[[Any], bytes]]:
@@ -173,6 +266,22 @@ _BINARY: dict[str | None, tuple[set[type], Callable[[str], Callable[[Any], bytes
     "boolean": ({bool}, _bool),
     "date": ({date}, _date),
     "timestamp with time zone": ({datetime}, _timestamptz),
+}
+
+
+def _whole_encoder(pg_type: str | None, encoding: str) -> Callable[[list[Any]], list[bytes]] | None:
+    """An encoder of a whole piece of non-NULL values, for columns of mostly distinct values
+    (keys, ids), where a lookup per distinct value would gain nothing; ``None`` if there is none."""
+    if pg_type in _WHOLE_INTEGERS:
+        return _WHOLE_INTEGERS[pg_type]
+    if pg_type in ("character varying", "text") and encoding == "utf-8":
+        return _whole_utf8_texts
+    return None
+
+
+_WHOLE_INTEGERS = {
+    "integer": _whole_integers(4, -(2**31), 2**31 - 1),
+    "bigint": _whole_integers(8, -(2**63), 2**63 - 1),
 }
 
 

@@ -67,7 +67,7 @@ def _indexes(session, backend) -> dict[str, tuple[str, int]]:
 def copy_format(request, monkeypatch):
     """PostgreSQL COPY format: binary when every column allows it (the usual case), else text."""
     if request.param == "text":
-        monkeypatch.setattr("data.pgcopy._binary_encoders", lambda *args: None)
+        monkeypatch.setattr("data.pgcopy._binary_plan", lambda *args: None)
     return request.param
 
 
@@ -113,18 +113,60 @@ def test_nul_characters_are_refused(session, copy_format):
     assert session.execute(select(Sign.id)).all() == []
 
 
+def test_columns_of_mostly_distinct_values_round_trip(session, copy_format):
+    # More rows than the binary plan's sample, so codes and numbers take the whole-piece encoders
+    # (one NULL puts its piece on the value-by-value path); texts outside the BMP and in
+    # Mongolian script, and a constant column that is NULL but for nothing.
+    n = 700
+    codes = [f"码{i:04d}-ᠤᠯᠠᠭᠠᠨ-😀" for i in range(n)]
+    data, points = _signs(n, prefix="M")
+    data["code"] = codes
+    data["text_zh"] = [None if i == 650 else f"第{i}号\\街" for i in range(n)]
+    data["version"] = [i + 1 for i in range(n)]
+    data["text_mongolian"] = [None] * n
+    ids = insert_rows(session, Sign.__table__, data, points)
+    rows = session.execute(
+        select(Sign.id, Sign.code, Sign.text_zh, Sign.version, Sign.text_mongolian).order_by(Sign.id)
+    ).all()
+    assert [r.id for r in rows] == sorted(ids)
+    assert [r.code for r in rows] == codes
+    assert [r.text_zh for r in rows] == data["text_zh"]
+    assert [r.version for r in rows] == data["version"]
+    assert {r.text_mongolian for r in rows} == {None}
+
+
+@only_backends("postgis")
+@pytest.mark.parametrize("null", [False, True])
+def test_nul_characters_are_refused_in_columns_of_distinct_values(session, null):
+    # A piece without NULLs is encoded whole, one with a NULL value by value.
+    data, points = _signs(700, text_zh=[None if null and i == 660 else f"街{i}" for i in range(700)])
+    data["text_zh"][10] = "nul\x00inside"
+    with pytest.raises(ValueError, match="NUL"), session.begin_nested():
+        insert_rows(session, Sign.__table__, data, points)
+    assert session.execute(select(Sign.id)).all() == []
+
+
+@only_backends("postgis")
+def test_an_integer_too_large_for_its_column_is_refused(session):
+    data, points = _signs(700, version=[i + 1 for i in range(700)])
+    data["version"][500] = 2**31
+    with pytest.raises((OverflowError, psycopg.DataError)), session.begin_nested():
+        insert_rows(session, Sign.__table__, data, points)
+    assert session.execute(select(Sign.id)).all() == []
+
+
 @pytest.fixture
 def formats(monkeypatch) -> list[str]:
     """The COPY formats chosen, in order."""
     chosen: list[str] = []
-    original = pgcopy._binary_encoders
+    original = pgcopy._binary_plan
 
     def spy(*args):
-        encoders = original(*args)
-        chosen.append("text" if encoders is None else "binary")
-        return encoders
+        plan = original(*args)
+        chosen.append("text" if plan is None else "binary")
+        return plan
 
-    monkeypatch.setattr("data.pgcopy._binary_encoders", spy)
+    monkeypatch.setattr("data.pgcopy._binary_plan", spy)
     return chosen
 
 
