@@ -13,6 +13,7 @@ import psycopg
 import pytest
 import shapely
 from conftest import only_backends
+from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -218,6 +219,28 @@ def test_a_large_batch_rebuilds_the_indexes_as_they_were(session, backend):
 
 
 @only_backends("postgis")
+def test_a_small_table_rebuilds_its_indexes_without_parallel_workers(session):
+    session.execute(text("SET max_parallel_maintenance_workers = 3"))
+    seen: list[tuple[str, str]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "set_config('max_parallel_maintenance_workers'" in statement:
+            seen.append(("workers", parameters["v"]))
+        elif statement.startswith("CREATE INDEX") or " ADD CONSTRAINT " in statement:
+            seen.append(("build", statement))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        insert_rows(session, Sign.__table__, *_signs(60))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen[0] == ("workers", "0") and seen[-1] == ("workers", "3")
+    assert {kind for kind, _ in seen[1:-1]} == {"build"} and len(seen) == 7  # five builds between
+    assert session.execute(text("SELECT current_setting('max_parallel_maintenance_workers')")).scalar() == "3"
+
+
+@only_backends("postgis")
 def test_a_small_batch_goes_into_the_indexes_in_place(session):
     insert_rows(session, Sign.__table__, *_signs(20, prefix="A"))
     before = _indexes(session, "postgis")
@@ -240,9 +263,13 @@ def test_unique_keys_are_still_enforced_and_a_failure_leaves_the_table_as_it_was
     before = _indexes(session, backend)
     data, points = _signs(10)
     data["code"][7] = data["code"][2]
+    workers = text("SELECT current_setting('max_parallel_maintenance_workers')")
+    workers_before = session.execute(workers).scalar() if backend == "postgis" else None
     with pytest.raises((IntegrityError, psycopg.IntegrityError)), session.begin_nested():
         insert_rows(session, Sign.__table__, data, points)
     assert session.execute(select(Sign.id)).all() == []
+    if backend == "postgis":  # the serial index builds' setting went back with the rollback
+        assert session.execute(workers).scalar() == workers_before
     assert {k: v[0] for k, v in _indexes(session, backend).items()} == {k: v[0] for k, v in before.items()}
 
 
