@@ -294,16 +294,32 @@ def _deferred_spatial_index(conn: Connection, table: str, column: str):
             conn.exec_driver_sql(sql)
 
 
+def reserve_ids(session: Session, table: Table, n: int) -> list[int] | None:
+    """PostgreSQL: ``n`` new primary keys from ``table``'s sequence, for an insert to come.
+
+    ``None`` on SQLite (where keys follow ``max(id)`` inside the write transaction) and for a
+    table whose key has no sequence. Like any ``nextval``, the keys are used up even if the
+    transaction rolls back: a refused import leaves a gap in the numbering, nothing else.
+    """
+    if dialect_name(session) != "postgresql":
+        return None
+    pk = table.primary_key.columns.values()[0]
+    sequence = session.execute(
+        text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": pk.name}
+    ).scalar()
+    if sequence is None:
+        return None
+    # One array, not n rows: the rows' result processing would cost more than the sequence.
+    query = text("SELECT array_agg(nextval(CAST(:s AS regclass))) FROM generate_series(1, :n)")
+    return list(session.execute(query, {"s": sequence, "n": n}).scalar_one())
+
+
 def _new_ids(session: Session, table: Table, pk: Column, n: int) -> list[int]:
     if dialect_name(session) == "postgresql":
-        sequence = session.execute(
-            text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": pk.name}
-        ).scalar()
-        if sequence is None:
+        ids = reserve_ids(session, table, n)
+        if ids is None:
             raise ValueError(f"{table.name}.{pk.name} has no sequence")
-        # One array, not n rows: the rows' result processing would cost more than the sequence.
-        query = text("SELECT array_agg(nextval(CAST(:s AS regclass))) FROM generate_series(1, :n)")
-        return list(session.execute(query, {"s": sequence, "n": n}).scalar_one())
+        return ids
     start = session.execute(select(func.coalesce(func.max(pk), 0))).scalar_one()
     return list(range(int(start) + 1, int(start) + 1 + n))
 

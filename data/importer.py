@@ -5,6 +5,8 @@ duplicate keys within the file and against the database, references to other tab
 has a problem the whole file is refused with :class:`ImportRefused`, whose report names each bad
 row and its problem, and nothing has been written. Otherwise all rows are inserted in bulk
 (PostgreSQL ``COPY``, SQLite ``executemany``: :mod:`data.bulk`) inside the caller's transaction.
+On PostgreSQL the session's connection is opened and the new rows' keys are reserved in a second
+thread while the file is checked (:func:`_database_ahead`).
 
 Audit: one ``audit_log`` entry per imported file (action ``import``), whose ``after`` holds the
 file name, format, source CRS, the row count, the new row ids and the rows' keys. One entry per
@@ -17,6 +19,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_rows
+from data.bulk import reserve_ids
 from data.layers import Layer
 from data.layers import get_layer
 from data.validation import Problem
@@ -196,7 +200,14 @@ def _import(
     report.notes.extend(read.notes)
     report.rows = len(read.gdf)
     clock.lap("read")
-    values, geoms = validate(session, read.gdf, lyr, report, clock=clock)
+    with _database_ahead(session, lyr, report.rows, reserve=not report.dry_run) as ahead:
+        # The file's own checks run while the database connection is opened and keys reserved.
+        values, geoms, problems = _check_file(read.gdf, lyr, report)
+        clock.lap("validate")
+        ids = ahead()
+    problems += _check_database(session, values, lyr)
+    clock.lap("check_database")
+    report.problems = sorted(problems, key=_problem_order)
     if report.problems:
         raise ImportRefused(report)
     if report.dry_run:
@@ -204,7 +215,7 @@ def _import(
     order = _parents_first(values, lyr)
     if order is not None:
         values, geoms = values.iloc[order], geoms[order]
-    report.ids = _insert(session, lyr, values, geoms, actor=actor, source=f"import:{path.name}"[:64])
+    report.ids = _insert(session, lyr, values, geoms, actor=actor, source=f"import:{path.name}"[:64], ids=ids)
     report.imported = len(report.ids)
     clock.lap("insert")
     _audit(session, lyr, values, report, actor=actor, reason=reason)
@@ -225,6 +236,21 @@ def validate(
     With a ``session`` the keys and references are also checked against the database.
     Returns the clean field values and the storage geometries.
     """
+    values, geoms, problems = _check_file(gdf, lyr, report)
+    if clock is not None:
+        clock.lap("validate")
+    if session is not None:
+        problems += _check_database(session, values, lyr)
+        if clock is not None:
+            clock.lap("check_database")
+    report.problems = sorted(problems, key=_problem_order)
+    return values, geoms
+
+
+def _check_file(
+    gdf: pd.DataFrame, lyr: Layer, report: ImportReport
+) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+    """The checks that need only the file: columns, fields, geometries and keys within the file."""
     frame, ignored, problems = map_columns(gdf, lyr)
     if ignored:
         report.notes.append(f"ignored columns: {', '.join(ignored)}")
@@ -233,16 +259,39 @@ def validate(
     if lyr.extent_exempt and lyr.extent_exempt in values:  # e.g. divisions with in_wuhai = False
         exempt = (values[lyr.extent_exempt] == False).to_numpy(dtype=bool)  # noqa: E712
     geoms, geom_problems = check_geometries(gdf.geometry.to_numpy(), lyr, gdf.index, extent_exempt=exempt)
-    problems += field_problems + geom_problems + duplicate_keys(values, lyr)
-    if clock is not None:
-        clock.lap("validate")
-    if session is not None:
-        problems += _stored_duplicates(session, values, lyr)
-        problems += _references(session, values, lyr)
-        if clock is not None:
-            clock.lap("check_database")
-    report.problems = sorted(problems, key=lambda p: (p.row, p.field or "", p.message))
-    return values, geoms
+    return values, geoms, problems + field_problems + geom_problems + duplicate_keys(values, lyr)
+
+
+def _check_database(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Problem]:
+    """Keys already stored, and references to rows that do not exist."""
+    return _stored_duplicates(session, values, lyr) + _references(session, values, lyr)
+
+
+def _problem_order(p: Problem) -> tuple[int, str, str]:
+    return (p.row, p.field or "", p.message)
+
+
+@contextmanager
+def _database_ahead(session: Session, lyr: Layer, n: int, *, reserve: bool):
+    """On PostgreSQL, open the session's connection and reserve ``n`` keys in a second thread.
+
+    Yields a function that waits for that work and returns the keys (``None`` when not
+    reserved: SQLite, a dry run, a key without a sequence). Until it is called the session
+    belongs to the thread, so the body must not use it; on leaving, the thread is waited for
+    in any case. The connection's round trips then overlap the file's checks (pure Python, whose
+    thread lets go of the interpreter while the other waits on the network).
+    """
+    if dialect_name(session) != "postgresql":
+        yield lambda: None
+        return
+
+    def work() -> list[int] | None:
+        session.connection()
+        return reserve_ids(session, lyr.table, n) if reserve and n else None
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-db") as pool:
+        future = pool.submit(work)
+        yield future.result
 
 
 def _stored_duplicates(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Problem]:
@@ -350,11 +399,20 @@ def _references(session: Session, values: pd.DataFrame, lyr: Layer) -> list[Prob
 
 
 def _insert(
-    session: Session, lyr: Layer, values: pd.DataFrame, geoms: np.ndarray, *, actor: str, source: str
+    session: Session,
+    lyr: Layer,
+    values: pd.DataFrame,
+    geoms: np.ndarray,
+    *,
+    actor: str,
+    source: str,
+    ids: list[int] | None = None,
 ) -> list[Any]:
     now = utcnow()
     n = len(geoms)
     columns: dict[str, list[Any]] = {name: values[name].tolist() for name in values.columns}
+    if ids is not None:
+        columns[lyr.table.primary_key.columns.values()[0].name] = ids
     columns.update(
         {
             "author": [actor] * n,

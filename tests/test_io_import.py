@@ -6,6 +6,7 @@ import io_fixtures as fx
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from boundaries.models import BoundaryLine
 from boundaries.models import BoundaryMarker
@@ -109,6 +110,26 @@ def test_dry_run_writes_nothing(session, tmp_path):
     report = import_file(session, path, layer="signs", actor="tester", dry_run=True)
     assert report.ok and report.imported == 0 and report.rows == 5
     assert (fx.count(session, Sign), fx.count(session, AuditLog)) == before
+
+
+def test_keys_are_reserved_only_for_a_real_import(session, tmp_path, backend):
+    # PostgreSQL: the keys come from the sequence, taken while the file is checked; a dry run
+    # takes none. The stored rows carry exactly the reported keys.
+    def next_key() -> int:
+        if backend == "postgis":
+            query = "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM sign_id_seq"
+            return session.execute(sql(query)).scalar_one()
+        return (session.execute(select(func.max(Sign.id))).scalar() or 0) + 1
+
+    path = tmp_path / "signs.gpkg"
+    fx.signs_gdf(prefix="K").to_file(path)
+    start = next_key()
+    import_file(session, path, layer="signs", actor="tester", dry_run=True)
+    assert next_key() == start
+    report = import_file(session, path, layer="signs", actor="tester")
+    assert report.ids == list(range(start, start + 5))
+    stored = session.execute(select(Sign.code, Sign.id).order_by(Sign.id)).all()
+    assert stored == [(f"K{i:05d}", start + i) for i in range(5)]
 
 
 def test_polygons_become_multipolygons_and_lines_multilines(session, tmp_path):
