@@ -173,7 +173,7 @@ def _binary_rows(plan: _BinaryPlan, columns: list[list[Any]], geoms: np.ndarray)
     if None in ewkb:
         fields.append([_NULL if g is None else len(g).to_bytes(4, "big") + g for g in ewkb])
     else:
-        fields.extend((list(map(_length, map(len, ewkb))), ewkb))
+        fields.extend((_lengths(ewkb), ewkb))
     return b"".join(chain.from_iterable(zip(repeat(plan.head, len(geoms)), *fields, strict=True)))
 
 
@@ -188,9 +188,12 @@ def _whole_or_each(whole: Callable[[list[Any]], list[bytes]], encode: Callable[[
     return encoder
 
 
-def _length(n: int) -> bytes:
-    """A field's 4-byte length."""
-    return _LENGTHS[n] if n < len(_LENGTHS) else n.to_bytes(4, "big")
+def _lengths(data: list[bytes]) -> list[bytes]:
+    """Each field's 4-byte length."""
+    sizes = list(map(len, data))
+    if max(sizes, default=0) < len(_LENGTHS):
+        return list(map(_LENGTHS.__getitem__, sizes))
+    return [n.to_bytes(4, "big") for n in sizes]
 
 
 def _whole_integers(size: int, low: int, high: int) -> Callable[[list[int]], list[bytes]]:
@@ -214,7 +217,7 @@ def _whole_utf8_texts(piece: list[str]) -> list[bytes]:
     if blob.count("\0") != len(piece) - 1:
         raise ValueError("PostgreSQL text fields cannot contain NUL (0x00) characters")
     data = blob.encode("utf-8").split(b"\0")
-    return list(map(bytes.__add__, map(_length, map(len, data)), data))
+    return list(map(bytes.__add__, _lengths(data), data))
 
 
 def _int(size: int) -> Callable[[str], Callable[[Any], bytes]]:

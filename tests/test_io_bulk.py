@@ -375,3 +375,9 @@ def test_the_garbage_collector_is_back_on_after_an_import(session, tmp_path):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_field_lengths_of_any_size():
+    data = [b"", b"x" * 5, b"y" * 1023, b"z" * 70_000]
+    assert pgcopy._lengths(data) == [len(d).to_bytes(4, "big") for d in data]
+    assert pgcopy._lengths(data[:2]) == [b"\x00\x00\x00\x00", b"\x00\x00\x00\x05"]
