@@ -241,6 +241,21 @@ def test_a_small_table_rebuilds_its_indexes_without_parallel_workers(session):
 
 
 @only_backends("postgis")
+def test_a_larger_table_keeps_the_parallel_workers(session, monkeypatch):
+    monkeypatch.setattr("data.bulk.SERIAL_BUILD_ROWS", 50)
+    statements: list[str] = []
+    engine = session.get_bind()
+    record = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        insert_rows(session, Sign.__table__, *_signs(60))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert any(s.startswith("CREATE INDEX") for s in statements)  # rebuilt, as the table is empty
+    assert not any("max_parallel_maintenance_workers" in s for s in statements)
+
+
+@only_backends("postgis")
 def test_a_small_batch_goes_into_the_indexes_in_place(session):
     insert_rows(session, Sign.__table__, *_signs(20, prefix="A"))
     before = _indexes(session, "postgis")
