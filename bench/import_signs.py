@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> dict:
                 best["inner"]["seconds"] / min(r["append"]["seconds"] for r in runs), 2
             ),
             "ratio_process": round(process_best / ogr_best, 2),
+            # Each run against the ogr2ogr run next to it (the machine's noise hits both alike).
+            "ratio_pairs": [round(r["inner"]["seconds"] / r["ogr"]["seconds"], 2) for r in runs],
+            "pairs_within_goal": sum(r["inner"]["seconds"] <= GOAL * r["ogr"]["seconds"] for r in runs),
             "all_runs_s": [
                 {
                     "ours_import": r["inner"]["seconds"],
