@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 import boundaries.models  # noqa: F401  (registers tables)
@@ -13,12 +12,20 @@ import facilities.models  # noqa: F401
 import placenames.models  # noqa: F401
 from gis.models import Base
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported by the functions that use it: every other command of the CLI starts
+# about 0.2 s sooner without it.
+
 metadata = Base.metadata
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config bound to ``engine`` (no ini file needed)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -27,11 +34,15 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema to ``revision`` through the Alembic migrations."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the database schema back to ``revision``."""
+    from alembic import command
+
     command.downgrade(alembic_config(engine), revision)
 
 
@@ -49,6 +60,8 @@ def new_revision(engine: Engine, message: str) -> Path:
     Read it before committing: options of one backend (PostgreSQL's partial indexes and operator
     classes, say) are not seen on SpatiaLite and are written by hand, as in 0002.
     """
+    from alembic import command
+
     upgrade(engine)
     numbers = [int(p.name[:4]) for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
     script = command.revision(

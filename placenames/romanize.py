@@ -22,10 +22,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import Style
-from pypinyin import lazy_pinyin
-from pypinyin import pinyin
-
 from placenames import categories
 
 #: Place-name readings of polyphonic or unusual characters (toneless syllables).
@@ -263,6 +259,10 @@ def _syllables(text: str) -> tuple[str, ...]:
 
 
 def _pypinyin(text: str) -> list[str]:
+    # pypinyin loads its phrase dictionary on import (about 0.3 s): only when a name is romanized.
+    from pypinyin import Style
+    from pypinyin import lazy_pinyin
+
     return lazy_pinyin(text, style=Style.NORMAL, v_to_u=True, errors=lambda chars: list(chars))
 
 
@@ -282,6 +282,9 @@ def _numeral_value(text: str) -> int | None:
 def _readings(ch: str) -> set[str]:
     if not _HAN.match(ch):
         return {ch.lower()}
+    from pypinyin import Style
+    from pypinyin import pinyin
+
     out = {s.lower() for s in pinyin(ch, style=Style.NORMAL, heteronym=True, v_to_u=True)[0]}
     for word, reading in LEXICON.items():
         for c, r in zip(word, reading, strict=True):

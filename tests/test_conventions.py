@@ -55,3 +55,15 @@ def test_settings_are_documented():
 def test_module_size(path):
     lines = (ROOT / path).read_text(encoding="utf-8").count("\n")
     assert lines <= 800, f"{path} has {lines} lines: split it"
+
+
+def test_the_command_line_starts_without_what_only_some_commands_need():
+    # Every ``wuhai-gis`` command imports data.cli (and its plug-ins) first: Alembic (migrations),
+    # pypinyin (romanization, which loads its dictionary on import) and Flask (the web app) wait
+    # for the commands that use them.
+    import subprocess
+    import sys
+
+    code = "import sys, data.cli; print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'pypinyin', 'flask'}))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
-from flask import Flask
-from flask import request
-from flask import session
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Flask is imported by the functions that build and run the app, so that the other ``wuhai-gis``
+# commands (whose plug-in list includes ``webmap.cli``) start without it.
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -28,6 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     -------
     flask.Flask
     """
+    from flask import Flask
+
     from gis import settings
 
     instance = (test_config or {}).get("INSTANCE_PATH") or settings.get("WUHAI_INSTANCE")
@@ -86,6 +91,8 @@ def _instance_secret(instance: Path) -> str:
 
 def _select_locale() -> str:
     from flask import current_app
+    from flask import request
+    from flask import session
 
     wanted = request.args.get("lang")
     langs = current_app.config["LANGUAGES"]
