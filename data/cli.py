@@ -14,7 +14,46 @@ from gis.cliutil import format_option
 from gis.cliutil import pass_cli
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group: a database that cannot be reached or has no schema yet is a one-line error."""
+
+    def invoke(self, ctx: click.Context):
+        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import ProgrammingError
+
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            message = _database_problem(exc, ctx.obj.url if isinstance(ctx.obj, CliContext) else None)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
+
+
+def _database_problem(exc: Exception, url: str | None) -> str | None:
+    """What to tell a person about a database error that is not a bug: no connection, no schema.
+
+    ``None`` for any other error (which keeps its traceback).
+    """
+    from sqlalchemy.engine import make_url
+
+    orig = getattr(exc, "orig", exc)
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    where = make_url(url).render_as_string(hide_password=True) if url else "the database"
+    text = str(orig).lower()
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return f"{where}: {first}. The schema is missing or out of date: run `wuhai-gis db upgrade`."
+    unreachable = ("connection failed", "could not connect", "connection refused", "unable to open database")
+    refused = ("authentication failed", "no pg_hba.conf entry")
+    if any(s in text for s in unreachable + refused) or ("database" in text and "does not exist" in text):
+        return (
+            f"cannot open {where}: {first}. Check that the server is running and the URL "
+            "(--database-url or DATABASE_URL) is right."
+        )
+    return None
+
+
+@click.group(cls=_Commands)
 @click.option(
     "--database-url",
     envvar="DATABASE_URL",
