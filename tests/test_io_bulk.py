@@ -396,3 +396,19 @@ def test_field_lengths_of_any_size():
     data = [b"", b"x" * 5, b"y" * 1023, b"z" * 70_000]
     assert pgcopy._lengths(data) == [len(d).to_bytes(4, "big") for d in data]
     assert pgcopy._lengths(data[:2]) == [b"\x00\x00\x00\x00", b"\x00\x00\x00\x05"]
+
+
+def test_point_fields_are_geos_ewkb_byte_for_byte():
+    rng = np.random.default_rng(7)
+    points = shapely.points(rng.uniform(-180, 180, 500), rng.uniform(-90, 90, 500))
+    points = np.concatenate([points, shapely.points([[0.0, -0.0], [1e-300, 5e300], [106.8, 39.65]])])
+    ewkb = shapely.to_wkb(shapely.set_srid(points, 4490), include_srid=True)
+    assert pgcopy._point_fields(points) == [len(g).to_bytes(4, "big") + g for g in ewkb]
+    # anything but non-empty 2-D points goes through GEOS
+    for other in (
+        [shapely.Point()],
+        [shapely.Point(1, 2, 3)],
+        [None, shapely.Point(1, 2)],
+        [shapely.box(0, 0, 1, 1)],
+    ):
+        assert pgcopy._point_fields(np.array(other, dtype=object)) is None
