@@ -132,7 +132,7 @@ def _binary_plan(raw: Any, table: str, names: list[str], columns: list[list[Any]
         if make is None:
             return None
         encode = make(encoding)
-        if not values or values.count(values[0]) == len(values):  # one value (or NULL) in every row
+        if not values or (values[-1] == values[0] and values.count(values[0]) == len(values)):  # one value
             if values and values[0] is not None and not _binary_exact(pg_type, accepted, [values[0]]):
                 return None
             constant.append(i)
