@@ -13,7 +13,7 @@ from data.migrations_filter import include_object
 
 
 def test_migrations_reach_head(engine):
-    assert schema.current_revision(engine) == "0002"
+    assert schema.current_revision(engine) == "0003"
 
 
 def test_migrations_match_models(engine):
@@ -79,6 +79,7 @@ def test_migration_0002_goes_down_and_up_again(engine, backend):
     assert "ix_sign_kind" not in head
     schema.downgrade(engine, "0001")
     try:
+        assert schema.current_revision(engine) == "0001"
         before = _sign_indexes(engine)
         assert "ix_sign_kind" in before
         if backend == "postgis":
@@ -102,3 +103,23 @@ def test_signs_of_a_division_are_found_through_the_index(conn):
         ).scalars()
     )
     assert "ix_sign_division_code" in plan and "Index Cond" in plan, plan
+
+
+def _audit_compression(engine) -> dict[str, str]:
+    query = (
+        "SELECT attname, attcompression FROM pg_attribute "
+        "WHERE attrelid = 'audit_log'::regclass AND attname IN ('before', 'after')"
+    )
+    with engine.connect() as connection:
+        return dict(connection.execute(text(query)).all())
+
+
+@only_backends("postgis")
+def test_migration_0003_compresses_the_audit_json_with_lz4_and_goes_back(engine):
+    assert _audit_compression(engine) == {"before": "l", "after": "l"}
+    schema.downgrade(engine, "0002")
+    try:
+        assert _audit_compression(engine) == {"before": "", "after": ""}  # the server default again
+    finally:
+        schema.upgrade(engine)
+    assert _audit_compression(engine) == {"before": "l", "after": "l"}
