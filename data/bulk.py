@@ -326,18 +326,18 @@ def _new_ids(session: Session, table: Table, pk: Column, n: int) -> list[int]:
 
 
 def _with_default(column: Column, values: list[Any] | None, n: int) -> list[Any]:
+    """``values`` with the column's default where they are ``None`` (all of them when left out)."""
     default = column.default
     if default is None:
         return values if values is not None else [None] * n
-    if default.is_callable:
-        make = default.arg
-        fill = make(None)
-        values = values if values is not None else [None] * n
-        return [fill if v is None else v for v in values]
-    fill = default.arg
+    fill = default.arg(None) if default.is_callable else default.arg
     if values is None:
         return [fill] * n
-    return [fill if v is None else v for v in values]
+    try:
+        missing = None in values  # one pass in C; most columns have no gaps
+    except TypeError:  # a value whose comparison has no truth value (pandas.NA, arrays)
+        missing = True
+    return [fill if v is None else v for v in values] if missing else values
 
 
 def _processed(values: list[Any], process) -> list[Any]:
