@@ -14,6 +14,7 @@ import pytest
 import shapely
 from conftest import only_backends
 from sqlalchemy import event
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -158,38 +159,58 @@ def test_an_integer_too_large_for_its_column_is_refused(session):
 
 @pytest.fixture
 def formats(monkeypatch) -> list[str]:
-    """The COPY formats chosen, in order."""
-    chosen: list[str] = []
-    original = pgcopy._binary_plan
+    """The format of each COPY sent, in order."""
+    sent: list[str] = []
+    original = pgcopy._copy
 
-    def spy(*args):
-        plan = original(*args)
-        chosen.append("text" if plan is None else "binary")
-        return plan
+    def spy(raw, sql, pieces):
+        sent.append("binary" if "FORMAT binary" in sql else "text")
+        return original(raw, sql, pieces)
 
-    monkeypatch.setattr("data.pgcopy._binary_plan", spy)
-    return chosen
+    monkeypatch.setattr("data.pgcopy._copy", spy)
+    return sent
 
 
 @only_backends("postgis")
 @pytest.mark.parametrize(
-    ("columns", "expected", "fmt"),
+    ("columns", "expected", "sent"),
     [
-        ({}, {"kind": ["street", "street"]}, "binary"),
-        ({"facing_deg": ["12.5", None]}, {"facing_deg": [12.5, None]}, "text"),  # text for a number
-        ({"created_at": [datetime(2020, 1, 2, 3, 4, 5)] * 2}, {"version": [1, 1]}, "text"),  # naive time
-        ({"install_date": [datetime(2020, 1, 2), None]}, {"install_date": [date(2020, 1, 2), None]}, "text"),
+        ({}, {"kind": ["street", "street"]}, ["binary"]),
+        # a text for a number, a date and time for a date: met while writing, so binary, then text
+        ({"facing_deg": ["12.5", None]}, {"facing_deg": [12.5, None]}, ["binary", "text"]),
+        (
+            {"install_date": [datetime(2020, 1, 2), None]},
+            {"install_date": [date(2020, 1, 2), None]},
+            ["binary", "text"],
+        ),
+        # a naive time in every row: seen before writing
+        ({"created_at": [datetime(2020, 1, 2, 3, 4, 5)] * 2}, {"version": [1, 1]}, ["text"]),
     ],
 )
-def test_values_without_an_exact_binary_form_go_as_text(session, formats, columns, expected, fmt):
+def test_values_without_an_exact_binary_form_go_as_text(session, formats, columns, expected, sent):
+    before = session.execute(select(func.count()).select_from(Sign)).scalar_one()
     ids = insert_rows(session, Sign.__table__, *_signs(2, **columns))
-    assert formats == [fmt]
+    assert formats == sent
+    assert session.execute(select(func.count()).select_from(Sign)).scalar_one() == before + 2  # once each
     for name, values in expected.items():
         column = Sign.__table__.c[name]
         assert (
             session.execute(select(column).where(Sign.id.in_(ids)).order_by(Sign.id)).scalars().all()
             == values
         )
+
+
+@only_backends("postgis")
+def test_a_value_found_late_sends_the_whole_batch_again_as_text(session, formats):
+    # 9,000 rows: the odd value is in the third piece, after two pieces went in binary.
+    n = 9000
+    data, points = _signs(n, prefix="L", facing_deg=[float(i % 360) for i in range(n)])
+    data["facing_deg"][8500] = "12.5"
+    ids = insert_rows(session, Sign.__table__, data, points)
+    assert formats == ["binary", "text"]
+    stored = dict(session.execute(select(Sign.id, Sign.facing_deg).where(Sign.id.in_(ids))).all())
+    assert len(stored) == n and stored[ids[8500]] == 12.5 and stored[ids[8499]] == float(8499 % 360)
+    assert session.execute(select(func.count()).select_from(Sign)).scalar_one() == n
 
 
 def test_a_large_batch_rebuilds_the_indexes_as_they_were(session, backend):
