@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -82,20 +83,9 @@ def copy_rows(
         types = dict(cursor.execute(_COLUMN_TYPES, (f'"{table}"',)).fetchall())
     plan = _binary_plan(types, raw.info.encoding, names, columns)
     if plan is not None:
-        # Constant columns first (written once per row as one block), then the others. The
-        # values' types are checked piece by piece while the server inserts the earlier pieces;
-        # a value without an exact binary form undoes the binary rows (a savepoint) and the
-        # whole batch goes again as text.
         target = ", ".join(f'"{names[i]}"' for i in [*plan.constant, *plan.varying])
         sql = f'COPY "{table}" ({target}, "{geometry_column}") FROM STDIN WITH (FORMAT binary)'
-        pieces = (
-            _binary_rows(
-                plan,
-                [values[start : start + COPY_CHUNK] for values in columns],
-                geoms[start : start + COPY_CHUNK],
-            )
-            for start in range(0, len(geoms), COPY_CHUNK)
-        )
+        pieces = (_binary_rows(plan, values, piece) for values, piece in _pieces(columns, geoms))
         # Any other error fails the COPY and with it the caller's transaction, as it should: the
         # caller rolls back, and the indexes dropped for a large batch come back with it.
         raw.execute("SAVEPOINT binary_copy")
@@ -109,15 +99,15 @@ def copy_rows(
             return
     target = ", ".join(f'"{name}"' for name in [*names, geometry_column])
     transformer = Transformer(raw)
-    pieces = (
-        _text_rows(
-            [values[start : start + COPY_CHUNK] for values in columns],
-            transformer,
-            geoms[start : start + COPY_CHUNK],
-        )
-        for start in range(0, len(geoms), COPY_CHUNK)
-    )
+    pieces = (_text_rows(values, transformer, piece) for values, piece in _pieces(columns, geoms))
     _copy(raw, f'COPY "{table}" ({target}) FROM STDIN', pieces)
+
+
+def _pieces(columns: list[list[Any]], geoms: np.ndarray):
+    """The columns and geometries in pieces of :data:`COPY_CHUNK` rows."""
+    for start in range(0, len(geoms), COPY_CHUNK):
+        end = start + COPY_CHUNK
+        yield [values[start:end] for values in columns], geoms[start:end]
 
 
 def _copy(raw: Any, sql: str, pieces) -> None:
@@ -130,6 +120,7 @@ def _copy(raw: Any, sql: str, pieces) -> None:
 # --- binary format ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class _BinaryPlan:
     """How each column of one ``COPY`` is written in the binary format.
 
@@ -140,11 +131,10 @@ class _BinaryPlan:
     geometry.
     """
 
-    def __init__(self, head: bytes, constant: list[int], varying: list[int], encoders: list[Callable]):
-        self.head = head
-        self.constant = constant
-        self.varying = varying
-        self.encoders = encoders
+    head: bytes
+    constant: list[int]
+    varying: list[int]
+    encoders: list[Callable]
 
 
 class _NotExact(Exception):
