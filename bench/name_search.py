@@ -146,8 +146,8 @@ def _existing(url: str, n_names: int):
 def _index_memory(session) -> tuple[int, int]:
     """Bytes the index holds (entries, n-grams, display fields) and the peak while loading and
     building it once more (tracemalloc; not timed)."""
-    from placenames.search_cache import load
-    from placenames.search_index import NameIndex
+    from placenames.search.cache import load
+    from placenames.search.index import NameIndex
 
     tracemalloc.start()
     index = NameIndex.build(*load(session))

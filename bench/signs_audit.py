@@ -4,7 +4,7 @@ A synthetic grid city (streets every 250 m, noded at every crossing) gets its st
 house-number plates from the reference generator (``data.reference.signs_gen``), flaws
 included. Both approaches compute the same coverage and numbering findings:
 
-- project: :func:`placenames.signs_audit.intersection_findings` and ``plate_findings``
+- project: :func:`placenames.signs.audit.intersection_findings` and ``plate_findings``
   (one ``sjoin(dwithin)`` for intersections, shapely array calls for positions and sides,
   pandas group operations for duplicates, order and gaps);
 - naive: for each intersection, distances to every street sign (``GeoSeries.distance``), and
@@ -37,9 +37,9 @@ from shapely.geometry import LineString
 from data.reference.signs_gen import plate_sites
 from data.reference.signs_gen import street_sign_sites
 from gis.crs import METRIC_CRS
-from placenames.numbering import street_lines
-from placenames.signs_audit import intersection_findings
-from placenames.signs_audit import plate_findings
+from placenames.signs.numbering import street_lines
+from placenames.signs.audit import intersection_findings
+from placenames.signs.audit import plate_findings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "signs_audit.json"
 

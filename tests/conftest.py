@@ -139,3 +139,14 @@ def fresh_db_url(request, backend, tmp_path) -> str:
     schema.upgrade(eng)
     eng.dispose()
     return url
+
+
+@pytest.fixture
+def twins(request, backend, tmp_path):
+    """Two databases seeded alike, for a scenario run through the command line and the web (tests/parity.py)."""
+    from parity import make_twins
+
+    pair = make_twins(request, backend, tmp_path)
+    yield pair
+    for app in pair.apps:
+        app.extensions["wuhai_engine"].dispose()

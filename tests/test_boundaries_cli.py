@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from boundaries import store
 from boundaries import telemetry
-from data.cli import main
+from cli.main import main
 from gis.db import make_engine
 from gis.db import make_session_factory
 

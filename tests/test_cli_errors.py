@@ -8,7 +8,7 @@ from conftest import _reset_postgis
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
-from data.cli import main
+from cli.main import main
 from gis.db import make_engine
 
 
@@ -48,6 +48,6 @@ def test_other_database_errors_keep_their_traceback(tmp_path, monkeypatch):
     def broken(_session):
         raise ProgrammingError("SELECT oops", {}, Exception("syntax error at or near oops"))
 
-    monkeypatch.setattr("data.reference.cli.collect_stats", broken)
+    monkeypatch.setattr("cli.reference.collect_stats", broken)
     result = _invoke(f"sqlite:///{tmp_path / 'x.sqlite'}", "stats")
     assert isinstance(result.exception, ProgrammingError)

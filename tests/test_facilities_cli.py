@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from data.cli import main
+from cli.main import main
 from gis.crs import transformer
 from gis.db import make_engine
 
@@ -29,7 +29,7 @@ def city_url(fresh_db_url):
 @pytest.fixture(autouse=True)
 def _dispose_cli_engines(monkeypatch):
     """Close the engines the commands open (psycopg warns about connections left to the collector)."""
-    import gis.cliutil
+    import cli.context
 
     opened = []
 
@@ -38,7 +38,7 @@ def _dispose_cli_engines(monkeypatch):
         opened.append(engine)
         return engine
 
-    monkeypatch.setattr(gis.cliutil, "make_engine", tracked)
+    monkeypatch.setattr(cli.context, "make_engine", tracked)
     yield
     for engine in opened:
         engine.dispose()

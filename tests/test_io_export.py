@@ -18,10 +18,10 @@ from data.exporter import parse_where
 from data.importer import ImportReport
 from data.importer import import_file
 from data.importer import validate
-from data.io_cli import export_cmd
-from data.io_cli import import_cmd
+from cli.import_export import export_cmd
+from cli.import_export import import_cmd
 from data.layers import LAYERS
-from gis.cliutil import CliContext
+from cli.context import CliContext
 from gis.db import make_engine
 from gis.io import read_vector
 from placenames.models import Sign

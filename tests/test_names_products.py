@@ -15,13 +15,13 @@ from shapely.geometry import box
 from sqlalchemy import select
 
 from boundaries.models import Division
-from gis.cliutil import CliContext
+from cli.context import CliContext
 from gis.db import make_session_factory
 from placenames import exchange
 from placenames import gazetteer
 from placenames import mapping
 from placenames import store
-from placenames.cli import names_group
+from cli.names import names_group
 from placenames.models import FormerName
 from placenames.models import PlaceName
 

@@ -13,7 +13,7 @@ from shapely.geometry import LineString
 from shapely.geometry import Point
 from shapely.geometry import Polygon
 
-from placenames import geocode
+from placenames.signs import geocode
 from placenames import search
 from placenames import store
 from placenames.models import Sign

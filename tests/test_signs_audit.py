@@ -9,16 +9,16 @@ from shapely.geometry import LineString
 from shapely.geometry import Point
 from shapely.geometry import box
 
-from placenames.numbering import NumberingRule
-from placenames.signs_audit import describe_difference
-from placenames.signs_audit import findings_by_kind
-from placenames.signs_audit import intersection_findings
-from placenames.signs_audit import missing_signs
-from placenames.signs_audit import plate_findings
-from placenames.signs_audit import signs_showing
-from placenames.signs_audit import text_findings
-from placenames.signs_stats import sign_statistics
-from placenames.signs_stats import statistics_layer
+from placenames.signs.numbering import NumberingRule
+from placenames.signs.audit import describe_difference
+from placenames.signs.audit import findings_by_kind
+from placenames.signs.audit import intersection_findings
+from placenames.signs.audit import missing_signs
+from placenames.signs.audit import plate_findings
+from placenames.signs.audit import signs_showing
+from placenames.signs.audit import text_findings
+from placenames.signs.stats import sign_statistics
+from placenames.signs.stats import statistics_layer
 
 X0, Y0 = 500000.0, 4400000.0
 D = "150302000000"

@@ -7,9 +7,9 @@ import pytest
 from shapely.geometry import LineString
 from shapely.geometry import Point
 
-from placenames.numbering import NumberingRule
-from placenames.numbering import propose_numbers
-from placenames.numbering import street_line
+from placenames.signs.numbering import NumberingRule
+from placenames.signs.numbering import propose_numbers
+from placenames.signs.numbering import street_line
 
 X0, Y0 = 500000.0, 4400000.0
 

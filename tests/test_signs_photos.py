@@ -8,10 +8,10 @@ import zipfile
 import pytest
 from PIL import Image
 
-from placenames.sign_photos import check_photo
-from placenames.sign_photos import read_photo_archive
-from placenames.sign_photos import save_photo
-from placenames.sign_photos import store_photos
+from placenames.signs.photos import check_photo
+from placenames.signs.photos import read_photo_archive
+from placenames.signs.photos import save_photo
+from placenames.signs.photos import store_photos
 
 
 def _image(fmt: str = "PNG", size=(6, 6)) -> bytes:

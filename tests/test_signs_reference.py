@@ -12,8 +12,8 @@ from shapely.geometry import box
 from data.reference.signs_gen import building_sites
 from data.reference.signs_gen import plate_sites
 from data.reference.signs_gen import street_sign_sites
-from placenames.signs_audit import intersection_findings
-from placenames.signs_audit import plate_findings
+from placenames.signs.audit import intersection_findings
+from placenames.signs.audit import plate_findings
 
 X0, Y0 = 36_400_000.0, 4_390_000.0
 

@@ -17,21 +17,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boundaries.models import Division
-from gis.cliutil import CliContext
+from cli.context import CliContext
 from gis.crs import STORAGE_SRID
 from gis.crs import transformer
 from gis.db import make_engine
 from gis.models import AuditLog
 from gis.models import RoadSegment
-from placenames import signs_queries
-from placenames import signs_store
+from placenames.signs import queries as signs_queries
+from placenames.signs import store as signs_store
 from placenames import store as names_store
-from placenames import workorders
+from placenames.signs import workorders
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
-from placenames.signs_cli import signs_group
-from placenames.signs_validation import SignValidationError
+from cli.signs import signs_group
+from placenames.signs.validation import SignValidationError
 
 D = "150302000000"
 TO_LONLAT = transformer(4545, STORAGE_SRID)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from placenames.signs_render import sign_face_svg
-from placenames.signs_validation import HouseNumber
-from placenames.signs_validation import SignValidationError
-from placenames.signs_validation import check_sign_text
-from placenames.signs_validation import face_lines
-from placenames.signs_validation import import_checks
-from placenames.signs_validation import layout_problems
-from placenames.signs_validation import parse_house_number
-from placenames.signs_validation import validate_sign_record
+from placenames.signs.render import sign_face_svg
+from placenames.signs.validation import HouseNumber
+from placenames.signs.validation import SignValidationError
+from placenames.signs.validation import check_sign_text
+from placenames.signs.validation import face_lines
+from placenames.signs.validation import import_checks
+from placenames.signs.validation import layout_problems
+from placenames.signs.validation import parse_house_number
+from placenames.signs.validation import validate_sign_record
 
 MONGOLIAN = "\u182a\u1820\u1837\u1822\u1828"
 

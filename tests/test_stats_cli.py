@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from data.cli import main
+from cli.main import main
 from data.reference import STEPS
 
 

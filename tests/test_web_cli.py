@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from data.cli import main
+from cli.main import main
 from gis.db import make_engine
 from gis.db import make_session_factory
 from gis.models import AuditLog

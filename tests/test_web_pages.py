@@ -100,7 +100,7 @@ def test_sign_edit_and_conflict(client, app):
 def test_work_order_assign_resolve_close(client, app):
     from PIL import Image
 
-    from placenames import workorders
+    from placenames.signs import workorders
 
     with app.app_context():
         s = get_session()

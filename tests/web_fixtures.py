@@ -17,7 +17,7 @@ from boundaries.models import Division
 from gis.db import make_engine
 from gis.db import make_session_factory
 from gis.models import RoadSegment
-from placenames import signs_store
+from placenames.signs import store as signs_store
 from placenames import store as names_store
 
 CITY = "150300000000"

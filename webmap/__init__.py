@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
 # Flask is imported by the functions that build and run the app, so that the other ``wuhai-gis``
-# commands (whose plug-in list includes ``webmap.cli``) start without it.
+# commands (whose plug-in list includes ``cli.web``) start without it.
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

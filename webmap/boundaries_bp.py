@@ -25,7 +25,7 @@ from boundaries import inspections
 from boundaries.models import InspectionRound
 from boundaries.round_report import round_pdf
 from gis.crs import STORAGE_CRS
-from placenames.workorders import save_photo
+from placenames.signs.workorders import save_photo
 from webmap import forms
 from webmap import maps
 from webmap.auth import actor

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from boundaries.models import Division
 from placenames import categories
 from placenames import store
-from placenames import workorders
+from placenames.signs import workorders
 from placenames.models import NAME_STATUSES
 from placenames.models import PlaceName
 from placenames.search import division_stem

@@ -22,7 +22,7 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
-from placenames import workorders
+from placenames.signs import workorders
 from placenames.models import Sign
 from webmap.db import get_session
 from webmap.public import bp

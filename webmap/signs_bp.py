@@ -16,9 +16,9 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func
 from sqlalchemy import select
 
-from placenames import signs_store
+from placenames.signs import store as signs_store
 from placenames import store as names_store
-from placenames import workorders
+from placenames.signs import workorders
 from placenames.models import SIGN_CONDITIONS
 from placenames.models import SIGN_KINDS
 from placenames.models import Sign
@@ -133,7 +133,7 @@ def audit():
 @role_required(*ROLES)
 def worklist(place_id: int):
     """The work list after a renaming: unfinished ``renamed`` work orders of signs that show a
-    former name of the place (opened by ``placenames.workorders.work_list_for_renaming``)."""
+    former name of the place (opened by ``placenames.signs.workorders.work_list_for_renaming``)."""
     s = get_session()
     try:
         pn = names_store.get(s, place_id)

@@ -36,10 +36,10 @@ from placenames.models import FormerName
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.romanize import romanize
-from placenames.signs_audit import plated_streets
-from placenames.signs_queries import district_of
-from placenames.signs_queries import divisions_frame
-from placenames.signs_queries import roads_gdf
+from placenames.signs.audit import plated_streets
+from placenames.signs.queries import district_of
+from placenames.signs.queries import divisions_frame
+from placenames.signs.queries import roads_gdf
 
 #: The plan's count of standard place-name signs (设置街路指示牌和门牌等标准地名标志3.4万个).
 TARGET_SIGNS = 34_000

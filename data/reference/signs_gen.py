@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from placenames.numbering import street_lines
+from placenames.signs.numbering import street_lines
 
 #: Distance of a street sign from its intersection along the street, and to the side (metres).
 SIGN_ALONG_M, SIGN_ASIDE_M = 10.0, 7.0

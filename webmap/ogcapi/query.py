@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gis.cliutil import to_jsonable
+from cli.context import to_jsonable
 from gis.dialects import bbox_count
 from gis.dialects import bbox_filter
 from webmap.ogcapi.collections import Collection

@@ -19,7 +19,7 @@ from flask import url_for
 from shapely.geometry import shape
 
 from facilities import store as facilities_store
-from placenames import signs_store
+from placenames.signs import store as signs_store
 from placenames import store as names_store
 from webmap.auth import Account
 from webmap.auth import user_for_token

@@ -5,8 +5,8 @@ Design (both backends, one code path):
 - exact and prefix matches on the name, the stored ``pinyin_key`` and ``initials`` columns and
   former names run in SQL as B-tree range queries (``col >= q AND col < q + U+FFFF``), which use
   the indexes on SQLite and on PostgreSQL whatever the ``LIKE`` support of the collation;
-- substring, alias and typo matches use an in-memory n-gram index (:mod:`placenames.search_index`)
-  built once per database and kept current with the audit log (:mod:`placenames.search_cache`);
+- substring, alias and typo matches use an in-memory n-gram index (:mod:`placenames.search.index`)
+  built once per database and kept current with the audit log (:mod:`placenames.search.cache`);
   the check that it is current travels in the same statement as the prefix ranges;
 - the index also holds each place's display fields, so candidates are filtered by category,
   division and status, ranked and returned as JSON-ready dicts without another query; only a
@@ -33,18 +33,18 @@ from gis.dialects import nearest_order
 from gis.dialects import point_expr
 from placenames import categories
 from placenames.models import PlaceName
-from placenames.search_cache import GENERATION_SQL
-from placenames.search_cache import KINDS
-from placenames.search_cache import cache_key
-from placenames.search_cache import cached
-from placenames.search_cache import current_index
-from placenames.search_cache import forget
-from placenames.search_cache import generation
-from placenames.search_cache import invalidate  # noqa: F401 (re-exported)
-from placenames.search_cache import name_index  # noqa: F401 (re-exported)
-from placenames.search_cache import params
-from placenames.search_index import Entry  # noqa: F401 (re-exported)
-from placenames.search_index import NameIndex
+from placenames.search.cache import GENERATION_SQL
+from placenames.search.cache import KINDS
+from placenames.search.cache import cache_key
+from placenames.search.cache import cached
+from placenames.search.cache import current_index
+from placenames.search.cache import forget
+from placenames.search.cache import generation
+from placenames.search.cache import invalidate  # noqa: F401 (re-exported)
+from placenames.search.cache import name_index  # noqa: F401 (re-exported)
+from placenames.search.cache import params
+from placenames.search.index import Entry  # noqa: F401 (re-exported)
+from placenames.search.index import NameIndex
 
 #: Base scores of the match kinds (a shorter matched text ranks higher within a kind).
 SCORES = {

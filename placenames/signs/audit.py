@@ -16,10 +16,10 @@ import shapely
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
 from gis.crs import to_metric
-from placenames.numbering import NumberingRule
-from placenames.numbering import locate_on_lines
-from placenames.numbering import street_lines
-from placenames.signs_validation import MAX_STREET_DISTANCE_M
+from placenames.signs.numbering import NumberingRule
+from placenames.signs.numbering import locate_on_lines
+from placenames.signs.numbering import street_lines
+from placenames.signs.validation import MAX_STREET_DISTANCE_M
 
 #: Columns of every findings table.
 FINDING_COLUMNS = ["kind", "sign_id", "street_key", "expected", "actual", "difference", "detail", "geometry"]

@@ -15,9 +15,9 @@ from shapely.geometry.base import BaseGeometry
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
 from gis.crs import to_metric
-from placenames.signs_validation import SUB_SEPARATORS
-from placenames.signs_validation import HouseNumber
-from placenames.signs_validation import parse_house_number
+from placenames.signs.validation import SUB_SEPARATORS
+from placenames.signs.validation import HouseNumber
+from placenames.signs.validation import parse_house_number
 
 DIRECTIONS = ("as_drawn", "beijing")
 SIDES = ("left", "right")

@@ -9,15 +9,14 @@ from pathlib import Path
 import click
 from shapely import wkt as shapely_wkt
 
-from gis.cliutil import CliContext
-from gis.cliutil import emit
-from gis.cliutil import format_option
-from gis.cliutil import pass_cli
-from gis.cliutil import table
+from cli.context import CliContext
+from cli.context import emit
+from cli.context import format_option
+from cli.context import pass_cli
+from cli.context import table
 from placenames import categories
 from placenames import store
 from placenames.romanize import romanize
-from placenames.signs_cli import signs_group
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -292,7 +291,7 @@ def search_cmd(cli, query, limit, category, division, status, bbox, near, fmt) -
 @pass_cli
 def geocode_cmd(cli: CliContext, address: str, fmt: str) -> None:
     """Point of a standard address, e.g. 海勃湾区人民路12号."""
-    from placenames.geocode import geocode
+    from placenames.signs.geocode import geocode
 
     _run(cli, fmt, lambda s: geocode(s, address),
          lambda r: f"{r['lon']},{r['lat']}  {r['district'] or ''}{r['road']}{r['house_number']}号"
@@ -306,7 +305,7 @@ def geocode_cmd(cli: CliContext, address: str, fmt: str) -> None:
 @pass_cli
 def reverse_cmd(cli: CliContext, lon: float, lat: float, fmt: str) -> None:
     """Nearest standard address to LON LAT (EPSG:4490)."""
-    from placenames.geocode import reverse_geocode
+    from placenames.signs.geocode import reverse_geocode
 
     _run(cli, fmt, lambda s: reverse_geocode(s, lon, lat), lambda r: f"{r['address']} ({r['distance_m']} m)")
 
@@ -413,4 +412,4 @@ def _floats(text: str | None, n: int, option: str) -> tuple[float, ...] | None:
     return values
 
 
-commands: list[click.Command] = [names_group, signs_group]
+commands: list[click.Command] = [names_group]

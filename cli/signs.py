@@ -8,21 +8,21 @@ import click
 import geopandas as gpd
 import numpy as np
 
-from gis.cliutil import CliContext
-from gis.cliutil import emit
-from gis.cliutil import format_option
-from gis.cliutil import pass_cli
-from gis.cliutil import table
+from cli.context import CliContext
+from cli.context import emit
+from cli.context import format_option
+from cli.context import pass_cli
+from cli.context import table
 from gis.history import snapshot
-from placenames import signs_queries
-from placenames import signs_store
-from placenames import workorders
-from placenames.numbering import DIRECTIONS
-from placenames.numbering import NumberingRule
-from placenames.numbering import propose_numbers
-from placenames.signs_audit import findings_by_kind
-from placenames.signs_render import sign_face_svg
-from placenames.signs_validation import MAX_STREET_DISTANCE_M
+from placenames.signs import queries as signs_queries
+from placenames.signs import store as signs_store
+from placenames.signs import workorders
+from placenames.signs.audit import findings_by_kind
+from placenames.signs.numbering import DIRECTIONS
+from placenames.signs.numbering import NumberingRule
+from placenames.signs.numbering import propose_numbers
+from placenames.signs.render import sign_face_svg
+from placenames.signs.validation import MAX_STREET_DISTANCE_M
 
 district_option = click.option(
     "--district", "district", default=None, help="12-digit division code (district or town)."

@@ -20,14 +20,14 @@ from gis.models import utcnow
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
-from placenames.sign_photos import check_photo
-from placenames.sign_photos import save_photo
-from placenames.signs_store import ConflictError
-from placenames.signs_store import flush_or_conflict
-from placenames.signs_store import get_sign
-from placenames.signs_store import sign_point
-from placenames.signs_store import update_sign
-from placenames.signs_validation import check_free_text
+from placenames.signs.photos import check_photo
+from placenames.signs.photos import save_photo
+from placenames.signs.store import ConflictError
+from placenames.signs.store import flush_or_conflict
+from placenames.signs.store import get_sign
+from placenames.signs.store import sign_point
+from placenames.signs.store import update_sign
+from placenames.signs.validation import check_free_text
 
 REASONS = ("damaged", "missing", "wrong_text", "renamed", "other")
 STATUSES = ("open", "assigned", "done", "closed", "rejected")

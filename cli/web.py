@@ -9,11 +9,11 @@ import click
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from gis.cliutil import CliContext
-from gis.cliutil import emit
-from gis.cliutil import format_option
-from gis.cliutil import pass_cli
-from gis.cliutil import table
+from cli.context import CliContext
+from cli.context import emit
+from cli.context import format_option
+from cli.context import pass_cli
+from cli.context import table
 
 
 @click.command("serve")

@@ -1,4 +1,4 @@
-"""Shared pieces of the command line: the database context, ``--format`` and output."""
+"""What every command shares: the database context, ``--format`` and the output."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from cli.errors import FORMAT_KEY
 from gis import settings
 from gis.db import make_engine
 from gis.db import make_session_factory
@@ -51,12 +52,22 @@ class CliContext:
 
 pass_cli = click.make_pass_decorator(CliContext, ensure=True)
 
+
+def remember_format(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Option callback: keep the output format where the error handler (:mod:`cli.errors`) finds it."""
+    if value == "json":
+        ctx.meta[FORMAT_KEY] = "json"
+    return value
+
+
 format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    is_eager=True,
+    callback=remember_format,
     help="Output for people (text) or scripts (json).",
 )
 

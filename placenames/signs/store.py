@@ -28,19 +28,19 @@ from gis.models import RoadSegment
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.romanize import romanize
-from placenames.signs_queries import SIGN_COLUMNS
-from placenames.signs_queries import district_of
-from placenames.signs_queries import divisions_frame
-from placenames.signs_queries import roads_gdf
-from placenames.signs_queries import run_audit  # noqa: F401  (re-exported for callers of the store)
-from placenames.signs_queries import signs_gdf
-from placenames.signs_queries import statistics  # noqa: F401
-from placenames.signs_queries import statistics_map_layer  # noqa: F401
-from placenames.signs_queries import street_key
-from placenames.signs_validation import MAX_STREET_DISTANCE_M
-from placenames.signs_validation import STREET_KINDS
-from placenames.signs_validation import SignValidationError
-from placenames.signs_validation import validate_sign_record
+from placenames.signs.queries import SIGN_COLUMNS
+from placenames.signs.queries import district_of
+from placenames.signs.queries import divisions_frame
+from placenames.signs.queries import roads_gdf
+from placenames.signs.queries import run_audit  # noqa: F401  (re-exported for callers of the store)
+from placenames.signs.queries import signs_gdf
+from placenames.signs.queries import statistics  # noqa: F401
+from placenames.signs.queries import statistics_map_layer  # noqa: F401
+from placenames.signs.queries import street_key
+from placenames.signs.validation import MAX_STREET_DISTANCE_M
+from placenames.signs.validation import STREET_KINDS
+from placenames.signs.validation import SignValidationError
+from placenames.signs.validation import validate_sign_record
 
 _EDITABLE = set(SIGN_COLUMNS) - {"id", "source", "version"}
 

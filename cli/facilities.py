@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cli.context import CliContext
+from cli.context import emit
+from cli.context import format_option
+from cli.context import pass_cli
+from cli.context import table
 from facilities.kinds import FACILITY_STATUSES
 from facilities.kinds import KIND_CODES
 from facilities.kinds import OPERATOR_TYPES
-from gis.cliutil import CliContext
-from gis.cliutil import emit
-from gis.cliutil import format_option
-from gis.cliutil import pass_cli
-from gis.cliutil import table
 
 if TYPE_CHECKING:
     from facilities.circles import CircleRule

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from placenames.signs_validation import face_lines
+from placenames.signs.validation import face_lines
 
 #: Background colour by sign kind (white text on all of them).
 BACKGROUNDS = {

@@ -16,16 +16,16 @@ from gis.models import RoadSegment
 from placenames.models import FormerName
 from placenames.models import PlaceName
 from placenames.models import Sign
-from placenames.numbering import NumberingRule
+from placenames.signs.numbering import NumberingRule
 from placenames.romanize import romanize
-from placenames.signs_audit import intersection_findings
-from placenames.signs_audit import missing_signs
-from placenames.signs_audit import plate_findings
-from placenames.signs_audit import text_findings
-from placenames.signs_stats import sign_statistics
-from placenames.signs_stats import statistics_layer
-from placenames.signs_validation import MAX_STREET_DISTANCE_M
-from placenames.signs_validation import STREET_KINDS
+from placenames.signs.audit import intersection_findings
+from placenames.signs.audit import missing_signs
+from placenames.signs.audit import plate_findings
+from placenames.signs.audit import text_findings
+from placenames.signs.stats import sign_statistics
+from placenames.signs.stats import statistics_layer
+from placenames.signs.validation import MAX_STREET_DISTANCE_M
+from placenames.signs.validation import STREET_KINDS
 
 SIGN_COLUMNS = [
     "id",

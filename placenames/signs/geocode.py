@@ -18,7 +18,7 @@ from gis.dialects import bbox_filter
 from gis.dialects import nearest_order
 from placenames.models import PlaceName
 from placenames.models import Sign
-from placenames.signs_validation import parse_house_number
+from placenames.signs.validation import parse_house_number
 
 _ROAD_MAJOR = "25"
 _DISTRICT_CATEGORY = "213"

@@ -41,9 +41,9 @@ from sqlalchemy.orm import Session
 from placenames.models import FormerName
 from placenames.models import PlaceName
 from placenames.romanize import pinyin_key
-from placenames.search_index import Entry
-from placenames.search_index import NameIndex
-from placenames.search_index import Place
+from placenames.search.index import Entry
+from placenames.search.index import NameIndex
+from placenames.search.index import Place
 
 #: Audit ids below the anchor whose appearance or disappearance is noticed (concurrent writers).
 WINDOW = 500

@@ -11,15 +11,15 @@ import geopandas as gpd
 from boundaries import inspections
 from boundaries import store
 from boundaries import topology
-from boundaries.cli_ops import alarms_group
-from boundaries.cli_ops import disputes_group
-from boundaries.cli_ops import telemetry_group
 from boundaries.lines import describe as describe_line
-from gis.cliutil import CliContext
-from gis.cliutil import emit
-from gis.cliutil import format_option
-from gis.cliutil import pass_cli
-from gis.cliutil import table
+from cli.context import CliContext
+from cli.context import emit
+from cli.context import format_option
+from cli.context import pass_cli
+from cli.context import table
+from cli.smart_markers import alarms_group
+from cli.smart_markers import disputes_group
+from cli.smart_markers import telemetry_group
 
 
 @click.group("boundaries")

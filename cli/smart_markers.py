@@ -12,12 +12,12 @@ from boundaries import alarms
 from boundaries import store
 from boundaries import telemetry
 from boundaries.alarms import AlarmRules
+from cli.context import CliContext
+from cli.context import emit
+from cli.context import format_option
+from cli.context import pass_cli
+from cli.context import table
 from gis import settings
-from gis.cliutil import CliContext
-from gis.cliutil import emit
-from gis.cliutil import format_option
-from gis.cliutil import pass_cli
-from gis.cliutil import table
 from gis.db import make_session_factory
 
 

@@ -11,15 +11,16 @@ import sys
 import click
 from tqdm import tqdm
 
+from cli.context import CliContext
+from cli.context import emit
+from cli.context import pass_cli
+from cli.context import remember_format
 from data.exporter import export_layer
 from data.exporter import parse_where
 from data.importer import ImportRefused
 from data.importer import import_file
 from data.layers import LAYERS
 from data.layers import get_layer
-from gis.cliutil import CliContext
-from gis.cliutil import emit
-from gis.cliutil import pass_cli
 from gis.io import FORMATS
 
 report_option = click.option(
@@ -28,6 +29,8 @@ report_option = click.option(
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    is_eager=True,
+    callback=remember_format,
     help="Report for people (text) or scripts (json).",
 )
 layer_option = click.option(
@@ -144,3 +147,6 @@ def export_cmd(
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     emit(result, report_fmt, lambda r: f"wrote {r['rows']} {r['layer']} rows to {', '.join(r['files'])}")
+
+
+commands = [import_cmd, export_cmd]

@@ -6,15 +6,15 @@ from typing import Any
 
 import click
 
+from cli.context import CliContext
+from cli.context import emit
+from cli.context import format_option
+from cli.context import pass_cli
+from cli.context import table
 from data.reference import DEFAULT_SEED
 from data.reference import STEPS
 from data.reference import load_reference as run_steps
 from data.reference.stats import collect_stats
-from gis.cliutil import CliContext
-from gis.cliutil import emit
-from gis.cliutil import format_option
-from gis.cliutil import pass_cli
-from gis.cliutil import table
 
 
 @click.command("load-reference")
@@ -96,3 +96,6 @@ def _render_stats(result: dict[str, Any]) -> str:
         table([{"total": k, "value": v} for k, v in result["totals"].items()]),
     ]
     return "\n".join(parts)
+
+
+commands = [load_reference, stats]

@@ -1,0 +1,1 @@
+"""The ``wuhai-gis`` command line: a front end that parses options, calls the use cases and prints."""
