@@ -105,24 +105,21 @@ def user_create(
     fmt: str,
 ) -> None:
     """Create an account (the first admin: ``wuhai-gis user create admin --role admin``)."""
-    from webmap.auth import create_user
+    from gis.accounts import create_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _closing(cli), cli.session() as session:
-        try:
-            user = create_user(
-                session,
-                username=username,
-                password=password,
-                roles=list(roles),
-                actor=cli.actor,
-                display_name=display_name,
-            )
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
+        user = create_user(
+            session,
+            username=username,
+            password=password,
+            roles=list(roles),
+            actor=cli.actor,
+            display_name=display_name,
+        )
         session.commit()
         result = {"id": user.id, "username": user.username, "roles": user.roles}
     emit(result, fmt, lambda r: f"created user {r['username']} ({', '.join(r['roles'])})")
@@ -134,14 +131,11 @@ def user_create(
 @pass_cli
 def user_token(cli: CliContext, username: str, fmt: str) -> None:
     """Issue a new API token for USERNAME (OGC API writes); shown once."""
-    from gis.models import User
-    from webmap.auth import issue_token
+    from gis.accounts import issue_token
+    from gis.accounts import user_by_name
 
     with _closing(cli), cli.session() as session:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise click.ClickException(f"no user {username!r}")
-        token = issue_token(session, user, actor=cli.actor)
+        _user, token = issue_token(session, user_by_name(session, username).id, actor=cli.actor)
         session.commit()
     emit({"username": username, "token": token}, fmt, lambda r: r["token"])
 

@@ -14,6 +14,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from gis.errors import require_actor
 from gis.models import AuditLog
 
 _SKIP = {"created_at", "updated_at"}
@@ -68,8 +69,7 @@ def record(
     document: str | None = None,
 ) -> AuditLog:
     """Append an audit-log entry for a write of ``obj`` (call after ``session.flush()``)."""
-    if not actor:
-        raise PermissionError("every write needs an authenticated actor")
+    require_actor(actor)
     after = None if action == "delete" else snapshot(obj)
     entry = AuditLog(
         actor=actor,

@@ -32,6 +32,7 @@ from gis import gcj02
 from gis.crs import STORAGE_CRS
 from gis.crs import STORAGE_SRID
 from gis.crs import WUHAI_EXTENT
+from gis.errors import InvalidInput
 
 #: File formats by name, with their suffixes and GDAL drivers.
 FORMATS: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -54,7 +55,7 @@ _STORAGE_CODE = f"EPSG:{STORAGE_SRID}"
 _HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
 
 
-class FileError(ValueError):
+class FileError(InvalidInput):
     """A problem with the file as a whole (format, encoding, CRS), not with one row."""
 
 

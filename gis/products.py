@@ -35,6 +35,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from gis.errors import InvalidInput
+from gis.errors import NotFound
 from gis.history import generation as data_generation
 
 #: Builder: writes the product's files into the directory and returns the main file's name.
@@ -149,26 +151,29 @@ class ProductCache:
     def folder(self, product: str, params: Mapping[str, object]) -> Path:
         """The folder of the product's builds for ``params`` (names and values are checked)."""
         if not _NAME.fullmatch(product):
-            raise ValueError(f"bad product name {product!r}")
+            raise InvalidInput(f"bad product name {product!r}", field="product")
         parts = []
         for key in sorted(params):
             value = str(params[key])
             if not _NAME.fullmatch(key) or not _VALUE.fullmatch(value):
-                raise ValueError(f"bad product parameter {key!r}={value!r}")
+                raise InvalidInput(f"bad product parameter {key!r}={value!r}", field=key)
             parts.append(f"{key}-{value}")
         return self.root / product / ("_".join(parts) or "default")
 
     def file(self, product: str, params: Mapping[str, object], build_id: str, name: str) -> Path:
-        """A file of a completed build, refusing anything outside it; ``LookupError`` if absent."""
+        """A file of a completed build, refusing anything outside it (:class:`NotFound`)."""
         if not _BUILD.fullmatch(build_id):
-            raise LookupError(build_id)
-        directory = self.folder(product, params) / build_id
+            raise NotFound(f"no build {build_id[:40]}")
+        try:
+            directory = self.folder(product, params) / build_id
+        except InvalidInput as exc:
+            raise NotFound(f"no such build: {exc.message}") from None
         parts = Path(name).parts
         if not parts or any(p.startswith(".") or p in ("/", "\\") for p in parts) or Path(name).is_absolute():
-            raise LookupError(name)
+            raise NotFound(f"no file {name}")
         path = directory.joinpath(*parts)
         if not (directory / META).is_file() or not path.is_file():
-            raise LookupError(name)
+            raise NotFound(f"no file {name}")
         return path
 
     # -- internals -------------------------------------------------------------------------

@@ -98,13 +98,15 @@ def test_single_item_html_and_404(ro_client, ro_app):
 
 
 def _token(app, username):
+    from gis.accounts import issue_token
     from gis.models import User
-    from webmap.auth import issue_token
     from webmap.db import get_session
 
     with app.app_context():
         s = get_session()
-        token = issue_token(s, s.scalar(select(User).where(User.username == username)), actor="test")
+        _user, token = issue_token(
+            s, s.scalar(select(User).where(User.username == username)).id, actor="test"
+        )
         s.commit()
     return token
 

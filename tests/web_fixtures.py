@@ -17,8 +17,8 @@ from boundaries.models import Division
 from gis.db import make_engine
 from gis.db import make_session_factory
 from gis.models import RoadSegment
-from placenames.signs import store as signs_store
 from placenames import store as names_store
+from placenames.signs import store as signs_store
 
 CITY = "150300000000"
 DISTRICT = "150302000000"
@@ -135,7 +135,7 @@ def seed(session) -> dict[str, int]:
 
 
 def _seed_url(url: str) -> dict[str, int]:
-    from webmap.auth import create_user
+    from gis.accounts import create_user
 
     engine = make_engine(url)
     with make_session_factory(engine)() as s:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -12,68 +11,61 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from gis.accounts import ROLES
+from gis.accounts import create_user
+from gis.accounts import issue_token
+from gis.accounts import set_roles
 from gis.models import AuditLog
 from gis.models import User
 from webmap import forms
-from webmap.auth import ROLES
 from webmap.auth import actor
-from webmap.auth import create_user
-from webmap.auth import issue_token
 from webmap.auth import role_required
-from webmap.auth import set_roles
 from webmap.db import get_session
-from webmap.errors import Conflict
+from webmap.errors import form_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 100
 
 
+def _index(*_args, error: str | None = None, status: int = 200, token: tuple[str, str] | None = None, **_kw):
+    if error:
+        flash(error, "error")
+    users = get_session().scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/index.html", users=users, roles=ROLES, token=token), status
+
+
 @bp.get("/")
 @role_required("admin")
 def index():
-    users = get_session().scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/index.html", users=users, roles=ROLES, token=None)
+    return _index()
 
 
 @bp.post("/users")
 @role_required("admin")
+@form_errors(_index)
 def create():
     s = get_session()
-    try:
-        create_user(
-            s,
-            username=forms.text("username", required=True, limit=64),
-            password=request.form.get("password", ""),
-            roles=request.form.getlist("roles"),
-            display_name=forms.text("display_name", limit=100),
-            actor=actor(),
-        )
-        s.commit()
-        flash(_("Account created."), "ok")
-    except ValueError as exc:
-        s.rollback()
-        flash(str(exc), "error")
+    create_user(
+        s,
+        username=forms.text("username", required=True, limit=64),
+        password=request.form.get("password", ""),
+        roles=request.form.getlist("roles"),
+        display_name=forms.text("display_name", limit=100),
+        actor=actor(),
+    )
+    s.commit()
+    flash(_("Account created."), "ok")
     return redirect(url_for("admin.index"))
 
 
 @bp.post("/users/<int:user_id>")
 @role_required("admin")
+@form_errors(_index)
 def update(user_id: int):
     s = get_session()
-    user = s.get(User, user_id)
-    if user is None:
-        abort(404)
-    try:
-        set_roles(s, user, roles=request.form.getlist("roles"), active=bool(request.form.get("active")),
-                  actor=actor(), expected_version=forms.version())  # fmt: skip
-        s.commit()
-    except Conflict:
-        s.rollback()
-        raise
-    except ValueError as exc:
-        s.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("admin.index"))
+    set_roles(s, user_id, roles=request.form.getlist("roles"), active=bool(request.form.get("active")),
+              actor=actor(), expected_version=forms.version())  # fmt: skip
+    s.commit()
     flash(_("Account saved."), "ok")
     return redirect(url_for("admin.index"))
 
@@ -82,13 +74,9 @@ def update(user_id: int):
 @role_required("admin")
 def token(user_id: int):
     s = get_session()
-    user = s.get(User, user_id)
-    if user is None:
-        abort(404)
-    value = issue_token(s, user, actor=actor())
+    user, value = issue_token(s, user_id, actor=actor())
     s.commit()
-    users = s.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/index.html", users=users, roles=ROLES, token=(user.username, value))
+    return _index(token=(user.username, value))
 
 
 @bp.get("/audit")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -23,22 +21,16 @@ from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash
-from werkzeug.security import generate_password_hash
 from wtforms import PasswordField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
-from gis.history import record
-from gis.history import snapshot
+from gis.accounts import check_login
+from gis.errors import Forbidden
 from gis.models import User
 from webmap.db import get_session
 from webmap.security import rate_limited
-
-ROLES = ("public", "placename_officer", "sign_maintainer", "boundary_inspector", "planner", "admin")
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()
@@ -112,93 +104,8 @@ def role_required(*roles: str):
 def actor() -> str:
     """The name recorded as actor of the current request's writes."""
     if not current_user.is_authenticated:
-        raise PermissionError("not logged in")
+        raise Forbidden("not logged in")
     return current_user.username
-
-
-# -- accounts (also used by ``wuhai-gis user``) ------------------------------------------------
-
-
-def create_user(
-    session: Session,
-    *,
-    username: str,
-    password: str,
-    roles: list[str] | tuple[str, ...],
-    actor: str,
-    display_name: str | None = None,
-) -> User:
-    """Create an account with a scrypt-hashed password; records the write in the audit log."""
-    username = (username or "").strip()
-    if not username or len(username) > 64 or any(ord(c) < 32 for c in username):
-        raise ValueError("username must be 1-64 printable characters")
-    bad = [r for r in roles if r not in ROLES]
-    if bad or not roles:
-        raise ValueError(f"unknown role(s) {bad}; choose from {', '.join(ROLES)}")
-    if len(password or "") < 8:
-        raise ValueError("password must be at least 8 characters")
-    if session.scalar(select(User).where(User.username == username)) is not None:
-        raise ValueError(f"user {username!r} exists")
-    user = User(
-        username=username,
-        display_name=display_name,
-        password_hash=generate_password_hash(password, method="scrypt"),
-        roles=list(dict.fromkeys(roles)),
-        author=actor,
-        source="manual",
-    )
-    session.add(user)
-    session.flush()
-    record(session, actor=actor, action="create", obj=user, reason="account created")
-    return user
-
-
-def set_roles(
-    session: Session, user: User, *, roles: list[str], active: bool, actor: str, expected_version: int
-) -> User:
-    """Change an account's roles and active flag (optimistic lock on ``expected_version``)."""
-    from webmap.errors import Conflict
-
-    if user.version != expected_version:
-        raise Conflict(f"account {user.username} was changed by someone else (version {user.version})")
-    bad = [r for r in roles if r not in ROLES]
-    if bad:
-        raise ValueError(f"unknown role(s) {bad}")
-    before = snapshot(user)
-    user.roles = list(dict.fromkeys(roles))
-    user.active = active
-    session.flush()
-    record(session, actor=actor, action="update", obj=user, before=before, reason="roles changed")
-    return user
-
-
-def issue_token(session: Session, user: User, *, actor: str) -> str:
-    """Give ``user`` a new API token (returned once; only its SHA-256 is stored)."""
-    token = secrets.token_urlsafe(32)
-    before = snapshot(user)
-    user.api_token_hash = token_hash(token)
-    session.flush()
-    record(session, actor=actor, action="update", obj=user, before=before, reason="API token issued")
-    return token
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active account holding API ``token``, or ``None``."""
-    if not token:
-        return None
-    user = session.scalar(select(User).where(User.api_token_hash == token_hash(token)))
-    return user if user is not None and user.active else None
-
-
-def check_login(session: Session, username: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        return None
-    return user
 
 
 # -- views --------------------------------------------------------------------------------------

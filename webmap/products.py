@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
-from flask import abort
 from flask import current_app
 from flask import jsonify
 from flask import redirect
@@ -103,10 +102,7 @@ def rebuild(product: WebProduct, params: dict[str, str], builder: Builder):
 def send_build_file(product: WebProduct, params: dict[str, str], build_id: str, name: str, *,
                     download_name: str | None = None):  # fmt: skip
     """A file of one build (HTML with a script-free policy; PDF as an attachment)."""
-    try:
-        path = get_cache().file(product.name, params, build_id, name)
-    except (LookupError, ValueError):
-        abort(404)
+    path = get_cache().file(product.name, params, build_id, name)
     attachment = path.suffix == ".pdf"
     resp = send_file(path, as_attachment=attachment, download_name=download_name if attachment else None)
     resp.headers["Content-Security-Policy"] = PRODUCT_CSP

@@ -12,6 +12,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boundaries.divisions import valid_clause
 from boundaries.models import Division
 from gis.history import generation as data_generation
 from webmap.db import get_session
@@ -42,7 +43,7 @@ def city_bounds(session: Session) -> list[float] | None:
         return cached[1]
     extent = None
     base = select(*bounds(session, Division.geom)).where(
-        Division.geom.is_not(None), Division.in_wuhai.is_(True), Division.valid_to.is_(None)
+        Division.geom.is_not(None), Division.in_wuhai.is_(True), valid_clause()
     )
     for stmt in (base.where(Division.level == "city"), base):  # the city, else all of its divisions
         rows = [r for r in session.execute(stmt) if None not in r]
