@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import BigInteger
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,8 +24,9 @@ from gis.errors import InvalidInput
 from gis.errors import NotFound
 from gis.errors import StaleVersion
 
-#: Largest value of a 64-bit signed integer column (ids, counts): larger input is refused, not sent.
-MAX_ID = 2**63 - 1
+#: Largest value of a 32-bit and of a 64-bit signed integer column: larger keys are refused, not sent.
+MAX_INT32 = 2**31 - 1
+MAX_INT64 = 2**63 - 1
 
 
 def label_of(model_or_obj: Any) -> str:
@@ -47,15 +49,17 @@ def get_or_raise(session: Session, model: type, key: Any, *, what: str | None = 
     is not found either, without asking the database.
     """
     label = what or label_of(model)
-    pk_type = inspect(model).primary_key[0].type.python_type if len(inspect(model).primary_key) == 1 else None
+    pk = inspect(model).primary_key
+    pk_type = pk[0].type.python_type if len(pk) == 1 else None
     if pk_type is int:
+        top = MAX_INT64 if isinstance(pk[0].type, BigInteger) else MAX_INT32
         try:
             number = int(key)
         except (TypeError, ValueError):
             raise NotFound(f"no {label} {str(key)[:40]!r}") from None
         if isinstance(key, float) and key != number:
             raise NotFound(f"no {label} {key!r}")
-        if not -MAX_ID - 1 <= number <= MAX_ID:
+        if not -top - 1 <= number <= top:
             raise NotFound(f"no {label} {str(key)[:40]}")
         key = number
     obj = session.get(model, key)
