@@ -19,10 +19,10 @@ from flask import url_for
 from shapely.geometry import shape
 
 from facilities import store as facilities_store
-from placenames.signs import store as signs_store
+from gis.accounts import user_for_token
 from placenames import store as names_store
+from placenames.signs import store as signs_store
 from webmap.auth import Account
-from webmap.auth import user_for_token
 from webmap.db import get_session
 from webmap.errors import is_conflict
 from webmap.ogcapi import bp
