@@ -7,6 +7,13 @@ index. Each runs in its own child process, so wall time and peak memory (GNU ``t
 resident set size) are per loader. Ours is reported twice: the import itself (timed inside the child,
 after the Python imports) and the whole process as a user runs it.
 
+On PostGIS ours runs twice per repetition, once per ``COPY`` path: psycopg's own binary ``COPY``
+(``set_types`` and ``write_row``, :mod:`data.pgcopy`, what the import uses) and the hand-written
+binary encoder it replaced (read from the project's history at :data:`HAND_ENCODER_REV`), each on
+a freshly migrated database, alternating which goes first; both must leave the same ``sign``
+table (a digest of every column but the time stamps). The ``COPY`` call itself is timed too, with
+the growth of the process's peak memory during it.
+
 Run: ``.venv/bin/python -m bench.import_signs`` (``--help`` for options).
 """
 
@@ -25,6 +32,9 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results" / "import_signs.json"
 DEFAULT_POSTGIS = "postgresql+psycopg://postgres@127.0.0.1:5432/wuhai_bench"
 GOAL = 1.5
+#: The last revision of ``data/pgcopy.py`` with the hand-written binary ``COPY`` encoder.
+HAND_ENCODER_REV = "34947754ca4ae92242e5c7909085cb19ba8e0273"
+COPY_PATHS = ("psycopg", "hand")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -47,7 +57,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--repeat", type=int, default=3, help="Runs per backend; the best of each is reported."
     )
-    parser.add_argument("--child", nargs=2, metavar=("GPKG", "URL"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--copy-paths",
+        default=",".join(COPY_PATHS),
+        help="PostGIS COPY paths to run side by side: psycopg, hand (the replaced encoder), or both.",
+    )
+    parser.add_argument("--child", nargs=3, metavar=("GPKG", "URL", "COPY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return _child(*args.child)
@@ -62,17 +77,24 @@ def main(argv: list[str] | None = None) -> dict:
     results["load_average"] = [round(x, 1) for x in os.getloadavg()]
     for backend in args.backends.split(","):
         url = f"sqlite:///{work / 'bench.sqlite'}" if backend == "spatialite" else args.postgis_url
+        paths = args.copy_paths.split(",") if backend == "postgis" else ["psycopg"]
         runs = []
-        for _ in range(args.repeat):  # fresh database each time; best of N (the machine is shared)
-            _fresh_database(url, backend)
-            ours = _run([sys.executable, "-m", "bench.import_signs", "--child", str(gpkg), url])
-            inner = json.loads(ours["stdout"].strip().splitlines()[-1])
+        for i in range(args.repeat):  # fresh database each time; best of N (the machine is shared)
+            by_path = {}
+            for path in paths if i % 2 == 0 else paths[::-1]:
+                _fresh_database(url, backend)
+                child = [sys.executable, "-m", "bench.import_signs", "--child", str(gpkg), url, path]
+                ours = _run(child)
+                inner = json.loads(ours["stdout"].strip().splitlines()[-1])
+                by_path[path] = {"ours": ours, "inner": inner, "digest": _contents(url)}
             ogr = _run(_ogr2ogr_command(gpkg, url, backend))
             counts = _counts(url)
             _empty_signs(url)
             append = _run(_ogr2ogr_append_command(gpkg, url, backend))
             counts["sign_after_ogr2ogr_append"] = _counts(url)["sign"]
-            runs.append({"ours": ours, "inner": inner, "ogr": ogr, "append": append, "counts": counts})
+            run = {**by_path[paths[0]], "ogr": ogr, "append": append, "counts": counts, "paths": by_path}
+            run["same_contents"] = len({p["digest"] for p in by_path.values()}) == 1
+            runs.append(run)
         best = min(runs, key=lambda r: r["inner"]["seconds"])
         ogr_best = min(r["ogr"]["seconds"] for r in runs)
         process_best = min(r["ours"]["seconds"] for r in runs)
@@ -110,6 +132,8 @@ def main(argv: list[str] | None = None) -> dict:
                 for r in runs
             ],
         }
+        if len(paths) > 1:
+            results["backends"][backend]["copy_paths"] = _compare_paths(runs, paths)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2, ensure_ascii=False))
@@ -196,12 +220,50 @@ def _synthetic(n: int, seed: int):
     )
 
 
-def _child(gpkg: str, url: str) -> dict:
+def _compare_paths(runs: list[dict], paths: list[str]) -> dict:
+    """The ``COPY`` paths side by side: best import and ``COPY`` times, peak memory, same rows."""
+    out: dict = {"same_contents_every_run": all(r["same_contents"] for r in runs)}
+    for path in paths:
+        inner = [r["paths"][path]["inner"] for r in runs]
+        out[path] = {
+            "import_best_s": min(x["seconds"] for x in inner),
+            "import_median_s": round(statistics.median(x["seconds"] for x in inner), 3),
+            "copy_best_s": min(x["copy_s"] for x in inner),
+            "copy_median_s": round(statistics.median(x["copy_s"] for x in inner), 3),
+            "copy_peak_rss_growth_mb": max(x["copy_peak_growth_mb"] for x in inner),
+            "process_peak_rss_mb": max(r["paths"][path]["ours"]["peak_rss_mb"] for r in runs),
+            "import_s": [x["seconds"] for x in inner],
+            "copy_s": [x["copy_s"] for x in inner],
+        }
+    first, second = paths[0], paths[1]
+    out[f"ratio_copy_{first}_to_{second}"] = round(out[first]["copy_best_s"] / out[second]["copy_best_s"], 2)
+    out[f"ratio_import_{first}_to_{second}"] = round(
+        out[first]["import_best_s"] / out[second]["import_best_s"], 2
+    )
+    return out
+
+
+def _child(gpkg: str, url: str, copy_path: str = "psycopg") -> dict:
     """Run the project's import in this process and print its timings as one JSON line."""
+    import resource
+
+    import data.bulk
     from data.importer import import_file
     from gis.db import make_engine
     from gis.db import make_session_factory
 
+    copy_rows = data.bulk.copy_rows if copy_path == "psycopg" else _hand_encoder()
+    copy_timing = {"copy_s": 0.0, "copy_peak_growth_mb": 0.0}
+
+    def timed_copy(*args):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t = time.perf_counter()
+        copy_rows(*args)
+        copy_timing["copy_s"] += round(time.perf_counter() - t, 3)
+        growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        copy_timing["copy_peak_growth_mb"] = round(growth / 1024, 1)
+
+    data.bulk.copy_rows = timed_copy
     engine = make_engine(url)
     phases: dict[str, float] = {}
     start = time.perf_counter()
@@ -212,9 +274,58 @@ def _child(gpkg: str, url: str) -> dict:
         phases["commit"] = round(time.perf_counter() - t, 3)
     seconds = time.perf_counter() - start
     engine.dispose()
-    out = {"imported": report.imported, "seconds": round(seconds, 3), "phases": phases}
+    out = {"imported": report.imported, "seconds": round(seconds, 3), "phases": phases, **copy_timing}
     print(json.dumps(out))
     return out
+
+
+def _hand_encoder():
+    """``copy_rows`` of the hand-written binary encoder, read from :data:`HAND_ENCODER_REV`.
+
+    It took JSON columns as JSON text, so lists and dicts are dumped before it is called.
+    """
+    import types
+
+    source = subprocess.run(
+        ["git", "show", f"{HAND_ENCODER_REV}:data/pgcopy.py"],
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    module = sys.modules["bench_hand_pgcopy"] = types.ModuleType("bench_hand_pgcopy")
+    exec(compile(source, f"{HAND_ENCODER_REV[:7]}:data/pgcopy.py", "exec"), module.__dict__)
+
+    def copy_rows(raw, table, names, columns, geoms, geometry_column):
+        columns = [
+            [json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for v in values]
+            if any(isinstance(v, list | dict) for v in values)
+            else values
+            for values in columns
+        ]
+        module.copy_rows(raw, table, names, columns, geoms, geometry_column)
+
+    return copy_rows
+
+
+def _contents(url: str) -> str:
+    """A digest of the ``sign`` table's rows in id order, every column but the time stamps."""
+    from sqlalchemy import text
+
+    from gis.db import make_engine
+
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        query = (
+            "SELECT md5(string_agg((to_jsonb(s) - 'created_at' - 'updated_at' - 'geom')::text "
+            "|| encode(ST_AsEWKB(geom), 'hex'), '|' ORDER BY id)) FROM sign AS s"
+        )
+    else:
+        query = "SELECT count(*) || ':' || total(id) FROM sign"
+    with engine.connect() as conn:
+        digest = conn.execute(text(query)).scalar_one()
+    engine.dispose()
+    return str(digest)
 
 
 def _ogr2ogr_command(gpkg: Path, url: str, backend: str) -> list[str]:

@@ -1,10 +1,9 @@
 """Bulk inserts of validated rows: PostgreSQL ``COPY`` and SQLite ``executemany``, in the caller's transaction.
 
 The ORM and even Core ``insert()`` spend most of a 34,000-row import compiling and binding
-parameters row by row. Here each distinct value of a column is converted once, with
-SQLAlchemy's own bind processors (SQLite) or into ``COPY`` buffers (PostgreSQL, see
-:mod:`data.pgcopy`: written in pieces, so the server inserts one piece while the next is
-built), geometries travel as WKB, and primary keys are taken beforehand (``nextval`` on
+parameters row by row. Here each distinct value of a column is converted once with
+SQLAlchemy's own bind processors (SQLite), or the rows go through psycopg's binary ``COPY``
+(PostgreSQL, see :mod:`data.pgcopy`), geometries travel as WKB, and primary keys are taken beforehand (``nextval`` on
 PostgreSQL; ``max(id)`` inside the write transaction on SQLite, where a concurrent writer makes
 the insert fail instead of colliding). A batch at least as large as the table gets the table's
 indexes built after its rows (:func:`_indexes_rebuilt_after`, which says which lock that takes).
@@ -12,7 +11,6 @@ indexes built after its rows (:func:`_indexes_rebuilt_after`, which says which l
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -29,7 +27,6 @@ from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.types import JSON
 
 from data.pgcopy import copy_rows
 from gis.crs import STORAGE_SRID
@@ -91,9 +88,6 @@ def insert_rows(
     names = [c.name for c in table.c if c.name != geometry_column]
     filled = {name: _with_default(table.c[name], data.get(name), n) for name in names}
     if dialect_name(session) == "postgresql":
-        for name in names:
-            if isinstance(table.c[name].type, JSON):
-                filled[name] = _processed(filled[name], lambda v: json.dumps(v, ensure_ascii=False))
         with _indexes_rebuilt_after(conn, table.name, n):
             copy_rows(
                 conn.connection.dbapi_connection,
