@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_login import current_user
-from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 from flask_wtf import FlaskForm
@@ -86,19 +85,30 @@ def _load(user_id: str) -> Account | None:
 
 
 def role_required(*roles: str):
-    """Decorator: the view needs a logged-in account holding one of ``roles`` (or admin)."""
+    """Decorator: the view needs a logged-in account holding one of ``roles`` (or admin; no roles: any account).
+
+    Without a login a browser is sent to the login page; any other client gets 401.
+    """
 
     def deco(view):
         @wraps(view)
-        @login_required
         def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
+            if not current_user.is_authenticated:
+                if _from_a_browser():
+                    return login_manager.unauthorized()
+                abort(401, "log in first: this page needs an account")
+            if roles and not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
 
         return wrapped
 
     return deco
+
+
+def _from_a_browser() -> bool:
+    """Whether the request asks for a page (a browser's Accept header names text/html)."""
+    return any(mime == "text/html" for mime, _q in request.accept_mimetypes)
 
 
 def actor() -> str:

@@ -43,9 +43,12 @@ _CODES = {
 }
 _TITLES = {
     400: "Bad request",
+    401: "Unauthorized",
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
+    415: "Unsupported media type",
     409: "Conflict",
     412: "Precondition failed",
     413: "Too large",
@@ -153,7 +156,7 @@ def init_app(app: Flask) -> None:
             return resp, code
         return render_template("error.html", code=code, message=message), code
 
-    for code in (400, 403, 404, 405, 409, 412, 413, 422, 429):
+    for code in (400, 401, 403, 404, 405, 406, 409, 412, 413, 415, 422, 429):
 
         @app.errorhandler(code)
         def _http(exc, code=code):

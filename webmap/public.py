@@ -8,13 +8,13 @@ from flask import Blueprint
 from flask import current_app
 from flask import render_template
 from flask_babel import get_locale
-from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boundaries.divisions import valid_clause
 from boundaries.models import Division
 from gis.history import generation as data_generation
+from webmap.auth import role_required
 from webmap.db import get_session
 from webmap.mapi18n import map_labels
 from webmap.spatial import bounds
@@ -61,7 +61,7 @@ def city_bounds(session: Session) -> list[float] | None:
 
 
 @bp.get("/home")
-@login_required
+@role_required()
 def home():
     """Start page of a logged-in user: links for their roles."""
     return render_template("home.html")
