@@ -1,12 +1,12 @@
 """The ``wuhai-gis import`` and ``wuhai-gis export`` commands.
 
 ``--format`` of ``export`` is the file format; the machine-readable report of both commands is
-``--report json`` (``--report text`` by default).
+``--report json`` (``--report text`` by default). A refused import is a domain error like any
+other (:mod:`cli.errors`): under ``--report json`` its JSON error object carries every problem
+(row, field, message) in ``details`` and the import's whole report under ``report``.
 """
 
 from __future__ import annotations
-
-import sys
 
 import click
 from tqdm import tqdm
@@ -17,10 +17,10 @@ from cli.context import pass_cli
 from cli.context import remember_format
 from data.exporter import export_layer
 from data.exporter import parse_where
-from data.importer import ImportRefused
 from data.importer import import_file
 from data.layers import LAYERS
-from data.layers import get_layer
+from data.layers import Layer
+from data.layers import find_layer
 from gis.io import FORMATS
 
 report_option = click.option(
@@ -33,10 +33,23 @@ report_option = click.option(
     callback=remember_format,
     help="Report for people (text) or scripts (json).",
 )
+
+
+def _layer(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Layer | None:
+    """Option callback: the layer named by ``--layer``."""
+    if value is None:
+        return None
+    found = find_layer(value)
+    if found is None:
+        raise click.BadParameter(f"unknown layer {value!r}; layers: {', '.join(LAYERS)}")
+    return found
+
+
 layer_option = click.option(
     "--layer",
-    "layer_name",
+    "lyr",
     required=True,
+    callback=_layer,
     help=f"Layer: {', '.join(LAYERS)} (Chinese names and singulars accepted).",
 )
 
@@ -57,7 +70,7 @@ layer_option = click.option(
 def import_cmd(
     cli: CliContext,
     file: str,
-    layer_name: str,
+    lyr: Layer,
     crs: str | None,
     encoding: str | None,
     dry_run: bool,
@@ -69,10 +82,6 @@ def import_cmd(
     Every row is validated first; if any row is bad the whole file is refused, the report names
     each bad row and its problem, nothing is written and the exit status is 1.
     """
-    try:
-        lyr = get_layer(layer_name)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--layer") from exc
     bar = tqdm(total=3 if dry_run else 5, desc=f"import {lyr.name}", unit="step", disable=None, leave=False)
 
     def step(name: str) -> None:
@@ -80,23 +89,17 @@ def import_cmd(
         bar.update(1)
 
     with cli.session() as session, bar:
-        try:
-            report = import_file(
-                session,
-                file,
-                layer=lyr,
-                actor=cli.actor,
-                crs=crs,
-                encoding=encoding,
-                dry_run=dry_run,
-                reason=reason,
-                on_phase=step,
-            )
-        except ImportRefused as exc:
-            session.rollback()
-            refused = exc.report
-            emit(refused.to_dict(), report_fmt, lambda _r: refused.render())
-            sys.exit(1)
+        report = import_file(
+            session,
+            file,
+            layer=lyr,
+            actor=cli.actor,
+            crs=crs,
+            encoding=encoding,
+            dry_run=dry_run,
+            reason=reason,
+            on_phase=step,
+        )
         if dry_run:
             session.rollback()
         else:
@@ -125,7 +128,7 @@ def import_cmd(
 @pass_cli
 def export_cmd(
     cli: CliContext,
-    layer_name: str,
+    lyr: Layer,
     file_format: str | None,
     output: str,
     where: tuple[str, ...],
@@ -134,18 +137,11 @@ def export_cmd(
     report_fmt: str,
 ) -> None:
     """Export a layer to GPKG, GeoJSON, Shapefile (with .cpg), CSV (UTF-8 with BOM) or XLSX."""
-    try:
-        lyr = get_layer(layer_name)
-        filters = parse_where(lyr, where)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
+    filters = parse_where(lyr, where)
     with cli.session() as session:
-        try:
-            result = export_layer(
-                session, lyr, output, fmt=file_format, where=filters, district=district, labels=labels
-            )
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
+        result = export_layer(
+            session, lyr, output, fmt=file_format, where=filters, district=district, labels=labels
+        )
     emit(result, report_fmt, lambda r: f"wrote {r['rows']} {r['layer']} rows to {', '.join(r['files'])}")
 
 

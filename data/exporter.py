@@ -16,16 +16,18 @@ from sqlalchemy import Boolean
 from sqlalchemy import Integer
 from sqlalchemy import and_
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boundaries.divisions import find_division
 from boundaries.models import Division
 from data.layers import Layer
 from data.layers import get_layer
 from gis.crs import STORAGE_CRS
 from gis.dialects import bbox_filter
+from gis.errors import InvalidInput
 from gis.io import write_vector
+from gis.rows import geometry_of
 
 #: Digits of a statistical code that identify each level (province, city, district, town, community).
 _CODE_LEVELS = (2, 4, 6, 9, 12)
@@ -35,30 +37,35 @@ def parse_where(layer: Layer, expressions: list[str] | tuple[str, ...]) -> dict[
     """Parse ``field=value[,value...]`` filters into ``{field name: [stored values]}``.
 
     Field names may be any alias the layer accepts (e.g. ``类型=门牌``); values go through the
-    field's value aliases. Raises ``ValueError`` on unknown fields.
+    field's value aliases. Raises :class:`~gis.errors.InvalidInput` on unknown fields and values
+    that are not of the field's kind.
     """
     filters: dict[str, list[Any]] = {}
     for expression in expressions:
         name, sep, raw = expression.partition("=")
         if not sep:
-            raise ValueError(f"filter {expression!r}: use field=value")
+            raise InvalidInput(f"filter {expression!r}: use field=value", field="where")
         mapping, unknown = layer.match_columns([name.strip()])
         if unknown:
-            raise ValueError(f"filter {expression!r}: layer {layer.name} has no field {name.strip()!r}")
+            raise InvalidInput(
+                f"filter {expression!r}: layer {layer.name} has no field {name.strip()!r}", field="where"
+            )
         f = layer.field(mapping[name.strip()])
-        values: list[Any] = []
-        for part in raw.split(","):
-            text = part.strip()
-            value: Any = f.value_aliases.get(text, text)
-            if f.kind == "int":
-                value = int(value)
-            elif f.kind == "float":
-                value = float(value)
-            elif f.kind == "bool":
-                value = value.lower() in {"1", "true", "yes", "是"}
-            values.append(value)
-        filters[f.name] = values
+        filters[f.name] = [_filter_value(f, part.strip(), expression) for part in raw.split(",")]
     return filters
+
+
+def _filter_value(f: Any, text: str, expression: str) -> Any:
+    """One value of a filter, in the field's stored spelling and kind."""
+    value: Any = f.value_aliases.get(text, text)
+    if f.kind == "bool":
+        return value.lower() in {"1", "true", "yes", "是"}
+    if f.kind not in ("int", "float"):
+        return value
+    try:
+        return int(value) if f.kind == "int" else float(value)
+    except ValueError:
+        raise InvalidInput(f"filter {expression!r}: {f.name} takes a number", field="where") from None
 
 
 def layer_frame(
@@ -90,19 +97,16 @@ def layer_frame(
     conditions = [table.c[name].in_(values) for name, values in (where or {}).items()]
     area = None
     if district:
-        division = _division(session, district)
+        division = find_division(session, district)
         prefix = _code_prefix(division.code)
         if "division_code" in table.c:
             conditions.append(table.c.division_code.like(f"{prefix}%"))
         elif lyr.model is Division:
             conditions.append(table.c.code.like(f"{prefix}%"))
         else:
-            area = session.execute(
-                select(func.ST_AsBinary(Division.geom)).where(Division.code == division.code)
-            ).scalar()
+            area = geometry_of(division)
             if area is None:
-                raise ValueError(f"division {division.code} has no geometry to filter by")
-            area = shapely.from_wkb(area)
+                raise InvalidInput(f"division {division.code} has no geometry to filter by", field="district")
             conditions.append(bbox_filter(session, table, area.bounds, column=lyr.geometry_column))
     if conditions:
         stmt = stmt.where(and_(*conditions))
@@ -196,22 +200,6 @@ def _short_names(lyr: Layer, columns: list[str]) -> dict[str, str]:
         if name != column:
             renames[column] = name
     return renames
-
-
-def _division(session: Session, text: str) -> Division:
-    text = text.strip()
-    found = (
-        session.execute(
-            select(Division)
-            .where(or_(Division.code == text, Division.name == text))
-            .order_by(Division.in_wuhai.desc())
-        )
-        .scalars()
-        .first()
-    )
-    if found is None:
-        raise ValueError(f"no division with code or name {text!r}")
-    return found
 
 
 def _code_prefix(code: str) -> str:

@@ -2,8 +2,9 @@
 
 A file is checked completely before anything is written: geometries, fields, hostile text,
 duplicate keys within the file and against the database, references to other tables. If any row
-has a problem the whole file is refused with :class:`ImportRefused`, whose report names each bad
-row and its problem, and nothing has been written. Otherwise all rows are inserted in bulk
+has a problem the whole file is refused with :class:`ImportRefused` (an invalid-input domain
+error whose details name each bad row, field and problem, with the whole report beside them),
+and nothing has been written. Otherwise all rows are inserted in bulk
 (PostgreSQL ``COPY``, SQLite ``executemany``: :mod:`data.bulk`) inside the caller's transaction.
 On PostgreSQL the session's connection is opened and the new rows' keys are reserved in a second
 thread while the file is checked (:func:`_database_ahead`).
@@ -47,6 +48,8 @@ from data.validation import check_geometries
 from data.validation import duplicate_keys
 from data.validation import map_columns
 from gis.dialects import dialect_name
+from gis.errors import InvalidInput
+from gis.errors import require_actor
 from gis.io import FileError
 from gis.io import read_vector
 from gis.models import AuditLog
@@ -103,12 +106,26 @@ class ImportReport:
         return "\n".join(lines)
 
 
-class ImportRefused(ValueError):
-    """The file was refused; ``report`` lists every problem."""
+class ImportRefused(InvalidInput):
+    """The file was refused, nothing written: ``details`` are its problems, ``report`` the whole report.
+
+    ``field`` and ``row`` are those of the first problem (row 0: the file as a whole). As plain
+    data (:meth:`as_dict`, what ``--report json`` prints) the error carries the report as well.
+    """
 
     def __init__(self, report: ImportReport):
-        super().__init__(report.render(limit=20))
+        first = report.problems[0] if report.problems else None
+        super().__init__(
+            report.render(limit=20),
+            field=first.field if first else None,
+            row=first.row if first else None,
+            details=report.problems,
+        )
         self.report = report
+
+    def as_dict(self) -> dict[str, Any]:
+        """The error as plain data, with the import's report under ``report``."""
+        return {**super().as_dict(), "report": self.report.to_dict()}
 
 
 def import_file(
@@ -156,11 +173,10 @@ def import_file(
     ------
     ImportRefused
         When the file or any row has a problem; nothing was written.
-    PermissionError
+    gis.errors.Forbidden
         Without an actor.
     """
-    if not actor:
-        raise PermissionError("every write needs an authenticated actor")
+    require_actor(actor)
     lyr = get_layer(layer) if isinstance(layer, str) else layer
     path = Path(path)
     report = ImportReport(file=path.name, layer=lyr.name, dry_run=dry_run)

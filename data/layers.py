@@ -32,6 +32,7 @@ from facilities.kinds import KINDS
 from facilities.kinds import OPERATOR_TYPES
 from facilities.kinds import OPERATOR_TYPES_ZH
 from facilities.models import Facility
+from gis.errors import InvalidInput
 from gis.models import RoadSegment
 from placenames.models import NAME_STATUSES
 from placenames.models import SIGN_CONDITIONS
@@ -139,13 +140,21 @@ def layer(name: str, **kwargs: Any) -> Layer:
     return Layer(name=name, fields=fields, **kwargs)
 
 
-def get_layer(name: str) -> Layer:
-    """The layer called ``name`` (or one of its aliases); ``ValueError`` listing the layers otherwise."""
+def find_layer(name: str) -> Layer | None:
+    """The layer called ``name`` (or one of its aliases, its Chinese label), or ``None``."""
     key = name.strip().lower()
     for lyr in LAYERS.values():
         if key == lyr.name or key in lyr.aliases or key == lyr.label_zh:
             return lyr
-    raise ValueError(f"unknown layer {name!r}; layers: {', '.join(LAYERS)}")
+    return None
+
+
+def get_layer(name: str) -> Layer:
+    """The layer called ``name`` (or one of its aliases); :class:`~gis.errors.InvalidInput` listing the layers otherwise."""
+    found = find_layer(name)
+    if found is None:
+        raise InvalidInput(f"unknown layer {name!r}; layers: {', '.join(LAYERS)}", field="layer")
+    return found
 
 
 def _typed(model: type, f: Field) -> Field:

@@ -75,6 +75,10 @@ class Problem:
         where = "file" if self.row == 0 else f"row {self.row}"
         return f"{where}{f' [{self.field}]' if self.field else ''}: {self.message}"
 
+    def as_dict(self) -> dict[str, Any]:
+        """``{row, field, message}``."""
+        return {"row": self.row, "field": self.field, "message": self.message}
+
 
 def map_columns(frame: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[str], list[Problem]]:
     """Rename file columns to field names; return the frame, ignored columns and missing-column problems."""

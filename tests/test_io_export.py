@@ -13,15 +13,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cli.main import main
 from data.exporter import export_layer
 from data.exporter import parse_where
 from data.importer import ImportReport
 from data.importer import import_file
 from data.importer import validate
-from cli.import_export import export_cmd
-from cli.import_export import import_cmd
 from data.layers import LAYERS
-from cli.context import CliContext
 from gis.db import make_engine
 from gis.io import read_vector
 from placenames.models import Sign
@@ -153,8 +151,9 @@ def test_district_filter(session, tmp_path):
     assert result["rows"] == 1
 
 
-def _cli(url):
-    return CliContext(database_url=url, actor="cli-tester")
+def _invoke(url, *args):
+    """``wuhai-gis`` through its root group, whose error handler answers refusals."""
+    return CliRunner().invoke(main, ["--database-url", url, "--actor", "cli-tester", *args])
 
 
 def _count(url):
@@ -166,56 +165,87 @@ def _count(url):
         engine.dispose()
 
 
-def test_cli_import_refuse_and_export(fresh_db_url, tmp_path, request):
-    runner = CliRunner()
-    cli = _cli(fresh_db_url)
-    request.addfinalizer(lambda: cli._engine is not None and cli._engine.dispose())
+def test_cli_import_refuse_and_export(fresh_db_url, tmp_path):
+    url = fresh_db_url
     good = fx.write_csv(fx.signs_gdf(), tmp_path / "good.csv")
-    result = runner.invoke(
-        import_cmd, [str(good), "--layer", "signs", "--crs", "EPSG:4490", "--dry-run"], obj=cli
-    )
+    result = _invoke(url, "import", str(good), "--layer", "signs", "--crs", "EPSG:4490", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "dry run: all 5 rows are valid" in result.output
-    assert _count(fresh_db_url) == 0
+    assert _count(url) == 0
 
-    result = runner.invoke(
-        import_cmd,
-        [str(good), "--layer", "标志", "--crs", "4490", "--report", "json"],
-        obj=cli,
-    )
+    result = _invoke(url, "import", str(good), "--layer", "标志", "--crs", "4490", "--report", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["ok"] and report["imported"] == 5 and report["encoding"] == "UTF-8-BOM"
-    assert _count(fresh_db_url) == 5
+    assert _count(url) == 5
 
     bad = fx.signs_gdf(prefix="B")
     bad.loc[2, "text_zh"] = "<script>alert('x')</script>"
     bad_path = fx.write_csv(bad, tmp_path / "bad.csv")
-    result = runner.invoke(
-        import_cmd,
-        [str(bad_path), "--layer", "signs", "--crs", "4490", "--report", "json"],
-        obj=cli,
-    )
+    result = _invoke(url, "import", str(bad_path), "--layer", "signs", "--crs", "4490", "--report", "json")
     assert result.exit_code == 1
-    report = json.loads(result.output)
-    assert report["ok"] is False
-    assert report["problems"] == [
-        {"row": 3, "field": "text_zh", "message": "markup or script (e.g. <script>) is not allowed"}
-    ]
-    assert _count(fresh_db_url) == 5
+    error = json.loads(result.stdout)["error"]
+    problem = {"row": 3, "field": "text_zh", "message": "markup or script (e.g. <script>) is not allowed"}
+    assert (error["kind"], error["row"], error["field"]) == ("invalid", 3, "text_zh")
+    assert error["details"] == [problem]
+    assert error["report"]["ok"] is False and error["report"]["problems"] == [problem]
+    assert _count(url) == 5
 
-    result = runner.invoke(import_cmd, [str(bad_path), "--layer", "signs"], obj=cli)
+    result = _invoke(url, "import", str(bad_path), "--layer", "signs")
     assert result.exit_code == 1 and "no coordinate reference system" in result.output
+    assert "Traceback" not in result.output
 
     out = tmp_path / "out" / "signs.shp"
-    result = runner.invoke(
-        export_cmd,
-        ["--layer", "signs", "--format", "shp", "-o", str(out), "--where", "kind=门牌"],
-        obj=cli,
+    result = _invoke(
+        url, "export", "--layer", "signs", "--format", "shp", "-o", str(out), "--where", "kind=门牌"
     )
     assert result.exit_code == 0, result.output
     assert "wrote 1 signs rows" in result.output
     assert pyogrio.read_dataframe(out)["text_zh"].tolist() == ["海北大街"]
 
-    result = runner.invoke(export_cmd, ["--layer", "nope", "-o", str(out)], obj=cli)
+    result = _invoke(url, "export", "--layer", "nope", "-o", str(out))
     assert result.exit_code == 2 and "unknown layer" in result.output
+
+
+def test_cli_import_refusal_names_every_bad_row_and_field_in_json(fresh_db_url, tmp_path):
+    bad = fx.signs_gdf(prefix="R")
+    bad.loc[1, "kind"] = "spaceship"
+    bad.loc[3, "text_zh"] = "line\nbreak"
+    path = fx.write_csv(bad, tmp_path / "bad.csv")
+    result = _invoke(
+        fresh_db_url, "import", str(path), "--layer", "signs", "--crs", "4490", "--report", "json"
+    )
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "invalid" and "nothing was written" in error["message"]
+    assert [(d["row"], d["field"]) for d in error["details"]] == [(2, "kind"), (4, "text_zh")]
+    assert (error["row"], error["field"]) == (2, "kind")
+    assert error["report"]["rows"] == 5 and error["report"]["imported"] == 0
+    assert _count(fresh_db_url) == 0
+
+
+def test_cli_import_refusal_in_text_is_one_error_naming_the_row(fresh_db_url, tmp_path):
+    bad = fx.signs_gdf(prefix="T")
+    bad.loc[0, "kind"] = "spaceship"
+    path = fx.write_csv(bad, tmp_path / "bad.csv")
+    result = _invoke(fresh_db_url, "import", str(path), "--layer", "signs", "--crs", "4490")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: ") and "row 1 [kind]" in result.stderr
+    assert "REFUSED" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "kind", "field"),
+    [
+        (["--where", "nofield=1"], 1, "invalid", "where"),
+        (["--where", "kind"], 1, "invalid", "where"),
+        (["--district", "无此区"], 3, "not_found", "division"),
+    ],
+)
+def test_cli_export_errors_are_json_errors(fresh_db_url, tmp_path, args, code, kind, field):
+    out = tmp_path / "x.gpkg"
+    result = _invoke(fresh_db_url, "export", "--layer", "signs", "-o", str(out), "--report", "json", *args)
+    assert result.exit_code == code, result.output
+    error = json.loads(result.stdout)["error"]
+    assert (error["kind"], error["field"]) == (kind, field)
+    assert not out.exists()
