@@ -13,14 +13,16 @@ from cli.context import emit
 from cli.context import format_option
 from cli.context import pass_cli
 from cli.context import table
+from gis.errors import InvalidInput
 from gis.history import snapshot
+from placenames.models import SIGN_CONDITIONS
 from placenames.signs import queries as signs_queries
 from placenames.signs import store as signs_store
+from placenames.signs import usecases
 from placenames.signs import workorders
 from placenames.signs.audit import findings_by_kind
 from placenames.signs.numbering import DIRECTIONS
 from placenames.signs.numbering import NumberingRule
-from placenames.signs.numbering import propose_numbers
 from placenames.signs.render import sign_face_svg
 from placenames.signs.validation import MAX_STREET_DISTANCE_M
 
@@ -175,32 +177,19 @@ def number_cmd(
 ) -> None:
     """Propose house numbers along a street; --commit writes the plates and their history."""
     rule = NumberingRule(direction=direction, odd_side=odd_side, spacing_m=spacing, sub_style=sub_style)
+    points = _read_entrances(entrances, crs) if entrances is not None else None
     with cli.session() as session:
-        try:
-            found = signs_store.resolve_street(session, street, district=district)
-        except (LookupError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from None
-        existing = signs_store.street_plates(session, name=found["name"], district=found["district"])
-        if entrances is not None:
-            points = _read_entrances(entrances, crs)
-            proposal = propose_numbers(
-                found["segments"], points, rule=rule, existing=existing[["house_number", "geometry"]]
-            )
-        else:
-            if commit:
-                raise click.ClickException(
-                    "nothing to commit without --entrances (the dry run renumbers existing plates)"
-                )
-            proposal = propose_numbers(found["segments"], existing[["geometry"]], rule=rule)
-            proposal["current"] = existing["house_number"].to_numpy()
-        written = []
-        if commit:
-            try:
-                written = signs_store.commit_plates(session, actor=cli.actor, proposal=proposal, street=found)
-            except ValueError as exc:
-                session.rollback()
-                raise click.ClickException(str(exc)) from None
-            session.commit()
+        done = usecases.number_street(
+            session,
+            actor=cli.actor,
+            street=street,
+            district=district,
+            entrances=points,
+            rule=rule,
+            commit=commit,
+        )
+        session.commit()
+        found, proposal, written = done.street, done.proposal, done.written
     rows = _proposal_rows(proposal)
     result = {
         "street": found["name"],
@@ -226,10 +215,7 @@ def number_cmd(
 def show_cmd(cli: CliContext, sign_id, svg, fmt) -> None:
     """Show a sign with its history (or its face as SVG)."""
     with cli.session() as session:
-        try:
-            sign = signs_store.get_sign(session, sign_id)
-        except LookupError as exc:
-            raise click.ClickException(str(exc)) from None
+        sign = signs_store.get_sign(session, sign_id)
         if svg:
             click.echo(
                 sign_face_svg(
@@ -256,9 +242,54 @@ def show_cmd(cli: CliContext, sign_id, svg, fmt) -> None:
     )
 
 
+@signs_group.command("edit")
+@click.argument("sign_id", type=int)
+@click.option("--text-zh", default=None, help="The Chinese name line.")
+@click.option("--text-romanized", default=None, help="The romanization line (Hanyu Pinyin, no tone marks).")
+@click.option("--text-mongolian", default=None, help="The Mongolian line.")
+@click.option("--house-number", default=None, help="The plate number (12, 12-1, 12附1).")
+@click.option("--material", default=None)
+@click.option("--size", default=None)
+@click.option("--installer", default=None)
+@click.option("--condition", type=click.Choice(SIGN_CONDITIONS), default=None)
+@click.option("--lon", type=float, default=None, help="Move the sign (with --lat), EPSG:4490.")
+@click.option("--lat", type=float, default=None)
+@click.option("--reason", default=None, help="Why, kept in the sign's history.")
+@click.option("--version", "version", type=int, required=True, help="The sign's version being edited.")
+@format_option
+@pass_cli
+def edit_cmd(cli: CliContext, sign_id, lon, lat, reason, version, fmt, **fields) -> None:
+    """Change a sign's text and fields, or move it, at the version shown by `signs show`."""
+    changes = {k: v for k, v in fields.items() if v is not None}
+    with cli.session() as session:
+        sign = usecases.edit_sign(
+            session,
+            sign_id,
+            actor=cli.actor,
+            changes=changes,
+            expected_version=version,
+            lon=lon,
+            lat=lat,
+            reason=reason,
+        )
+        session.commit()
+        result = snapshot(sign)
+    emit(result, fmt, lambda r: f"sign {r['id']} saved at version {r['version']}")
+
+
 @signs_group.group("workorder")
 def workorder_group() -> None:
     """Maintenance work orders: report, assign, resolve, close, reject, list."""
+
+
+version_option = click.option(
+    "--version",
+    "version",
+    type=int,
+    default=None,
+    help="Refuse the change if the record is no longer at this version (as shown by show/list).",
+)
+photo_path = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @workorder_group.command("report")
@@ -267,71 +298,119 @@ def workorder_group() -> None:
 @click.option("--lon", type=float, default=None)
 @click.option("--lat", type=float, default=None)
 @click.option("--text", "description", default=None)
+@click.option("--photo", "photos", type=photo_path, multiple=True)
 @click.option(
-    "--photo", "photos", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True
+    "--public",
+    is_flag=True,
+    help="A report from the public (location, text and photo needed), as the web's report form.",
 )
+@click.option("--sign-code", default=None, help="With --public: the code read on the sign.")
+@click.option("--contact", default=None, help="With --public: how to reach the reporter.")
 @format_option
 @pass_cli
-def wo_report(cli: CliContext, reason, sign_id, lon, lat, description, photos, fmt) -> None:
+def wo_report(
+    cli: CliContext, reason, sign_id, lon, lat, description, photos, public, sign_code, contact, fmt
+) -> None:
     """Report a damaged, missing or wrong sign."""
-    _order_step(
-        cli,
-        fmt,
-        lambda s: workorders.report(
-            s,
+    data = [p.read_bytes() for p in photos]
+
+    def step(session):
+        if public:
+            return usecases.report_damage(
+                session,
+                actor=cli.actor,
+                reason=reason,
+                description=description,
+                lon=lon,
+                lat=lat,
+                photos=data,
+                sign_code=sign_code,
+                contact=contact,
+            )
+        return usecases.open_work_order(
+            session,
             actor=cli.actor,
             reason=reason,
             sign_id=sign_id,
             lon=lon,
             lat=lat,
             description=description,
-            photos=[p.read_bytes() for p in photos],
-        ),
-    )
+            photos=data,
+        )
+
+    _order_step(cli, fmt, step)
 
 
 @workorder_group.command("assign")
 @click.argument("order_id", type=int)
 @click.option("--to", "assignee", required=True)
+@version_option
 @format_option
 @pass_cli
-def wo_assign(cli: CliContext, order_id, assignee, fmt) -> None:
+def wo_assign(cli: CliContext, order_id, assignee, version, fmt) -> None:
     """Assign a work order."""
-    _order_step(cli, fmt, lambda s: workorders.assign(s, order_id, actor=cli.actor, assignee=assignee))
+    _order_step(
+        cli,
+        fmt,
+        lambda s: usecases.assign_work_order(
+            s, order_id, actor=cli.actor, assignee=assignee, expected_version=version
+        ),
+    )
 
 
 @workorder_group.command("resolve")
 @click.argument("order_id", type=int)
 @click.option("--action", type=click.Choice(["repaired", "replaced"]), required=True)
 @click.option("--note", default=None)
-@click.option(
-    "--photo", "photos", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True
-)
+@click.option("--photo", "photos", type=photo_path, multiple=True)
+@version_option
 @format_option
 @pass_cli
-def wo_resolve(cli: CliContext, order_id, action, note, photos, fmt) -> None:
-    """Record the repair or replacement."""
+def wo_resolve(cli: CliContext, order_id, action, note, photos, version, fmt) -> None:
+    """Record the repair or replacement (a replaced renamed sign gets the standard name)."""
+    data = [p.read_bytes() for p in photos]
     _order_step(
         cli,
         fmt,
-        lambda s: workorders.resolve(
-            s, order_id, actor=cli.actor, action=action, note=note, photos=[p.read_bytes() for p in photos]
+        lambda s: usecases.resolve_work_order(
+            s, order_id, actor=cli.actor, action=action, note=note, photos=data, expected_version=version
         ),
     )
 
 
 @workorder_group.command("close")
 @click.argument("order_id", type=int)
-@click.option("--photo", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--photo", type=photo_path, required=True)
 @click.option("--note", default=None)
+@version_option
 @format_option
 @pass_cli
-def wo_close(cli: CliContext, order_id, photo, note, fmt) -> None:
+def wo_close(cli: CliContext, order_id, photo, note, version, fmt) -> None:
     """Close a resolved work order with a photo of the finished sign."""
+    data = photo.read_bytes()
     _order_step(
         cli,
         fmt,
-        lambda s: workorders.close(s, order_id, actor=cli.actor, photo=photo.read_bytes(), note=note),
+        lambda s: usecases.close_work_order(
+            s, order_id, actor=cli.actor, photo=data, note=note, expected_version=version
+        ),
+    )
+
+
+@workorder_group.command("reject")
+@click.argument("order_id", type=int)
+@click.option("--reason", required=True, help="Why the report is turned down.")
+@version_option
+@format_option
+@pass_cli
+def wo_reject(cli: CliContext, order_id, reason, version, fmt) -> None:
+    """Reject a report (duplicate, not a sign problem, ...)."""
+    _order_step(
+        cli,
+        fmt,
+        lambda s: usecases.reject_work_order(
+            s, order_id, actor=cli.actor, reason=reason, expected_version=version
+        ),
     )
 
 
@@ -348,31 +427,21 @@ def wo_list(cli: CliContext, status, fmt) -> None:
 
 def _order_step(cli: CliContext, fmt: str, step) -> None:
     with cli.session() as session:
-        try:
-            order = step(session)
-            session.commit()
-        except (LookupError, ValueError, RuntimeError, PermissionError) as exc:
-            session.rollback()
-            raise click.ClickException(str(exc)) from None
-        result = (
-            workorders.orders(session, sign_id=order.sign_id) if order.sign_id else workorders.orders(session)
-        )
-        result = next(r for r in result if r["id"] == order.id)
+        order = step(session)
+        session.commit()
+        result = next(r for r in workorders.orders(session, sign_id=order.sign_id) if r["id"] == order.id)
     emit(result, fmt, lambda r: f"work order {r['id']}: {r['status']} ({r['reason']})")
 
 
 def _read_entrances(path: Path, crs: str | None) -> gpd.GeoDataFrame:
-    from gis.io import FileError
     from gis.io import read_vector
 
-    try:
-        gdf = read_vector(path, crs=crs).gdf
-    except FileError as exc:
-        raise click.ClickException(str(exc)) from None
+    gdf = read_vector(path, crs=crs).gdf
     bad = gdf.index[gdf.geometry.isna() | (gdf.geometry.geom_type != "Point")]
     if len(bad):
-        raise click.ClickException(
-            f"{path.name}: rows {', '.join(map(str, bad[:10]))} are not points (entrances are points)"
+        raise InvalidInput(
+            f"{path.name}: rows {', '.join(map(str, bad[:10]))} are not points (entrances are points)",
+            field="entrances",
         )
     return gdf
 

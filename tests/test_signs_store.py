@@ -17,20 +17,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boundaries.models import Division
-from cli.context import CliContext
+from cli.main import main
 from gis.crs import STORAGE_SRID
 from gis.crs import transformer
 from gis.db import make_engine
+from gis.errors import InvalidInput
+from gis.errors import StaleVersion
 from gis.models import AuditLog
 from gis.models import RoadSegment
-from placenames.signs import queries as signs_queries
-from placenames.signs import store as signs_store
 from placenames import store as names_store
-from placenames.signs import workorders
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
-from cli.signs import signs_group
+from placenames.signs import queries as signs_queries
+from placenames.signs import store as signs_store
+from placenames.signs import workorders
 from placenames.signs.validation import SignValidationError
 
 D = "150302000000"
@@ -144,7 +145,7 @@ def test_update_sign_refuses_stale_version(session):
         session, sign.id, actor="officer", changes={"condition": "worn"}, expected_version=1
     )
     assert sign.version == 2
-    with pytest.raises(signs_store.ConflictError, match="version 2, not 1"):
+    with pytest.raises(StaleVersion, match="version 2, not 1"):
         signs_store.update_sign(
             session, sign.id, actor="other", changes={"condition": "good"}, expected_version=1
         )
@@ -251,10 +252,10 @@ def test_work_order_life_cycle(session, tmp_path):
     )
     assert order.status == "open" and order.photos[0].startswith("photos/")
     assert (tmp_path / order.photos[0]).exists()
-    with pytest.raises(workorders.WorkflowError, match="is open: cannot close"):
+    with pytest.raises(InvalidInput, match="is open: cannot close"):
         workorders.close(session, order.id, actor="m", photo=_png(), instance_dir=tmp_path)
     workorders.assign(session, order.id, actor="officer", assignee="maintainer1")
-    with pytest.raises(signs_store.ConflictError):
+    with pytest.raises(StaleVersion):
         workorders.resolve(session, order.id, actor="m", action="replaced", expected_version=1)
     workorders.resolve(session, order.id, actor="maintainer1", action="replaced", note="换新牌")
     assert sign.condition == "good" and sign.install_date is not None
@@ -342,8 +343,8 @@ def test_signs_commands(fresh_db_url, tmp_path, monkeypatch):
         session.commit()
     engine.dispose()
     runner = CliRunner()
-    ctx = CliContext(database_url=fresh_db_url, actor="tester")
-    audit = runner.invoke(signs_group, ["audit", "--district", D, "--format", "json"], obj=ctx)
+    root = ["--database-url", fresh_db_url, "--actor", "tester", "signs"]
+    audit = runner.invoke(main, [*root, "audit", "--district", D, "--format", "json"])
     assert audit.exit_code == 0, audit.output
     result = json.loads(audit.output)
     assert result["counts"]["street_without_plates"] == 1
@@ -361,20 +362,17 @@ def test_signs_commands(fresh_db_url, tmp_path, monkeypatch):
         "--format",
         "json",
     ]
-    dry = json.loads(runner.invoke(signs_group, args, obj=ctx).output)
-    by_id = json.loads(
-        runner.invoke(signs_group, ["number", "--street", str(place_id), *args[3:]], obj=ctx).output
-    )
+    dry = json.loads(runner.invoke(main, [*root, *args]).output)
+    by_id = json.loads(runner.invoke(main, [*root, "number", "--street", str(place_id), *args[3:]]).output)
     assert by_id["proposal"] == dry["proposal"] and by_id["street"] == "人民路"
     assert [p["house_number"] for p in dry["proposal"]] == ["5"] and dry["written"] == []
-    done = runner.invoke(signs_group, [*args, "--commit"], obj=ctx)
+    done = runner.invoke(main, [*root, *args, "--commit"])
     assert done.exit_code == 0, done.output
     assert len(json.loads(done.output)["written"]) == 1
-    stats = json.loads(runner.invoke(signs_group, ["stats", "--format", "json"], obj=ctx).output)
+    stats = json.loads(runner.invoke(main, [*root, "stats", "--format", "json"]).output)
     assert stats["total"] == 4
-    far = runner.invoke(signs_group, ["number", "--street", "没有路"], obj=ctx)
-    assert far.exit_code != 0 and "no road segments named 没有路" in far.output
-    ctx.engine.dispose()
+    far = runner.invoke(main, [*root, "number", "--street", "没有路"])
+    assert far.exit_code == 3 and "no road segments named 没有路" in far.output
 
 
 def test_concurrent_edit_is_a_conflict(fresh_db_url):
@@ -390,7 +388,7 @@ def test_concurrent_edit_is_a_conflict(fresh_db_url):
                 second, sign_id, actor="b", changes={"condition": "worn"}, expected_version=1
             )
             second.commit()
-            with pytest.raises(signs_store.ConflictError, match="changed by someone else"):
+            with pytest.raises(StaleVersion, match="changed or removed by someone else"):
                 signs_store.update_sign(
                     first, sign_id, actor="a", changes={"condition": "damaged"}, expected_version=None
                 )
@@ -412,10 +410,10 @@ def test_workorder_and_show_commands(fresh_db_url, tmp_path, monkeypatch):
     photo.write_bytes(_png())
     (tmp_path / "bad.png").write_bytes(b"not an image")
     runner = CliRunner()
-    ctx = CliContext(database_url=fresh_db_url, actor="officer")
+    root = ["--database-url", fresh_db_url, "--actor", "officer", "signs"]
 
     def run(*args):
-        result = runner.invoke(signs_group, [*args, "--format", "json"], obj=ctx)
+        result = runner.invoke(main, [*root, *args, "--format", "json"])
         return result.exit_code, result.output
 
     code, out = run(
@@ -439,6 +437,5 @@ def test_workorder_and_show_commands(fresh_db_url, tmp_path, monkeypatch):
     assert [o["id"] for o in listed] == [order_id]
     shown = json.loads(run("show", str(sign_id))[1])
     assert shown["condition"] == "good" and len(shown["work_orders"]) == 1 and len(shown["history"]) >= 5
-    svg = runner.invoke(signs_group, ["show", str(sign_id), "--svg"], obj=ctx).output
+    svg = runner.invoke(main, [*root, "show", str(sign_id), "--svg"]).output
     assert svg.startswith("<svg") and "RENMIN LU" in svg and "1号" in svg
-    ctx.engine.dispose()

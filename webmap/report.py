@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
 from wtforms import DecimalField
 from wtforms import SelectField
 from wtforms import StringField
@@ -22,12 +21,12 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
-from placenames.signs import workorders
-from placenames.models import Sign
+from placenames.signs import usecases
 from webmap.db import get_session
+from webmap.errors import form_errors
 from webmap.public import bp
 from webmap.security import rate_limited
-from webmap.uploads import read_limited
+from webmap.signs_bp import uploaded_photo
 
 
 class ReportForm(FlaskForm):
@@ -48,38 +47,38 @@ class ReportForm(FlaskForm):
     photo = FileField(_l("Photo"))
 
 
+def _report_page(*, error: str | None = None, exc=None, **_kw):
+    """The report form, with the reason a report was refused (the form keeps what was typed)."""
+    form = ReportForm()
+    if error:
+        if exc is not None and exc.field == "sign_code":
+            error = _("No sign has the code %(code)s.", code=form.sign_code.data)
+        flash(error, "error")
+    return render_template("report.html", form=form)
+
+
 @bp.route("/report", methods=["GET", "POST"])
 @rate_limited("report")
+@form_errors(_report_page)
 def report():
     """Anyone may report a sign problem; it becomes a work order for the sign maintainers."""
     form = ReportForm()
-    if form.validate_on_submit():
-        session = get_session()
-        try:
-            sign_id = None
-            if form.sign_code.data:
-                sign_id = session.scalar(select(Sign.id).where(Sign.code == form.sign_code.data.strip()))
-                if sign_id is None:
-                    raise ValueError(_("No sign has the code %(code)s.", code=form.sign_code.data))
-            photos = [read_limited(form.photo.data)] if form.photo.data else []
-            workorders.report(
-                session,
-                actor="public",
-                reason=form.reason.data,
-                description=form.description.data,
-                sign_id=sign_id,
-                lon=float(form.lon.data) if form.lon.data is not None else None,
-                lat=float(form.lat.data) if form.lat.data is not None else None,
-                reporter_contact=form.contact.data or None,
-                photos=photos,
-                public=True,
-                instance_dir=current_app.instance_path,
-            )
-            session.commit()
-        except ValueError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("Thank you: your report was received."), "ok")
-            return redirect(url_for("public.report"))
-    return render_template("report.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("report.html", form=form)
+    session = get_session()
+    photo = uploaded_photo(form.photo.data)
+    usecases.report_damage(
+        session,
+        actor="public",
+        reason=form.reason.data,
+        description=form.description.data,
+        sign_code=form.sign_code.data,
+        lon=float(form.lon.data) if form.lon.data is not None else None,
+        lat=float(form.lat.data) if form.lat.data is not None else None,
+        contact=form.contact.data or None,
+        photos=[photo] if photo else [],
+        instance_dir=current_app.instance_path,
+    )
+    session.commit()
+    flash(_("Thank you: your report was received."), "ok")
+    return redirect(url_for("public.report"))

@@ -15,34 +15,31 @@ from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
-from placenames.signs import store as signs_store
+from boundaries.divisions import divisions_gdf
+from gis.errors import InvalidInput
+from gis.rows import get_or_raise
 from placenames import store as names_store
-from placenames.signs import workorders
 from placenames.models import SIGN_CONDITIONS
 from placenames.models import SIGN_KINDS
+from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
+from placenames.signs import store as signs_store
+from placenames.signs import usecases
+from placenames.signs import workorders
+from placenames.signs.usecases import EDIT_FIELDS
 from webmap import forms
 from webmap.auth import actor
 from webmap.auth import role_required
 from webmap.db import get_session
-from webmap.errors import is_conflict
+from webmap.errors import form_errors
 from webmap.uploads import read_limited
 
 bp = Blueprint("signs", __name__, url_prefix="/signs")
 ROLES = ("placename_officer", "sign_maintainer")
 PAGE = 50
-EDIT_FIELDS = (
-    "text_zh",
-    "text_romanized",
-    "text_mongolian",
-    "house_number",
-    "material",
-    "size",
-    "installer",
-    "condition",
-)
 
 
 @bp.get("/")
@@ -68,47 +65,84 @@ def index():
     rows = s.scalars(stmt.order_by(Sign.id).limit(PAGE + 1).offset((page - 1) * PAGE)).all()
     counts = dict(s.execute(select(Sign.condition, func.count()).group_by(Sign.condition)).all())
     return render_template(
-        "signs/index.html", signs=rows[:PAGE], has_next=len(rows) > PAGE, page=page, total=total, counts=counts,
-        kind=kind, condition=condition, division=division, q=q, kinds=SIGN_KINDS, conditions=SIGN_CONDITIONS,
-    )  # fmt: skip
+        "signs/index.html",
+        signs=rows[:PAGE],
+        has_next=len(rows) > PAGE,
+        page=page,
+        total=total,
+        counts=counts,
+        kind=kind,
+        condition=condition,
+        division=division,
+        q=q,
+        kinds=SIGN_KINDS,
+        conditions=SIGN_CONDITIONS,
+    )
+
+
+def _detail_page(sign_id: int, *, error: str | None = None, status: int = 200, **_kw):
+    s = get_session()
+    sign = signs_store.get_sign(s, sign_id)
+    pt = to_shape(sign.geom)
+    orders = s.scalars(
+        select(WorkOrder).where(WorkOrder.sign_id == sign.id).order_by(WorkOrder.id.desc())
+    ).all()
+    body = render_template(
+        "signs/detail.html",
+        sign=sign,
+        lon=pt.x,
+        lat=pt.y,
+        orders=orders,
+        error=error,
+        conditions=SIGN_CONDITIONS,
+        fields=EDIT_FIELDS,
+        reasons=workorders.REASONS,
+    )
+    return body, status
 
 
 @bp.route("/<int:sign_id>", methods=["GET", "POST"])
 @role_required(*ROLES)
+@form_errors(_detail_page)
 def detail(sign_id: int):
-    """One sign; POST saves changes at the version shown (stale → 409)."""
+    """One sign; POST saves changes and the position at the version shown (stale → 409)."""
+    if request.method == "GET":
+        return _detail_page(sign_id)
     s = get_session()
-    error, status = None, 200
-    if request.method == "POST":
-        changes = {k: forms.text(k, limit=200) for k in EDIT_FIELDS if k in request.form}
-        try:
-            signs_store.update_sign(s, sign_id, actor=actor(), changes=changes, expected_version=forms.version(),
-                                    reason=forms.text("reason"))  # fmt: skip
-            s.commit()
-            flash(_("Sign saved."), "ok")
-            return redirect(url_for("signs.detail", sign_id=sign_id))
-        except LookupError:
-            abort(404)
-        except Exception as exc:
-            s.rollback()
-            if is_conflict(exc):
-                error, status = str(exc), 409
-            elif isinstance(exc, ValueError):
-                error, status = str(exc), 422
-            else:
-                raise
-    sign = s.get(Sign, sign_id)
-    if sign is None:
-        abort(404)
-    pt = to_shape(sign.geom)
-    orders = s.scalars(
-        select(WorkOrder).where(WorkOrder.sign_id == sign_id).order_by(WorkOrder.id.desc())
-    ).all()
-    body = render_template(
-        "signs/detail.html", sign=sign, lon=pt.x, lat=pt.y, orders=orders, error=error,
-        conditions=SIGN_CONDITIONS, fields=EDIT_FIELDS,
-    )  # fmt: skip
-    return body, status
+    usecases.edit_sign(
+        s,
+        sign_id,
+        actor=actor(),
+        changes={k: forms.text(k, limit=200) for k in EDIT_FIELDS if k in request.form},
+        expected_version=forms.version(),
+        lon=forms.number("lon"),
+        lat=forms.number("lat"),
+        reason=forms.text("reason"),
+    )
+    s.commit()
+    flash(_("Sign saved."), "ok")
+    return redirect(url_for("signs.detail", sign_id=sign_id))
+
+
+@bp.post("/<int:sign_id>/orders")
+@role_required(*ROLES)
+@form_errors(_detail_page)
+def open_order(sign_id: int):
+    """Open a work order for this sign (problem, description, optional photo)."""
+    s = get_session()
+    photo = uploaded_photo(request.files.get("photo"))
+    usecases.open_work_order(
+        s,
+        actor=actor(),
+        reason=forms.text("problem", required=True, limit=20),
+        sign_id=sign_id,
+        description=forms.text("description"),
+        photos=[photo] if photo else [],
+        instance_dir=current_app.instance_path,
+    )
+    s.commit()
+    flash(_("Work order updated."), "ok")
+    return redirect(url_for("signs.detail", sign_id=sign_id))
 
 
 @bp.get("/audit")
@@ -135,10 +169,7 @@ def worklist(place_id: int):
     """The work list after a renaming: unfinished ``renamed`` work orders of signs that show a
     former name of the place (opened by ``placenames.signs.workorders.work_list_for_renaming``)."""
     s = get_session()
-    try:
-        pn = names_store.get(s, place_id)
-    except LookupError:
-        abort(404)
+    pn = get_or_raise(s, PlaceName, place_id)
     former = [f["name"] for f in names_store.to_dict(s, pn)["former_names"]]
     shows_old = Sign.place_name_id == place_id
     if former:
@@ -152,68 +183,72 @@ def worklist(place_id: int):
     return render_template("signs/worklist.html", pn=pn, former=former, rows=rows)
 
 
+def _orders_page(*_args, status: str | None = None, error: str | None = None, **_kw):
+    s = get_session()
+    shown = request.args.get("status") or "open"
+    stmt = select(WorkOrder).order_by(WorkOrder.id.desc()).limit(200)
+    if shown in workorders.STATUSES:
+        stmt = stmt.where(WorkOrder.status == shown)
+    body = render_template("signs/orders.html", orders=s.scalars(stmt).all(), status=shown, error=error)
+    return body, status or 200
+
+
 @bp.get("/orders")
 @role_required(*ROLES)
 def orders():
     """Work orders by status."""
-    s = get_session()
-    status = request.args.get("status") or "open"
-    stmt = select(WorkOrder).order_by(WorkOrder.id.desc()).limit(200)
-    if status in workorders.STATUSES:
-        stmt = stmt.where(WorkOrder.status == status)
-    return render_template("signs/orders.html", orders=s.scalars(stmt).all(), status=status)
+    return _orders_page()
 
 
 @bp.post("/orders/<int:order_id>/<action>")
 @role_required(*ROLES)
+@form_errors(_orders_page)
 def order_action(order_id: int, action: str):
     """Assign, resolve (repaired/replaced), close (with a photo) or reject a work order."""
+    if action not in ("assign", "resolve", "close", "reject"):
+        abort(404)
     s = get_session()
     common = {"actor": actor(), "expected_version": forms.version()}
-    photo = request.files.get("photo")
-    data = read_limited(photo) if photo is not None and photo.filename else None
-    try:
-        if action == "assign":
-            workorders.assign(s, order_id, assignee=forms.text("assignee", required=True, limit=64), **common)
-        elif action == "resolve":
-            workorders.resolve(
-                s, order_id, action=forms.text("how") or "repaired", note=forms.text("note"),
-                photos=[data] if data else [], instance_dir=current_app.instance_path, **common,
-            )  # fmt: skip
-        elif action == "close":
-            workorders.close(
-                s,
-                order_id,
-                photo=data,
-                note=forms.text("note"),
-                instance_dir=current_app.instance_path,
-                **common,
-            )
-        elif action == "reject":
-            workorders.reject(s, order_id, reason=forms.text("note") or "", **common)
-        else:
-            abort(404)
-        s.commit()
-    except LookupError:
-        s.rollback()
-        abort(404)
-    except Exception as exc:
-        s.rollback()
-        if is_conflict(exc):
-            abort(409, str(exc))
-        if isinstance(exc, ValueError):
-            flash(str(exc), "error")
-            return redirect(request.referrer or url_for("signs.orders"))
-        raise
+    photo = uploaded_photo(request.files.get("photo"))
+    if action == "assign":
+        assignee = forms.text("assignee", required=True, limit=64)
+        usecases.assign_work_order(s, order_id, assignee=assignee, **common)
+    elif action == "resolve":
+        usecases.resolve_work_order(
+            s,
+            order_id,
+            action=forms.text("how") or "repaired",
+            note=forms.text("note"),
+            photos=[photo] if photo else [],
+            instance_dir=current_app.instance_path,
+            **common,
+        )
+    elif action == "close":
+        usecases.close_work_order(
+            s,
+            order_id,
+            photo=photo,
+            note=forms.text("note"),
+            instance_dir=current_app.instance_path,
+            **common,
+        )
+    else:
+        usecases.reject_work_order(s, order_id, reason=forms.text("note"), **common)
+    s.commit()
     flash(_("Work order updated."), "ok")
     return redirect(request.referrer or url_for("signs.orders"))
 
 
-def _districts(s):
-    from boundaries.models import Division
+def uploaded_photo(file: FileStorage | None) -> bytes | None:
+    """The bytes of an uploaded photo (``None`` when none was chosen); too large or empty is invalid input."""
+    if file is None or not file.filename:
+        return None
+    try:
+        return read_limited(file)
+    except ValueError as exc:  # the upload reader's refusal, as this form's input error
+        raise InvalidInput(str(exc), field="photo") from None
 
-    return s.execute(
-        select(Division.code, Division.name)
-        .where(Division.level.in_(("district", "town")), Division.in_wuhai.is_(True))
-        .order_by(Division.code)
-    ).all()
+
+def _districts(s) -> list[tuple[str, str]]:
+    frame = divisions_gdf(s, levels=("district", "town"), geometry=False)
+    return list(zip(frame["code"], frame["name"], strict=True))

@@ -16,6 +16,8 @@ from gis.crs import in_extent
 from gis.crs import transformer
 from gis.dialects import bbox_filter
 from gis.dialects import nearest_order
+from gis.errors import InvalidInput
+from gis.errors import NotFound
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.signs.validation import parse_house_number
@@ -37,24 +39,26 @@ def geocode(session: Session, address: str) -> dict[str, Any]:
 
     Raises
     ------
-    LookupError
+    gis.errors.NotFound
         When the road or any plate on it is unknown.
-    ValueError
+    gis.errors.InvalidInput
         When the text is not an address.
     """
     text = unicodedata.normalize("NFKC", str(address or "")).strip().replace(" ", "")
     if not text or len(text) > 80:
-        raise ValueError("an address is e.g. 海勃湾区人民路12号")
+        raise InvalidInput("an address is e.g. 海勃湾区人民路12号", field="address")
     match = _NUMBER.search(text)
     if match is None:
-        raise ValueError(f"{address!r} has no house number (expected e.g. 海勃湾区人民路12号)")
+        raise InvalidInput(
+            f"{address!r} has no house number (expected e.g. 海勃湾区人民路12号)", field="address"
+        )
     wanted = parse_house_number(match.group("num").replace("之", "-"))
     head = text[: match.start()]
     district = _district_prefix(session, head)
     road_text = head[len(district["name"]) :] if district else head
     roads = _roads(session, road_text, district["division_code"] if district else None)
     if not roads:
-        raise LookupError(
+        raise NotFound(
             f"no standard road name {road_text!r}" + (f" in {district['name']}" if district else "")
         )
     best: tuple | None = None
@@ -72,7 +76,7 @@ def geocode(session: Session, address: str) -> dict[str, Any]:
             if best is None or gap < best[0]:
                 best = (gap, road, sign_id, parsed, geom)
     if best is None:
-        raise LookupError(f"no house-number plates on {road_text}")
+        raise NotFound(f"no house-number plates on {road_text}")
     gap, road, sign_id, parsed, geom = best
     point = to_shape(geom)
     return {
@@ -96,14 +100,14 @@ def reverse_geocode(
 
     Raises
     ------
-    ValueError
+    gis.errors.InvalidInput
         For a point outside Wuhai or with swapped coordinates.
-    LookupError
+    gis.errors.NotFound
         When no plate lies within ``max_distance_m``.
     """
     if not in_extent(lon, lat):
         hint = " (lat/lon swapped?)" if in_extent(lat, lon) else ""
-        raise ValueError(f"point ({lon}, {lat}) lies outside Wuhai{hint}")
+        raise InvalidInput(f"point ({lon}, {lat}) lies outside Wuhai{hint}", field="lon")
     table = Sign.__table__
     deg = max_distance_m / 80000.0 + 0.001
     stmt = (
@@ -115,14 +119,14 @@ def reverse_geocode(
     )
     row = session.execute(stmt).first()
     if row is None:
-        raise LookupError(f"no house-number plate within {max_distance_m:.0f} m of ({lon}, {lat})")
+        raise NotFound(f"no house-number plate within {max_distance_m:.0f} m of ({lon}, {lat})")
     point = to_shape(row.geom)
     t = transformer(STORAGE_SRID, METRIC_SRID)
     x1, y1 = t.transform(lon, lat)
     x2, y2 = t.transform(point.x, point.y)
     distance = ((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5
     if distance > max_distance_m:
-        raise LookupError(f"no house-number plate within {max_distance_m:.0f} m of ({lon}, {lat})")
+        raise NotFound(f"no house-number plate within {max_distance_m:.0f} m of ({lon}, {lat})")
     road = session.get(PlaceName, row.place_name_id)
     district = _district_of(session, road.division_code)
     number = parse_house_number(row.house_number).format()

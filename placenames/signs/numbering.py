@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
 from gis.crs import to_metric
+from gis.errors import InvalidInput
 from placenames.signs.validation import SUB_SEPARATORS
 from placenames.signs.validation import HouseNumber
 from placenames.signs.validation import parse_house_number
@@ -51,13 +52,17 @@ class NumberingRule:
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, not {self.direction!r}")
+            raise InvalidInput(
+                f"direction must be one of {DIRECTIONS}, not {self.direction!r}", field="direction"
+            )
         if self.odd_side not in SIDES:
-            raise ValueError(f"odd_side must be 'left' or 'right', not {self.odd_side!r}")
+            raise InvalidInput(f"odd_side must be 'left' or 'right', not {self.odd_side!r}", field="odd_side")
         if self.spacing_m is not None and not self.spacing_m > 0:
-            raise ValueError("spacing_m must be positive")
+            raise InvalidInput("spacing_m must be positive", field="spacing_m")
         if self.sub_style not in SUB_SEPARATORS:
-            raise ValueError(f"sub_style must be one of {tuple(SUB_SEPARATORS)}, not {self.sub_style!r}")
+            raise InvalidInput(
+                f"sub_style must be one of {tuple(SUB_SEPARATORS)}, not {self.sub_style!r}", field="sub_style"
+            )
 
     def side_of(self, number: int) -> str:
         """The side a base number belongs on."""
@@ -78,7 +83,7 @@ def street_line(
     geoms = to_metric(segments).geometry
     geoms = geoms[~geoms.is_empty & geoms.notna()]
     if geoms.empty:
-        raise ValueError("the street has no centre-line geometry")
+        raise InvalidInput("the street has no centre-line geometry")
     merged = shapely.line_merge(shapely.union_all(geoms.values))
     first = geoms.iloc[0]
     if merged.geom_type == "MultiLineString":

@@ -16,6 +16,7 @@ from PIL import Image
 from PIL import UnidentifiedImageError
 
 from gis import settings
+from gis.errors import InvalidInput
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 #: Most photos accepted in one field archive.
@@ -27,15 +28,15 @@ def check_photo(data: bytes, *, max_bytes: int | None = None) -> str:
 
     Raises
     ------
-    ValueError
+    gis.errors.InvalidInput
         Empty, over ``max_bytes`` (default ``UPLOAD_MAX_BYTES``), not an image, a truncated image
         or an image of another format.
     """
     limit = int(max_bytes if max_bytes is not None else settings.get("UPLOAD_MAX_BYTES"))
     if not data:
-        raise ValueError("the photo is empty")
+        raise InvalidInput("the photo is empty", field="photo")
     if len(data) > limit:
-        raise ValueError(f"the photo is {len(data)} bytes, over the limit of {limit} bytes")
+        raise InvalidInput(f"the photo is {len(data)} bytes, over the limit of {limit} bytes", field="photo")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -45,11 +46,11 @@ def check_photo(data: bytes, *, max_bytes: int | None = None) -> str:
             with Image.open(io.BytesIO(data)) as img:
                 img.load()
     except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise ValueError(f"the photo is not a usable image ({type(exc).__name__})") from None
+        raise InvalidInput(f"the photo is not a usable image ({type(exc).__name__})", field="photo") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"the photo is not a valid image: {exc}") from None
+        raise InvalidInput(f"the photo is not a valid image: {exc}", field="photo") from None
     if fmt not in PHOTO_FORMATS:
-        raise ValueError(f"photo format {fmt} is not accepted (JPEG, PNG or WebP)")
+        raise InvalidInput(f"photo format {fmt} is not accepted (JPEG, PNG or WebP)", field="photo")
     return PHOTO_FORMATS[fmt]
 
 
@@ -96,7 +97,7 @@ def read_photo_archive(
 
     Raises
     ------
-    ValueError
+    gis.errors.InvalidInput
         Not a ZIP archive, an entry with an absolute or ``..`` path, duplicate base names, an
         entry over the limit (checked before it is inflated), an entry that is not an image,
         or a referenced photo missing from the archive; every problem is named.
@@ -107,11 +108,11 @@ def read_photo_archive(
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ValueError(f"{Path(path).name}: not a readable ZIP archive ({exc})") from None
+        raise InvalidInput(f"{Path(path).name}: not a readable ZIP archive ({exc})") from None
     with archive:
         entries = [i for i in archive.infolist() if not i.is_dir()]
         if len(entries) > MAX_ARCHIVE_PHOTOS:
-            raise ValueError(
+            raise InvalidInput(
                 f"{Path(path).name}: {len(entries)} files, at most {MAX_ARCHIVE_PHOTOS} accepted"
             )
         for info in entries:
@@ -129,14 +130,14 @@ def read_photo_archive(
                 data = fh.read(limit + 1)
             try:
                 check_photo(data, max_bytes=limit)
-            except ValueError as exc:
+            except InvalidInput as exc:
                 problems.append(f"{info.filename}: {exc}")
                 continue
             photos[name.name] = data
     missing = sorted({PurePosixPath(r).name for r in referenced if r} - set(photos))
     problems += [f"{m}: referenced by the inventory but not in the archive" for m in missing]
     if problems:
-        raise ValueError(
+        raise InvalidInput(
             f"{Path(path).name}: " + "; ".join(problems[:20]) + (" …" if len(problems) > 20 else "")
         )
     return photos

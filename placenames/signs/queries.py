@@ -4,28 +4,45 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from boundaries.models import Division
+from boundaries.divisions import district_of
+from boundaries.divisions import divisions_gdf
+from boundaries.divisions import get_division
+from gis import roads
 from gis.crs import STORAGE_CRS
 from gis.dialects import bbox_filter
-from gis.models import RoadSegment
+from gis.errors import InvalidInput
+from gis.rows import geometry_of
+from gis.rows import wkb_rows_to_gdf
 from placenames.models import FormerName
 from placenames.models import PlaceName
 from placenames.models import Sign
-from placenames.signs.numbering import NumberingRule
 from placenames.romanize import romanize
 from placenames.signs.audit import intersection_findings
 from placenames.signs.audit import missing_signs
 from placenames.signs.audit import plate_findings
 from placenames.signs.audit import text_findings
+from placenames.signs.numbering import NumberingRule
 from placenames.signs.stats import sign_statistics
 from placenames.signs.stats import statistics_layer
 from placenames.signs.validation import MAX_STREET_DISTANCE_M
 from placenames.signs.validation import STREET_KINDS
+
+#: ``district_of`` is re-exported for the reference data's sign generator.
+__all__ = [
+    "SIGN_COLUMNS",
+    "district_of",
+    "divisions_frame",
+    "roads_gdf",
+    "run_audit",
+    "signs_gdf",
+    "statistics",
+    "statistics_map_layer",
+    "street_key",
+]
 
 SIGN_COLUMNS = [
     "id",
@@ -48,16 +65,6 @@ SIGN_COLUMNS = [
     "source",
     "version",
 ]
-
-
-def district_of(code: str | None) -> str | None:
-    """The 12-digit district code of a division code (``150302001001`` → ``150302000000``)."""
-    return f"{code[:6]}000000" if isinstance(code, str) and code else None
-
-
-def town_of(code: str | None) -> str | None:
-    """The 12-digit town code of a town, community or village code."""
-    return f"{code[:9]}000" if isinstance(code, str) and code[6:9] not in ("", "000") else None
 
 
 def street_key(division_code: str | None, name: str | None) -> str | None:
@@ -90,11 +97,7 @@ def signs_gdf(
         q = q.where(Sign.kind.in_(kinds))
     if bbox is not None:
         q = q.where(bbox_filter(session, Sign.__table__, bbox))
-    frame = pd.DataFrame(
-        session.execute(q.order_by(Sign.id)).all(), columns=[*SIGN_COLUMNS, "place_name", "wkb"]
-    )
-    geoms = shapely.from_wkb([bytes(w) for w in frame.pop("wkb")]) if len(frame) else []
-    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
+    gdf = wkb_rows_to_gdf(session.execute(q.order_by(Sign.id)).all(), [*SIGN_COLUMNS, "place_name"])
     street_name = gdf["place_name"].where(gdf["place_name"].notna(), gdf["text_zh"])
     is_street = gdf["kind"].isin(STREET_KINDS)
     gdf["street_key"] = [
@@ -105,22 +108,8 @@ def signs_gdf(
 
 
 def roads_gdf(session: Session, *, division_code: str | None = None) -> gpd.GeoDataFrame:
-    """Named road segments (EPSG:4490) with ``street_key``, in id order."""
-    q = select(
-        RoadSegment.id,
-        RoadSegment.name,
-        RoadSegment.road_class,
-        RoadSegment.division_code,
-        func.ST_AsBinary(RoadSegment.geom),
-    ).where(RoadSegment.name.is_not(None))
-    if division_code:
-        q = q.where(RoadSegment.division_code == district_of(division_code))
-    frame = pd.DataFrame(
-        session.execute(q.order_by(RoadSegment.id)).all(),
-        columns=["id", "name", "road_class", "division_code", "wkb"],
-    )
-    geoms = shapely.from_wkb([bytes(w) for w in frame.pop("wkb")]) if len(frame) else []
-    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
+    """Named road segments (EPSG:4490) of the city or of a division's district, with ``street_key``."""
+    gdf = roads.roads_gdf(session, named_only=True, district_code=district_of(division_code))
     gdf["street_key"] = [street_key(c, n) for c, n in zip(gdf["division_code"], gdf["name"], strict=True)]
     return gdf
 
@@ -153,24 +142,13 @@ def names_frames(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def divisions_frame(session: Session, *, levels: tuple[str, ...] = ("district", "town")) -> gpd.GeoDataFrame:
-    """Wuhai divisions of ``levels`` (code, name, level, geometry) for statistics and map layers."""
-    q = select(Division.code, Division.name, Division.level, func.ST_AsBinary(Division.geom)).where(
-        Division.level.in_(levels), Division.in_wuhai.is_(True)
-    )
-    frame = pd.DataFrame(
-        session.execute(q.order_by(Division.code)).all(), columns=["code", "name", "level", "wkb"]
-    )
-    geoms = (
-        shapely.from_wkb([bytes(w) if w is not None else None for w in frame.pop("wkb")])
-        if len(frame)
-        else []
-    )
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
+    """Wuhai divisions of ``levels`` that count today (code, name, level, geometry)."""
+    return divisions_gdf(session, levels=levels)[["code", "name", "level", "geometry"]]
 
 
 def _code_prefix(code: str) -> str:
     if not (isinstance(code, str) and code.isdigit() and len(code) == 12):
-        raise ValueError(f"division code {str(code)[:20]!r} is not a 12-digit code")
+        raise InvalidInput(f"division code {str(code)[:20]!r} is not a 12-digit code", field="division_code")
     for cut in (4, 6, 9):
         if code[cut:] == "0" * (12 - cut):
             return code[:cut]
@@ -219,12 +197,8 @@ def _within_division(
 ) -> gpd.GeoDataFrame:
     prefix = _code_prefix(code)
     own = set(signs.loc[signs["division_code"].fillna("").str.startswith(prefix), "id"])
-    wkb = session.scalar(select(func.ST_AsBinary(Division.geom)).where(Division.code == code))
-    inside = (
-        found.geometry.within(shapely.from_wkb(bytes(wkb)))
-        if wkb is not None
-        else pd.Series(False, index=found.index)
-    )
+    area = geometry_of(get_division(session, code))
+    inside = found.geometry.within(area) if area is not None else pd.Series(False, index=found.index)
     keep = found["sign_id"].isin(own) | (found["sign_id"].isna() & inside)
     return found[keep].reset_index(drop=True)
 

@@ -12,26 +12,27 @@ import shapely
 from geoalchemy2.shape import from_shape
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
+from boundaries.divisions import district_of
+from gis import roads
 from gis.crs import STORAGE_CRS
 from gis.crs import STORAGE_SRID
 from gis.crs import in_extent
 from gis.crs import transformer
-from gis.dialects import bbox_filter
+from gis.errors import InvalidInput
+from gis.errors import NotFound
 from gis.history import record
 from gis.history import snapshot
-from gis.models import RoadSegment
+from gis.rows import check_version
+from gis.rows import flush_or_conflict
+from gis.rows import get_or_raise
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.romanize import romanize
 from placenames.signs.queries import SIGN_COLUMNS
-from placenames.signs.queries import district_of
 from placenames.signs.queries import divisions_frame
-from placenames.signs.queries import roads_gdf
 from placenames.signs.queries import run_audit  # noqa: F401  (re-exported for callers of the store)
 from placenames.signs.queries import signs_gdf
 from placenames.signs.queries import statistics  # noqa: F401
@@ -43,10 +44,6 @@ from placenames.signs.validation import SignValidationError
 from placenames.signs.validation import validate_sign_record
 
 _EDITABLE = set(SIGN_COLUMNS) - {"id", "source", "version"}
-
-
-class ConflictError(RuntimeError):
-    """A row changed since the caller read it (stale ``expected_version``)."""
 
 
 def sign_point(record_: Mapping[str, Any], *, row: int | str | None = None) -> Point:
@@ -79,16 +76,10 @@ def distance_to_street_m(
     """
     pad = search_m / 85000.0
     bbox = (point.x - pad * 1.3, point.y - pad, point.x + pad * 1.3, point.y + pad)
-    table = RoadSegment.__table__
-    q = select(func.ST_AsBinary(RoadSegment.geom)).where(
-        RoadSegment.name == name, bbox_filter(session, table, bbox)
-    )
-    if division_code:
-        q = q.where(RoadSegment.division_code == district_of(division_code))
-    wkbs = [bytes(w) for w in session.scalars(q)]
-    if not wkbs:
+    near = roads.roads_gdf(session, name=name, district_code=district_of(division_code), bbox=bbox)
+    if near.empty:
         return None
-    geoms = shapely.from_wkb(wkbs)
+    geoms = near.geometry.values
     tr = transformer(STORAGE_SRID, 4545)
     metric = shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     x, y = tr.transform(point.x, point.y)
@@ -136,13 +127,10 @@ def update_sign(
 ) -> Sign:
     """Change a sign's fields (and location through ``lon``/``lat``), refusing stale versions."""
     sign = get_sign(session, sign_id)
-    if expected_version is not None and sign.version != expected_version:
-        raise ConflictError(
-            f"sign {sign_id} is at version {sign.version}, not {expected_version}: reload and retry"
-        )
+    check_version(sign, expected_version)
     unknown = set(changes) - _EDITABLE - {"lon", "lat"}
     if unknown:
-        raise ValueError(f"fields not editable: {', '.join(sorted(unknown))}")
+        raise InvalidInput(f"fields not editable: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
     before = snapshot(sign)
     current = {k: getattr(sign, k) for k in _EDITABLE}
     point = to_shape(sign.geom)
@@ -156,17 +144,9 @@ def update_sign(
     if {"lon", "lat"} & set(changes):
         sign.geom = from_shape(point, srid=STORAGE_SRID)
     sign.author = actor
-    flush_or_conflict(session, f"sign {sign_id}")
+    flush_or_conflict(session, sign)
     record(session, actor=actor, action="update", obj=sign, before=before, reason=reason)
     return sign
-
-
-def flush_or_conflict(session: Session, what: str) -> None:
-    """Flush, turning a concurrent change of the same row (stale version) into ``ConflictError``."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise ConflictError(f"{what} was changed by someone else meanwhile: reload and retry") from None
 
 
 def inspect_sign(
@@ -191,11 +171,8 @@ def inspect_sign(
 
 
 def get_sign(session: Session, sign_id: int) -> Sign:
-    """The sign with ``sign_id``; ``LookupError`` if there is none."""
-    sign = session.get(Sign, sign_id)
-    if sign is None:
-        raise LookupError(f"no sign with id {sign_id}")
-    return sign
+    """The sign with ``sign_id``, or :class:`~gis.errors.NotFound`."""
+    return get_or_raise(session, Sign, sign_id)
 
 
 def check_street_distance(
@@ -208,12 +185,13 @@ def check_street_distance(
     if clean.get("place_name_id"):
         place = session.get(PlaceName, clean["place_name_id"])
         if place is None:
-            raise SignValidationError([f"place name {clean['place_name_id']} does not exist"])
+            raise SignValidationError(
+                [f"place name {clean['place_name_id']} does not exist"], field="place_name_id"
+            )
         name = place.name
     if not name:
         return
-    has_street = session.scalar(select(func.count()).select_from(RoadSegment).where(RoadSegment.name == name))
-    if not has_street:
+    if not roads.count_roads(session, name=name):
         return
     distance = distance_to_street_m(
         session,
@@ -225,8 +203,21 @@ def check_street_distance(
     if distance is None or distance > max_distance_m:
         shown = "more than 2 km" if distance is None else f"{distance:.0f} m"
         raise SignValidationError(
-            [f"the sign stands {shown} from {name}, the street it names (at most {max_distance_m:.0f} m)"]
+            [f"the sign stands {shown} from {name}, the street it names (at most {max_distance_m:.0f} m)"],
+            field="geom",
         )
+
+
+def standard_face(place: PlaceName | None, *, name: str | None = None) -> dict[str, str | None]:
+    """The text lines a sign of ``place`` shows: its standard name, romanization (capitals) and Mongolian."""
+    if place is None:
+        return {"text_zh": name, "text_romanized": romanize(name, caps=True), "text_mongolian": None}
+    roman = (
+        place.romanized.upper()
+        if place.romanized
+        else romanize(place.name, category=place.category_code, caps=True)
+    )
+    return {"text_zh": place.name, "text_romanized": roman, "text_mongolian": place.mongolian}
 
 
 # -- house-number plates for a street ------------------------------------------------------------
@@ -235,24 +226,26 @@ def check_street_distance(
 def resolve_street(session: Session, street: str, *, district: str | None = None) -> dict[str, Any]:
     """Find a street by place-name id or name: ``{name, district, place_name_id, segments}``.
 
-    Raises ``LookupError`` when there is no such street and ``ValueError`` when the name is
-    used in several districts and ``district`` does not choose one.
+    Raises :class:`~gis.errors.NotFound` when there is no such street and
+    :class:`~gis.errors.InvalidInput` when the name is used in several districts and
+    ``district`` does not choose one.
     """
     place = None
     name = street.strip()
     if name.isdigit():
-        place = session.get(PlaceName, int(name))
-        if place is None:
-            raise LookupError(f"no place name with id {name}")
+        place = get_or_raise(session, PlaceName, name)
         name = place.name
         district = district or district_of(place.division_code)
-    roads = roads_gdf(session, division_code=district)
-    segments = roads[roads["name"] == name]
+    segments = roads.roads_gdf(session, name=name, district_code=district_of(district))
     if segments.empty:
-        raise LookupError(f"no road segments named {name}" + (f" in {district}" if district else ""))
+        raise NotFound(
+            f"no road segments named {name}" + (f" in {district}" if district else ""), field="street"
+        )
     districts = sorted(segments["division_code"].map(district_of).dropna().unique())
     if len(districts) > 1:
-        raise ValueError(f"{name} exists in districts {', '.join(districts)}: choose one with --district")
+        raise InvalidInput(
+            f"{name} exists in districts {', '.join(districts)}: choose one with --district", field="district"
+        )
     code = districts[0] if districts else None
     if place is None:
         q = (
@@ -291,9 +284,8 @@ def commit_plates(
     All plates are validated first; any refusal raises before the first write.
     """
     place = street.get("place")
-    name = place.name if place is not None else street["name"]
-    roman = place.romanized.upper() if place is not None and place.romanized else romanize(name, caps=True)
-    mongolian = place.mongolian if place is not None else None
+    face = standard_face(place) if place is not None else standard_face(None, name=street["name"])
+    name = face["text_zh"]
     new = proposal[proposal["status"] == "new"].to_crs(STORAGE_CRS)
     units = divisions_frame(session, levels=("community", "village"))
     units = units[units["code"].map(district_of) == street["district"]]
@@ -304,9 +296,7 @@ def commit_plates(
         record_ = {
             "kind": "house_number",
             "place_name_id": street.get("place_name_id"),
-            "text_zh": name,
-            "text_romanized": roman,
-            "text_mongolian": mongolian,
+            **face,
             "house_number": row["house_number"],
             "side": row["side"],
             "division_code": code if isinstance(code, str) else street["district"],

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from gis.errors import InvalidInput
 from placenames.models import SIGN_CONDITIONS
 from placenames.models import SIGN_KINDS
 
@@ -35,14 +36,15 @@ _FREE_TEXT_LIMITS = {"material": 30, "size": 30, "installer": 100, "code": 40}
 _SIGN_TEXT_LIMIT = 200
 
 
-class SignValidationError(ValueError):
+class SignValidationError(InvalidInput):
     """A sign record that cannot be stored, with the row (when known) and every problem found."""
 
-    def __init__(self, problems: list[str], *, row: int | str | None = None) -> None:
+    def __init__(
+        self, problems: list[str], *, row: int | str | None = None, field: str | None = None
+    ) -> None:
         self.problems = list(problems)
-        self.row = row
         where = f"row {row}: " if row is not None else ""
-        super().__init__(where + "; ".join(self.problems))
+        super().__init__(where + "; ".join(self.problems), field=field, row=row, details=self.problems)
 
 
 @dataclass(frozen=True)
@@ -69,21 +71,22 @@ def parse_house_number(value: str | int) -> HouseNumber:
 
     Raises
     ------
-    ValueError
+    gis.errors.InvalidInput
         When the text is not a house-number pattern (digits, optionally ``-`` or ``附`` and a sub-number).
     """
     text = unicodedata.normalize("NFKC", str(value)).strip()
     match = _NUMBER_RE.match(text)
     if match is None:
-        raise ValueError(
-            f"house number {str(value)[:40]!r} is not a number pattern (expected e.g. 12, 12-1 or 12附1)"
+        raise InvalidInput(
+            f"house number {str(value)[:40]!r} is not a number pattern (expected e.g. 12, 12-1 or 12附1)",
+            field="house_number",
         )
     sub = match.group("sub")
     return HouseNumber(int(match.group("base")), int(sub) if sub else None)
 
 
 def check_free_text(value: Any, *, field: str, max_len: int, multiline: bool = False) -> str | None:
-    """Return ``value`` stripped, or raise ``ValueError`` for control characters, markup or excess length."""
+    """Return ``value`` stripped, or raise :class:`~gis.errors.InvalidInput` for control characters, markup or excess length."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -94,11 +97,11 @@ def check_free_text(value: Any, *, field: str, max_len: int, multiline: bool = F
     allowed = {"\n", "\t"} if multiline else set()
     for ch in text:
         if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cs", "Co"):
-            raise ValueError(f"{field} contains a control character (U+{ord(ch):04X})")
+            raise InvalidInput(f"{field} contains a control character (U+{ord(ch):04X})", field=field)
     if _MARKUP_RE.search(text):
-        raise ValueError(f"{field} contains markup, which is not allowed: {text[:40]!r}")
+        raise InvalidInput(f"{field} contains markup, which is not allowed: {text[:40]!r}", field=field)
     if len(text) > max_len:
-        raise ValueError(f"{field} is {len(text)} characters long, at most {max_len} allowed")
+        raise InvalidInput(f"{field} is {len(text)} characters long, at most {max_len} allowed", field=field)
     return text
 
 
@@ -108,7 +111,7 @@ def check_sign_text(value: Any, *, field: str) -> str | None:
     if text is None:
         return None
     if any(unicodedata.category(ch) == "Cf" for ch in text) and field != "text_mongolian":
-        raise ValueError(f"{field} contains an invisible format character")
+        raise InvalidInput(f"{field} contains an invisible format character", field=field)
     pattern = {"text_zh": _HAN_RE, "text_romanized": _ROMAN_RE, "text_mongolian": _MONGOLIAN_RE}[field]
     if not pattern.match(text):
         script = {
@@ -116,7 +119,7 @@ def check_sign_text(value: Any, *, field: str) -> str | None:
             "text_romanized": "Latin letters (Hanyu Pinyin)",
             "text_mongolian": "Mongolian script",
         }[field]
-        raise ValueError(f"{field} {text[:40]!r} must be written in {script}")
+        raise InvalidInput(f"{field} {text[:40]!r} must be written in {script}", field=field)
     return text
 
 
@@ -181,12 +184,12 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
     for field in ("text_zh", "text_romanized", "text_mongolian"):
         try:
             out[field] = check_sign_text(record.get(field), field=field)
-        except ValueError as exc:
+        except InvalidInput as exc:
             problems.append(str(exc))
     for field, limit in _FREE_TEXT_LIMITS.items():
         try:
             out[field] = check_free_text(record.get(field), field=field, max_len=limit)
-        except ValueError as exc:
+        except InvalidInput as exc:
             problems.append(str(exc))
     number = record.get("house_number")
     if number not in (None, ""):
@@ -194,7 +197,7 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
             out["house_number"] = parse_house_number(number).format(
                 style="fu" if "附" in str(number) else "dash"
             )
-        except ValueError as exc:
+        except InvalidInput as exc:
             problems.append(str(exc))
     elif kind in NUMBERED_KINDS:
         problems.append(f"a {kind} plate needs a house number")

@@ -13,19 +13,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.crs import STORAGE_SRID
+from gis.errors import InvalidInput
 from gis.history import record
 from gis.history import snapshot
 from gis.models import AuditLog
 from gis.models import utcnow
+from gis.rows import check_version
+from gis.rows import flush_or_conflict
+from gis.rows import get_or_raise
+from placenames.models import FormerName
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
 from placenames.signs.photos import check_photo
 from placenames.signs.photos import save_photo
-from placenames.signs.store import ConflictError
-from placenames.signs.store import flush_or_conflict
 from placenames.signs.store import get_sign
 from placenames.signs.store import sign_point
+from placenames.signs.store import standard_face
 from placenames.signs.store import update_sign
 from placenames.signs.validation import check_free_text
 
@@ -38,10 +42,6 @@ TRANSITIONS = {
     "close": (("done",), "closed"),
     "reject": (("open", "assigned"), "rejected"),
 }
-
-
-class WorkflowError(ValueError):
-    """A step not allowed from the work order's current status."""
 
 
 # -- work orders ------------------------------------------------------------------------------------
@@ -68,15 +68,15 @@ def report(
     is written (photos are checked first, stored content-addressed).
     """
     if reason not in REASONS:
-        raise ValueError(f"reason {str(reason)[:20]!r} is not one of {', '.join(REASONS)}")
+        raise InvalidInput(f"reason {str(reason)[:20]!r} is not one of {', '.join(REASONS)}", field="reason")
     text = check_free_text(description, field="description", max_len=2000, multiline=True)
     contact = check_free_text(reporter_contact, field="reporter_contact", max_len=100)
     photos = list(photos)
     for i, data in enumerate(photos, 1):
         try:
             check_photo(data)
-        except ValueError as exc:
-            raise ValueError(f"photo {i}: {exc}") from None
+        except InvalidInput as exc:
+            raise InvalidInput(f"photo {i}: {exc}", field="photo", row=i) from None
     point = sign_point({"lon": lon, "lat": lat}) if lon is not None or lat is not None else None
     if public:
         missing = [
@@ -85,10 +85,10 @@ def report(
             if not value
         ]
         if missing:
-            raise ValueError(f"a public report needs {', '.join(missing)}")
+            raise InvalidInput(f"a public report needs {', '.join(missing)}", field=missing[0])
     sign = get_sign(session, sign_id) if sign_id is not None else None
     if sign is None and point is None:
-        raise ValueError("a report needs the sign or its location")
+        raise InvalidInput("a report needs the sign or its location", field="sign_id")
     if point is None:
         point = to_shape(sign.geom)
     stored = [save_photo(data, instance_dir=instance_dir) for data in photos]
@@ -117,7 +117,7 @@ def assign(
     """Assign a work order to a maintainer."""
     who = check_free_text(assignee, field="assignee", max_len=64)
     if not who:
-        raise ValueError("an assignee is needed")
+        raise InvalidInput("an assignee is needed", field="assignee")
     order, before = _step(session, order_id, "assign", expected_version)
     order.assignee = who
     return _finish(session, order, before, actor, "assigned", note=f"assigned to {who}")
@@ -137,11 +137,12 @@ def resolve(
 ) -> WorkOrder:
     """Record the repair (``action='repaired'``) or replacement (``'replaced'``) of the sign.
 
-    The sign becomes ``good`` and inspected today; a replacement also sets the install date and
-    may change the sign's text (``sign_changes``, e.g. the new name after a renaming).
+    The sign becomes ``good`` and inspected today; a replacement also sets the install date. A
+    replacement for a ``renamed`` order puts the current standard name on the sign (Chinese,
+    romanization, Mongolian where the name has one); ``sign_changes`` may set other text.
     """
     if action not in ("repaired", "replaced"):
-        raise ValueError("action must be 'repaired' or 'replaced'")
+        raise InvalidInput("action must be 'repaired' or 'replaced'", field="action")
     text = check_free_text(note, field="note", max_len=2000, multiline=True)
     photos = list(photos)
     for data in photos:
@@ -156,6 +157,8 @@ def resolve(
         }
         if action == "replaced":
             changes.setdefault("install_date", date.today())
+            if order.reason == "renamed":
+                changes = {**_renamed_face(session, sign), **changes}
         update_sign(
             session,
             sign.id,
@@ -181,7 +184,7 @@ def close(
 ) -> WorkOrder:
     """Close a resolved work order; a photo of the finished sign is required."""
     if not photo:
-        raise ValueError("closing a work order needs a photo of the finished sign")
+        raise InvalidInput("closing a work order needs a photo of the finished sign", field="photo")
     check_photo(photo)
     text = check_free_text(note, field="note", max_len=2000, multiline=True)
     order, before = _step(session, order_id, "close", expected_version)
@@ -191,7 +194,7 @@ def close(
         sign = get_sign(session, order.sign_id)
         sign_before = snapshot(sign)
         sign.photos = [*(sign.photos or []), stored]
-        session.flush()
+        flush_or_conflict(session, sign)
         record(
             session,
             actor=actor,
@@ -209,7 +212,7 @@ def reject(
     """Reject a report (duplicate, not a sign problem, ...) with a reason."""
     text = check_free_text(reason, field="reason", max_len=500)
     if not text:
-        raise ValueError("rejecting a report needs a reason")
+        raise InvalidInput("rejecting a report needs a reason", field="reason")
     order, before = _step(session, order_id, "reject", expected_version)
     return _finish(session, order, before, actor, "rejected", note=text)
 
@@ -228,9 +231,7 @@ def work_list_for_renaming(
     text differs from the current name, and unlinked signs showing one of ``old_names``, are
     listed; a sign that already has an unfinished ``renamed`` order is not listed twice.
     """
-    place = session.get(PlaceName, place_name_id)
-    if place is None:
-        raise LookupError(f"no place name with id {place_name_id}")
+    place = get_or_raise(session, PlaceName, place_name_id)
     olds = {n for n in old_names if n and n != place.name}
     linked = select(Sign).where(Sign.place_name_id == place_name_id, Sign.text_zh != place.name)
     signs = list(session.scalars(linked))
@@ -326,17 +327,24 @@ def sign_history(session: Session, sign_id: int) -> list[dict]:
     ]
 
 
+def _renamed_face(session: Session, sign: Sign) -> dict[str, Any]:
+    """The standard name's text lines for a sign left showing an old name (linked, or by former name)."""
+    place = session.get(PlaceName, sign.place_name_id) if sign.place_name_id is not None else None
+    if place is None:
+        owners = set(session.scalars(select(FormerName.place_name_id).where(FormerName.name == sign.text_zh)))
+        if len(owners) != 1:
+            return {}
+        place = session.get(PlaceName, owners.pop())
+    face = standard_face(place)
+    return {k: v for k, v in face.items() if v is not None or k != "text_mongolian"}
+
+
 def _step(session: Session, order_id: int, step: str, expected_version: int | None) -> tuple[WorkOrder, dict]:
-    order = session.get(WorkOrder, order_id)
-    if order is None:
-        raise LookupError(f"no work order with id {order_id}")
-    if expected_version is not None and order.version != expected_version:
-        raise ConflictError(
-            f"work order {order_id} is at version {order.version}, not {expected_version}: reload and retry"
-        )
+    order = get_or_raise(session, WorkOrder, order_id)
+    check_version(order, expected_version)
     allowed, _ = TRANSITIONS[step]
     if order.status not in allowed:
-        raise WorkflowError(f"work order {order_id} is {order.status}: cannot {step} it")
+        raise InvalidInput(f"work order {order.id} is {order.status}: cannot {step} it", field="status")
     return order, snapshot(order)
 
 
@@ -353,7 +361,7 @@ def _finish(
     order.status = TRANSITIONS[step][1]
     order.history = [*order.history, _event(actor, action, **event)]
     order.author = actor
-    flush_or_conflict(session, f"work order {order.id}")
+    flush_or_conflict(session, order)
     record(session, actor=actor, action="update", obj=order, before=before, reason=action)
     return order
 
