@@ -16,8 +16,12 @@ from boundaries.models import MarkerAlarm
 from boundaries.models import MarkerDevice
 from boundaries.models import MarkerTelemetry
 from gis import settings
+from gis.errors import InvalidInput
 from gis.history import record
 from gis.history import snapshot
+from gis.rows import check_version
+from gis.rows import flush_or_conflict
+from gis.rows import get_or_raise
 
 SYSTEM_ACTOR = "system:telemetry"
 RULES = ("tilt", "displacement", "silence", "battery")
@@ -55,7 +59,7 @@ def raise_alarm(
 ) -> MarkerAlarm | None:
     """Open an alarm unless one for the same device and rule is still open or acknowledged."""
     if rule not in RULES:
-        raise ValueError(f"alarm rule must be one of {RULES}, got {rule!r}")
+        raise InvalidInput(f"alarm rule must be one of {RULES}, got {rule!r}", field="rule")
     existing = session.scalar(
         select(MarkerAlarm.id).where(
             MarkerAlarm.device_id == device_id, MarkerAlarm.rule == rule, MarkerAlarm.state != "closed"
@@ -188,17 +192,12 @@ def _transition(
     note: str | None,
     expected_version: int | None,
 ) -> MarkerAlarm:
-    alarm = session.get(MarkerAlarm, alarm_id)
-    if alarm is None:
-        raise ValueError(f"no alarm {alarm_id}")
-    if expected_version is not None and alarm.version != expected_version:
-        raise RuntimeError(
-            f"alarm {alarm_id} is at version {alarm.version}, not {expected_version}: reload and retry"
-        )
+    alarm = get_or_raise(session, MarkerAlarm, alarm_id, what="alarm")
+    check_version(alarm, expected_version, what=f"alarm {alarm.id}")
     if alarm.state not in allowed:
-        raise ValueError(f"alarm {alarm_id} is {alarm.state}; cannot move it to {to}")
+        raise InvalidInput(f"alarm {alarm_id} is {alarm.state}; cannot move it to {to}")
     if note is not None and (len(note) > 500 or any(ord(c) < 32 and c not in "\n\t" for c in note)):
-        raise ValueError(f"alarm {alarm_id}: note must be at most 500 printable characters")
+        raise InvalidInput(f"alarm {alarm_id}: note must be at most 500 printable characters", field="note")
     before = snapshot(alarm)
     alarm.state = to
     if to == "acknowledged":
@@ -209,7 +208,7 @@ def _transition(
         *alarm.history,
         {"at": datetime.now(UTC).isoformat(), "state": to, "by": actor, "note": note},
     ]
-    session.flush()
+    flush_or_conflict(session, f"alarm {alarm.id}")
     record(session, actor=actor, action="update", obj=alarm, before=before, reason=note)
     return alarm
 

@@ -14,6 +14,7 @@ from gis.crs import METRIC_SRID
 from gis.crs import STORAGE_SRID
 from gis.crs import in_extent
 from gis.crs import transformer
+from gis.errors import InvalidInput
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_POINTS = 5000
@@ -39,15 +40,15 @@ class Fix:
 
 
 def read_fixes(content: bytes, *, filename: str) -> list[Fix]:
-    """Parse a GNSS export by its extension (``.csv`` or ``.gpx``); raise ``ValueError`` naming the row."""
+    """Parse a GNSS export by its extension (``.csv`` or ``.gpx``); raise :class:`~gis.errors.InvalidInput` naming the row."""
     if len(content) > MAX_BYTES:
-        raise ValueError(f"{filename}: larger than {MAX_BYTES} bytes")
+        raise InvalidInput(f"{filename}: larger than {MAX_BYTES} bytes")
     lower = filename.lower()
     if lower.endswith(".gpx"):
         return read_gpx(content, filename=filename)
     if lower.endswith((".csv", ".txt")):
         return read_csv(content, filename=filename)
-    raise ValueError(f"{filename}: expected a .csv or .gpx file")
+    raise InvalidInput(f"{filename}: expected a .csv or .gpx file")
 
 
 def read_csv(content: bytes, *, filename: str = "upload.csv") -> list[Fix]:
@@ -55,7 +56,7 @@ def read_csv(content: bytes, *, filename: str = "upload.csv") -> list[Fix]:
     text = _decode(content, filename)
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
-        raise ValueError(f"{filename}: empty file")
+        raise InvalidInput(f"{filename}: empty file")
     header = [h.strip().lower() for h in rows[0]]
     col = {
         key: _find(header, names)
@@ -70,16 +71,16 @@ def read_csv(content: bytes, *, filename: str = "upload.csv") -> list[Fix]:
         )
     }
     if col["number"] is None:
-        raise ValueError(f"{filename}: no marker number column (one of {', '.join(_NUMBER_COLS)})")
+        raise InvalidInput(f"{filename}: no marker number column (one of {', '.join(_NUMBER_COLS)})")
     geographic = col["lon"] is not None and col["lat"] is not None
     if not geographic and (col["e"] is None or col["n"] is None):
-        raise ValueError(f"{filename}: need lon/lat or E/N (EPSG:4545) columns")
+        raise InvalidInput(f"{filename}: need lon/lat or E/N (EPSG:4545) columns")
     fixes = []
     for i, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
         if len(row) < len(header):
-            raise ValueError(f"{filename} row {i}: {len(row)} fields, header has {len(header)}")
+            raise InvalidInput(f"{filename} row {i}: {len(row)} fields, header has {len(header)}")
         number = _clean_number(row[col["number"]], f"{filename} row {i}")
         if geographic:
             lon = _angle(row[col["lon"]], f"{filename} row {i} lon")
@@ -94,9 +95,9 @@ def read_csv(content: bytes, *, filename: str = "upload.csv") -> list[Fix]:
         cond = row[col["cond"]].strip() or None if col["cond"] is not None else None
         fixes.append(Fix(number, *_check_position(lon, lat, f"{filename} row {i}"), ele, cond))
         if len(fixes) > MAX_POINTS:
-            raise ValueError(f"{filename}: more than {MAX_POINTS} points")
+            raise InvalidInput(f"{filename}: more than {MAX_POINTS} points")
     if not fixes:
-        raise ValueError(f"{filename}: no data rows")
+        raise InvalidInput(f"{filename}: no data rows")
     return fixes
 
 
@@ -106,7 +107,7 @@ def read_gpx(content: bytes, *, filename: str = "upload.gpx") -> list[Fix]:
     try:
         root = ET.fromstring(content)
     except ET.ParseError as exc:
-        raise ValueError(f"{filename}: not well-formed XML ({exc})") from exc
+        raise InvalidInput(f"{filename}: not well-formed XML ({exc})") from exc
     fixes = []
     for i, wpt in enumerate(el for el in root.iter() if _local(el.tag) == "wpt"):
         where = f"{filename} waypoint {i + 1}"
@@ -117,9 +118,9 @@ def read_gpx(content: bytes, *, filename: str = "upload.gpx") -> list[Fix]:
         ele = _float(ele_text, f"{where} ele") if ele_text and ele_text.strip() else None
         fixes.append(Fix(_clean_number(name, where), *_check_position(lon, lat, where), ele))
         if len(fixes) > MAX_POINTS:
-            raise ValueError(f"{filename}: more than {MAX_POINTS} waypoints")
+            raise InvalidInput(f"{filename}: more than {MAX_POINTS} waypoints")
     if not fixes:
-        raise ValueError(f"{filename}: no <wpt> waypoints")
+        raise InvalidInput(f"{filename}: no <wpt> waypoints")
     return fixes
 
 
@@ -128,7 +129,7 @@ def _refuse_dtd(content: bytes, filename: str) -> None:
     parser = expat.ParserCreate()
 
     def refuse(*_args):
-        raise ValueError(f"{filename}: DTDs and entity declarations are not accepted in GPX uploads")
+        raise InvalidInput(f"{filename}: DTDs and entity declarations are not accepted in GPX uploads")
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
@@ -137,7 +138,7 @@ def _refuse_dtd(content: bytes, filename: str) -> None:
     try:
         parser.Parse(content, True)
     except expat.ExpatError as exc:
-        raise ValueError(f"{filename}: not well-formed XML ({exc})") from exc
+        raise InvalidInput(f"{filename}: not well-formed XML ({exc})") from exc
 
 
 def _decode(content: bytes, filename: str) -> str:
@@ -147,9 +148,9 @@ def _decode(content: bytes, filename: str) -> str:
         except UnicodeDecodeError:
             continue
         if "\x00" in text:
-            raise ValueError(f"{filename}: binary content (NUL bytes)")
+            raise InvalidInput(f"{filename}: binary content (NUL bytes)")
         return text
-    raise ValueError(f"{filename}: neither UTF-8 nor GB18030 text")
+    raise InvalidInput(f"{filename}: neither UTF-8 nor GB18030 text")
 
 
 def _find(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -162,7 +163,7 @@ def _find(header: list[str], names: tuple[str, ...]) -> int | None:
 def _clean_number(value: str, where: str) -> str:
     v = (value or "").strip().upper()
     if not v or len(v) > 24 or not re.fullmatch(r"[0-9A-Z-]+", v):
-        raise ValueError(f"{where}: marker number {value[:30]!r} is not a marker number")
+        raise InvalidInput(f"{where}: marker number {value[:30]!r} is not a marker number")
     return v
 
 
@@ -170,9 +171,9 @@ def _float(value, where: str) -> float:
     try:
         f = float(str(value).strip())
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where}: {str(value)[:30]!r} is not a number") from exc
+        raise InvalidInput(f"{where}: {str(value)[:30]!r} is not a number") from exc
     if not math.isfinite(f):
-        raise ValueError(f"{where}: not a finite number")
+        raise InvalidInput(f"{where}: not a finite number")
     return f
 
 
@@ -181,7 +182,7 @@ def _angle(value: str, where: str) -> float:
     if m:
         d, mi, s = int(m[1]), int(m[2]), float(m[3])
         if mi >= 60 or s >= 60:
-            raise ValueError(f"{where}: {value!r} has minutes or seconds over 60")
+            raise InvalidInput(f"{where}: {value!r} has minutes or seconds over 60")
         return d + mi / 60 + s / 3600
     return _float(value, where)
 
@@ -189,7 +190,7 @@ def _angle(value: str, where: str) -> float:
 def _from_metric(e: str, n: str, where: str) -> tuple[float, float]:
     x, y = _float(e, f"{where} E"), _float(n, f"{where} N")
     if 3_000_000 < x < 6_000_000 and 100_000 < y < 900_000:
-        raise ValueError(f"{where}: E and N look swapped ({x}, {y})")
+        raise InvalidInput(f"{where}: E and N look swapped ({x}, {y})")
     lon, lat = transformer(METRIC_SRID, STORAGE_SRID).transform(x, y)
     return lon, lat
 
@@ -198,8 +199,8 @@ def _check_position(lon: float, lat: float, where: str) -> tuple[float, float]:
     if in_extent(lon, lat):
         return lon, lat
     if in_extent(lat, lon):
-        raise ValueError(f"{where}: longitude and latitude look swapped ({lon}, {lat})")
-    raise ValueError(f"{where}: ({lon}, {lat}) is outside the Wuhai area")
+        raise InvalidInput(f"{where}: longitude and latitude look swapped ({lon}, {lat})")
+    raise InvalidInput(f"{where}: ({lon}, {lat}) is outside the Wuhai area")
 
 
 def _local(tag: str) -> str:

@@ -15,7 +15,6 @@ from boundaries.models import BoundaryLine
 from boundaries.models import BoundaryMarker
 from boundaries.models import InspectionRecord
 from boundaries.models import InspectionRound
-from boundaries.store import geom_of
 from boundaries.store import lines_of
 from boundaries.store import marker_by_number
 from boundaries.store import point_lonlat
@@ -23,8 +22,13 @@ from boundaries.store import to_db_geom
 from gis.crs import METRIC_SRID
 from gis.crs import STORAGE_SRID
 from gis.crs import transformer
+from gis.errors import InvalidInput
+from gis.errors import ReadOnly
 from gis.history import record
 from gis.history import snapshot
+from gis.rows import flush_or_conflict
+from gis.rows import geometry_of
+from gis.rows import get_or_raise
 
 CONDITIONS = ("found", "intact", "damaged", "moved", "missing", "rebuilt")
 PROBLEMS = ("damaged", "moved", "missing", "rebuilt")
@@ -35,10 +39,6 @@ ACTIONS = {
     "rebuilt": "更新界桩登记表和照片",
     "flagged": "复测坐标，核实位移原因",
 }
-
-
-class ReadOnlyError(RuntimeError):
-    """The round is completed: it can only receive correcting records."""
 
 
 def create_round(
@@ -58,11 +58,15 @@ def create_round(
     """Plan a round for a line (its GB/T code, covering all its sections) with all its markers in scope."""
     sections = lines_of(session, line_code)
     if not parties or len(parties) < 2:
-        raise ValueError(f"round {title[:40]!r}: a joint inspection needs at least two parties")
+        raise InvalidInput(
+            f"round {title[:40]!r}: a joint inspection needs at least two parties", field="parties"
+        )
     if not 0 < tolerance_m <= 100:
-        raise ValueError(f"round {title[:40]!r}: tolerance must be 0–100 m")
+        raise InvalidInput(f"round {title[:40]!r}: tolerance must be 0–100 m", field="tolerance_m")
     if status not in ("planned", "in_progress"):
-        raise ValueError("a new round is planned or in progress; complete it with complete_round")
+        raise InvalidInput(
+            "a new round is planned or in progress; complete it with complete_round", field="status"
+        )
     ids = [s.id for s in sections]
     markers = list(
         session.scalars(
@@ -91,11 +95,15 @@ def create_round(
     return rnd
 
 
+def list_rounds(session: Session, *, newest_first: bool = False) -> list[InspectionRound]:
+    """Every inspection round, by id."""
+    order = InspectionRound.id.desc() if newest_first else InspectionRound.id
+    return list(session.scalars(select(InspectionRound).order_by(order)))
+
+
 def get_round(session: Session, round_id: int) -> InspectionRound:
-    rnd = session.get(InspectionRound, round_id)
-    if rnd is None:
-        raise ValueError(f"no inspection round {round_id}")
-    return rnd
+    """The round with id ``round_id``, or :class:`NotFound`."""
+    return get_or_raise(session, InspectionRound, round_id, what="inspection round")
 
 
 def record_finding(
@@ -123,30 +131,36 @@ def record_finding(
     rnd = get_round(session, round_id)
     marker = marker_by_number(session, marker_number)
     if marker.id not in rnd.marker_ids:
-        raise ValueError(f"marker {marker.number} is not in the scope of round {rnd.id}")
+        raise InvalidInput(f"marker {marker.number} is not in the scope of round {rnd.id}", field="marker")
     if condition not in CONDITIONS:
-        raise ValueError(f"marker {marker.number}: condition must be one of {', '.join(CONDITIONS)}")
+        raise InvalidInput(
+            f"marker {marker.number}: condition must be one of {', '.join(CONDITIONS)}", field="condition"
+        )
     if rnd.status == "completed" and supersedes_id is None:
-        raise ReadOnlyError(f"round {rnd.id} is completed and read-only; submit a correction (supersedes_id)")
+        raise ReadOnly(f"round {rnd.id} is completed and read-only; submit a correction (supersedes_id)")
     if rnd.status == "planned":
-        raise ValueError(f"round {rnd.id} has not started; start it before recording findings")
+        raise InvalidInput(f"round {rnd.id} has not started; start it before recording findings")
     if supersedes_id is not None:
         old = session.get(InspectionRecord, supersedes_id)
         if old is None or old.round_id != rnd.id or old.marker_id != marker.id:
-            raise ValueError(
-                f"record {supersedes_id} is not a record of marker {marker.number} in round {rnd.id}"
+            raise InvalidInput(
+                f"record {supersedes_id} is not a record of marker {marker.number} in round {rnd.id}",
+                field="supersedes_id",
             )
         if session.scalar(select(InspectionRecord.id).where(InspectionRecord.supersedes_id == supersedes_id)):
-            raise ValueError(f"record {supersedes_id} is already superseded; correct the newest record")
+            raise InvalidInput(
+                f"record {supersedes_id} is already superseded; correct the newest record",
+                field="supersedes_id",
+            )
     if notes is not None and len(notes) > 2000:
-        raise ValueError(f"marker {marker.number}: notes longer than 2000 characters")
+        raise InvalidInput(f"marker {marker.number}: notes longer than 2000 characters", field="notes")
     displacement = None
     measured = None
     if (lon is None) != (lat is None):
-        raise ValueError(f"marker {marker.number}: give both lon and lat")
+        raise InvalidInput(f"marker {marker.number}: give both lon and lat", field="lon")
     if lon is not None:
         measured = point_lonlat(lon, lat, what=f"marker {marker.number} measurement")
-        displacement = _displacement_m(geom_of(marker), measured)
+        displacement = _displacement_m(geometry_of(marker), measured)
     rec = InspectionRecord(
         round_id=rnd.id,
         marker_id=marker.id,
@@ -198,7 +212,7 @@ def set_status(session: Session, *, actor: str, round_id: int, status: str) -> I
     """Move a round from planned to in_progress (completion goes through :func:`complete_round`)."""
     rnd = get_round(session, round_id)
     if status != "in_progress" or rnd.status != "planned":
-        raise ValueError(f"round {round_id}: only planned -> in_progress here (it is {rnd.status})")
+        raise InvalidInput(f"round {round_id}: only planned -> in_progress here (it is {rnd.status})")
     return _update(session, actor, rnd, status=status, start_date=rnd.start_date or date.today())
 
 
@@ -208,9 +222,9 @@ def add_segment_note(
     """A change found along a segment (landform, construction across the line...)."""
     rnd = _open_round(session, round_id)
     if kind not in ("landform", "construction", "other"):
-        raise ValueError("segment note kind must be landform, construction or other")
+        raise InvalidInput("segment note kind must be landform, construction or other", field="kind")
     if not note or len(note) > 1000:
-        raise ValueError("segment note must be 1–1000 characters")
+        raise InvalidInput("segment note must be 1–1000 characters", field="note")
     return _update(
         session,
         actor,
@@ -228,9 +242,11 @@ def sign_off(
     """A party's signature on the round's results (once per party)."""
     rnd = _open_round(session, round_id)
     if party not in rnd.parties:
-        raise ValueError(f"{party} is not a party of round {round_id} ({', '.join(rnd.parties)})")
+        raise InvalidInput(
+            f"{party} is not a party of round {round_id} ({', '.join(rnd.parties)})", field="party"
+        )
     if any(s["party"] == party for s in rnd.signoffs):
-        raise ValueError(f"{party} has already signed round {round_id}")
+        raise InvalidInput(f"{party} has already signed round {round_id}", field="party")
     return _update(
         session,
         actor,
@@ -247,10 +263,10 @@ def complete_round(session: Session, *, actor: str, round_id: int, on: date) -> 
         for r in session.scalars(select(InspectionRecord).where(InspectionRecord.round_id == rnd.id))
     }
     if missing:
-        raise ValueError(f"round {round_id}: {len(missing)} marker(s) in scope have no finding yet")
+        raise InvalidInput(f"round {round_id}: {len(missing)} marker(s) in scope have no finding yet")
     unsigned = set(rnd.parties) - {s["party"] for s in rnd.signoffs}
     if unsigned:
-        raise ValueError(f"round {round_id}: not signed by {', '.join(sorted(unsigned))}")
+        raise InvalidInput(f"round {round_id}: not signed by {', '.join(sorted(unsigned))}")
     rnd = _update(session, actor, rnd, status="completed", end_date=on)
     for line in session.scalars(select(BoundaryLine).where(BoundaryLine.id.in_(rnd.line_ids))):
         if (line.last_inspection_year or 0) < on.year:
@@ -296,8 +312,8 @@ def summary(session: Session, round_id: int) -> dict:
     for mid in rnd.marker_ids:
         m = markers[mid]
         r = recs.get(mid)
-        p = geom_of(m)
-        mp = geom_of(r, "measured_geom") if r is not None else None
+        p = geometry_of(m)
+        mp = geometry_of(r, "measured_geom") if r is not None else None
         table.append(
             {
                 "number": m.number,
@@ -428,7 +444,7 @@ def _displacement_m(recorded, measured) -> float:
 def _open_round(session: Session, round_id: int) -> InspectionRound:
     rnd = get_round(session, round_id)
     if rnd.status == "completed":
-        raise ReadOnlyError(f"round {round_id} is completed and read-only")
+        raise ReadOnly(f"round {round_id} is completed and read-only")
     return rnd
 
 
@@ -437,6 +453,6 @@ def _update(session: Session, actor: str, rnd: InspectionRound, **changes) -> In
     for k, v in changes.items():
         setattr(rnd, k, v)
     rnd.author = actor
-    session.flush()
+    flush_or_conflict(session, rnd)
     record(session, actor=actor, action="update", obj=rnd, before=before)
     return rnd

@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gis.errors import InvalidInput
+
 #: Marker types: Q single (单立); A/B twin (同号双立); C/D/E triple (同号三立).
 SINGLE = "Q"
 TWIN = ("A", "B")
@@ -39,26 +41,26 @@ def format_number(line_code: str, seq: int, marker_type: str) -> str:
     """Compose a marker number: line code + 3-digit sequence + type letter (e.g. ``1564012Q``)."""
     _check_line_code(line_code)
     if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= 999:
-        raise ValueError(f"marker sequence must be an integer 1–999, got {seq!r}")
+        raise InvalidInput(f"marker sequence must be an integer 1–999, got {seq!r}")
     if marker_type not in TYPES:
-        raise ValueError(f"marker type must be one of {', '.join(TYPES)}, got {marker_type!r}")
+        raise InvalidInput(f"marker type must be one of {', '.join(TYPES)}, got {marker_type!r}")
     return f"{line_code}{seq:03d}{marker_type}"
 
 
 def parse_number(number: str) -> MarkerNumber:
-    """Parse and validate a marker number; raise ``ValueError`` naming the problem."""
+    """Parse and validate a marker number; raise :class:`~gis.errors.InvalidInput` naming the problem."""
     if not isinstance(number, str):
-        raise ValueError(f"marker number must be text, got {type(number).__name__}")
+        raise InvalidInput(f"marker number must be text, got {type(number).__name__}")
     text = number.strip().upper()
     m = _NUMBER.match(text)
     if not m:
-        raise ValueError(
+        raise InvalidInput(
             f"marker number {number[:40]!r} is not GB/T 17796 form: line code (4, 8 or 12 digits) "
             "+ 3-digit sequence + type letter Q/A/B/C/D/E, e.g. 1564012Q"
         )
     seq = int(m["seq"])
     if seq == 0:
-        raise ValueError(f"marker number {text}: sequence 000 is not allowed (starts at 001)")
+        raise InvalidInput(f"marker number {text}: sequence 000 is not allowed (starts at 001)")
     return MarkerNumber(m["line"], seq, m["type"])
 
 
@@ -66,11 +68,11 @@ def validate_number(number: str, *, line_code: str, marker_type: str | None = No
     """Check that ``number`` is well formed and belongs to ``line_code`` (and has ``marker_type``)."""
     parsed = parse_number(number)
     if parsed.line_code != line_code:
-        raise ValueError(
+        raise InvalidInput(
             f"marker number {number}: line code {parsed.line_code} does not match the line's {line_code}"
         )
     if marker_type is not None and parsed.marker_type != marker_type:
-        raise ValueError(
+        raise InvalidInput(
             f"marker number {number}: letter {parsed.marker_type} does not match type {marker_type}"
         )
     return parsed
@@ -118,10 +120,10 @@ def check_groups(markers: Iterable[dict]) -> list[str]:
 def twin_letter(side_code: str, other_code: str) -> str:
     """``'A'`` for the side with the smaller division code, else ``'B'``."""
     if side_code == other_code:
-        raise ValueError("a twin marker's two sides must be different divisions")
+        raise InvalidInput("a twin marker's two sides must be different divisions")
     return "A" if side_code < other_code else "B"
 
 
 def _check_line_code(line_code: str) -> None:
     if not (isinstance(line_code, str) and line_code.isdigit() and len(line_code) in (4, 8, 12)):
-        raise ValueError(f"line code must be 4, 8 or 12 digits, got {line_code!r}")
+        raise InvalidInput(f"line code must be 4, 8 or 12 digits, got {line_code!r}")

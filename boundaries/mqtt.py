@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from boundaries.alarms import AlarmRules
 from boundaries.telemetry import ingest
+from gis.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD = 256 * 1024
@@ -23,7 +24,7 @@ def parse_mqtt_url(url: str) -> tuple[str, int, str]:
     """``mqtt://host:port/topic/#`` -> (host, port, topic filter)."""
     parts = urlsplit(url)
     if parts.scheme != "mqtt" or not parts.hostname:
-        raise ValueError(f"MQTT_URL must look like mqtt://host:1883/wuhai/markers/#, got {url[:80]!r}")
+        raise InvalidInput(f"MQTT_URL must look like mqtt://host:1883/wuhai/markers/#, got {url[:80]!r}")
     path = parts.path + ("#" + parts.fragment if "#" in url else "")  # '#' is MQTT's wildcard, not a fragment
     topic = path.lstrip("/") or "wuhai/markers/#"
     return parts.hostname, parts.port or 1883, topic

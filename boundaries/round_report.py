@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from boundaries import divisions
 from boundaries import inspections
 from boundaries import store
 from boundaries.report import overview_png
@@ -28,15 +29,15 @@ def build_round_report(session: Session, round_id: int) -> RoundReport:
 
     Raises
     ------
-    LookupError
-        When the round does not exist (from ``inspections.summary``).
+    NotFound
+        When the round does not exist.
     """
     summary = inspections.summary(session, round_id)
     rnd = inspections.get_round(session, round_id)
     lines = store.lines_gdf(session)
     lines = lines[lines["id"].isin(rnd.line_ids)]
     markers = store.markers_gdf(session, line_ids=rnd.line_ids)
-    context = store.divisions_gdf(session, levels=("district",))
+    context = divisions.divisions_gdf(session, levels=("district",), in_wuhai=None)
     conditions = {m["number"]: m["condition"] for m in summary["markers"]}
     flagged = {m["number"] for m in summary["markers"] if m["flagged"]}
     xmin, ymin, xmax, ymax = lines.total_bounds

@@ -1,14 +1,11 @@
-"""Database functions for divisions, lines, markers and disputes (rows <-> geometries live here)."""
+"""Database functions for boundary lines, markers, disputes and division events (rows <-> geometries)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 from geoalchemy2.shape import from_shape
-from geoalchemy2.shape import to_shape
 from shapely.geometry import MultiLineString
 from shapely.geometry import MultiPolygon
 from shapely.geometry import Point
@@ -18,37 +15,36 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boundaries import divisions
+from boundaries.divisions import get_division
 from boundaries.lines import LINE_FIELDS
 from boundaries.markers import STATUSES
 from boundaries.markers import validate_number
 from boundaries.models import BoundaryLine
 from boundaries.models import BoundaryMarker
 from boundaries.models import Dispute
-from boundaries.models import Division
 from boundaries.models import DivisionEvent
-from gis.crs import STORAGE_CRS
+from gis import roads
 from gis.crs import STORAGE_SRID
 from gis.crs import in_extent
 from gis.dialects import bbox_filter
+from gis.errors import Forbidden
+from gis.errors import InvalidInput
+from gis.errors import NotFound
 from gis.history import record
 from gis.history import snapshot
+from gis.rows import check_version
+from gis.rows import flush_or_conflict
+from gis.rows import geometry_of
+from gis.rows import get_or_raise
+from gis.rows import rows_to_gdf
 
 #: Roles allowed to see and edit the disputes register (admin holds every role).
 DISPUTE_ROLES = ("boundary_inspector", "admin")
 EVENTS = ("created", "renamed", "merged", "split", "abolished", "recoded", "reshaped")
 
 
-class ConflictError(RuntimeError):
-    """A row changed since the caller read it (stale ``expected_version``)."""
-
-
 # -- geometry helpers ---------------------------------------------------------------------------
-
-
-def geom_of(row: Any, attr: str = "geom") -> BaseGeometry | None:
-    """The shapely geometry of a row's geometry column (or ``None``)."""
-    value = getattr(row, attr)
-    return None if value is None else to_shape(value)
 
 
 def to_db_geom(geom: BaseGeometry):
@@ -60,56 +56,20 @@ def point_lonlat(lon: float, lat: float, *, what: str = "point") -> Point:
     """A CGCS2000 point, refusing non-numbers, swapped axes and places far from Wuhai."""
     try:
         lon, lat = float(lon), float(lat)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what}: coordinates must be numbers, got {lon!r}, {lat!r}") from exc
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            f"{what}: coordinates must be numbers, got {lon!r}, {lat!r}", field="lon"
+        ) from None
     if not in_extent(lon, lat):
         if in_extent(lat, lon):
-            raise ValueError(f"{what}: longitude and latitude look swapped ({lon}, {lat})")
-        raise ValueError(f"{what}: ({lon}, {lat}) is outside the Wuhai area (EPSG:4490 lon/lat expected)")
+            raise InvalidInput(f"{what}: longitude and latitude look swapped ({lon}, {lat})", field="lon")
+        raise InvalidInput(
+            f"{what}: ({lon}, {lat}) is outside the Wuhai area (EPSG:4490 lon/lat expected)", field="lon"
+        )
     return Point(lon, lat)
 
 
-def _gdf(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame(rows, columns=[*columns, "geometry"])
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
-
-
-def _check_version(obj: Any, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise ConflictError(
-            f"{obj.__tablename__} {getattr(obj, 'id', getattr(obj, 'code', '?'))} is at version {obj.version}, "
-            f"not {expected_version}: someone else changed it; reload and retry"
-        )
-
-
-# -- divisions ----------------------------------------------------------------------------------
-
-
-def divisions_gdf(
-    session: Session,
-    *,
-    levels: tuple[str, ...] | None = None,
-    as_of: date | None = None,
-    in_wuhai: bool | None = None,
-) -> gpd.GeoDataFrame:
-    """Divisions (optionally of some levels, valid on ``as_of``) as a GeoDataFrame in EPSG:4490.
-
-    Without ``as_of`` only units valid today (``valid_to`` unset or in the future) are returned.
-    """
-    q = select(Division)
-    if levels:
-        q = q.where(Division.level.in_(levels))
-    if in_wuhai is not None:
-        q = q.where(Division.in_wuhai.is_(in_wuhai))
-    day = as_of or date.today()
-    q = q.where(or_(Division.valid_from.is_(None), Division.valid_from <= day))
-    q = q.where(or_(Division.valid_to.is_(None), Division.valid_to > day))
-    cols = ["code", "name", "level", "kind", "parent_code", "in_wuhai", "valid_from", "valid_to", "source"]
-    rows = [
-        {**{c: getattr(d, c) for c in cols}, "geometry": geom_of(d)}
-        for d in session.scalars(q.order_by(Division.code))
-    ]
-    return _gdf(rows, cols)
+# -- division history ---------------------------------------------------------------------------
 
 
 def division_events(session: Session, *, code: str | None = None) -> list[dict]:
@@ -154,12 +114,10 @@ def add_division_event(
     ``renamed`` sets the new name.
     """
     if event not in EVENTS:
-        raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
+        raise InvalidInput(f"event must be one of {', '.join(EVENTS)}, got {event!r}", field="event")
     if not isinstance(event_date, date):
-        raise ValueError(f"event_date must be a date, got {event_date!r}")
-    div = session.get(Division, division_code)
-    if apply and div is None:
-        raise ValueError(f"division {division_code} does not exist")
+        raise InvalidInput(f"event_date must be a date, got {event_date!r}", field="event_date")
+    div = get_division(session, division_code) if apply else None
     ev = DivisionEvent(
         event_date=event_date,
         event=event,
@@ -213,8 +171,10 @@ def lines_gdf(session: Session, *, bbox: tuple[float, float, float, float] | Non
     q = select(BoundaryLine).order_by(BoundaryLine.code)
     if bbox is not None:
         q = q.where(bbox_filter(session, BoundaryLine.__table__, bbox))
-    rows = [{**{c: getattr(r, c) for c in LINE_COLUMNS}, "geometry": geom_of(r)} for r in session.scalars(q)]
-    return _gdf(rows, LINE_COLUMNS)
+    rows = [
+        {**{c: getattr(r, c) for c in LINE_COLUMNS}, "geometry": geometry_of(r)} for r in session.scalars(q)
+    ]
+    return rows_to_gdf(rows, LINE_COLUMNS)
 
 
 def line_by_code(session: Session, code: str) -> BoundaryLine:
@@ -222,7 +182,7 @@ def line_by_code(session: Session, code: str) -> BoundaryLine:
     line = session.scalar(select(BoundaryLine).where(BoundaryLine.code == code))
     if line is None:
         known = ", ".join(session.scalars(select(BoundaryLine.code)))
-        raise ValueError(f"no boundary line {code!r}; known: {known}")
+        raise NotFound(f"no boundary line {code!r}; known: {known}", field="line")
     return line
 
 
@@ -259,12 +219,12 @@ def save_line(
         geometry = MultiLineString([geometry])
     if line is None:
         if geometry is None:
-            raise ValueError(f"line {values.get('code')}: a new line needs a geometry")
+            raise InvalidInput(f"line {values.get('code')}: a new line needs a geometry", field="geometry")
         line = BoundaryLine(
             **fields, geom=to_db_geom(geometry), author=actor, source=values.get("source", "manual")
         )
         session.add(line)
-        session.flush()
+        flush_or_conflict(session, f"boundary line {fields.get('code')}")
         record(session, actor=actor, action="insert", obj=line, reason=reason)
         return line
     changed = {k: v for k, v in fields.items() if getattr(line, k) != v}
@@ -276,7 +236,7 @@ def save_line(
     if geometry is not None:
         line.geom = to_db_geom(geometry)
     line.author = actor
-    session.flush()
+    flush_or_conflict(session, line)
     record(session, actor=actor, action="update", obj=line, before=before, reason=reason)
     return line
 
@@ -320,16 +280,16 @@ def markers_gdf(
     if public_only:
         q = q.where(BoundaryMarker.public.is_(True))
     rows = [
-        {**{c: getattr(m, c) for c in MARKER_COLUMNS}, "geometry": geom_of(m)} for m in session.scalars(q)
+        {**{c: getattr(m, c) for c in MARKER_COLUMNS}, "geometry": geometry_of(m)} for m in session.scalars(q)
     ]
-    return _gdf(rows, MARKER_COLUMNS)
+    return rows_to_gdf(rows, MARKER_COLUMNS)
 
 
 def marker_by_number(session: Session, number: str) -> BoundaryMarker:
-    """A marker by its number (raises ``ValueError`` when unknown)."""
+    """A marker by its number, or :class:`NotFound`."""
     m = session.scalar(select(BoundaryMarker).where(BoundaryMarker.number == number.strip().upper()))
     if m is None:
-        raise ValueError(f"no boundary marker {number[:30]!r}")
+        raise NotFound(f"no boundary marker {str(number)[:30]!r}", field="marker")
     return m
 
 
@@ -352,16 +312,16 @@ def add_marker(
     source: str = "manual",
 ) -> BoundaryMarker:
     """Add a marker; its number is validated against GB/T 17796 and the line's code."""
-    line = session.get(BoundaryLine, line_id)
-    if line is None:
-        raise ValueError(f"marker {number}: boundary line {line_id} does not exist")
+    line = get_or_raise(session, BoundaryLine, line_id, what="boundary line")
     parsed = validate_number(number, line_code=line.line_code or line.code)
     if status not in STATUSES:
-        raise ValueError(f"marker {number}: status must be one of {', '.join(STATUSES)}")
+        raise InvalidInput(f"marker {number}: status must be one of {', '.join(STATUSES)}", field="status")
     if parsed.marker_type in ("A", "B") and not side_code:
-        raise ValueError(f"marker {number}: a twin marker needs side_code (the division it stands in)")
+        raise InvalidInput(
+            f"marker {number}: a twin marker needs side_code (the division it stands in)", field="side_code"
+        )
     if elevation_m is not None and not -100 <= float(elevation_m) <= 9000:
-        raise ValueError(f"marker {number}: elevation {elevation_m} m is out of range")
+        raise InvalidInput(f"marker {number}: elevation {elevation_m} m is out of range", field="elevation_m")
     refs = [_reference_object(number, r) for r in (reference_objects or [])]
     marker = BoundaryMarker(
         number=str(parsed),
@@ -382,7 +342,7 @@ def add_marker(
         source=source,
     )
     session.add(marker)
-    session.flush()
+    flush_or_conflict(session, f"boundary marker {parsed}")
     record(session, actor=actor, action="insert", obj=marker)
     return marker
 
@@ -398,7 +358,7 @@ def update_marker(
 ) -> BoundaryMarker:
     """Change a marker's status, material, elevation, photos, reference objects or position (lon/lat)."""
     marker = marker_by_number(session, number)
-    _check_version(marker, expected_version)
+    check_version(marker, expected_version)
     before = snapshot(marker)
     allowed = {
         "status",
@@ -413,11 +373,11 @@ def update_marker(
     }
     unknown = set(changes) - allowed
     if unknown:
-        raise ValueError(f"marker {number}: cannot change {', '.join(sorted(unknown))}")
+        raise InvalidInput(f"marker {number}: cannot change {', '.join(sorted(unknown))}")
     if "status" in changes and changes["status"] not in STATUSES:
-        raise ValueError(f"marker {number}: status must be one of {', '.join(STATUSES)}")
+        raise InvalidInput(f"marker {number}: status must be one of {', '.join(STATUSES)}", field="status")
     if ("lon" in changes) != ("lat" in changes):
-        raise ValueError(f"marker {number}: give both lon and lat")
+        raise InvalidInput(f"marker {number}: give both lon and lat", field="lon")
     if "lon" in changes:
         marker.geom = to_db_geom(
             point_lonlat(changes.pop("lon"), changes.pop("lat"), what=f"marker {number}")
@@ -427,7 +387,7 @@ def update_marker(
     for k, v in changes.items():
         setattr(marker, k, v)
     marker.author = actor
-    session.flush()
+    flush_or_conflict(session, marker)
     record(session, actor=actor, action="update", obj=marker, before=before, reason=reason)
     return marker
 
@@ -439,13 +399,20 @@ def _reference_object(number: str, ref: dict) -> dict:
         bearing = float(ref["bearing_deg"])
         distance = float(ref["distance_m"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(
-            f"marker {number}: a reference object needs name, bearing_deg and distance_m ({exc})"
-        ) from exc
+        raise InvalidInput(
+            f"marker {number}: a reference object needs name, bearing_deg and distance_m ({exc})",
+            field="reference_objects",
+        ) from None
     if not name or len(name) > 100 or any(ord(ch) < 32 for ch in name):
-        raise ValueError(f"marker {number}: reference object name must be 1–100 printable characters")
+        raise InvalidInput(
+            f"marker {number}: reference object name must be 1–100 printable characters",
+            field="reference_objects",
+        )
     if not 0 <= bearing < 360 or not 0 < distance <= 5000:
-        raise ValueError(f"marker {number}: reference object bearing 0–360° and distance 0–5000 m expected")
+        raise InvalidInput(
+            f"marker {number}: reference object bearing 0–360° and distance 0–5000 m expected",
+            field="reference_objects",
+        )
     return {"name": name, "bearing_deg": round(bearing, 2), "distance_m": round(distance, 2)}
 
 
@@ -469,19 +436,17 @@ DISPUTE_STATUSES = ("open", "negotiating", "resolved", "closed")
 
 def _authorise(viewer_roles: tuple[str, ...] | list[str] | set[str] | frozenset[str]) -> None:
     if not set(viewer_roles) & set(DISPUTE_ROLES):
-        raise PermissionError(
-            "the disputes register is visible only to boundary inspectors and administrators"
-        )
+        raise Forbidden("the disputes register is visible only to boundary inspectors and administrators")
 
 
 def list_disputes(session: Session, *, viewer_roles) -> gpd.GeoDataFrame:
-    """Disputes for a viewer holding one of :data:`DISPUTE_ROLES` (else ``PermissionError``)."""
+    """Disputes for a viewer holding one of :data:`DISPUTE_ROLES` (else :class:`Forbidden`)."""
     _authorise(viewer_roles)
     rows = [
-        {**{c: getattr(d, c) for c in DISPUTE_COLUMNS}, "geometry": geom_of(d)}
+        {**{c: getattr(d, c) for c in DISPUTE_COLUMNS}, "geometry": geometry_of(d)}
         for d in session.scalars(select(Dispute).order_by(Dispute.id))
     ]
-    return _gdf(rows, DISPUTE_COLUMNS)
+    return rows_to_gdf(rows, DISPUTE_COLUMNS)
 
 
 def add_dispute(
@@ -504,11 +469,13 @@ def add_dispute(
         not isinstance(geometry, Polygon | MultiPolygon | MultiLineString)
         and geometry.geom_type != "LineString"
     ):
-        raise ValueError(f"dispute {title[:30]!r}: geometry must be a polygon or a line section")
+        raise InvalidInput(
+            f"dispute {title[:30]!r}: geometry must be a polygon or a line section", field="geometry"
+        )
     if not geometry.is_valid:
-        raise ValueError(f"dispute {title[:30]!r}: invalid geometry")
+        raise InvalidInput(f"dispute {title[:30]!r}: invalid geometry", field="geometry")
     if status not in DISPUTE_STATUSES or not parties:
-        raise ValueError(f"dispute {title[:30]!r}: needs parties and a status in {DISPUTE_STATUSES}")
+        raise InvalidInput(f"dispute {title[:30]!r}: needs parties and a status in {DISPUTE_STATUSES}")
     d = Dispute(
         title=title,
         line_id=line_id,
@@ -522,7 +489,7 @@ def add_dispute(
         source=source,
     )
     session.add(d)
-    session.flush()
+    flush_or_conflict(session, f"dispute {title[:30]!r}")
     record(session, actor=actor, action="insert", obj=d)
     return d
 
@@ -541,29 +508,39 @@ def dispute_action(
 ) -> Dispute:
     """Append an action (meeting, survey, agreement...) to a dispute, optionally changing its status."""
     _authorise(viewer_roles)
-    d = session.get(Dispute, dispute_id)
-    if d is None:
-        raise ValueError(f"no dispute {dispute_id}")
-    _check_version(d, expected_version)
+    d = get_or_raise(session, Dispute, dispute_id)
+    check_version(d, expected_version)
     if status is not None and status not in DISPUTE_STATUSES:
-        raise ValueError(f"dispute {dispute_id}: status must be one of {DISPUTE_STATUSES}")
+        raise InvalidInput(f"dispute {dispute_id}: status must be one of {DISPUTE_STATUSES}", field="status")
     before = snapshot(d)
     d.actions = [*d.actions, {"date": on.isoformat(), "action": action, "by": actor}]
     if document:
         d.documents = [*d.documents, document]
     if status:
         d.status = status
-    session.flush()
+    flush_or_conflict(session, d)
     record(session, actor=actor, action="update", obj=d, before=before, reason=action, document=document)
     return d
 
 
-def roads_gdf(session: Session) -> gpd.GeoDataFrame:
-    """Road centre-lines (name, class) as a GeoDataFrame in EPSG:4490, for placing markers at crossings."""
-    from gis.models import RoadSegment
+# -- readers that moved -------------------------------------------------------------------------
+# The divisions reader is boundaries.divisions, the roads reader gis.roads, the geometry of a row
+# gis.rows.geometry_of; these names stay for the reference-data step that still reads them here.
 
-    rows = [
-        {"id": r.id, "name": r.name, "road_class": r.road_class, "geometry": geom_of(r)}
-        for r in session.scalars(select(RoadSegment).order_by(RoadSegment.id))
-    ]
-    return _gdf(rows, ["id", "name", "road_class"])
+geom_of = geometry_of
+
+
+def divisions_gdf(
+    session: Session,
+    *,
+    levels: tuple[str, ...] | None = None,
+    as_of: date | None = None,
+    in_wuhai: bool | None = None,
+) -> gpd.GeoDataFrame:
+    """:func:`boundaries.divisions.divisions_gdf`, Wuhai's and the neighbours' by default."""
+    return divisions.divisions_gdf(session, levels=levels, as_of=as_of, in_wuhai=in_wuhai)
+
+
+def roads_gdf(session: Session) -> gpd.GeoDataFrame:
+    """:func:`gis.roads.roads_gdf`."""
+    return roads.roads_gdf(session)

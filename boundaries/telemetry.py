@@ -1,12 +1,14 @@
 """Smart-marker telemetry ingest: authenticate, validate, refuse and count bad messages, store the rest.
 
-The web layer's HTTP endpoint and the MQTT subscriber both call :func:`ingest`; the caller commits.
+The web app's endpoint (``webmap/telemetry_bp.py``) and ``wuhai-gis boundaries telemetry ingest`` call
+:func:`receive`, which commits; the MQTT subscriber calls :func:`ingest` and commits itself.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 import secrets
 from collections import Counter
@@ -36,8 +38,15 @@ from gis.crs import STORAGE_SRID
 from gis.crs import in_extent
 from gis.crs import transformer
 from gis.dialects import dialect_name
+from gis.errors import Conflict
+from gis.errors import DomainError
+from gis.errors import Forbidden
+from gis.errors import InvalidInput
+from gis.errors import NotFound
 from gis.history import record
 from gis.history import snapshot
+from gis.rows import flush_or_conflict
+from gis.rows import get_or_raise
 
 REASONS = ("malformed", "unauthenticated", "out_of_range", "replay", "too_many")
 REQUIRED = ("device_id", "ts", "lon", "lat", "tilt_deg", "battery_pct")
@@ -96,11 +105,11 @@ def issue_token(session: Session, *, actor: str, device_id: str) -> str:
     """Give a device a new random token (returned once, stored hashed); the old one stops working."""
     device = session.scalar(select(MarkerDevice).where(MarkerDevice.device_id == device_id))
     if device is None:
-        raise ValueError(f"no device {device_id[:40]!r}")
+        raise NotFound(f"no device {device_id[:40]!r}", field="device_id")
     before = snapshot(device)
     token = secrets.token_urlsafe(32)
     device.token_hash = hash_token(token)
-    session.flush()
+    flush_or_conflict(session, f"device {device_id}")
     record(session, actor=actor, action="update", obj=device, before=before, reason="token rotated")
     return token
 
@@ -116,10 +125,11 @@ def register_device(
 ) -> tuple[MarkerDevice, str]:
     """Attach a telemetry device to a marker; returns the device and its token (shown once)."""
     if not device_id or len(device_id) > 40 or not device_id.replace("-", "").replace("_", "").isalnum():
-        raise ValueError(f"device id must be 1–40 letters, digits, '-' or '_', got {device_id[:40]!r}")
-    marker = session.get(BoundaryMarker, marker_id)
-    if marker is None:
-        raise ValueError(f"device {device_id}: marker {marker_id} does not exist")
+        raise InvalidInput(
+            f"device id must be 1–40 letters, digits, '-' or '_', got {str(device_id)[:40]!r}",
+            field="device_id",
+        )
+    marker = get_or_raise(session, BoundaryMarker, marker_id, what="boundary marker")
     token = token or secrets.token_urlsafe(32)
     device = MarkerDevice(
         device_id=device_id, marker_id=marker_id, token_hash=hash_token(token), author=actor, source=source
@@ -127,7 +137,7 @@ def register_device(
     session.add(device)
     if not marker.smart:
         marker.smart = True
-    session.flush()
+    flush_or_conflict(session, f"device {device_id}")
     record(session, actor=actor, action="insert", obj=device)
     return device, token
 
@@ -196,6 +206,67 @@ def ingest(
         _store(session, authorised, devices, result, now=now, channel=channel, rules=rules)
     _count(session, result, now=now, device=next(iter(device_ids), None))
     return result
+
+
+#: The error of a request none of whose messages was stored, by the first refusal reason it had.
+_REFUSAL_ERRORS: tuple[tuple[str, type[DomainError]], ...] = (
+    ("unauthenticated", Forbidden),
+    ("too_many", InvalidInput),
+    ("malformed", InvalidInput),
+    ("out_of_range", InvalidInput),
+    ("replay", Conflict),
+)
+
+
+def receive(
+    session: Session,
+    body: bytes | str | None,
+    *,
+    token: str | None,
+    channel: str = "http",
+    now: datetime | None = None,
+    rules: AlarmRules | None = None,
+) -> IngestResult:
+    """Take one upload as it arrives (a JSON body and the token it was sent with) and commit it.
+
+    The stored messages and the refusal counters are committed together, so refusals are counted
+    even when nothing is stored. A request none of whose messages was stored then raises the
+    error of its first refusal: :class:`Forbidden` for an unknown device or a wrong token,
+    :class:`Conflict` for a replay, :class:`InvalidInput` for a malformed, out-of-range or
+    oversized body, each with the per-message errors as details.
+    """
+    result = ingest(
+        session,
+        decode_body(body),
+        token=token or "",
+        channel=channel,
+        now=now,
+        rules=rules or AlarmRules.from_settings(),
+    )
+    session.commit()
+    if not result.accepted:
+        raise refusal_error(result)
+    return result
+
+
+def decode_body(body: bytes | str | None) -> object:
+    """A request body as JSON (``None``, counted as malformed, when it is not UTF-8 JSON)."""
+    if body is None:
+        return None
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def refusal_error(result: IngestResult) -> DomainError:
+    """The domain error of a request none of whose messages was stored."""
+    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(result.refused.items()))
+    for reason, kind in _REFUSAL_ERRORS:
+        if result.refused.get(reason):
+            first = result.errors[0] if result.errors else reason
+            return kind(f"nothing stored ({reasons}): {first}", details=result.errors[:20])
+    return InvalidInput("nothing stored: the request held no message")
 
 
 def reject_counts(session: Session) -> dict[str, int]:

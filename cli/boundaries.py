@@ -8,18 +8,25 @@ from pathlib import Path
 import click
 import geopandas as gpd
 
-from boundaries import inspections
+from boundaries import divisions
 from boundaries import store
 from boundaries import topology
+from boundaries import usecases
 from boundaries.lines import describe as describe_line
 from cli.context import CliContext
 from cli.context import emit
 from cli.context import format_option
 from cli.context import pass_cli
 from cli.context import table
-from cli.smart_markers import alarms_group
-from cli.smart_markers import disputes_group
-from cli.smart_markers import telemetry_group
+from cli.disputes import disputes_group
+from cli.inspections import due_cmd
+from cli.inspections import inspect_cmd
+from cli.inspections import report_cmd
+from cli.inspections import rounds_group
+from cli.telemetry import alarms_group
+from cli.telemetry import telemetry_group
+from gis.errors import InvalidInput
+from gis.errors import NotFound
 
 
 @click.group("boundaries")
@@ -100,7 +107,7 @@ def validate_cmd(
     import pandas as pd
 
     with cli.session() as s:
-        divs = store.divisions_gdf(s)
+        divs = divisions.divisions_gdf(s, in_wuhai=None)
         lines = store.lines_gdf(s)
         markers = store.markers_gdf(s)
     home = divs[divs["in_wuhai"].astype(bool)]
@@ -175,7 +182,7 @@ def describe_cmd(cli: CliContext, line_code: str, fmt: str) -> None:
         markers = store.markers_gdf(s, line_ids=[x.id for x in sections])
     lines = lines[lines["id"].isin([x.id for x in sections])]
     if markers.empty:
-        raise click.ClickException(f"line {line_code} has no markers")
+        raise InvalidInput(f"line {line_code} has no markers", field="line")
     metric = markers.to_crs(4545)
     key = markers["group_key"].fillna(markers["number"])
     grouped = metric.dissolve(by=key, aggfunc="first").centroid.to_crs(4490)
@@ -204,7 +211,7 @@ def markers_cmd(cli: CliContext, line_code: str | None, number: str | None, fmt:
     if number:
         gdf = gdf[gdf["number"] == number.strip().upper()]
         if gdf.empty:
-            raise click.ClickException(f"no marker {number}")
+            raise NotFound(f"no boundary marker {number[:30]!r}", field="number")
     rows = [
         {
             "number": r.number,
@@ -255,21 +262,17 @@ def add_marker_cmd(
 ) -> None:
     """Register a marker (number validated per GB/T 17796 against the line code)."""
     with cli.session() as s:
-        try:
-            line = store.line_by_code(s, line_code)
-            m = store.add_marker(
-                s,
-                actor=cli.actor,
-                number=number,
-                line_id=line.id,
-                lon=lon,
-                lat=lat,
-                side_code=side_code,
-                material=material,
-                elevation_m=elevation_m,
-            )
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
+        m = usecases.add_marker(
+            s,
+            cli.actor,
+            number=number,
+            line_code=line_code,
+            lon=lon,
+            lat=lat,
+            side_code=side_code,
+            material=material,
+            elevation_m=elevation_m,
+        )
         s.commit()
         emit({"id": m.id, "number": m.number}, fmt, lambda r: f"added marker {r['number']}")
 
@@ -293,28 +296,27 @@ def update_marker_cmd(
     cli: CliContext, number, status, material, elevation_m, photos, references, expected_version, reason, fmt
 ):
     """Change a marker's status, material, elevation, photos or reference objects (recorded in history)."""
-    changes = {
-        k: v
-        for k, v in (("status", status), ("material", material), ("elevation_m", elevation_m))
-        if v is not None
-    }
-    if photos:
-        changes["photos"] = list(photos)
+    refs = None
     if references:
         try:
-            changes["reference_objects"] = [
+            refs = [
                 {"name": n, "bearing_deg": float(b), "distance_m": float(d)}
                 for n, b, d in (r.rsplit(":", 2) for r in references)
             ]
-        except ValueError as exc:
-            raise click.ClickException(f"--reference must be NAME:BEARING_DEG:DISTANCE_M ({exc})") from exc
-    if not changes:
-        raise click.UsageError("nothing to change")
+        except ValueError:
+            raise InvalidInput("--reference must be NAME:BEARING_DEG:DISTANCE_M", field="reference") from None
     with cli.session() as s:
-        m = _run(
-            lambda: store.update_marker(
-                s, actor=cli.actor, number=number, expected_version=expected_version, reason=reason, **changes
-            )
+        m = usecases.update_marker(
+            s,
+            cli.actor,
+            number=number,
+            expected_version=expected_version,
+            reason=reason,
+            status=status,
+            material=material,
+            elevation_m=elevation_m,
+            photos=list(photos) or None,
+            reference_objects=refs,
         )
         s.commit()
         emit(
@@ -332,9 +334,7 @@ def update_marker_cmd(
 def divisions_cmd(cli: CliContext, as_of, level: tuple[str, ...], fmt: str) -> None:
     """Divisions as of a date (default today)."""
     with cli.session() as s:
-        gdf = store.divisions_gdf(
-            s, levels=level or None, as_of=as_of.date() if as_of else None, in_wuhai=True
-        )
+        gdf = divisions.divisions_gdf(s, levels=level or None, as_of=as_of.date() if as_of else None)
     rows = [
         {
             "code": r.code,
@@ -360,278 +360,12 @@ def history_cmd(cli: CliContext, code: str | None, fmt: str) -> None:
     emit(rows, fmt, lambda rs: table(rs, ["event_date", "event", "division_code", "old_name", "new_name"]))
 
 
-@boundaries_group.command("due")
-@click.option("--year", type=int, help="Year to check (default this year).")
-@format_option
-@pass_cli
-def due_cmd(cli: CliContext, year: int | None, fmt: str) -> None:
-    """Lines due for joint inspection (five-year cycle)."""
-    with cli.session() as s:
-        rows = inspections.due_lines(s, year=year)
-    emit(
-        rows,
-        fmt,
-        lambda rs: table(rs, ["line_code", "line_name", "level", "last_completed_year", "due_year", "due"]),
-    )
-
-
-@boundaries_group.group("rounds", invoke_without_command=True)
-@format_option
-@click.pass_context
-def rounds_group(ctx: click.Context, fmt: str) -> None:
-    """Joint inspection rounds (without a sub-command: list them)."""
-    if ctx.invoked_subcommand:
-        return
-    from sqlalchemy import select
-
-    from boundaries.models import InspectionRound
-
-    cli = ctx.find_object(CliContext) or CliContext()
-    with cli.session() as s:
-        rows = [
-            {
-                "id": r.id,
-                "round_no": r.round_no,
-                "title": r.title,
-                "parties": r.parties,
-                "start_date": r.start_date,
-                "end_date": r.end_date,
-                "status": r.status,
-                "markers": len(r.marker_ids),
-            }
-            for r in s.scalars(select(InspectionRound).order_by(InspectionRound.id))
-        ]
-    emit(
-        rows,
-        fmt,
-        lambda rs: table(rs, ["id", "round_no", "title", "status", "start_date", "end_date", "markers"]),
-    )
-
-
-@rounds_group.command("create")
-@click.option("--line", "line_code", required=True)
-@click.option("--round-no", type=int, required=True)
-@click.option("--title", required=True)
-@click.option("--party", "parties", multiple=True, required=True)
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--tolerance-m", type=float, default=1.0, show_default=True)
-@format_option
-@pass_cli
-def rounds_create(cli: CliContext, line_code, round_no, title, parties, start, tolerance_m, fmt) -> None:
-    """Plan a round covering every section and marker of a line."""
-    with cli.session() as s:
-        r = _run(
-            lambda: inspections.create_round(
-                s,
-                actor=cli.actor,
-                line_code=line_code,
-                round_no=round_no,
-                title=title,
-                parties=list(parties),
-                start_date=start.date() if start else None,
-                tolerance_m=tolerance_m,
-            )
-        )
-        s.commit()
-        emit(
-            {"id": r.id, "markers": len(r.marker_ids)},
-            fmt,
-            lambda x: f"round {x['id']} planned, {x['markers']} markers",
-        )
-
-
-@rounds_group.command("start")
-@click.argument("round_id", type=int)
-@format_option
-@pass_cli
-def rounds_start(cli: CliContext, round_id: int, fmt: str) -> None:
-    """Move a planned round to in progress."""
-    with cli.session() as s:
-        r = _run(lambda: inspections.set_status(s, actor=cli.actor, round_id=round_id, status="in_progress"))
-        s.commit()
-        _emit_round(r, fmt)
-
-
-@rounds_group.command("sign")
-@click.argument("round_id", type=int)
-@click.option("--party", required=True)
-@click.option("--signer", required=True)
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@format_option
-@pass_cli
-def rounds_sign(cli: CliContext, round_id: int, party: str, signer: str, on, fmt: str) -> None:
-    """Record a party's sign-off."""
-    with cli.session() as s:
-        r = _run(
-            lambda: inspections.sign_off(
-                s, actor=cli.actor, round_id=round_id, party=party, signer=signer, on=on.date()
-            )
-        )
-        s.commit()
-        _emit_round(r, fmt)
-
-
-@rounds_group.command("note")
-@click.argument("round_id", type=int)
-@click.option("--segment", required=True)
-@click.option("--kind", type=click.Choice(["landform", "construction", "other"]), required=True)
-@click.option("--note", required=True)
-@format_option
-@pass_cli
-def rounds_note(cli: CliContext, round_id: int, segment: str, kind: str, note: str, fmt: str) -> None:
-    """Note a change along a segment (landform, construction across the line)."""
-    with cli.session() as s:
-        r = _run(
-            lambda: inspections.add_segment_note(
-                s, actor=cli.actor, round_id=round_id, segment=segment, kind=kind, note=note
-            )
-        )
-        s.commit()
-        _emit_round(r, fmt)
-
-
-@rounds_group.command("complete")
-@click.argument("round_id", type=int)
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@format_option
-@pass_cli
-def rounds_complete(cli: CliContext, round_id: int, on, fmt: str) -> None:
-    """Complete a round (all markers inspected, all parties signed); it becomes read-only."""
-    with cli.session() as s:
-        r = _run(lambda: inspections.complete_round(s, actor=cli.actor, round_id=round_id, on=on.date()))
-        s.commit()
-        _emit_round(r, fmt)
-
-
-@boundaries_group.command("inspect")
-@click.argument("round_id", type=int)
-@click.argument("marker", required=False)
-@click.option("--condition", type=click.Choice(inspections.CONDITIONS), default=None)
-@click.option("--lon", type=float)
-@click.option("--lat", type=float)
-@click.option("--elevation", "elevation_m", type=float)
-@click.option("--notes")
-@click.option("--photo", "photos", multiple=True, help="Photo file name or URL (repeatable).")
-@click.option(
-    "--file", "gnss_file", type=click.Path(exists=True, dir_okay=False), help="GNSS export (.csv or .gpx)."
-)
-@click.option("--supersedes", type=int, help="Record this finding corrects.")
-@format_option
-@pass_cli
-def inspect_cmd(
-    cli: CliContext,
-    round_id,
-    marker,
-    condition,
-    lon,
-    lat,
-    elevation_m,
-    notes,
-    photos,
-    gnss_file,
-    supersedes,
-    fmt,
-) -> None:
-    """Record a marker's finding (typed) or import measured positions from a GNSS CSV/GPX file."""
-    with cli.session() as s:
-        if gnss_file:
-            content = Path(gnss_file).read_bytes()
-            recs = _run(
-                lambda: inspections.import_fixes(
-                    s,
-                    actor=cli.actor,
-                    round_id=round_id,
-                    content=content,
-                    filename=gnss_file,
-                    condition=condition or "found",
-                )
-            )
-        else:
-            if not marker or not condition:
-                raise click.UsageError("give MARKER and --condition, or --file")
-            recs = [
-                _run(
-                    lambda: inspections.record_finding(
-                        s,
-                        actor=cli.actor,
-                        round_id=round_id,
-                        marker_number=marker,
-                        condition=condition,
-                        lon=lon,
-                        lat=lat,
-                        elevation_m=elevation_m,
-                        notes=notes,
-                        photos=list(photos),
-                        supersedes_id=supersedes,
-                    )
-                )
-            ]
-        s.commit()
-        rows = [
-            {
-                "id": r.id,
-                "marker_id": r.marker_id,
-                "condition": r.condition,
-                "displacement_m": r.displacement_m,
-                "flagged": r.flagged,
-            }
-            for r in recs
-        ]
-    emit(rows, fmt, lambda rs: table(rs))
-
-
-@boundaries_group.command("report")
-@click.argument("round_id", type=int)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True)
-@format_option
-@pass_cli
-def report_cmd(cli: CliContext, round_id: int, out_dir: str, fmt: str) -> None:
-    """Write the round's report: overview map PNG, HTML and PDF."""
-    from boundaries.round_report import write_round_report
-
-    with cli.session() as s:
-        summary = _run(lambda: inspections.summary(s, round_id))
-        paths = write_round_report(s, round_id, out_dir)
-    result = {**paths, "stats": summary["stats"]}
-    emit(result, fmt, lambda r: f"wrote {r['html']}, {r['pdf']}, {r['png']}")
-
-
-def _emit_round(r, fmt: str) -> None:
-    result = {
-        "id": r.id,
-        "round_no": r.round_no,
-        "title": r.title,
-        "status": r.status,
-        "start_date": r.start_date,
-        "end_date": r.end_date,
-        "signoffs": r.signoffs,
-        "segment_notes": r.segment_notes,
-        "version": r.version,
-    }
-    emit(
-        result,
-        fmt,
-        lambda x: (
-            f"round {x['id']} ({x['title']}): {x['status']}, signed by "
-            + (", ".join(s["party"] for s in x["signoffs"]) or "nobody yet")
-        ),
-    )
-
-
 def _none_if_nan(value):
     """Missing values from pandas (NaN) as ``None`` (JSON ``null``)."""
     return None if isinstance(value, float) and value != value else value
 
 
-def _run(fn):
-    try:
-        return fn()
-    except (ValueError, PermissionError, RuntimeError) as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-boundaries_group.add_command(telemetry_group)
-boundaries_group.add_command(alarms_group)
-boundaries_group.add_command(disputes_group)
+for _group in (rounds_group, due_cmd, inspect_cmd, report_cmd, telemetry_group, alarms_group, disputes_group):
+    boundaries_group.add_command(_group)
 
 commands = [boundaries_group]

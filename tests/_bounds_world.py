@@ -7,6 +7,7 @@ from datetime import date
 from shapely.geometry import MultiPolygon
 from shapely.geometry import box
 
+from boundaries import divisions
 from boundaries import store
 from boundaries.lines import LINE_FIELDS
 from boundaries.lines import derive_lines
@@ -36,7 +37,7 @@ def build(session, *, markers: bool = True) -> dict:
             )
         )
     session.flush()
-    lines = derive_lines(store.divisions_gdf(session, levels=("district",)))
+    lines = derive_lines(divisions.divisions_gdf(session, levels=("district",), in_wuhai=None))
     ids = {}
     for row in lines.itertuples():
         values = {k: getattr(row, k) for k in LINE_FIELDS}

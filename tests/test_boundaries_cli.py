@@ -150,9 +150,10 @@ def test_cli_end_to_end(fresh_db_url, tmp_path):
         )["accepted"]
         == 1
     )
-    assert json.loads(
-        run(fresh_db_url, "telemetry", "ingest", str(payload), "--token", "nope", "--format", "json").output
-    )["refused"] == {"unauthenticated": 1}
+    forged = run(
+        fresh_db_url, "telemetry", "ingest", str(payload), "--token", "nope", "--format", "json", ok=False
+    )
+    assert forged.exit_code == 5 and json.loads(forged.output)["error"]["kind"] == "forbidden"
     counts = json.loads(run(fresh_db_url, "telemetry", "counts", "--format", "json").output)
     assert counts["stored"] == 1 and counts["refused"]["unauthenticated"] == 1
     alarms = json.loads(run(fresh_db_url, "alarms", "--format", "json").output)

@@ -8,7 +8,8 @@ import pytest
 from _bounds_world import build
 
 from boundaries import inspections
-from boundaries.inspections import ReadOnlyError
+from gis.errors import NotFound
+from gis.errors import ReadOnly
 
 
 def start_round(session, **kw):
@@ -67,7 +68,7 @@ def test_round_scope_and_findings(session):
 def test_gnss_import_is_all_or_nothing(session):
     rnd = start_round(session)
     bad = b"number,lon,lat\n1564001Q,106.9,39.52\n1564099Q,106.9,39.53\n"
-    with pytest.raises(ValueError, match="no boundary marker"):
+    with pytest.raises(NotFound, match="no boundary marker"):
         inspections.import_fixes(session, actor="t", round_id=rnd.id, content=bad, filename="day1.csv")
     assert inspections.effective_records(session, rnd.id) == []
     gpx = (
@@ -111,11 +112,11 @@ def test_complete_round_read_only_and_corrections(session):
         session, actor="t", round_id=rnd.id, party="宁夏回族自治区", signer="乙", on=date(2022, 9, 30)
     )
     inspections.complete_round(session, actor="t", round_id=rnd.id, on=date(2022, 10, 1))
-    with pytest.raises(ReadOnlyError):
+    with pytest.raises(ReadOnly):
         inspections.record_finding(
             session, actor="t", round_id=rnd.id, marker_number="1564001Q", condition="damaged"
         )
-    with pytest.raises(ReadOnlyError):
+    with pytest.raises(ReadOnly):
         inspections.add_segment_note(session, actor="t", round_id=rnd.id, segment="x", kind="other", note="y")
     first = inspections.effective_records(session, rnd.id)[0]
     fix = inspections.record_finding(
@@ -168,7 +169,7 @@ def test_round_needs_parties(session):
     build(session)
     with pytest.raises(ValueError, match="at least two parties"):
         inspections.create_round(session, actor="t", line_code="1564", round_no=1, title="x", parties=["甲"])
-    with pytest.raises(ValueError, match="no boundary line"):
+    with pytest.raises(NotFound, match="no boundary line"):
         inspections.create_round(
             session, actor="t", line_code="9999", round_no=1, title="x", parties=["甲", "乙"]
         )

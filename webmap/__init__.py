@@ -139,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     from webmap import planning_bp
     from webmap import public
     from webmap import signs_bp
+    from webmap import telemetry_bp
     from webmap.ogcapi import bp as ogcapi_bp
 
     for bp in (
@@ -148,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
         placenames_bp.bp,
         signs_bp.bp,
         boundaries_bp.bp,
+        telemetry_bp.bp,
         planning_bp.bp,
         admin.bp,
         ogcapi_bp,

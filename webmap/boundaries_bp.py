@@ -1,5 +1,5 @@
 """Boundary inspection teams: lines due, inspection rounds, the per-marker form with photo and
-GNSS upload, displacement map, sign-off, report, and smart-marker alarms."""
+GNSS upload, displacement map, sign-off, report, markers, smart-marker devices and alarms, disputes."""
 
 from __future__ import annotations
 
@@ -16,14 +16,17 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from shapely.geometry import LineString
 from shapely.geometry import Point
-from sqlalchemy import select
 
 from boundaries import alarms
 from boundaries import inspections
-from boundaries.models import InspectionRound
+from boundaries import store
+from boundaries import usecases
+from boundaries.markers import STATUSES
 from boundaries.round_report import round_pdf
+from boundaries.store import DISPUTE_STATUSES
 from gis.crs import STORAGE_CRS
 from placenames.signs.workorders import save_photo
 from webmap import forms
@@ -31,7 +34,7 @@ from webmap import maps
 from webmap.auth import actor
 from webmap.auth import role_required
 from webmap.db import get_session
-from webmap.errors import is_conflict
+from webmap.errors import form_errors
 from webmap.security import FOLIUM_CSP
 from webmap.uploads import read_limited
 
@@ -39,115 +42,149 @@ bp = Blueprint("boundaries", __name__, url_prefix="/boundaries")
 ROLE = "boundary_inspector"
 
 
+def _index(error: str | None = None, status: int = 200, **_kw):
+    s = get_session()
+    page = render_template(
+        "boundaries/index.html",
+        due=inspections.due_lines(s),
+        rounds=inspections.list_rounds(s, newest_first=True),
+        open_alarms=len(alarms.list_alarms(s, state="open")),
+        error=error,
+    )
+    return page, status
+
+
 @bp.get("/")
 @role_required(ROLE)
 def index():
-    s = get_session()
-    rounds = s.scalars(select(InspectionRound).order_by(InspectionRound.id.desc())).all()
-    open_alarms = alarms.list_alarms(s, state="open")
-    return render_template(
-        "boundaries/index.html", due=inspections.due_lines(s), rounds=rounds, open_alarms=len(open_alarms)
+    return _index()
+
+
+@bp.post("/rounds")
+@role_required(ROLE)
+@form_errors(_index)
+def round_create():
+    """Plan a round for a line with the parties that inspect it."""
+    parties = [p.strip() for p in (forms.text("parties", required=True, limit=500) or "").splitlines()]
+    rnd = usecases.create_round(
+        get_session(),
+        actor(),
+        line_code=forms.text("line_code", required=True, limit=40),
+        round_no=forms.number("round_no", kind=int) or 1,
+        title=forms.text("title", required=True, limit=200),
+        parties=[p for p in parties if p],
+        start_date=forms.day("start"),
+        tolerance_m=forms.number("tolerance_m") or 1.0,
     )
+    get_session().commit()
+    return redirect(url_for("boundaries.round_detail", round_id=rnd.id))
 
 
-def _summary(round_id: int) -> dict:
-    try:
-        return inspections.summary(get_session(), round_id)
-    except (ValueError, LookupError):
-        abort(404)
+def _round_page(round_id: int, *_args, error: str | None = None, status: int = 200, **_kw):
+    sm = inspections.summary(get_session(), round_id)
+    return render_template(
+        "boundaries/round.html", sm=sm, today=date.today().isoformat(), error=error
+    ), status
 
 
 @bp.get("/rounds/<int:round_id>")
 @role_required(ROLE)
 def round_detail(round_id: int):
-    return render_template("boundaries/round.html", sm=_summary(round_id), today=date.today().isoformat())
+    return _round_page(round_id)
 
 
 @bp.post("/rounds/<int:round_id>/<action>")
 @role_required(ROLE)
+@form_errors(_round_page)
 def round_action(round_id: int, action: str):
     """Start, upload GNSS fixes, add a segment note, sign off or complete a round."""
     s = get_session()
     who = actor()
-    try:
-        if action == "start":
-            inspections.set_status(s, actor=who, round_id=round_id, status="in_progress")
-        elif action == "gnss":
-            upload = request.files.get("file")
-            if upload is None or not upload.filename:
-                raise ValueError(_("Choose a CSV or GPX file."))
-            recs = inspections.import_fixes(s, actor=who, round_id=round_id, content=read_limited(upload),
-                                            filename=upload.filename, condition=forms.text("condition") or "found")  # fmt: skip
-            flash(_("%(n)s measured positions recorded.", n=len(recs)), "ok")
-        elif action == "note":
-            inspections.add_segment_note(s, actor=who, round_id=round_id, segment=forms.text("segment", required=True, limit=60),
-                                         kind=forms.text("kind") or "other", note=forms.text("note", required=True, limit=1000))  # fmt: skip
-        elif action == "signoff":
-            inspections.sign_off(s, actor=who, round_id=round_id, party=forms.text("party", required=True, limit=100),
-                                 signer=forms.text("signer", required=True, limit=60), on=forms.day("on", default=date.today()))  # fmt: skip
-        elif action == "complete":
-            inspections.complete_round(
-                s, actor=who, round_id=round_id, on=forms.day("on", default=date.today())
-            )
-        else:
-            abort(404)
-        s.commit()
-    except Exception as exc:
-        s.rollback()
-        if is_conflict(exc):
-            abort(409, str(exc))
-        if isinstance(exc, ValueError | inspections.ReadOnlyError):
-            flash(str(exc), "error")
-        else:
-            raise
+    if action == "start":
+        usecases.start_round(s, who, round_id)
+    elif action == "gnss":
+        upload = request.files.get("file")
+        recs = usecases.upload_gnss(
+            s,
+            who,
+            round_id,
+            content=read_limited(upload) if upload else b"",
+            filename=upload.filename if upload else "",
+            condition=forms.text("condition") or "found",
+        )
+        flash(_("%(n)s measured positions recorded.", n=len(recs)), "ok")
+    elif action == "note":
+        usecases.note_segment(
+            s,
+            who,
+            round_id,
+            segment=forms.text("segment", required=True, limit=60),
+            kind=forms.text("kind") or "other",
+            note=forms.text("note", required=True, limit=1000),
+        )
+    elif action == "signoff":
+        usecases.sign_round(
+            s,
+            who,
+            round_id,
+            party=forms.text("party", required=True, limit=100),
+            signer=forms.text("signer", required=True, limit=60),
+            on=forms.day("on", default=date.today()),
+        )
+    elif action == "complete":
+        usecases.complete_round(s, who, round_id, on=forms.day("on", default=date.today()))
+    else:
+        abort(404)
+    s.commit()
     return redirect(url_for("boundaries.round_detail", round_id=round_id))
+
+
+def _marker_form(round_id: int, number: str, error: str | None = None, status: int = 200, **_kw):
+    sm = inspections.summary(get_session(), round_id)
+    row = next((m for m in sm["markers"] if m["number"] == number), None)
+    if row is None:
+        abort(404)
+    page = render_template(
+        "boundaries/marker.html", sm=sm, m=row, conditions=inspections.CONDITIONS, error=error
+    )
+    return page, status
 
 
 @bp.route("/rounds/<int:round_id>/markers/<number>", methods=["GET", "POST"])
 @role_required(ROLE)
+@form_errors(_marker_form)
 def marker_form(round_id: int, number: str):
     """The per-marker inspection form (condition, measured position, notes, photo)."""
-    sm = _summary(round_id)
-    row = next((m for m in sm["markers"] if m["number"] == number), None)
-    if row is None:
-        abort(404)
-    if request.method == "POST":
-        s = get_session()
-        try:
-            photos = []
-            upload = request.files.get("photo")
-            if upload is not None and upload.filename:
-                photos.append(save_photo(read_limited(upload), instance_dir=current_app.instance_path))
-            inspections.record_finding(
-                s,
-                actor=actor(),
-                round_id=round_id,
-                marker_number=number,
-                condition=forms.text("condition", required=True, limit=12),
-                lon=forms.number("lon"),
-                lat=forms.number("lat"),
-                elevation_m=forms.number("elevation_m"),
-                notes=forms.text("notes", limit=2000),
-                photos=photos,
-                supersedes_id=forms.number("supersedes_id", kind=int),
-            )
-            s.commit()
-            flash(_("Finding recorded for %(n)s.", n=number), "ok")
-            return redirect(url_for("boundaries.round_detail", round_id=round_id))
-        except Exception as exc:
-            s.rollback()
-            if isinstance(exc, ValueError | inspections.ReadOnlyError):
-                flash(str(exc), "error")
-            else:
-                raise
-    return render_template("boundaries/marker.html", sm=sm, m=row, conditions=inspections.CONDITIONS)
+    if request.method == "GET":
+        return _marker_form(round_id, number)
+    _marker_form(round_id, number)  # 404 for a marker outside the round
+    upload = request.files.get("photo")
+    photos = []
+    if upload is not None and upload.filename:
+        photos.append(save_photo(read_limited(upload), instance_dir=current_app.instance_path))
+    usecases.record_finding(
+        get_session(),
+        actor(),
+        round_id,
+        marker_number=number,
+        condition=forms.text("condition", required=True, limit=12),
+        lon=forms.number("lon"),
+        lat=forms.number("lat"),
+        elevation_m=forms.number("elevation_m"),
+        notes=forms.text("notes", limit=2000),
+        photos=photos,
+        supersedes_id=forms.number("supersedes_id", kind=int),
+    )
+    get_session().commit()
+    flash(_("Finding recorded for %(n)s.", n=number), "ok")
+    return redirect(url_for("boundaries.round_detail", round_id=round_id))
 
 
 @bp.get("/rounds/<int:round_id>/map")
 @role_required(ROLE)
 def round_map(round_id: int):
     """Recorded and measured marker positions with the displacement vectors (Folium)."""
-    sm = _summary(round_id)
+    sm = inspections.summary(get_session(), round_id)
     rows = []
     for m in sm["markers"]:
         measured = (m["measured_lon"], m["measured_lat"]) if m["measured_lon"] is not None else None
@@ -171,40 +208,162 @@ def report(round_id: int):
         pdf = round_pdf(get_session(), round_id)
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="inspection-{round_id}.pdf"'})  # fmt: skip
-    return render_template("boundaries/report.html", sm=_summary(round_id))
+    return render_template("boundaries/report.html", sm=inspections.summary(get_session(), round_id))
+
+
+# -- markers and devices -------------------------------------------------------------------------
+
+
+def _markers_page(*_args, error: str | None = None, status: int = 200, token: dict | None = None, **_kw):
+    s = get_session()
+    page = render_template(
+        "boundaries/markers.html",
+        lines=store.lines_gdf(s).to_dict("records"),
+        markers=store.markers_gdf(s).to_dict("records"),
+        statuses=STATUSES,
+        token=token,
+        error=error,
+    )
+    return page, status
+
+
+@bp.get("/markers")
+@role_required(ROLE)
+def markers():
+    return _markers_page()
+
+
+@bp.post("/markers")
+@role_required(ROLE)
+@form_errors(_markers_page)
+def marker_add():
+    """Register a marker on a line section."""
+    usecases.add_marker(
+        get_session(),
+        actor(),
+        number=forms.text("number", required=True, limit=30),
+        line_code=forms.text("line_code", required=True, limit=40),
+        lon=forms.number("lon"),
+        lat=forms.number("lat"),
+        side_code=forms.text("side_code", limit=12),
+        material=forms.text("material", limit=40),
+        elevation_m=forms.number("elevation_m"),
+    )
+    get_session().commit()
+    return redirect(url_for("boundaries.markers"))
+
+
+@bp.post("/markers/<number>")
+@role_required(ROLE)
+@form_errors(_markers_page)
+def marker_update(number: str):
+    """Change a marker's status, material or elevation (refused when it changed meanwhile)."""
+    usecases.update_marker(
+        get_session(),
+        actor(),
+        number=number,
+        expected_version=forms.version(),
+        reason=forms.text("reason", limit=200),
+        status=forms.text("status", limit=12),
+        material=forms.text("material", limit=40),
+        elevation_m=forms.number("elevation_m"),
+    )
+    get_session().commit()
+    return redirect(url_for("boundaries.markers"))
+
+
+@bp.post("/devices")
+@role_required(ROLE)
+@form_errors(_markers_page)
+def device_register():
+    """Fit a telemetry device to a marker; its token is shown once, on the page that answers."""
+    device_id = forms.text("device_id", required=True, limit=40)
+    _device, token = usecases.register_device(
+        get_session(),
+        actor(),
+        device_id=device_id,
+        marker_number=forms.text("marker", required=True, limit=30),
+    )
+    get_session().commit()
+    return _markers_page(token={"device_id": device_id, "token": token})
+
+
+# -- alarms -------------------------------------------------------------------------------------
+
+
+def _alarm_list(*_args, error: str | None = None, status: int = 200, **_kw):
+    state = request.args.get("state") or None
+    page = render_template(
+        "boundaries/alarms.html",
+        alarms=alarms.list_alarms(get_session(), state=state),
+        state=state,
+        error=error,
+    )
+    return page, status
 
 
 @bp.get("/alarms")
 @role_required(ROLE)
 def alarm_list():
-    state = request.args.get("state") or None
-    return render_template(
-        "boundaries/alarms.html", alarms=alarms.list_alarms(get_session(), state=state), state=state
-    )
+    return _alarm_list()
 
 
 @bp.post("/alarms/<int:alarm_id>/<action>")
 @role_required(ROLE)
+@form_errors(_alarm_list)
 def alarm_action(alarm_id: int, action: str):
-    s = get_session()
-    fn = {"acknowledge": alarms.acknowledge, "close": alarms.close}.get(action)
-    if fn is None:
+    """Acknowledge or close an alarm; a stale version answers 409, a refused step 422."""
+    act = usecases.ALARM_ACTS.get(action)
+    if act is None:
         abort(404)
-    try:
-        fn(
-            s,
-            actor=actor(),
-            alarm_id=alarm_id,
-            note=forms.text("note", limit=500),
-            expected_version=forms.version(),
-        )
-        s.commit()
-    except Exception as exc:
-        s.rollback()
-        if is_conflict(exc):
-            abort(409, str(exc))
-        if isinstance(exc, ValueError | LookupError):
-            flash(str(exc), "error")
-        else:
-            raise
+    act(
+        get_session(),
+        actor(),
+        alarm_id,
+        note=forms.text("note", limit=500),
+        expected_version=forms.version(),
+    )
+    get_session().commit()
     return redirect(url_for("boundaries.alarm_list"))
+
+
+# -- disputes -----------------------------------------------------------------------------------
+
+
+def _disputes_page(*_args, error: str | None = None, status: int = 200, **_kw):
+    gdf = store.list_disputes(get_session(), viewer_roles=current_user.roles)
+    rows = [{k: v for k, v in r.items() if k != "geometry"} for r in gdf.to_dict("records")]
+    page = render_template(
+        "boundaries/disputes.html",
+        disputes=rows,
+        statuses=DISPUTE_STATUSES,
+        today=date.today().isoformat(),
+        error=error,
+    )
+    return page, status
+
+
+@bp.get("/disputes")
+@role_required(ROLE)
+def disputes():
+    return _disputes_page()
+
+
+@bp.post("/disputes/<int:dispute_id>/action")
+@role_required(ROLE)
+@form_errors(_disputes_page)
+def dispute_action(dispute_id: int):
+    """Append an action to a dispute, optionally changing its status."""
+    usecases.dispute_action(
+        get_session(),
+        actor(),
+        current_user.roles,
+        dispute_id,
+        action=forms.text("action", required=True, limit=500),
+        on=forms.day("on", default=date.today()),
+        status=forms.text("status", limit=20),
+        document=forms.text("document", limit=200),
+        expected_version=forms.version(),
+    )
+    get_session().commit()
+    return redirect(url_for("boundaries.disputes"))

@@ -1,4 +1,4 @@
-"""``wuhai-gis boundaries telemetry|alarms|disputes ...``: smart markers, alarms and the disputes register."""
+"""``wuhai-gis boundaries telemetry|alarms ...``: smart-marker telemetry, device tokens and alarms."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from boundaries import alarms
-from boundaries import store
 from boundaries import telemetry
+from boundaries import usecases
 from boundaries.alarms import AlarmRules
 from cli.context import CliContext
 from cli.context import emit
@@ -33,14 +33,9 @@ def telemetry_group() -> None:
 @pass_cli
 def ingest_cmd(cli: CliContext, payload_file: str, token: str, fmt: str) -> None:
     """Ingest a JSON message or batch from a file (the same path as the HTTP endpoint)."""
-    try:
-        payload = json.loads(Path(payload_file).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        payload = None
-        click.echo(f"not UTF-8 JSON: {exc}", err=True)
+    body = Path(payload_file).read_bytes()
     with cli.session() as s:
-        result = telemetry.ingest(s, payload, token=token, rules=AlarmRules.from_settings())
-        s.commit()
+        result = telemetry.receive(s, body, token=token, channel="http")
     emit(result.as_dict(), fmt, lambda r: f"accepted {r['accepted']}, refused {r['refused'] or 'none'}")
 
 
@@ -88,10 +83,7 @@ def subscribe_cmd(cli: CliContext, url: str | None, seconds: float | None, evalu
 def token_cmd(cli: CliContext, device_id: str, fmt: str) -> None:
     """Issue a new token for a device (printed once; only its hash is stored)."""
     with cli.session() as s:
-        try:
-            token = telemetry.issue_token(s, actor=cli.actor, device_id=device_id)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
+        token = usecases.rotate_token(s, cli.actor, device_id)
         s.commit()
     emit({"device_id": device_id, "token": token}, fmt, lambda r: r["token"])
 
@@ -104,13 +96,7 @@ def token_cmd(cli: CliContext, device_id: str, fmt: str) -> None:
 def register_cmd(cli: CliContext, device_id: str, number: str, fmt: str) -> None:
     """Attach a device to a marker and print its token (once)."""
     with cli.session() as s:
-        try:
-            marker = store.marker_by_number(s, number)
-            _dev, token = telemetry.register_device(
-                s, actor=cli.actor, device_id=device_id, marker_id=marker.id
-            )
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
+        _dev, token = usecases.register_device(s, cli.actor, device_id=device_id, marker_number=number)
         s.commit()
     emit({"device_id": device_id, "marker": number, "token": token}, fmt, lambda r: r["token"])
 
@@ -160,12 +146,11 @@ def evaluate_cmd(cli: CliContext, fmt: str) -> None:
     )
 
 
-def _transition(cli: CliContext, fn, alarm_id: int, note: str | None, fmt: str) -> None:
+def _transition(
+    cli: CliContext, act: str, alarm_id: int, note: str | None, expected_version: int | None, fmt: str
+) -> None:
     with cli.session() as s:
-        try:
-            a = fn(s, actor=cli.actor, alarm_id=alarm_id, note=note)
-        except (ValueError, RuntimeError) as exc:
-            raise click.ClickException(str(exc)) from exc
+        a = usecases.ALARM_ACTS[act](s, cli.actor, alarm_id, note=note, expected_version=expected_version)
         s.commit()
         emit(
             {"id": a.id, "state": a.state, "history": a.history, "version": a.version},
@@ -177,95 +162,22 @@ def _transition(cli: CliContext, fn, alarm_id: int, note: str | None, fmt: str) 
 @alarms_group.command("ack")
 @click.argument("alarm_id", type=int)
 @click.option("--note")
+@click.option("--expected-version", type=int, help="Refuse if the alarm changed since this version.")
 @format_option
 @pass_cli
-def ack_cmd(cli: CliContext, alarm_id: int, note: str | None, fmt: str) -> None:
+def ack_cmd(cli: CliContext, alarm_id: int, note: str | None, expected_version: int | None, fmt: str) -> None:
     """Acknowledge an alarm."""
-    _transition(cli, alarms.acknowledge, alarm_id, note, fmt)
+    _transition(cli, "acknowledge", alarm_id, note, expected_version, fmt)
 
 
 @alarms_group.command("close")
 @click.argument("alarm_id", type=int)
 @click.option("--note")
+@click.option("--expected-version", type=int, help="Refuse if the alarm changed since this version.")
 @format_option
 @pass_cli
-def close_cmd(cli: CliContext, alarm_id: int, note: str | None, fmt: str) -> None:
-    """Close an alarm."""
-    _transition(cli, alarms.close, alarm_id, note, fmt)
-
-
-@click.group("disputes", invoke_without_command=True)
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    envvar="WUHAI_ROLES",
-    help="Roles of the person asking (boundary_inspector, admin).",
-)
-@format_option
-@click.pass_context
-def disputes_group(ctx: click.Context, roles: tuple[str, ...], fmt: str) -> None:
-    """The disputes register, visible only to boundary inspectors and administrators."""
-    ctx.meta["roles"] = roles
-    if ctx.invoked_subcommand:
-        return
-    cli = ctx.find_object(CliContext) or CliContext()
-    with cli.session() as s:
-        try:
-            gdf = store.list_disputes(s, viewer_roles=roles)
-        except PermissionError as exc:
-            raise click.ClickException(str(exc)) from exc
-    rows = [
-        {
-            "id": r.id,
-            "title": r.title,
-            "parties": r.parties,
-            "status": r.status,
-            "documents": r.documents,
-            "actions": r.actions,
-            "geometry_type": r.geometry.geom_type if r.geometry is not None else None,
-        }
-        for r in gdf.itertuples()
-    ]
-    emit(rows, fmt, lambda rs: table(rs, ["id", "title", "status"]))
-
-
-@disputes_group.command("action")
-@click.argument("dispute_id", type=int)
-@click.option("--action", "action_text", required=True)
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--status", type=click.Choice(store.DISPUTE_STATUSES))
-@click.option("--document")
-@format_option
-@click.pass_context
-def dispute_action_cmd(
-    ctx: click.Context, dispute_id: int, action_text: str, on, status, document, fmt: str
+def close_cmd(
+    cli: CliContext, alarm_id: int, note: str | None, expected_version: int | None, fmt: str
 ) -> None:
-    """Append an action to a dispute (optionally changing its status)."""
-    cli = ctx.find_object(CliContext) or CliContext()
-    with cli.session() as s:
-        try:
-            d = store.dispute_action(
-                s,
-                actor=cli.actor,
-                viewer_roles=ctx.meta.get("roles", ()),
-                dispute_id=dispute_id,
-                action=action_text,
-                on=on.date(),
-                status=status,
-                document=document,
-            )
-        except (ValueError, PermissionError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        s.commit()
-        emit(
-            {
-                "id": d.id,
-                "status": d.status,
-                "actions": d.actions,
-                "documents": d.documents,
-                "version": d.version,
-            },
-            fmt,
-            lambda r: f"dispute {r['id']} {r['status']}, {len(r['actions'])} action(s)",
-        )
+    """Close an alarm."""
+    _transition(cli, "close", alarm_id, note, expected_version, fmt)

@@ -1,0 +1,258 @@
+"""What a user does with boundaries, from the command line or the web: one function per act.
+
+Each function checks the actor, does the act through the store (audit entries included) and
+flushes; the front end commits and presents the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from boundaries import alarms
+from boundaries import inspections
+from boundaries import store
+from boundaries import telemetry
+from boundaries.models import BoundaryMarker
+from boundaries.models import Dispute
+from boundaries.models import InspectionRecord
+from boundaries.models import InspectionRound
+from boundaries.models import MarkerAlarm
+from boundaries.models import MarkerDevice
+from gis.errors import InvalidInput
+from gis.errors import require_actor
+
+# -- markers ------------------------------------------------------------------------------------
+
+
+def add_marker(
+    session: Session,
+    actor: str,
+    *,
+    number: str,
+    line_code: str,
+    lon: float,
+    lat: float,
+    side_code: str | None = None,
+    material: str | None = None,
+    elevation_m: float | None = None,
+) -> BoundaryMarker:
+    """Register a marker on the line section ``line_code`` (number checked against GB/T 17796)."""
+    actor = require_actor(actor)
+    line = store.line_by_code(session, line_code)
+    return store.add_marker(
+        session,
+        actor=actor,
+        number=number,
+        line_id=line.id,
+        lon=lon,
+        lat=lat,
+        side_code=side_code,
+        material=material,
+        elevation_m=elevation_m,
+    )
+
+
+def update_marker(
+    session: Session,
+    actor: str,
+    *,
+    number: str,
+    expected_version: int | None = None,
+    reason: str | None = None,
+    **changes: Any,
+) -> BoundaryMarker:
+    """Change a marker's status, material, elevation, photos, reference objects or position."""
+    actor = require_actor(actor)
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise InvalidInput(f"marker {number}: nothing to change")
+    return store.update_marker(
+        session, actor=actor, number=number, expected_version=expected_version, reason=reason, **changes
+    )
+
+
+# -- inspection rounds --------------------------------------------------------------------------
+
+
+def create_round(
+    session: Session,
+    actor: str,
+    *,
+    line_code: str,
+    round_no: int,
+    title: str,
+    parties: Iterable[str],
+    start_date: date | None = None,
+    tolerance_m: float = 1.0,
+) -> InspectionRound:
+    """Plan a joint inspection of a line (every section and marker of it)."""
+    return inspections.create_round(
+        session,
+        actor=require_actor(actor),
+        line_code=line_code,
+        round_no=round_no,
+        title=title,
+        parties=[p for p in parties if p],
+        start_date=start_date,
+        tolerance_m=tolerance_m,
+    )
+
+
+def start_round(session: Session, actor: str, round_id: int) -> InspectionRound:
+    """Move a planned round to in progress."""
+    return inspections.set_status(
+        session, actor=require_actor(actor), round_id=round_id, status="in_progress"
+    )
+
+
+def note_segment(
+    session: Session, actor: str, round_id: int, *, segment: str, kind: str, note: str
+) -> InspectionRound:
+    """Note a change found along a segment of the round's line."""
+    return inspections.add_segment_note(
+        session, actor=require_actor(actor), round_id=round_id, segment=segment, kind=kind, note=note
+    )
+
+
+def sign_round(
+    session: Session, actor: str, round_id: int, *, party: str, signer: str, on: date
+) -> InspectionRound:
+    """Record a party's signature on the round's results."""
+    return inspections.sign_off(
+        session, actor=require_actor(actor), round_id=round_id, party=party, signer=signer, on=on
+    )
+
+
+def complete_round(session: Session, actor: str, round_id: int, *, on: date) -> InspectionRound:
+    """Close a round (every marker inspected, every party signed); its lines count as inspected."""
+    return inspections.complete_round(session, actor=require_actor(actor), round_id=round_id, on=on)
+
+
+def record_finding(
+    session: Session,
+    actor: str,
+    round_id: int,
+    *,
+    marker_number: str,
+    condition: str,
+    lon: float | None = None,
+    lat: float | None = None,
+    elevation_m: float | None = None,
+    notes: str | None = None,
+    photos: Iterable[str] = (),
+    supersedes_id: int | None = None,
+) -> InspectionRecord:
+    """Record one marker's finding in a round (a correction when ``supersedes_id`` is given)."""
+    return inspections.record_finding(
+        session,
+        actor=require_actor(actor),
+        round_id=round_id,
+        marker_number=marker_number,
+        condition=condition,
+        lon=lon,
+        lat=lat,
+        elevation_m=elevation_m,
+        notes=notes,
+        photos=list(photos),
+        supersedes_id=supersedes_id,
+    )
+
+
+def upload_gnss(
+    session: Session, actor: str, round_id: int, *, content: bytes, filename: str, condition: str = "found"
+) -> list[InspectionRecord]:
+    """Record the measured positions of a GNSS export (CSV or GPX) in a round, all rows or none."""
+    if not filename:
+        raise InvalidInput("choose a CSV or GPX file", field="file")
+    return inspections.import_fixes(
+        session,
+        actor=require_actor(actor),
+        round_id=round_id,
+        content=content,
+        filename=filename,
+        condition=condition or "found",
+    )
+
+
+# -- smart markers ------------------------------------------------------------------------------
+
+
+def acknowledge_alarm(
+    session: Session,
+    actor: str,
+    alarm_id: int,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> MarkerAlarm:
+    """Acknowledge an open alarm (refused when it changed since ``expected_version``)."""
+    return alarms.acknowledge(
+        session, actor=require_actor(actor), alarm_id=alarm_id, note=note, expected_version=expected_version
+    )
+
+
+def close_alarm(
+    session: Session,
+    actor: str,
+    alarm_id: int,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> MarkerAlarm:
+    """Close an open or acknowledged alarm (refused when it changed since ``expected_version``)."""
+    return alarms.close(
+        session, actor=require_actor(actor), alarm_id=alarm_id, note=note, expected_version=expected_version
+    )
+
+
+#: The alarm acts by name, as the front ends offer them.
+ALARM_ACTS = {"acknowledge": acknowledge_alarm, "close": close_alarm}
+
+
+def register_device(
+    session: Session, actor: str, *, device_id: str, marker_number: str
+) -> tuple[MarkerDevice, str]:
+    """Fit a telemetry device to a marker; returns the device and its token (shown once)."""
+    actor = require_actor(actor)
+    marker = store.marker_by_number(session, marker_number)
+    return telemetry.register_device(session, actor=actor, device_id=device_id, marker_id=marker.id)
+
+
+def rotate_token(session: Session, actor: str, device_id: str) -> str:
+    """Give a device a new token (returned once); the old one stops working."""
+    return telemetry.issue_token(session, actor=require_actor(actor), device_id=device_id)
+
+
+# -- disputes -----------------------------------------------------------------------------------
+
+
+def dispute_action(
+    session: Session,
+    actor: str,
+    roles: Iterable[str],
+    dispute_id: int,
+    *,
+    action: str,
+    on: date,
+    status: str | None = None,
+    document: str | None = None,
+    expected_version: int | None = None,
+) -> Dispute:
+    """Append an action (meeting, survey, agreement...) to a dispute, optionally changing its status."""
+    if not action or not action.strip():
+        raise InvalidInput("say what was done", field="action")
+    return store.dispute_action(
+        session,
+        actor=require_actor(actor),
+        viewer_roles=tuple(roles),
+        dispute_id=dispute_id,
+        action=action.strip(),
+        on=on,
+        status=status,
+        document=document,
+        expected_version=expected_version,
+    )
