@@ -78,10 +78,11 @@ def reference_layers(url: str) -> dict:
     from gis.crs import METRIC_CRS
     from gis.db import make_engine
     from gis.db import make_session_factory
+    from gis.roads import roads_gdf
 
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        roads = store.roads_gdf(session).to_crs(METRIC_CRS)
+        roads = roads_gdf(session).to_crs(METRIC_CRS)
         units = counted_units(store.units_gdf(session, year=2020))
         fac = active_facilities(store.facilities_gdf(session), 2020)
     engine.dispose()

@@ -17,6 +17,7 @@ from cli.context import table
 from facilities.kinds import FACILITY_STATUSES
 from facilities.kinds import KIND_CODES
 from facilities.kinds import OPERATOR_TYPES
+from gis.errors import InvalidInput
 
 if TYPE_CHECKING:
     from facilities.circles import CircleRule
@@ -36,6 +37,7 @@ class _Lazy:
 
 planning = _Lazy("facilities.planning")
 store = _Lazy("facilities.store")
+usecases = _Lazy("facilities.usecases")
 _circles = _Lazy("facilities.circles")
 _indicators = _Lazy("facilities.indicators")
 _whatif = _Lazy("facilities.whatif")
@@ -189,12 +191,10 @@ def add_cmd(
     """Register a facility (recorded in the audit log)."""
     attrs = {k: v for k, v in attrs.items() if v is not None}
     with cli.session() as session:
-        fac = _write(
-            session,
-            lambda: store.add_facility(
-                session, actor=cli.actor, kind=kind, name=name, lon=lon, lat=lat, reason=reason, **attrs
-            ),
+        fac = usecases.add_facility(
+            session, actor=cli.actor, kind=kind, name=name, lon=lon, lat=lat, reason=reason, **attrs
         )
+        session.commit()
         out = {"id": fac.id, "division_code": fac.division_code, "version": fac.version}
     emit(out, fmt, lambda r: f"facility {r['id']} added in {r['division_code']}")
 
@@ -216,22 +216,64 @@ def move_cmd(
     reason: str | None,
     fmt: str,
 ) -> None:
-    """Move a facility."""
+    """Move a facility (its community is found again)."""
     with cli.session() as session:
-        fac = _write(
+        fac = usecases.move_facility(
             session,
-            lambda: store.update_facility(
-                session,
-                facility_id,
-                actor=cli.actor,
-                lon=lon,
-                lat=lat,
-                expected_version=expected_version,
-                reason=reason,
-            ),
+            facility_id,
+            actor=cli.actor,
+            lon=lon,
+            lat=lat,
+            expected_version=expected_version,
+            reason=reason,
         )
+        session.commit()
         out = {"id": fac.id, "division_code": fac.division_code, "version": fac.version}
     emit(out, fmt, lambda r: f"facility {r['id']} now in {r['division_code']} (version {r['version']})")
+
+
+@facilities_group.command("edit")
+@click.argument("facility_id", type=int)
+@click.option("--name")
+@click.option("--status", type=click.Choice(FACILITY_STATUSES))
+@click.option("--operator", "operator_type", type=click.Choice(OPERATOR_TYPES))
+@click.option("--beds", type=int)
+@click.option("--nursing-beds", type=int)
+@click.option("--floor-area", "floor_area_m2", type=float)
+@click.option("--year-opened", type=int)
+@click.option("--year-closed", type=int)
+@click.option("--planned-year", type=int)
+@click.option("--opening-hours")
+@click.option("--contact")
+@click.option("--address")
+@click.option("--volunteer-site/--no-volunteer-site", "has_volunteer_site", default=None)
+@click.option("--new-or-rebuilt/--not-new-or-rebuilt", "new_or_rebuilt", default=None)
+@click.option("--expected-version", type=int, help="Refuse if the facility changed since this version.")
+@click.option("--reason")
+@format_option
+@pass_cli
+def edit_cmd(
+    cli: CliContext,
+    facility_id: int,
+    expected_version: int | None,
+    reason: str | None,
+    fmt: str,
+    **changes,
+) -> None:
+    """Change a facility's attributes (only the options given)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    with cli.session() as session:
+        fac = usecases.edit_facility(
+            session,
+            facility_id,
+            actor=cli.actor,
+            changes=changes,
+            expected_version=expected_version,
+            reason=reason,
+        )
+        session.commit()
+        out = {"id": fac.id, "division_code": fac.division_code, "version": fac.version}
+    emit(out, fmt, lambda r: f"facility {r['id']} saved (version {r['version']})")
 
 
 @facilities_group.command("remove")
@@ -245,12 +287,10 @@ def remove_cmd(
 ) -> None:
     """Remove a facility (its last state stays in the audit log)."""
     with cli.session() as session:
-        _write(
-            session,
-            lambda: store.remove_facility(
-                session, facility_id, actor=cli.actor, expected_version=expected_version, reason=reason
-            ),
+        usecases.remove_facility(
+            session, facility_id, actor=cli.actor, expected_version=expected_version, reason=reason
         )
+        session.commit()
     emit({"id": facility_id, "removed": True}, fmt, lambda r: f"facility {r['id']} removed")
 
 
@@ -305,21 +345,17 @@ def circles_cmd(
             households_per_point=households_per_point,
             life=life,
         )
-        run_id = (
-            _write(
+        run_id = None
+        if save:
+            run_id = planning.save_circle_run(
                 session,
-                lambda: planning.save_circle_run(
-                    session,
-                    analysis,
-                    actor=cli.actor,
-                    year=year,
-                    title=title,
-                    roads=str(roads_path or "road_segment"),
-                ),
+                analysis,
+                actor=cli.actor,
+                year=year,
+                title=title,
+                roads=str(roads_path or "road_segment"),
             )
-            if save
-            else None
-        )
+            session.commit()
     if out_dir:
         from facilities.report import write_tables
 
@@ -354,11 +390,7 @@ def whatif_cmd(cli: CliContext, year: int, adds, moves, removes, level: str, fmt
         add=[_parse_add(a) for a in adds], move=dict(_parse_move(m) for m in moves), remove=list(removes)
     )
     with cli.session() as session:
-        inputs = store.indicator_inputs(session, year=year)
-        try:
-            result = _whatif.compare_scenario(inputs, scenario, level=level)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from exc
+        result = usecases.what_if(session, year=year, scenario=scenario, level=level)
     emit({"year": year, "scenario": scenario.describe(), "units": result}, fmt, _render_whatif)
 
 
@@ -396,33 +428,20 @@ def site_cmd(
 
         pts = gpd.read_file(points_path)
     with cli.session() as session:
-        report, _chosen = planning.siting(
+        report = usecases.site_facilities(
             session,
+            actor=cli.actor,
             year=year,
             kind=kind,
             n=n,
+            area=area,
             candidates=candidates,
             spacing_m=spacing_m,
             candidate_points=pts,
             rule=rule,
             solver=solver,
-            area=area,
         )
-        run = _write(
-            session,
-            lambda: store.save_run(
-                session,
-                actor=cli.actor,
-                kind="siting",
-                title=f"siting {kind} {year}",
-                parameters={"n": n, "candidates": candidates, "solver": solver, "area": area}
-                | rule.as_dict(),
-                inputs={"year": year},
-                summary=report,
-                result=_chosen,
-            ),
-        )
-        report["run_id"] = run.id
+        session.commit()
     emit(report, fmt, _render_site)
 
 
@@ -458,13 +477,18 @@ def enter_indicator_cmd(
 ) -> None:
     """Enter a non-spatial indicator value (e.g. no. 1, 2, 7, 12) with its source and date."""
     with cli.session() as session:
-        row = _write(
+        row = usecases.enter_indicator(
             session,
-            lambda: store.upsert_entry(
-                session, actor=cli.actor, number=number, year=year, value=value, value_source=value_source,
-                division_code=division_code, value_date=value_date.date() if value_date else None, note=note,
-            ),
-        )  # fmt: skip
+            actor=cli.actor,
+            number=number,
+            year=year,
+            value=value,
+            value_source=value_source,
+            division_code=division_code,
+            value_date=value_date.date() if value_date else None,
+            note=note,
+        )
+        session.commit()
         out = {"number": row.number, "year": row.year, "value": row.value, "division_code": row.division_code}
     emit(out, fmt, lambda r: f"indicator {r['number']} for {r['year']}: {r['value']}")
 
@@ -501,7 +525,7 @@ def runs_list(cli: CliContext, kind: str | None, fmt: str) -> None:
 def runs_show(cli: CliContext, run_id: int, geojson_path: str | None, fmt: str) -> None:
     """A stored run: parameters, inputs and summary."""
     with cli.session() as session:
-        run, layer = _write(session, lambda: store.load_run(session, run_id))
+        run, layer = store.load_run(session, run_id)
     if geojson_path and layer is not None:
         layer.to_file(geojson_path, driver="GeoJSON")
     out = {
@@ -526,28 +550,24 @@ def runs_show(cli: CliContext, run_id: int, geojson_path: str | None, fmt: str) 
 def runs_compare(cli: CliContext, a: int, b: int, fmt: str) -> None:
     """Two stored circle runs side by side and the communities whose coverage changed."""
     with cli.session() as session:
-        result = _write(session, lambda: planning.compare_runs(session, a, b))
+        result = planning.compare_runs(session, a, b)
     emit(result, fmt, lambda r: json.dumps(r, ensure_ascii=False, indent=2, default=str))
 
 
-def _write(session, action):
-    try:
-        result = action()
-        session.commit()
-        return result
-    except (store.FacilityError, store.ConflictError, LookupError) as exc:
-        session.rollback()
-        raise click.ClickException(str(exc)) from exc
-
-
 def _parse_add(text: str) -> dict:
-    if text.lstrip().startswith("{"):
-        return json.loads(text)
     try:
+        if text.lstrip().startswith("{"):
+            new = json.loads(text)
+            if not isinstance(new, dict) or not {"kind", "lon", "lat"} <= set(new):
+                raise ValueError
+            return new
         kind, coords, *name = text.split(":")
         lon, lat = (float(v) for v in coords.split(","))
-    except ValueError as exc:
-        raise click.BadParameter(f"--add {text!r}: expected KIND:LON,LAT[:NAME]") from exc
+    except ValueError:
+        raise InvalidInput(
+            f"--add {text[:60]!r}: expected KIND:LON,LAT[:NAME] or a JSON object with kind, lon, lat",
+            field="add",
+        ) from None
     return {"kind": kind, "lon": lon, "lat": lat} | ({"name": name[0]} if name else {})
 
 
@@ -556,8 +576,8 @@ def _parse_move(text: str) -> tuple[int, tuple[float, float]]:
         fid, coords = text.split(":")
         lon, lat = (float(v) for v in coords.split(","))
         return int(fid), (lon, lat)
-    except ValueError as exc:
-        raise click.BadParameter(f"--move {text!r}: expected ID:LON,LAT") from exc
+    except ValueError:
+        raise InvalidInput(f"--move {text[:60]!r}: expected ID:LON,LAT", field="move") from None
 
 
 def _int_or_none(value) -> int | None:

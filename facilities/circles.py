@@ -21,6 +21,7 @@ from facilities.network import reach
 from facilities.network import single_source_distances
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
+from gis.errors import InvalidInput
 
 #: Concave-hull ratio for network service areas (0 = tightest hull, 1 = convex hull).
 HULL_RATIO = 0.2
@@ -43,11 +44,13 @@ class CircleRule:
 
     def __post_init__(self) -> None:
         if self.method not in ("straight", "network"):
-            raise ValueError(f"method must be 'straight' or 'network', not {self.method!r}")
+            raise InvalidInput(f"method must be 'straight' or 'network', not {self.method!r}", field="method")
         if self.rural_mode not in ("walk", "drive"):
-            raise ValueError(f"rural_mode must be 'walk' or 'drive', not {self.rural_mode!r}")
+            raise InvalidInput(
+                f"rural_mode must be 'walk' or 'drive', not {self.rural_mode!r}", field="rural_mode"
+            )
         if min(self.walk_kmh, self.drive_kmh) <= 0 or not 0 < self.min_share <= 1:
-            raise ValueError("speeds must be positive and min_share in (0, 1]")
+            raise InvalidInput("speeds must be positive and min_share in (0, 1]", field="min_share")
 
     def limit_m(self, minutes: float, mode: str = "walk") -> float:
         """Distance reached in ``minutes`` (the GB 50180 distance for a walking life circle)."""
@@ -132,7 +135,7 @@ def nearest_reach(
         return np.full(len(p_xy), np.inf), np.full(len(p_xy), -1)
     if method == "network":
         if net is None:
-            raise ValueError("method 'network' needs a road network")
+            raise InvalidInput("method 'network' needs a road network", field="method")
         return reach(net, f_xy, p_xy, limit_m=limit_m)
     dist, idx = cKDTree(f_xy).query(p_xy, distance_upper_bound=limit_m)
     return dist, np.where(np.isfinite(dist), idx, -1)
@@ -249,7 +252,7 @@ def service_areas(
     if method == "straight":
         geoms = shapely.buffer(fac.geometry.values, limit_m, quad_segs=16)
     elif net is None:
-        raise ValueError("method 'network' needs a road network")
+        raise InvalidInput("method 'network' needs a road network", field="method")
     else:
         dist = single_source_distances(net, _xy(fac), limit_m=limit_m)
         geoms = [reach_polygon(net.xy[np.isfinite(row)], buffer_m=buffer_m) for row in dist]

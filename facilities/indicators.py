@@ -16,6 +16,7 @@ from facilities.kinds import ELDERLY_BED_KINDS
 from facilities.kinds import RURAL_ELDERLY_KINDS
 from facilities.kinds import URBAN_ELDERLY_KINDS
 from gis.crs import require_crs
+from gis.errors import InvalidInput
 
 LEVELS = ("city", "district", "town", "community")
 #: Town-level kinds the plan counts ("全市20个镇（街道）"); development zones are not counted.
@@ -259,7 +260,7 @@ def compute_indicators(
         progress_pct, met, detail).
     """
     if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+        raise InvalidInput(f"level must be one of {LEVELS}, not {level!r}", field="level")
     units = counted_units(inputs.units)
     fac = locate_facilities(
         active_facilities(inputs.facilities, inputs.year, include_planned=include_planned), units
@@ -303,7 +304,7 @@ def counted_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         units.columns
     )
     if missing:
-        raise ValueError(f"units lack columns {sorted(missing)}")
+        raise InvalidInput(f"units lack columns {sorted(missing)}")
     return units[units["urban_rural"].isin(["urban", "rural"])].copy()
 
 

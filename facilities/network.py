@@ -16,6 +16,7 @@ from scipy.spatial import cKDTree
 
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
+from gis.errors import InvalidInput
 
 #: OSM ``highway`` values kept from a .pbf extract (everything people walk or drive on).
 OSM_HIGHWAYS = (
@@ -77,11 +78,11 @@ def build_network(
     geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
     kinds = set(shapely.get_type_id(geoms).tolist()) - {1, 5}
     if kinds:
-        raise ValueError(
+        raise InvalidInput(
             f"road lines must be LineStrings or MultiLineStrings (found geometry type ids {sorted(kinds)})"
         )
     if len(geoms) == 0:
-        raise ValueError("road lines are empty: no network to build")
+        raise InvalidInput("road lines are empty: no network to build", field="roads")
     parts = shapely.get_parts(geoms)
     if node:
         parts = shapely.get_parts(shapely.node(shapely.multilinestrings(parts)))
@@ -112,15 +113,15 @@ def read_road_layer(
     """Read road centre lines from a Shapefile, GeoPackage or OSM .pbf extract (pyogrio/GDAL)."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{path}: no such file")
+        raise InvalidInput(f"{path}: no such file", field="roads")
     if path.suffix.lower() in (".pbf", ".osm"):
         return read_osm_roads(path)
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, where=where)
     except Exception as exc:  # GDAL's errors name the problem
-        raise ValueError(f"{path}: cannot read road layer ({exc})") from exc
+        raise InvalidInput(f"{path}: cannot read road layer ({exc})", field="roads") from exc
     if gdf.crs is None:
-        raise ValueError(f"{path}: the layer has no CRS (add a .prj or define it)")
+        raise InvalidInput(f"{path}: the layer has no CRS (add a .prj or define it)", field="roads")
     return gdf[gdf.geometry.notna()]
 
 
@@ -130,7 +131,7 @@ def read_osm_roads(path: str | Path) -> gpd.GeoDataFrame:
     try:
         gdf = pyogrio.read_dataframe(path, layer="lines", where=f"highway IN ({values})")
     except Exception as exc:
-        raise ValueError(f"{path}: cannot read OSM lines ({exc})") from exc
+        raise InvalidInput(f"{path}: cannot read OSM lines ({exc})", field="roads") from exc
     return gdf[gdf.geometry.notna()].set_crs(4326, allow_override=True)
 
 

@@ -32,6 +32,8 @@ from facilities.siting import coverage_matrix
 from facilities.siting import mclp
 from facilities.siting import set_cover
 from gis.crs import STORAGE_CRS
+from gis.errors import NotFound
+from gis.roads import roads_gdf
 
 
 @dataclass
@@ -67,9 +69,9 @@ def load_network(
     """The road network from the database (``road_segment``) or from a Shapefile/GPKG/OSM .pbf file."""
     if roads_path:
         return build_network(read_road_layer(roads_path), max_edge_m=max_edge_m, node=True)
-    roads = store.roads_gdf(session)
+    roads = roads_gdf(session)
     if roads.empty:
-        raise LookupError("no road segments stored: load the reference data or pass a road layer")
+        raise NotFound("no road segments stored: load the reference data or pass a road layer")
     return build_network(roads, max_edge_m=max_edge_m)
 
 
@@ -90,7 +92,7 @@ def served_series(
     fac = active_facilities(inputs.facilities, inputs.year)
     if rule.method == "network" and net is None:
         net = load_network(session)
-    pts = residential_points(units, seed=seed, roads=store.roads_gdf(session))
+    pts = residential_points(units, seed=seed, roads=roads_gdf(session))
     _pts, summary = coverage(units, fac, pts, rule=rule, net=net)
     return pd.Series(summary["served"].to_numpy(), index=summary["unit_code"].to_numpy(), dtype=bool)
 
@@ -125,7 +127,7 @@ def circle_analysis(
     fac = fac[fac["kind"].isin(set(URBAN_ELDERLY_KINDS) | set(RURAL_ELDERLY_KINDS))]
     net = load_network(session, roads_path=roads_path) if rule.method == "network" else None
     pts = residential_points(
-        units, households_per_point=households_per_point, seed=seed, roads=store.roads_gdf(session)
+        units, households_per_point=households_per_point, seed=seed, roads=roads_gdf(session)
     )
     points, summary = coverage(units, fac, pts, rule=rule, net=net)
     urban_fac = fac[fac["kind"].isin(URBAN_ELDERLY_KINDS)]
@@ -237,7 +239,7 @@ def siting(
     units = units[units["urban_rural"] == area]
     fac = active_facilities(store.facilities_gdf(session), year)
     net = load_network(session) if rule.method == "network" else None
-    pts = residential_points(units, seed=seed, roads=store.roads_gdf(session))
+    pts = residential_points(units, seed=seed, roads=roads_gdf(session))
     points, _summary = coverage(units, fac, pts, rule=rule, net=net)
     demand = points[~points["covered"]].reset_index(drop=True)
     minutes, mode = (rule.urban_minutes, "walk") if area == "urban" else (rule.rural_minutes, rule.rural_mode)

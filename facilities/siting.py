@@ -18,6 +18,7 @@ from facilities.network import Network
 from facilities.network import single_source_distances
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
+from gis.errors import InvalidInput
 
 #: Above this many candidate x demand pairs, ``solver='auto'`` uses the greedy heuristic.
 EXACT_LIMIT = 2_000_000
@@ -69,10 +70,12 @@ def candidate_sites(
         ).reset_index(drop=True)
     if method == "points":
         if points is None or len(points) == 0:
-            raise ValueError("candidate method 'points' needs candidate points")
+            raise InvalidInput("candidate method 'points' needs candidate points", field="candidates")
         require_crs(points, name="candidate points")
         return points.to_crs(METRIC_CRS).reset_index(drop=True)
-    raise ValueError(f"candidate method must be centroids, grid or points, not {method!r}")
+    raise InvalidInput(
+        f"candidate method must be centroids, grid or points, not {method!r}", field="candidates"
+    )
 
 
 def coverage_matrix(
@@ -91,7 +94,7 @@ def coverage_matrix(
         rows = np.repeat(np.arange(len(pairs)), [len(p) for p in pairs])
         cols = np.fromiter((j for p in pairs for j in p), dtype=np.int64, count=len(rows))
     elif net is None:
-        raise ValueError("method 'network' needs a road network")
+        raise InvalidInput("method 'network' needs a road network", field="method")
     else:
         d_node, d_off = net.nearest_nodes(d_xy)
         rows_l, cols_l = [], []
@@ -115,13 +118,13 @@ def mclp(
 ) -> SitingResult:
     """Choose ``p`` candidates maximising the covered weight (Church and ReVelle's MCLP)."""
     if p < 1:
-        raise ValueError("p must be at least 1")
+        raise InvalidInput("the number of new sites must be at least 1", field="n")
     weights = np.asarray(weights, dtype=float)
     coverable = np.asarray(cover.sum(axis=1)).ravel() > 0
     start = time.perf_counter()
     use_exact = solver == "exact" or (solver == "auto" and cover.nnz <= EXACT_LIMIT)
     if solver not in ("auto", "exact", "greedy"):
-        raise ValueError(f"solver must be auto, exact or greedy, not {solver!r}")
+        raise InvalidInput(f"solver must be auto, exact or greedy, not {solver!r}", field="solver")
     lp_bound = _mclp_model(cover, weights, coverable, p, relax=True, time_limit=time_limit)[1]
     if use_exact:
         chosen, objective, status = _mclp_model(

@@ -12,9 +12,11 @@ from shapely.geometry import Point
 from facilities.indicators import IndicatorInputs
 from facilities.indicators import compute_indicators
 from facilities.kinds import BY_CODE
+from facilities.validation import as_number
 from gis.crs import STORAGE_CRS
 from gis.crs import in_extent
 from gis.crs import require_crs
+from gis.errors import InvalidInput
 
 
 @dataclass
@@ -43,7 +45,10 @@ def apply_scenario(facilities: gpd.GeoDataFrame, scenario: Scenario, *, year: in
     known = set(fac["id"].dropna().astype(int)) if "id" in fac else set()
     missing = (set(scenario.move) | set(scenario.remove)) - known
     if missing:
-        raise ValueError(f"facilities {sorted(missing)} not found")
+        raise InvalidInput(
+            f"facilities {sorted(missing)} not found",
+            field="remove" if missing & set(scenario.remove) else "move",
+        )
     fac = fac[~fac["id"].isin(scenario.remove)].copy()
     for fid, (lon, lat) in scenario.move.items():
         _check(lon, lat, f"move of facility {fid}")
@@ -54,13 +59,15 @@ def apply_scenario(facilities: gpd.GeoDataFrame, scenario: Scenario, *, year: in
     for i, new in enumerate(scenario.add):
         kind = BY_CODE.get(new.get("kind"))
         if kind is None:
-            raise ValueError(f"added facility {i + 1}: unknown kind {new.get('kind')!r}")
-        _check(new["lon"], new["lat"], f"added facility {i + 1}")
+            raise InvalidInput(f"added facility {i + 1}: unknown kind {new.get('kind')!r}", field="kind")
+        _check(new.get("lon"), new.get("lat"), f"added facility {i + 1}")
         row = {c: None for c in fac.columns if c != "geometry"}
         row.update({k: v for k, v in new.items() if k not in ("lon", "lat")})
+        for key, number in (("beds", int), ("nursing_beds", int), ("floor_area_m2", float)):
+            row[key] = as_number(row.get(key), key, number)
         row.update({"id": next_id, "status": "running", "year_opened": year, "source": "proposed"})
-        row.setdefault("name", f"proposed {kind.code} {i + 1}")
-        row["geometry"] = Point(new["lon"], new["lat"])
+        row["name"] = row.get("name") or f"proposed {kind.code} {i + 1}"
+        row["geometry"] = Point(float(new["lon"]), float(new["lat"]))
         rows.append(row)
         next_id -= 1
     if rows:
@@ -106,6 +113,10 @@ def compare_scenario(
 
 
 def _check(lon: float, lat: float, what: str) -> None:
-    if not in_extent(float(lon), float(lat)):
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{what}: ({lon}, {lat}) are not coordinates", field="lon") from None
+    if not in_extent(lon, lat):
         hint = " (latitude and longitude swapped?)" if in_extent(float(lat), float(lon)) else ""
-        raise ValueError(f"{what}: ({lon}, {lat}) is outside Wuhai{hint}")
+        raise InvalidInput(f"{what}: ({lon}, {lat}) is outside Wuhai{hint}", field="lon")

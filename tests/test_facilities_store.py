@@ -9,6 +9,9 @@ from sqlalchemy import select
 from facilities import store
 from facilities.indicators import compute_indicators
 from gis.crs import transformer
+from gis.errors import InvalidInput
+from gis.errors import NotFound
+from gis.errors import StaleVersion
 from gis.models import AuditLog
 
 
@@ -56,7 +59,7 @@ def test_add_locates_the_community_and_records(session):
 def test_bad_facilities_are_refused(session, attrs, message):
     lon, lat = _lonlat(500, 500)
     values = {"kind": "home_care_station", "name": "站", "lon": lon, "lat": lat} | attrs
-    with pytest.raises(store.FacilityError, match=message):
+    with pytest.raises(InvalidInput, match=message):
         store.add_facility(session, actor="planner", **values)
 
 
@@ -68,7 +71,7 @@ def test_move_update_remove_with_versions(session):
     lon2, lat2 = _lonlat(2500, 500)
     store.update_facility(session, fac.id, actor="b", lon=lon2, lat=lat2, expected_version=1)
     assert fac.division_code == "150302001003" and fac.version == 2
-    with pytest.raises(store.ConflictError, match="version 2, not 1"):
+    with pytest.raises(StaleVersion, match="version 2, not 1"):
         store.update_facility(session, fac.id, actor="c", name="新站", expected_version=1)
     store.update_facility(session, fac.id, actor="c", name="新站", expected_version=2)
     store.remove_facility(session, fac.id, actor="d", expected_version=3, reason="closed")
@@ -76,7 +79,7 @@ def test_move_update_remove_with_versions(session):
         select(AuditLog.action).where(AuditLog.table_name == "facility").order_by(AuditLog.id)
     ).all()
     assert actions == ["create", "move", "update", "delete"]
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFound):
         store.get_facility(session, fac.id)
 
 

@@ -1,5 +1,6 @@
 """Planners: the plan's indicator table (baseline, target, progress), choropleths per level,
-service circles and uncovered areas, what-if edits, siting runs and the report."""
+service circles and uncovered areas, the facility registry, indicator entries, what-if edits,
+siting runs and the report."""
 
 from __future__ import annotations
 
@@ -12,25 +13,32 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import flash
+from flask import jsonify
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from facilities import circles
 from facilities import indicators
-from facilities import planning as fplanning
 from facilities import report as freport
 from facilities import store as fstore
+from facilities import usecases
 from facilities import whatif as whatif_mod
 from facilities.kinds import BY_CODE
 from facilities.kinds import KINDS
 from gis.crs import STORAGE_CRS
+from gis.errors import InvalidInput
 from webmap import forms
 from webmap import maps
 from webmap import products
+from webmap.auth import actor
 from webmap.auth import role_required
 from webmap.db import get_session
+from webmap.errors import form_errors
+from webmap.errors import wants_json
 from webmap.security import FOLIUM_CSP
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
@@ -40,14 +48,14 @@ ROLE = "planner"
 def _year() -> int:
     year = request.values.get("year", type=int) or date.today().year
     if not 2000 <= year <= 2100:
-        abort(400, "year out of range")
+        raise InvalidInput(f"year {year}: between 2000 and 2100", field="year")
     return year
 
 
 def _level() -> str:
     level = request.values.get("level") or "city"
     if level not in indicators.LEVELS:
-        abort(400, f"level must be one of {', '.join(indicators.LEVELS)}")
+        raise InvalidInput(f"level must be one of {', '.join(indicators.LEVELS)}", field="level")
     return level
 
 
@@ -59,9 +67,14 @@ def index():
     inputs = fstore.indicator_inputs(get_session(), year=year)
     results = indicators.compute_indicators(inputs, level=level)
     return render_template(
-        "planning/index.html", results=results, year=year, level=level, levels=indicators.LEVELS,
-        keys=_keys(results), kinds=KINDS,
-    )  # fmt: skip
+        "planning/index.html",
+        results=results,
+        year=year,
+        level=level,
+        levels=indicators.LEVELS,
+        keys=_keys(results),
+        kinds=KINDS,
+    )
 
 
 def _keys(results: list[dict]) -> list[tuple[str, str]]:
@@ -85,7 +98,7 @@ def choropleth():
         "town": ("town",),
         "community": ("community", "village"),
     }[level]
-    polys = fstore.divisions_frame(s, levels=levels)
+    polys = fstore.divisions_frame(s, levels=levels, valid_in=year)
     frame = indicators.indicator_frame(results, polys)
     if key not in frame.columns:
         abort(404, f"no indicator {key!r}")
@@ -100,14 +113,14 @@ def coverage():
     """Service circles of one facility kind (straight-line), units served or not, uncovered areas."""
     kind = request.args.get("kind") or "home_care_station"
     if kind not in BY_CODE:
-        abort(400, "unknown facility kind")
+        raise InvalidInput(f"kind {kind[:40]!r} is not a facility kind", field="kind")
     year = _year()
     s = get_session()
     inputs = fstore.indicator_inputs(s, year=year)
     fac = inputs.facilities[(inputs.facilities["kind"] == kind) & (inputs.facilities["status"] == "running")]
     radius = request.args.get("radius_m", type=float) or BY_CODE[kind].service_radius_m or 1000.0
     if not 50 <= radius <= 20000:
-        abort(400, "radius_m must be 50-20000")
+        raise InvalidInput("radius_m must be 50-20000", field="radius_m")
     units = indicators.counted_units(inputs.units)
     areas = (
         circles.service_areas(fac, limit_m=radius)
@@ -115,57 +128,98 @@ def coverage():
         else gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
     )
     uncovered = circles.uncovered_areas(units, areas)
-    m = maps.coverage_map(units.to_crs(STORAGE_CRS), fac.to_crs(STORAGE_CRS), areas=areas.to_crs(STORAGE_CRS),
-                          uncovered=uncovered.to_crs(STORAGE_CRS))  # fmt: skip
+    m = maps.coverage_map(
+        units.to_crs(STORAGE_CRS),
+        fac.to_crs(STORAGE_CRS),
+        areas=areas.to_crs(STORAGE_CRS),
+        uncovered=uncovered.to_crs(STORAGE_CRS),
+    )
     return Response(maps.render(m), mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
+
+
+def _whatif_page(*, error: str | None = None, status: int = 200, exc=None):
+    body = render_template(
+        "planning/whatif.html", rows=[], year=request.values.get("year"), error=error, kind=None, removed=[]
+    )
+    return body, status
 
 
 @bp.post("/whatif")
 @role_required(ROLE)
+@form_errors(_whatif_page)
 def whatif():
     """Add, move or remove facilities in a scenario and see every indicator recomputed."""
     year = _year()
     add = []
     kind = forms.text("kind")
     if kind:
-        lon, lat = forms.number("lon"), forms.number("lat")
-        if lon is None or lat is None:
-            abort(400, "a proposed facility needs lon and lat")
-        new = {"kind": kind, "name": _("proposed facility"), "lon": lon, "lat": lat}
-        for key, conv in (("beds", int), ("nursing_beds", int), ("floor_area_m2", float)):
-            value = forms.number(key, kind=conv)
-            if value is not None:
-                new[key] = value
+        new = {
+            "kind": kind,
+            "name": _("proposed facility"),
+            "lon": forms.text("lon"),
+            "lat": forms.text("lat"),
+        }
+        new |= {k: forms.text(k) for k in ("beds", "nursing_beds", "floor_area_m2") if forms.text(k)}
         add.append(new)
-    removed = [int(v) for v in request.form.getlist("remove") if v.strip().isdigit()]
-    scenario = whatif_mod.Scenario(add=add, remove=removed)
-    try:
-        inputs = fstore.indicator_inputs(get_session(), year=year)
-        result = whatif_mod.compare_scenario(inputs, scenario, level="city")
-    except ValueError as exc:
-        abort(400, str(exc))
+    removed = [_facility_id(v, "remove") for v in request.form.getlist("remove") if v.strip()]
+    move = {}
+    if forms.text("move_id"):
+        move[_facility_id(forms.text("move_id"), "move_id")] = (
+            forms.text("move_lon"),
+            forms.text("move_lat"),
+        )
+    scenario = whatif_mod.Scenario(add=add, move=move, remove=removed)
+    result = usecases.what_if(get_session(), year=year, scenario=scenario, level="city")
+    if wants_json():
+        return jsonify({"year": year, "scenario": scenario.describe(), "units": result})
     return render_template(
         "planning/whatif.html", rows=result[0]["indicators"], year=year, kind=kind, removed=removed
     )
 
 
+def _siting_page(*, report=None, error: str | None = None, status: int = 200, exc=None):
+    body = render_template(
+        "planning/siting.html",
+        report=report,
+        kinds=KINDS,
+        year=request.values.get("year"),
+        error=error,
+        field=getattr(exc, "field", None),
+    )
+    return body, status
+
+
 @bp.route("/siting", methods=["GET", "POST"])
 @role_required(ROLE)
+@form_errors(_siting_page)
 def siting():
-    """Where to put new facilities: maximal covering for N sites, or set covering for everyone."""
-    report = None
-    if request.method == "POST":
-        area = forms.text("area") or "urban"
-        if area not in ("urban", "rural"):
-            abort(400, "area must be urban or rural")
-        try:
-            report, _chosen = fplanning.siting(
-                get_session(), year=_year(), kind=forms.text("kind") or "home_care_station",
-                n=forms.number("n", kind=int), area=area, spacing_m=forms.number("spacing_m") or 500.0,
-            )  # fmt: skip
-        except ValueError as exc:
-            flash(str(exc), "error")
-    return render_template("planning/siting.html", report=report, kinds=KINDS, year=_year())
+    """Where to put new facilities: maximal covering for N sites, or set covering for everyone (stored as a run)."""
+    if request.method != "POST":
+        return _siting_page()
+    s = get_session()
+    report = usecases.site_facilities(
+        s,
+        actor=actor(),
+        year=_year(),
+        kind=forms.text("kind") or "home_care_station",
+        n=forms.text("n"),
+        area=forms.text("area") or "urban",
+        candidates=forms.text("candidates") or "grid",
+        spacing_m=forms.text("spacing_m"),
+        solver=forms.text("solver") or "auto",
+    )
+    s.commit()
+    if wants_json():
+        return jsonify(report)
+    return _siting_page(report=report)
+
+
+def _facility_id(value: str | None, field: str) -> int:
+    """A facility id typed into a form field (422 naming the field when it is not a number)."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{field} {str(value)[:20]!r}: not a facility id", field=field) from None
 
 
 REPORT = products.WebProduct("plan-report", "planning.report", _l("Planning progress report"))
@@ -247,5 +301,210 @@ def indicators_csv():
         for i in r["indicators"]
     ]
     csv = pd.DataFrame(rows).to_csv(index=False)
-    return Response("\ufeff" + csv, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="indicators-{level}-{year}.csv"'})  # fmt: skip
+    return Response(
+        "\ufeff" + csv,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="indicators-{level}-{year}.csv"'},
+    )
+
+
+# -- the facility registry and indicator entries ---------------------------------------------------
+
+#: Facility attributes the edit form sends (numbers as text: the domain checks and converts them).
+EDIT_FIELDS = (
+    "name",
+    "status",
+    "operator_type",
+    "beds",
+    "nursing_beds",
+    "floor_area_m2",
+    "year_opened",
+    "year_closed",
+    "planned_year",
+    "opening_hours",
+    "contact",
+    "address",
+)
+#: Yes/no attributes: the form sends a hidden ``0`` and, when ticked, a ``1``.
+FLAGS = ("has_volunteer_site", "new_or_rebuilt")
+#: Attributes of a new facility besides kind, name and position.
+ADD_FIELDS = (
+    "beds",
+    "nursing_beds",
+    "floor_area_m2",
+    "operator_type",
+    "status",
+    "year_opened",
+    "planned_year",
+)
+
+
+def _facilities_page(*, error: str | None = None, status: int = 200, exc=None):
+    kind = request.args.get("kind") or None
+    gdf = fstore.facilities_gdf(get_session(), kinds=[kind] if kind in BY_CODE else None)
+    rows = [
+        {
+            "id": int(r.id),
+            "kind": r.kind,
+            "name": r.name,
+            "status": r.status,
+            "division_code": r.division_code,
+            "version": int(r.version),
+        }
+        for r in gdf.itertuples()
+    ]
+    body = render_template(
+        "planning/facilities.html",
+        rows=rows,
+        kinds=KINDS,
+        kind=kind,
+        error=error,
+        field=getattr(exc, "field", None),
+        form=request.form,
+    )
+    return body, status
+
+
+@bp.get("/facilities")
+@role_required(ROLE)
+def facilities():
+    """The facility registry (optionally one kind) and the form to register one."""
+    return _facilities_page()
+
+
+@bp.post("/facilities")
+@role_required(ROLE)
+@form_errors(_facilities_page)
+def add_facility():
+    """Register a facility; its community is found from the point."""
+    attrs = {k: forms.text(k) for k in ADD_FIELDS if forms.text(k) is not None}
+    fac = usecases.add_facility(
+        get_session(),
+        actor=actor(),
+        kind=forms.text("kind"),
+        name=forms.text("name", limit=400),
+        lon=forms.text("lon"),
+        lat=forms.text("lat"),
+        reason=forms.text("reason"),
+        **attrs,
+    )
+    get_session().commit()
+    flash(_("Facility saved."), "ok")
+    return redirect(url_for("planning.facility", facility_id=fac.id), 303)
+
+
+def _facility_page(facility_id: int, *, error: str | None = None, status: int = 200, exc=None):
+    fac = fstore.get_facility(get_session(), facility_id)
+    lon, lat = fstore.facility_lonlat(fac)
+    body = render_template(
+        "planning/facility.html",
+        fac=fac,
+        lon=lon,
+        lat=lat,
+        fields=EDIT_FIELDS,
+        flags=FLAGS,
+        error=error,
+        field=getattr(exc, "field", None),
+    )
+    return body, status
+
+
+@bp.get("/facilities/<int:facility_id>")
+@role_required(ROLE)
+def facility(facility_id: int):
+    """One facility with the forms to edit, move and remove it (JSON when asked for)."""
+    if wants_json():
+        fac = fstore.get_facility(get_session(), facility_id)
+        lon, lat = fstore.facility_lonlat(fac)
+        return jsonify({c: getattr(fac, c) for c in fstore.FACILITY_COLUMNS} | {"lon": lon, "lat": lat})
+    return _facility_page(facility_id)
+
+
+@bp.post("/facilities/<int:facility_id>")
+@role_required(ROLE)
+@form_errors(_facility_page)
+def edit_facility(facility_id: int):
+    """Save the attributes the form sends, at the version it was shown with (stale: 409)."""
+    changes = {k: forms.text(k, limit=400) for k in EDIT_FIELDS if k in request.form}
+    changes |= {k: "1" in request.form.getlist(k) for k in FLAGS if k in request.form}
+    usecases.edit_facility(
+        get_session(),
+        facility_id,
+        actor=actor(),
+        changes=changes,
+        expected_version=forms.version(),
+        reason=forms.text("reason"),
+    )
+    get_session().commit()
+    flash(_("Facility saved."), "ok")
+    return redirect(url_for("planning.facility", facility_id=facility_id), 303)
+
+
+@bp.post("/facilities/<int:facility_id>/move")
+@role_required(ROLE)
+@form_errors(_facility_page)
+def move_facility(facility_id: int):
+    """Move a facility to the position the form sends."""
+    usecases.move_facility(
+        get_session(),
+        facility_id,
+        actor=actor(),
+        lon=forms.text("lon"),
+        lat=forms.text("lat"),
+        expected_version=forms.version(),
+        reason=forms.text("reason"),
+    )
+    get_session().commit()
+    flash(_("Facility moved."), "ok")
+    return redirect(url_for("planning.facility", facility_id=facility_id), 303)
+
+
+@bp.post("/facilities/<int:facility_id>/remove")
+@role_required(ROLE)
+@form_errors(_facility_page)
+def remove_facility(facility_id: int):
+    """Remove a facility, saying why."""
+    usecases.remove_facility(
+        get_session(),
+        facility_id,
+        actor=actor(),
+        reason=forms.text("reason"),
+        expected_version=forms.version(),
+    )
+    get_session().commit()
+    flash(_("Facility removed."), "ok")
+    return redirect(url_for("planning.facilities"), 303)
+
+
+def _entry_page(*, error: str | None = None, status: int = 200, exc=None):
+    body = render_template(
+        "planning/entry.html",
+        error=error,
+        field=getattr(exc, "field", None),
+        form=request.form,
+        year=request.values.get("year") or date.today().year,
+    )
+    return body, status
+
+
+@bp.route("/indicators/entry", methods=["GET", "POST"])
+@role_required(ROLE)
+@form_errors(_entry_page)
+def enter_indicator():
+    """Enter a non-spatial indicator value (no. 1, 2, 7, 12 ...) with its source and date."""
+    if request.method != "POST":
+        return _entry_page()
+    row = usecases.enter_indicator(
+        get_session(),
+        actor=actor(),
+        number=forms.text("number"),
+        year=forms.text("year"),
+        value=forms.text("value"),
+        value_source=forms.text("value_source", limit=400),
+        division_code=forms.text("division_code"),
+        value_date=forms.text("value_date"),
+        note=forms.text("note"),
+    )
+    get_session().commit()
+    flash(_("Indicator value saved."), "ok")
+    return redirect(url_for("planning.index", year=row.year), 303)
