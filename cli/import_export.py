@@ -20,7 +20,7 @@ from data.exporter import parse_where
 from data.importer import import_file
 from data.layers import LAYERS
 from data.layers import Layer
-from data.layers import find_layer
+from data.layers import get_layer
 from gis.io import FORMATS
 
 report_option = click.option(
@@ -36,13 +36,8 @@ report_option = click.option(
 
 
 def _layer(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Layer | None:
-    """Option callback: the layer named by ``--layer``."""
-    if value is None:
-        return None
-    found = find_layer(value)
-    if found is None:
-        raise click.BadParameter(f"unknown layer {value!r}; layers: {', '.join(LAYERS)}")
-    return found
+    """Option callback: the layer named by ``--layer`` (an unknown one is invalid input)."""
+    return None if value is None else get_layer(value)
 
 
 layer_option = click.option(

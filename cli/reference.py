@@ -28,18 +28,9 @@ from data.reference.stats import collect_stats
 @pass_cli
 def load_reference(cli: CliContext, seed: int, steps: tuple[str, ...], fmt: str) -> None:
     """Load the Wuhai reference dataset (idempotent: running it again changes nothing)."""
-    try:
-        with cli.session() as session:
-            try:
-                result = run_steps(
-                    session, actor=cli.actor, rng_seed=seed, steps=steps or None, progress=True
-                )
-            except Exception:
-                session.rollback()
-                raise
-            session.commit()
-    finally:
-        cli.engine.dispose()
+    with cli.session() as session:
+        result = run_steps(session, actor=cli.actor, rng_seed=seed, steps=steps or None, progress=True)
+        session.commit()
     emit(result, fmt, _render_load)
 
 
@@ -48,11 +39,8 @@ def load_reference(cli: CliContext, seed: int, steps: tuple[str, ...], fmt: str)
 @pass_cli
 def stats(cli: CliContext, fmt: str) -> None:
     """Counts per layer and per district; facilities per kind with beds and nursing beds."""
-    try:
-        with cli.session() as session:
-            result = collect_stats(session)
-    finally:
-        cli.engine.dispose()
+    with cli.session() as session:
+        result = collect_stats(session)
     emit(result, fmt, _render_stats)
 
 

@@ -204,7 +204,7 @@ def test_cli_import_refuse_and_export(fresh_db_url, tmp_path):
     assert pyogrio.read_dataframe(out)["text_zh"].tolist() == ["海北大街"]
 
     result = _invoke(url, "export", "--layer", "nope", "-o", str(out))
-    assert result.exit_code == 2 and "unknown layer" in result.output
+    assert result.exit_code == 1 and "Error: unknown layer 'nope'" in result.stderr
 
 
 def test_cli_import_refusal_names_every_bad_row_and_field_in_json(fresh_db_url, tmp_path):
@@ -240,6 +240,7 @@ def test_cli_import_refusal_in_text_is_one_error_naming_the_row(fresh_db_url, tm
         (["--where", "nofield=1"], 1, "invalid", "where"),
         (["--where", "kind"], 1, "invalid", "where"),
         (["--district", "无此区"], 3, "not_found", "division"),
+        (["--layer", "nope"], 1, "invalid", "layer"),
     ],
 )
 def test_cli_export_errors_are_json_errors(fresh_db_url, tmp_path, args, code, kind, field):

@@ -17,8 +17,11 @@ from boundaries.models import BoundaryLine
 from boundaries.models import Division
 from data.reference import DEFAULT_SEED
 from data.reference import base
+from data.reference import load_reference
 from data.reference.geometry_gen import to_metric_geom
 from data.reference.population_gen import allocate
+from gis.errors import Forbidden
+from gis.errors import InvalidInput
 from gis.models import AuditLog
 from gis.models import RoadSegment
 
@@ -193,8 +196,14 @@ def test_load_records_the_writes(loaded):
 
 
 def test_load_needs_an_actor(session):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         base.load(session, actor="", rng_seed=DEFAULT_SEED)
+
+
+def test_unknown_steps_are_invalid_input(session):
+    with pytest.raises(InvalidInput, match="nonsense") as info:
+        load_reference(session, actor="tester", steps=["base", "nonsense"])
+    assert info.value.field == "step"
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from gis.errors import InvalidInput
+from gis.errors import require_actor
+
 #: Default seed of every synthetic choice (the plan's base date).
 DEFAULT_SEED = 20211231
 
@@ -45,12 +48,13 @@ def load_reference(
     dict
         ``{"steps": {step: counts}, "seconds": {step: time}}``.
     """
-    if not actor:
-        raise PermissionError("load-reference needs an actor")
+    require_actor(actor)
     wanted = list(STEPS) if steps is None else [s for s in STEPS if s in set(steps)]
     unknown = set(steps or ()) - set(STEPS)
     if unknown:
-        raise ValueError(f"unknown reference step(s) {sorted(unknown)}; choose from {list(STEPS)}")
+        raise InvalidInput(
+            f"unknown reference step(s) {sorted(unknown)}; choose from {list(STEPS)}", field="step"
+        )
     result: dict[str, Any] = {"steps": {}, "seconds": {}}
     bar = tqdm(wanted, desc="load-reference", unit="step", disable=None if progress else True, leave=False)
     for step in bar:

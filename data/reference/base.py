@@ -26,6 +26,7 @@ from data.reference.population_gen import calibrate
 from data.reference.roads_gen import SPEEDS
 from data.reference.roads_gen import Segment
 from gis.crs import STORAGE_SRID
+from gis.errors import require_actor
 from gis.models import SYNTHETIC
 from gis.models import AuditLog
 from gis.models import RoadSegment
@@ -61,8 +62,7 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     dict
         Rows present from this step per table, and ``written``: rows added this run.
     """
-    if not actor:
-        raise PermissionError("load-reference needs an actor")
+    require_actor(actor)
     written = _write_lines(session, actor=actor)
     present = set(session.scalars(select(Division.code)))
     has_roads = session.scalar(
@@ -98,8 +98,7 @@ def record_bulk(
     reason: str = "load-reference",
 ) -> None:
     """Record one audit entry for a bulk write of ``rows`` rows of ``table`` (reference loads)."""
-    if not actor:
-        raise PermissionError("every write needs an authenticated actor")
+    require_actor(actor)
     session.execute(
         insert(AuditLog),
         [

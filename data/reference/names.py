@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from boundaries.models import Division
 from data.reference.base import record_bulk
 from data.reference.base import wkt
+from gis.errors import require_actor
 from gis.models import SYNTHETIC
 from gis.models import RoadSegment
 from placenames.models import FormerName
@@ -105,8 +106,7 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     dict
         ``place_names`` (reference names present), ``former_names`` and ``written``.
     """
-    if not actor:
-        raise PermissionError("load-reference needs an actor")
+    require_actor(actor)
     present = _count(session)
     if present:
         return {"place_names": present, "former_names": _former_count(session), "written": 0}

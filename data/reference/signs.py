@@ -31,6 +31,7 @@ from data.reference.signs_gen import street_sign_sites
 from gis.crs import METRIC_CRS
 from gis.crs import STORAGE_CRS
 from gis.crs import to_metric
+from gis.errors import require_actor
 from gis.models import SYNTHETIC
 from placenames.models import FormerName
 from placenames.models import PlaceName
@@ -102,8 +103,7 @@ def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     dict
         ``signs``: synthetic signs present, ``written``: signs added this run.
     """
-    if not actor:
-        raise PermissionError("load-reference needs an actor")
+    require_actor(actor)
     present = _count(session)
     if present:
         return {"signs": present, "written": 0}

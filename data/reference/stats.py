@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_
+import pandas as pd
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boundaries.divisions import divisions_gdf
 from boundaries.models import BoundaryLine
 from boundaries.models import BoundaryMarker
-from boundaries.models import Division
 from facilities.kinds import BY_CODE
 from facilities.models import Facility
-from gis.models import RoadSegment
+from gis.crs import METRIC_CRS
+from gis.roads import roads_gdf
 from placenames.models import PlaceName
 from placenames.models import Sign
 
@@ -29,52 +30,38 @@ def collect_stats(session: Session) -> dict[str, Any]:
         ``layers`` (rows per layer, divisions by level and kind), ``districts`` (per Wuhai
         district: units, population, names, signs, facilities, roads), ``facilities`` (per
         kind: count, count by status, beds and nursing beds in all and in running facilities, floor
-        area) and ``totals``. Divisions count current units only (``valid_to`` unset).
+        area) and ``totals``. Divisions count as :mod:`boundaries.divisions` says (those of
+        today); ``divisions_historical`` counts the ended ones.
     """
-    wuhai = and_(Division.in_wuhai.is_(True), Division.valid_to.is_(None))
+    every = divisions_gdf(session, in_wuhai=None, geometry=False, every_period=True)
+    wuhai = divisions_gdf(session, geometry=False)
+    roads = roads_gdf(session)
     by_level = {
-        f"{level}/{kind}" if kind else level: n
-        for level, kind, n in session.execute(
-            select(Division.level, Division.kind, func.count())
-            .where(wuhai)
-            .group_by(Division.level, Division.kind)
-            .order_by(Division.level, Division.kind)
-        )
+        f"{level}/{kind}" if kind else level: int(n)
+        for (level, kind), n in wuhai.groupby(["level", wuhai["kind"].fillna("")]).size().sort_index().items()
     }
     layers = {
-        "divisions": _count(session, select(func.count()).select_from(Division).where(wuhai)),
-        "divisions_historical": _count(
-            session, select(func.count()).select_from(Division).where(Division.valid_to.is_not(None))
-        ),
-        "neighbour_units": _count(
-            session, select(func.count()).select_from(Division).where(Division.in_wuhai.is_(False))
-        ),
+        "divisions": len(wuhai),
+        "divisions_historical": int(every["valid_to"].notna().sum()),
+        "neighbour_units": int((every["in_wuhai"] == False).sum()),  # noqa: E712
         "place_names": _count(session, select(func.count()).select_from(PlaceName)),
         "signs": _count(session, select(func.count()).select_from(Sign)),
         "boundary_lines": _count(session, select(func.count()).select_from(BoundaryLine)),
         "boundary_markers": _count(session, select(func.count()).select_from(BoundaryMarker)),
         "facilities": _count(session, select(func.count()).select_from(Facility)),
-        "road_segments": _count(session, select(func.count()).select_from(RoadSegment)),
-        "road_names": _count(
-            session,
-            select(
-                func.count(
-                    func.distinct(RoadSegment.name + "@" + func.coalesce(RoadSegment.division_code, ""))
-                )
-            ),
+        "road_segments": len(roads),
+        "road_names": int(
+            (roads["name"] + "@" + roads["division_code"].fillna("")).dropna().nunique() if len(roads) else 0
         ),
     }
-    districts = _districts(session)
+    districts = _districts(session, wuhai, roads)
     facilities = _facilities(session)
-    city = session.execute(
-        select(Division.population, Division.households, Division.population_60plus).where(
-            Division.level == "city", wuhai
-        )
-    ).first()
+    city = wuhai[wuhai["level"] == "city"]
+    city = city.iloc[0] if len(city) else None
     totals = {
-        "population": city[0] if city else None,
-        "households": city[1] if city else None,
-        "population_60plus": city[2] if city else None,
+        "population": _plain(city["population"]) if city is not None else None,
+        "households": _plain(city["households"]) if city is not None else None,
+        "population_60plus": _plain(city["population_60plus"]) if city is not None else None,
         "beds": sum(f["beds"] for f in facilities.values()),
         "nursing_beds": sum(f["nursing_beds"] for f in facilities.values()),
         # the plan's figure (3354 beds, 37 per 1000 elderly) counts the beds of running elderly-care facilities
@@ -83,9 +70,7 @@ def collect_stats(session: Session) -> dict[str, Any]:
             f["nursing_beds_running"] for k, f in facilities.items() if _group(k) == "elderly"
         ),
         "elderly_beds_per_1000_aged_60plus": None,
-        "road_km": round(
-            session.scalar(select(func.coalesce(func.sum(RoadSegment.length_m), 0.0))) / 1000.0, 1
-        ),
+        "road_km": round(float(roads.to_crs(METRIC_CRS).length.sum()) / 1000.0, 1) if len(roads) else 0.0,
     }
     if totals["population_60plus"]:
         totals["elderly_beds_per_1000_aged_60plus"] = round(
@@ -103,15 +88,24 @@ def _count(session: Session, stmt) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def _districts(session: Session) -> list[dict[str, Any]]:
+def _plain(value: Any) -> Any:
+    """A pandas cell as a plain Python value (``None`` for a missing one)."""
+    if value is None or pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _districts(session: Session, wuhai: pd.DataFrame, roads: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
-    rows = session.execute(
-        select(
-            Division.code, Division.name, Division.population, Division.households, Division.population_60plus
-        )
-        .where(Division.level == "district", Division.in_wuhai.is_(True), Division.valid_to.is_(None))
-        .order_by(Division.code)
-    ).all()
+    districts = wuhai[wuhai["level"] == "district"]
+    rows = zip(
+        districts["code"],
+        districts["name"],
+        map(_plain, districts["population"]),
+        map(_plain, districts["households"]),
+        map(_plain, districts["population_60plus"]),
+        strict=True,
+    )
 
     def per_district(model, column) -> dict[str, int]:
         stmt = select(_district_key(column), func.count()).select_from(model).group_by(_district_key(column))
@@ -120,15 +114,10 @@ def _districts(session: Session) -> list[dict[str, Any]]:
     names = per_district(PlaceName, PlaceName.division_code)
     signs = per_district(Sign, Sign.division_code)
     facilities = per_district(Facility, Facility.division_code)
-    roads = per_district(RoadSegment, RoadSegment.division_code)
-    units = {
-        (k, level, kind): n
-        for k, level, kind, n in session.execute(
-            select(_district_key(Division.code), Division.level, Division.kind, func.count())
-            .where(Division.in_wuhai.is_(True), Division.valid_to.is_(None))
-            .group_by(_district_key(Division.code), Division.level, Division.kind)
-        )
-    }
+    road_counts = roads["division_code"].dropna().str[:6].value_counts()
+    roads_in = {k: int(n) for k, n in road_counts.items()}
+    unit_counts = wuhai.groupby([wuhai["code"].str[:6], "level", wuhai["kind"].fillna("")]).size()
+    units = {key: int(n) for key, n in unit_counts.items()}
     for code, name, pop, hh, aged in rows:
         k = code[:6]
         out.append(
@@ -144,7 +133,7 @@ def _districts(session: Session) -> list[dict[str, Any]]:
                 "place_names": names.get(k, 0),
                 "signs": signs.get(k, 0),
                 "facilities": facilities.get(k, 0),
-                "road_segments": roads.get(k, 0),
+                "road_segments": roads_in.get(k, 0),
             }
         )
     return out
