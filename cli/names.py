@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import click
@@ -14,11 +13,31 @@ from cli.context import emit
 from cli.context import format_option
 from cli.context import pass_cli
 from cli.context import table
+from gis.errors import InvalidInput
 from placenames import categories
+from placenames import queries
 from placenames import store
+from placenames import usecases
 from placenames.romanize import romanize
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+_version_option = click.option(
+    "--expected-version",
+    type=int,
+    default=None,
+    help="Refuse the change if the name changed since this version.",
+)
+
+
+def _date_option(flag: str, dest: str, *, help: str):
+    """A ``YYYY-MM-DD`` option given to the use case as a date (``None`` when left out)."""
+    return click.option(
+        flag,
+        dest,
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        callback=lambda _ctx, _param, value: value.date() if value else None,
+        help=help,
+    )
 
 
 @click.group("names")
@@ -26,28 +45,27 @@ def names_group() -> None:
     """Standard place names (标准地名): naming procedure, search, products."""
 
 
-def _fail(exc: Exception) -> click.ClickException:
-    if isinstance(exc, store.RuleViolation):
-        lines = [str(exc)] + [f"  [{f.severity}] {f.rule}: {f.message}" for f in exc.findings]
-        return click.ClickException("\n".join(lines))
-    return click.ClickException(str(exc))
-
-
 def _run(cli: CliContext, fmt: str, action, render=None):
-    """Run ``action(session)`` in one transaction and print its result."""
+    """Run ``action(session)`` in one transaction, commit, and print its result."""
     with cli.session() as session:
-        try:
-            result = action(session)
-            session.commit()
-        except (ValueError, LookupError, store.ConflictError, PermissionError) as exc:
-            session.rollback()
-            raise _fail(exc) from exc
+        result = action(session)
+        session.commit()
     emit(result, fmt, render)
 
 
+def _act(cli: CliContext, fmt: str, act, render=None):
+    """Run one use case (``act(session)`` returns its :class:`~placenames.usecases.Outcome`) and print it."""
+    _run(cli, fmt, lambda session: act(session).as_dict(session), render or _summary)
+
+
 def _summary(d: dict) -> str:
-    bits = [f"#{d['id']} {d['name']} ({d.get('romanized') or ''})", f"category {d.get('category_label')}",
-            f"status {d['status']} v{d['version']}"]  # fmt: skip
+    bits = [
+        f"#{d['id']} {d['name']} ({d.get('romanized') or ''})",
+        f"category {d.get('category_label')}",
+        f"status {d['status']} v{d['version']}",
+    ]
+    if d.get("work_orders"):
+        bits.append(f"{len(d['work_orders'])} sign work orders opened")
     return " | ".join(bits)
 
 
@@ -60,101 +78,71 @@ def _summary(d: dict) -> str:
 @format_option
 def romanize_cmd(text: str, category: str | None, caps: bool, fmt: str) -> None:
     """Print the GB/T 16159 romanized form of TEXT (one line)."""
-    try:
-        result = romanize(text, category=category, caps=caps)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = romanize(text, category=category, caps=caps)
     emit({"name": text, "romanized": result}, fmt, lambda r: r["romanized"])
 
 
 @names_group.command("propose")
 @click.argument("name")
-@click.option("--category", required=True, help="Category code (see `names categories`).")
-@click.option("--division", default=None, help="12-digit code of the containing division.")
+@click.option("--category", "category_code", required=True, help="Category code (see `names categories`).")
+@click.option("--division", "division_code", default=None, help="12-digit code of the containing division.")
 @click.option("--wkt", "wkt_text", default=None, help="Geometry as WKT in EPSG:4490 (lon lat).")
 @click.option("--romanized", default=None, help="Override of the romanized form (needs --romanized-reason).")
 @click.option("--romanized-reason", default=None)
 @click.option("--meaning", default=None)
 @click.option("--history", "history_text", default=None)
-@click.option("--location", default=None, help="Location description.")
+@click.option("--location", "location_desc", default=None, help="Location description.")
 @click.option("--alias", "aliases", multiple=True)
 @click.option("--reason", default=None)
 @click.option("--document", default=None)
 @format_option
 @pass_cli
-def propose_cmd(cli: CliContext, name, category, division, wkt_text, romanized, romanized_reason, meaning,
-                history_text, location, aliases, reason, document, fmt) -> None:  # fmt: skip
+def propose_cmd(cli: CliContext, wkt_text: str | None, aliases: tuple[str, ...], fmt: str, **opts) -> None:
     """Propose (申报) a standard name; prints the rule findings."""
-
-    def action(session):
-        geom = _parse_wkt(wkt_text)
-        pn = store.propose(session, actor=cli.actor, name=name, category_code=category, division_code=division,
-                           geom=geom, romanized=romanized, romanized_reason=romanized_reason, meaning=meaning,
-                           history_text=history_text, location_desc=location, aliases=list(aliases),
-                           reason=reason, document=document)  # fmt: skip
-        out = store.to_dict(session, pn)
-        out["findings"] = store.events(session, pn.id)[-1]["findings"]
-        return out
-
-    _run(cli, fmt, action, _with_findings)
+    geom = _parse_wkt(wkt_text)
+    _act(
+        cli,
+        fmt,
+        lambda s: usecases.propose(s, actor=cli.actor, geom=geom, aliases=list(aliases), **opts),
+        _with_findings,
+    )
 
 
 @names_group.command("review")
 @click.argument("place_id", type=int)
 @click.option("--reason", default=None)
-@click.option(
-    "--expected-version", type=int, default=None, help="Fail if the row changed since this version."
-)
+@_version_option
 @format_option
 @pass_cli
-def review_cmd(cli: CliContext, place_id: int, reason, expected_version, fmt) -> None:
+def review_cmd(cli: CliContext, place_id: int, fmt: str, **opts) -> None:
     """Start the review (审核) of a proposed name; re-runs the rule checks."""
-
-    def action(session):
-        pn = store.review(
-            session, place_id, actor=cli.actor, reason=reason, expected_version=expected_version
-        )
-        out = store.to_dict(session, pn)
-        out["findings"] = store.events(session, pn.id)[-1]["findings"]
-        return out
-
-    _run(cli, fmt, action, _with_findings)
+    _act(cli, fmt, lambda s: usecases.review(s, place_id, actor=cli.actor, **opts), _with_findings)
 
 
 @names_group.command("approve")
 @click.argument("place_id", type=int)
 @click.option("--authority", required=True, help="Approving authority, e.g. 乌海市人民政府.")
 @click.option("--document", required=True, help="Approval document number.")
-@click.option("--date", "approval_date", type=_DATE, default=None, help="Approval date (default today).")
+@_date_option("--date", "approval_date", help="Approval date (default today).")
 @click.option("--justification", default=None, help="Recorded justification for rule warnings.")
-@click.option("--expected-version", type=int, default=None)
+@_version_option
 @format_option
 @pass_cli
-def approve_cmd(
-    cli, place_id, authority, document, approval_date, justification, expected_version, fmt
-) -> None:
+def approve_cmd(cli: CliContext, place_id: int, fmt: str, **opts) -> None:
     """Approve (批准) a name under review (blocked by blocking findings)."""
-    day = approval_date.date() if approval_date else date.today()
-    _run(cli, fmt, lambda s: store.to_dict(s, store.approve(
-        s, place_id, actor=cli.actor, authority=authority, document=document, approval_date=day,
-        justification=justification, expected_version=expected_version)), _summary)  # fmt: skip
+    _act(cli, fmt, lambda s: usecases.approve(s, place_id, actor=cli.actor, **opts))
 
 
 @names_group.command("announce")
 @click.argument("place_id", type=int)
-@click.option(
-    "--date", "announcement_date", type=_DATE, default=None, help="Announcement date (default today)."
-)
+@_date_option("--date", "announcement_date", help="Announcement date (default today).")
 @click.option("--document", default=None)
-@click.option("--expected-version", type=int, default=None)
+@_version_option
 @format_option
 @pass_cli
-def announce_cmd(cli, place_id, announcement_date, document, expected_version, fmt) -> None:
+def announce_cmd(cli: CliContext, place_id: int, fmt: str, **opts) -> None:
     """Announce (公告) an approved name."""
-    day = announcement_date.date() if announcement_date else date.today()
-    _run(cli, fmt, lambda s: store.to_dict(s, store.announce(
-        s, place_id, actor=cli.actor, announcement_date=day, document=document,
-        expected_version=expected_version)), _summary)  # fmt: skip
+    _act(cli, fmt, lambda s: usecases.announce(s, place_id, actor=cli.actor, **opts))
 
 
 @names_group.command("rename")
@@ -162,42 +150,39 @@ def announce_cmd(cli, place_id, announcement_date, document, expected_version, f
 @click.argument("new_name")
 @click.option("--reason", required=True)
 @click.option("--document", default=None)
-@click.option("--date", "effective", type=_DATE, default=None, help="Date the old name ends (default today).")
+@_date_option("--date", "effective", help="Date the old name ends (default today).")
 @click.option("--justification", default=None, help="Recorded justification for rule warnings.")
 @click.option("--romanized", default=None)
 @click.option("--romanized-reason", default=None)
-@click.option("--expected-version", type=int, default=None)
+@_version_option
 @format_option
 @pass_cli
-def rename_cmd(cli, place_id, new_name, reason, document, effective, justification, romanized, romanized_reason,
-               expected_version, fmt) -> None:  # fmt: skip
-    """Rename (更名) a place; the old name stays as a searchable former name."""
-    _run(cli, fmt, lambda s: store.to_dict(s, store.rename(
-        s, place_id, actor=cli.actor, new_name=new_name, reason=reason, document=document,
-        effective=effective.date() if effective else None, justification=justification, romanized=romanized,
-        romanized_reason=romanized_reason, expected_version=expected_version)), _summary)  # fmt: skip
+def rename_cmd(cli: CliContext, place_id: int, fmt: str, **opts) -> None:
+    """Rename (更名) a place; the old name stays as a searchable former name.
+
+    Every sign still showing the old name gets a work order.
+    """
+    _act(cli, fmt, lambda s: usecases.rename(s, place_id, actor=cli.actor, **opts))
 
 
 @names_group.command("retire")
 @click.argument("place_id", type=int)
 @click.option("--reason", required=True)
 @click.option("--document", default=None)
-@click.option("--successor", type=int, default=None, help="Id of the name that replaces it.")
-@click.option("--expected-version", type=int, default=None)
+@click.option("--successor", "successor_id", type=int, default=None, help="Id of the name that replaces it.")
+@_version_option
 @format_option
 @pass_cli
-def retire_cmd(cli, place_id, reason, document, successor, expected_version, fmt) -> None:
+def retire_cmd(cli: CliContext, place_id: int, fmt: str, **opts) -> None:
     """Retire (注销) a name."""
-    _run(cli, fmt, lambda s: store.to_dict(s, store.retire(
-        s, place_id, actor=cli.actor, reason=reason, document=document, successor_id=successor,
-        expected_version=expected_version)), _summary)  # fmt: skip
+    _act(cli, fmt, lambda s: usecases.retire(s, place_id, actor=cli.actor, **opts))
 
 
 @names_group.command("edit")
 @click.argument("place_id", type=int)
 @click.option("--meaning", default=None)
-@click.option("--history", "history_text", default=None)
-@click.option("--location", default=None, help="Location description.")
+@click.option("--history", default=None)
+@click.option("--location", "location_desc", default=None, help="Location description.")
 @click.option("--alias", "aliases", multiple=True, help="Replaces the aliases (repeat for several).")
 @click.option("--mongolian", default=None, help="Name in Mongolian script.")
 @click.option("--mongolian-source", default=None)
@@ -205,20 +190,41 @@ def retire_cmd(cli, place_id, reason, document, successor, expected_version, fmt
 @click.option("--romanized", default=None, help="Override of the romanized form (needs --romanized-reason).")
 @click.option("--romanized-reason", default=None)
 @click.option("--reason", default=None)
-@click.option("--expected-version", type=int, default=None)
+@_version_option
 @format_option
 @pass_cli
-def edit_cmd(cli, place_id, meaning, history_text, location, aliases, mongolian, mongolian_source, wkt_text,
-             romanized, romanized_reason, reason, expected_version, fmt) -> None:  # fmt: skip
+def edit_cmd(
+    cli: CliContext,
+    place_id: int,
+    wkt_text: str | None,
+    aliases: tuple[str, ...],
+    romanized: str | None,
+    romanized_reason: str | None,
+    reason: str | None,
+    expected_version: int | None,
+    fmt: str,
+    **given,
+) -> None:
     """Edit descriptive attributes of a name (recorded in its history)."""
-    values = {"meaning": meaning, "history": history_text, "location_desc": location, "mongolian": mongolian,
-              "mongolian_source": mongolian_source}  # fmt: skip
-    fields = {k: v for k, v in values.items() if v is not None}
+    values = {k: v for k, v in given.items() if v is not None}
     if aliases:
-        fields["aliases"] = list(aliases)
-    _run(cli, fmt, lambda s: store.to_dict(s, store.update(
-        s, place_id, actor=cli.actor, reason=reason, expected_version=expected_version, geom=_parse_wkt(wkt_text),
-        romanized=romanized, romanized_reason=romanized_reason, **fields)), _summary)  # fmt: skip
+        values["aliases"] = list(aliases)
+    geom = _parse_wkt(wkt_text)
+    _act(
+        cli,
+        fmt,
+        lambda s: usecases.edit(
+            s,
+            place_id,
+            actor=cli.actor,
+            reason=reason,
+            expected_version=expected_version,
+            geom=geom,
+            romanized=romanized,
+            romanized_reason=romanized_reason,
+            **values,
+        ),
+    )
 
 
 @names_group.command("show")
@@ -230,15 +236,25 @@ def show_cmd(cli: CliContext, place_id: int, fmt: str) -> None:
 
     def render(d: dict) -> str:
         lines = [_summary(d)]
-        for key in ("proper_part", "generic_part", "division_code", "location_desc", "meaning", "history",
-                    "approving_authority", "approval_doc_no", "approval_date", "announcement_date", "aliases"):  # fmt: skip
-            if d.get(key):
-                lines.append(f"  {key}: {d[key]}")
+        keys = (
+            "proper_part",
+            "generic_part",
+            "division_code",
+            "location_desc",
+            "meaning",
+            "history",
+            "approving_authority",
+            "approval_doc_no",
+            "approval_date",
+            "announcement_date",
+            "aliases",
+        )
+        lines += [f"  {key}: {d[key]}" for key in keys if d.get(key)]
         for f in d["former_names"]:
             lines.append(f"  former name: {f['name']} ({f['valid_from'] or '?'} – {f['valid_to'] or '?'})")
         return "\n".join(lines)
 
-    _run(cli, fmt, lambda s: store.to_dict(s, store.get(s, place_id)), render)
+    _run(cli, fmt, lambda s: queries.to_dict(s, store.get(s, place_id)), render)
 
 
 @names_group.command("history")
@@ -248,17 +264,24 @@ def show_cmd(cli: CliContext, place_id: int, fmt: str) -> None:
 def history_cmd(cli: CliContext, place_id: int, fmt: str) -> None:
     """The append-only history of a name: who, when, what, why, document."""
 
-    def action(session):
-        store.get(session, place_id)
-        return store.events(session, place_id)
-
     def render(rows):
-        return table([{"at": r["at"][:19], "actor": r["actor"], "action": r["action"],
-                       "status": f"{r['from_status'] or ''}→{r['to_status'] or ''}",
-                       "changes": json.dumps(r["changes"], ensure_ascii=False)[:60], "reason": r["reason"],
-                       "document": r["document"], "findings": len(r["findings"])} for r in rows])  # fmt: skip
+        return table(
+            [
+                {
+                    "at": r["at"][:19],
+                    "actor": r["actor"],
+                    "action": r["action"],
+                    "status": f"{r['from_status'] or ''}→{r['to_status'] or ''}",
+                    "changes": json.dumps(r["changes"], ensure_ascii=False)[:60],
+                    "reason": r["reason"],
+                    "document": r["document"],
+                    "findings": len(r["findings"]),
+                }
+                for r in rows
+            ]
+        )
 
-    _run(cli, fmt, action, render)
+    _run(cli, fmt, lambda s: queries.events(s, store.get(s, place_id).id), render)
 
 
 @names_group.command("search")
@@ -279,10 +302,27 @@ def search_cmd(cli, query, limit, category, division, status, bbox, near, fmt) -
 
     box = _floats(bbox, 4, "--bbox")
     point = _floats(near, 2, "--near")
-    _run(cli, fmt, lambda s: search(s, query, limit=limit, category=category, division=division, status=status,
-                                    bbox=box, near=point),
-         lambda rows: table(rows, ["id", "name", "romanized", "category_code", "division_code", "status", "match",
-                                   "score", *(["distance_m"] if point else [])]))  # fmt: skip
+    _run(
+        cli,
+        fmt,
+        lambda s: search(
+            s, query, limit=limit, category=category, division=division, status=status, bbox=box, near=point
+        ),
+        lambda rows: table(
+            rows,
+            [
+                "id",
+                "name",
+                "romanized",
+                "category_code",
+                "division_code",
+                "status",
+                "match",
+                "score",
+                *(["distance_m"] if point else []),
+            ],
+        ),
+    )
 
 
 @names_group.command("geocode")
@@ -293,9 +333,15 @@ def geocode_cmd(cli: CliContext, address: str, fmt: str) -> None:
     """Point of a standard address, e.g. 海勃湾区人民路12号."""
     from placenames.signs.geocode import geocode
 
-    _run(cli, fmt, lambda s: geocode(s, address),
-         lambda r: f"{r['lon']},{r['lat']}  {r['district'] or ''}{r['road']}{r['house_number']}号"
-                   + ("" if r["exact"] else " (nearest plate)"))  # fmt: skip
+    _run(
+        cli,
+        fmt,
+        lambda s: geocode(s, address),
+        lambda r: (
+            f"{r['lon']},{r['lat']}  {r['district'] or ''}{r['road']}{r['house_number']}号"
+            + ("" if r["exact"] else " (nearest plate)")
+        ),
+    )
 
 
 @names_group.command("reverse-geocode")
@@ -314,9 +360,16 @@ def reverse_cmd(cli: CliContext, lon: float, lat: float, fmt: str) -> None:
 @format_option
 def categories_cmd(fmt: str) -> None:
     """List the place-name categories and their generics."""
-    rows = [{"code": c.code, "label": categories.label(c.code), "scope": c.scope,
-             "generics": "、".join(g.replace(" ", "") for g in c.generics[:10])}
-            for c in categories.CATEGORIES.values() if len(c.code) == 3]  # fmt: skip
+    rows = [
+        {
+            "code": c.code,
+            "label": categories.label(c.code),
+            "scope": c.scope,
+            "generics": "、".join(g.replace(" ", "") for g in c.generics[:10]),
+        }
+        for c in categories.CATEGORIES.values()
+        if len(c.code) == 3
+    ]
     emit(rows, fmt, table)
 
 
@@ -336,8 +389,13 @@ def gazetteer_cmd(cli: CliContext, out_dir: Path, no_pdf: bool, fmt: str) -> Non
 
 @names_group.command("map")
 @click.option("--kind", type=click.Choice(["names", "divisions"]), default="names", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output .png or .pdf")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output .png or .pdf",
+)
 @click.option("--dpi", type=int, default=300, show_default=True)
 @format_option
 @pass_cli
@@ -351,8 +409,13 @@ def map_cmd(cli: CliContext, kind: str, output: Path, dpi: int, fmt: str) -> Non
 
 
 @names_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help=".xlsx, .csv or .gpkg")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help=".xlsx, .csv or .gpkg",
+)
 @format_option
 @pass_cli
 def export_cmd(cli: CliContext, output: Path, fmt: str) -> None:
@@ -374,8 +437,11 @@ def import_cmd(cli: CliContext, path: Path, confirm: bool, fmt: str) -> None:
     from placenames.exchange import import_names
 
     def render(r):
-        lines = [f"new {len(r['new'])}, changed {len(r['changed'])}, retired {len(r['retired'])}, "
-                 f"unchanged {r['unchanged']}" + (" — applied" if r["applied"] else " — not applied (use --confirm)")]  # fmt: skip
+        lines = [
+            f"new {len(r['new'])}, changed {len(r['changed'])}, retired {len(r['retired'])}, "
+            f"unchanged {r['unchanged']}"
+            + (" — applied" if r["applied"] else " — not applied (use --confirm)")
+        ]
         lines += [f"  + {x['name']} ({x['code']})" for x in r["new"][:50]]
         lines += [f"  ~ {x['name']} ({x['code']}): {', '.join(x['fields'])}" for x in r["changed"][:50]]
         lines += [f"  - {x['name']} ({x['code']})" for x in r["retired"][:50]]
@@ -397,7 +463,7 @@ def _parse_wkt(text: str | None):
     try:
         return shapely_wkt.loads(text)
     except Exception as exc:  # shapely raises several types for bad WKT
-        raise ValueError(f"--wkt is not valid WKT: {exc}") from exc
+        raise InvalidInput(f"--wkt is not valid WKT: {exc}", field="wkt") from None
 
 
 def _floats(text: str | None, n: int, option: str) -> tuple[float, ...] | None:
@@ -406,9 +472,9 @@ def _floats(text: str | None, n: int, option: str) -> tuple[float, ...] | None:
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise click.BadParameter(f"{option} needs {n} comma-separated numbers") from None
+        raise InvalidInput(f"{option} needs {n} comma-separated numbers", field=option[2:]) from None
     if len(values) != n:
-        raise click.BadParameter(f"{option} needs {n} comma-separated numbers")
+        raise InvalidInput(f"{option} needs {n} comma-separated numbers", field=option[2:])
     return values
 
 

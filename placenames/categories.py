@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gis.errors import InvalidInput
+
 _DIRECTIONS = ("东", "西", "南", "北", "中")
 _ROAD_BASES = ("路", "街", "大街", "大道", "巷")
 #: Compound road generics written as one word: 东路 → Donglu, 北大街 → Beidajie, 后街 → Houjie.
@@ -151,13 +153,13 @@ def get(code: str) -> Category:
 
     Raises
     ------
-    ValueError
+    gis.errors.InvalidInput
         For an unknown code.
     """
     try:
         return CATEGORIES[str(code).strip()]
     except KeyError:
-        raise ValueError(f"unknown place-name category code {code!r}") from None
+        raise InvalidInput(f"unknown place-name category code {code!r}", field="category_code") from None
 
 
 def label(code: str) -> str:

@@ -24,9 +24,12 @@ from sqlalchemy.orm import Session
 
 from gis.crs import STORAGE_CRS
 from gis.crs import in_extent
+from gis.errors import InvalidInput
 from placenames import categories
+from placenames import queries
 from placenames import rules
 from placenames import store
+from placenames import usecases
 
 #: Field layout: (header, registry attribute).
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -65,9 +68,9 @@ def export_names(session: Session, path: str | Path) -> dict[str, Any]:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv", ".gpkg"):
-        raise ValueError(f"{path.name}: export as .xlsx, .csv or .gpkg")
-    gdf = store.names_gdf(session, statuses=("approved", "announced", "retired"))
-    table = to_exchange_frame(gdf, store.former_names_frame(session))
+        raise InvalidInput(f"{path.name}: export as .xlsx, .csv or .gpkg", field="path")
+    gdf = queries.names_gdf(session, statuses=("approved", "announced", "retired"))
+    table = to_exchange_frame(gdf, queries.former_names_frame(session))
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         table.to_csv(path, index=False, encoding="utf-8-sig")
@@ -113,7 +116,7 @@ def read_exchange(path: str | Path) -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
+    gis.errors.InvalidInput
         For an unknown format, missing headers or an unreadable file.
     """
     path = Path(path)
@@ -133,12 +136,14 @@ def read_exchange(path: str | Path) -> pd.DataFrame:
                 str
             )
         else:
-            raise ValueError(f"{path.name}: import .xlsx, .csv or .gpkg")
+            raise InvalidInput(f"{path.name}: import .xlsx, .csv or .gpkg", field="path")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ValueError(f"{path.name}: cannot read the file ({exc})") from exc
+        raise InvalidInput(f"{path.name}: cannot read the file ({exc})", field="path") from exc
     missing = [h for h in ("标准名称", "类别代码", "行政区划代码", "东经", "北纬") if h not in frame.columns]
     if missing:
-        raise ValueError(f"{path.name}: missing columns {missing} (expected the national database layout)")
+        raise InvalidInput(
+            f"{path.name}: missing columns {missing} (expected the national database layout)", field="columns"
+        )
     return frame.reindex(columns=HEADERS).fillna("").replace({"None": "", "nan": "", "NaT": ""})
 
 
@@ -152,8 +157,8 @@ def import_names(session: Session, path: str | Path, *, actor: str, confirm: boo
 
     Raises
     ------
-    ValueError
-        When any row is invalid (nothing is applied), naming the row and the problem.
+    gis.errors.InvalidInput
+        When any row is invalid (nothing is applied), naming the rows and their problems.
     """
     rows = validate_rows(read_exchange(path))
     report: dict[str, Any] = {"new": [], "changed": [], "retired": [], "unchanged": 0, "applied": False}
@@ -184,8 +189,9 @@ def import_names(session: Session, path: str | Path, *, actor: str, confirm: boo
 
 
 def validate_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Check every row; raise one ``ValueError`` listing all the bad rows (row numbers as in the file)."""
+    """Check every row; raise one :class:`~gis.errors.InvalidInput` listing all the bad rows (row numbers as in the file)."""
     errors: list[str] = []
+    bad_rows: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     attr = dict(FIELDS)
@@ -198,12 +204,17 @@ def validate_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         seen.add(row["code"])
         if problems:
             errors.append(f"row {i} ({row['name'][:20] or '?'}): " + "; ".join(problems))
+            bad_rows.append({"row": i, "name": row["name"][:100], "problems": problems})
         else:
             row["lon"], row["lat"] = float(row["lon"]), float(row["lat"])
             rows.append(row)
     if errors:
         shown = errors[:30] + ([f"… and {len(errors) - 30} more"] if len(errors) > 30 else [])
-        raise ValueError("the exchange file has invalid rows, nothing was applied:\n" + "\n".join(shown))
+        raise InvalidInput(
+            "the exchange file has invalid rows, nothing was applied:\n" + "\n".join(shown),
+            row=bad_rows[0]["row"],
+            details=bad_rows,
+        )
     return rows
 
 
@@ -248,7 +259,7 @@ def _current(session: Session, row: dict[str, Any]):
     m = _CODE.match(row["code"] or "")
     if m:
         return store.find(session, int(m.group(1)))
-    return store.find_by_name(session, row["name"], division_code=row["division_code"])
+    return queries.find_by_name(session, row["name"], division_code=row["division_code"])
 
 
 def _differences(pn, row: dict[str, Any]) -> dict[str, list[Any]]:
@@ -260,7 +271,7 @@ def _differences(pn, row: dict[str, Any]) -> dict[str, list[Any]]:
             continue
         if (old or None) != new:
             changes[key] = [old, new]
-    shape = store.shape_of(pn)
+    shape = queries.shape_of(pn)
     is_point = shape is not None and shape.geom_type == "Point"  # lines and areas keep their geometry
     if is_point and (abs(shape.x - row["lon"]) > 1e-6 or abs(shape.y - row["lat"]) > 1e-6):
         changes["point"] = [[round(shape.x, 7), round(shape.y, 7)], [row["lon"], row["lat"]]]
@@ -287,8 +298,14 @@ def _apply(session: Session, kind: str, row: dict[str, Any], target, *, actor: s
         return
     pn, changes = target
     if "name" in changes:
-        store.rename(session, pn.id, actor=actor, new_name=row["name"], reason=EXCHANGE_REASON,
-                     justification=EXCHANGE_REASON)  # fmt: skip
+        usecases.rename(
+            session,
+            pn.id,
+            actor=actor,
+            new_name=row["name"],
+            reason=EXCHANGE_REASON,
+            justification=EXCHANGE_REASON,
+        )
     fields = {
         k: row[k] or None for k in ("location_desc", "meaning", "history", "division_code") if k in changes
     }

@@ -12,8 +12,10 @@ from jinja2 import Environment
 from jinja2 import select_autoescape
 from sqlalchemy.orm import Session
 
+from gis.errors import NotFound
 from placenames import categories
-from placenames import store
+from placenames import queries
+from placenames.mapping import map_divisions
 from placenames.mapping import names_map
 from placenames.mapping import overview_map
 
@@ -88,16 +90,16 @@ def write_gazetteer(session: Session, out_dir: str | Path, *, pdf: bool = True) 
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    names = store.names_gdf(session)
+    names = queries.names_gdf(session)
     if names.empty:
-        raise LookupError("no approved or announced names to publish")
-    former = store.former_names_frame(session)
-    divisions = store.divisions_gdf(session, levels=("district", "town"))
+        raise NotFound("no approved or announced names to publish")
+    former = queries.former_names_frame(session)
+    divisions = map_divisions(session, levels=("district", "town"))
     maps = {}
     for code in DISTRICTS:
         if (divisions["code"] == code).any():
             maps[code] = overview_map(divisions, names, out / f"overview_{code[:6]}.png", district=code).name
-    city = store.divisions_gdf(session, levels=("city", "district", "town"))
+    city = map_divisions(session)
     fig, _count = names_map(city, names)
     fig.savefig(out / "overview_city.png", dpi=110)
     html = render_html(names, former, maps=maps, city_map="overview_city.png")

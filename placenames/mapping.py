@@ -21,9 +21,12 @@ from matplotlib.patches import Rectangle
 from shapely.geometry import box
 from sqlalchemy.orm import Session
 
+from boundaries import divisions as division_reader
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
-from placenames import store
+from gis.errors import InvalidInput
+from gis.errors import NotFound
+from placenames import queries
 
 FONT_FILES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -57,20 +60,27 @@ def write_map(session: Session, path: str | Path, *, kind: str = "names", dpi: i
         ``path``, ``kind``, ``features`` drawn and ``dpi``.
     """
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}")
+        raise InvalidInput(f"kind must be one of {KINDS}", field="kind")
     path = Path(path)
     if path.suffix.lower() not in (".png", ".pdf"):
-        raise ValueError(f"{path.name}: the map is written as .png or .pdf")
+        raise InvalidInput(f"{path.name}: the map is written as .png or .pdf", field="path")
     if not 72 <= dpi <= 1200:
-        raise ValueError("dpi must be between 72 and 1200")
-    divisions = store.divisions_gdf(session, levels=("city", "district", "town"))
+        raise InvalidInput("dpi must be between 72 and 1200", field="dpi")
+    divisions = map_divisions(session)
     if divisions.empty:
-        raise LookupError("no divisions in the database: load the reference data first")
-    names = store.names_gdf(session) if kind == "names" else None
+        raise NotFound("no divisions in the database: load the reference data first")
+    names = queries.names_gdf(session) if kind == "names" else None
     fig, count = names_map(divisions, names) if kind == "names" else divisions_map(divisions)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, metadata=_metadata(kind, path))
     return {"path": str(path), "kind": kind, "features": count, "dpi": dpi}
+
+
+def map_divisions(
+    session: Session, *, levels: tuple[str, ...] = ("city", "district", "town")
+) -> gpd.GeoDataFrame:
+    """The divisions the maps draw: those that count today, Wuhai's and its neighbours'."""
+    return division_reader.divisions_gdf(session, levels=levels, in_wuhai=None)
 
 
 def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: str = "乌海市标准地名图"):
@@ -190,7 +200,7 @@ def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str
     div = _metric(divisions)
     shape = div[div["code"] == district]
     if shape.empty:
-        raise LookupError(f"no district {district}")
+        raise NotFound(f"no district {district}", field="district")
     fig = Figure(figsize=(6, 6))
     ax = fig.subplots()
     ax.set_axis_off()

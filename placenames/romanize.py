@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from gis.errors import InvalidInput
 from placenames import categories
 
 #: Place-name readings of polyphonic or unusual characters (toneless syllables).
@@ -201,12 +202,12 @@ def validate_override(name: str, override: str, *, reason: str | None) -> list[s
 
 def _clean(name: str) -> str:
     if not isinstance(name, str):
-        raise ValueError(f"a name must be text, not {type(name).__name__}")
+        raise InvalidInput(f"a name must be text, not {type(name).__name__}", field="name")
     text = unicodedata.normalize("NFKC", name).strip()
     if not text:
-        raise ValueError("empty name")
+        raise InvalidInput("empty name", field="name")
     if any(unicodedata.category(ch).startswith("C") for ch in text):
-        raise ValueError(f"name {name!r} contains control characters")
+        raise InvalidInput(f"name {name!r} contains control characters", field="name")
     return re.sub(r"\s+", "", text)
 
 

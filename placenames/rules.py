@@ -66,6 +66,10 @@ class Finding:
         """JSON-ready form."""
         return asdict(self)
 
+    def as_dict(self) -> dict:
+        """JSON-ready form (as errors carrying findings in their details expect it)."""
+        return asdict(self)
+
 
 def check_name(
     name: str,

@@ -15,13 +15,13 @@ from shapely.geometry import box
 from sqlalchemy import select
 
 from boundaries.models import Division
-from cli.context import CliContext
+from cli.main import main
+from gis.db import make_engine
 from gis.db import make_session_factory
 from placenames import exchange
 from placenames import gazetteer
 from placenames import mapping
 from placenames import store
-from cli.names import names_group
 from placenames.models import FormerName
 from placenames.models import PlaceName
 
@@ -198,13 +198,18 @@ def test_map_rejects_bad_arguments(registry, tmp_path):
         mapping.write_map(registry[0], tmp_path / "map.png", kind="roads")
 
 
-def test_cli_procedure(fresh_db_url):
+def _cli(url: str, actor: str = "officer"):
+    """Run ``wuhai-gis names ...`` through the root group, which answers errors."""
     runner = CliRunner()
-    obj = CliContext(database_url=fresh_db_url, actor="officer")
 
     def run(*args):
-        return runner.invoke(names_group, list(args), obj=obj)
+        return runner.invoke(main, ["--database-url", url, "--actor", actor, "names", *args])
 
+    return run
+
+
+def test_cli_procedure(fresh_db_url):
+    run = _cli(fresh_db_url)
     assert run("romanize", "大川淀一巷").output == "Dachuandian 1 Xiang\n"
     assert run("romanize", "王村", "--category", "242", "--caps").output == "WANGCUN\n"
     out = run("propose", "人民路", "--category", "253", "--wkt", "LINESTRING(106.80 39.67, 106.82 39.67)",
@@ -215,7 +220,7 @@ def test_cli_procedure(fresh_db_url):
     assert run("approve", str(pid), "--authority", "乌海市人民政府", "--document", "D1").exit_code == 0
     assert run("announce", str(pid), "--date", "2024-01-05").exit_code == 0
     stale = run("rename", str(pid), "人民大街", "--reason", "x", "--expected-version", "1")
-    assert stale.exit_code != 0 and "changed meanwhile" in stale.output
+    assert stale.exit_code == 4 and "changed it meanwhile" in stale.output
     assert run("rename", str(pid), "人民大街", "--reason", "拓宽").exit_code == 0
     history = json.loads(run("history", str(pid), "--format", "json").output)
     assert [h["action"] for h in history] == ["propose", "review", "approve", "announce", "rename"]
@@ -225,10 +230,15 @@ def test_cli_procedure(fresh_db_url):
     dup_id = json.loads(dup.output)["id"]
     run("review", str(dup_id))
     blocked = run("approve", str(dup_id), "--authority", "a", "--document", "d")
-    assert blocked.exit_code != 0 and "[blocking] duplicate" in blocked.output
-    with make_session_factory(obj.engine)() as session:
+    assert blocked.exit_code == 1 and "cannot approve: 人民大街 already exists" in blocked.output
+    problem = json.loads(
+        run("approve", str(dup_id), "--authority", "a", "--document", "d", "--format", "json").output
+    )
+    assert problem["error"]["kind"] == "invalid" and problem["error"]["details"][0]["rule"] == "duplicate"
+    engine = make_engine(fresh_db_url)
+    with make_session_factory(engine)() as session:
         assert session.get(PlaceName, pid).author == "officer"
-    obj.engine.dispose()
+    engine.dispose()
 
 
 def test_gazetteer_pdf_embeds_cjk_font(tmp_path):
@@ -263,21 +273,16 @@ def test_gazetteer_pdf_embeds_cjk_font(tmp_path):
 
 
 def test_cli_edit(fresh_db_url):
-    runner = CliRunner()
-    obj = CliContext(database_url=fresh_db_url, actor="officer")
-    made = runner.invoke(names_group, ["propose", "团结路", "--category", "253", "--format", "json"], obj=obj)
+    run = _cli(fresh_db_url)
+    made = run("propose", "团结路", "--category", "253", "--format", "json")
     pid = str(json.loads(made.output)["id"])
-    out = runner.invoke(names_group, ["edit", pid, "--meaning", "寓意团结", "--alias", "团结街", "--format", "json"],
-                        obj=obj)  # fmt: skip
+    out = run("edit", pid, "--meaning", "寓意团结", "--alias", "团结街", "--format", "json")
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["meaning"] == "寓意团结"
-    bad = runner.invoke(
-        names_group, ["edit", pid, "--romanized", "Beijing Lu", "--romanized-reason", "x"], obj=obj
-    )
-    assert bad.exit_code != 0 and "does not spell" in bad.output
-    history = json.loads(runner.invoke(names_group, ["history", pid, "--format", "json"], obj=obj).output)
+    bad = run("edit", pid, "--romanized", "Beijing Lu", "--romanized-reason", "x")
+    assert bad.exit_code == 1 and "does not spell" in bad.output
+    history = json.loads(run("history", pid, "--format", "json").output)
     assert history[-1]["action"] == "edit" and history[-1]["changes"]["meaning"] == [None, "寓意团结"]
-    obj.engine.dispose()
 
 
 def test_gazetteer_and_maps_skip_rows_without_geometry(registry, tmp_path):

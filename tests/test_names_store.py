@@ -12,7 +12,12 @@ from names_fixtures import seed_divisions
 from shapely.geometry import Point
 from sqlalchemy import select
 
+from gis.errors import Forbidden
+from gis.errors import InvalidInput
+from gis.errors import NotFound
+from gis.errors import StaleVersion
 from gis.models import AuditLog
+from placenames import queries
 from placenames import store
 from placenames.models import FormerName
 
@@ -41,7 +46,7 @@ def test_life_cycle_and_history(divisions):
     assert pn.status == "announced"
     assert pn.romanized == "Renmin Lu"
     assert (pn.pinyin_key, pn.initials) == ("renminlu", "rml")
-    events = store.events(session, pn.id)
+    events = queries.events(session, pn.id)
     assert [e["action"] for e in events] == ["propose", "review", "approve", "announce"]
     assert events[2]["document"] == "乌政字〔2024〕1号"
     audits = session.scalars(select(AuditLog).where(AuditLog.table_name == "place_name")).all()
@@ -50,7 +55,7 @@ def test_life_cycle_and_history(divisions):
 
 def test_invalid_transition(divisions):
     pn = store.propose(divisions, actor="o", name="幸福路", category_code="253", division_code=TOWN)
-    with pytest.raises(store.NamingError, match="cannot approve"):
+    with pytest.raises(InvalidInput, match="cannot approve"):
         store.approve(
             divisions, pn.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1)
         )
@@ -60,7 +65,7 @@ def test_duplicate_blocks_approval_in_scope_only(divisions):
     session = divisions
     _announced(session)
     dup = store.propose(session, actor="o", name="人民路", category_code="253", division_code=TOWN)
-    assert any(f["rule"] == "duplicate" for f in store.events(session, dup.id)[0]["findings"])
+    assert any(f["rule"] == "duplicate" for f in queries.events(session, dup.id)[0]["findings"])
     store.review(session, dup.id, actor="r")
     with pytest.raises(store.RuleViolation, match="already exists"):
         store.approve(session, dup.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1))
@@ -84,7 +89,7 @@ def test_homophone_needs_justification(divisions):
     assert err.value.findings[0].conflicts[0]["name"] == "新华路"
     store.approve(session, pn.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1),
                   justification="historic name used since 1960")  # fmt: skip
-    assert store.events(session, pn.id)[-1]["reason"] == "historic name used since 1960"
+    assert queries.events(session, pn.id)[-1]["reason"] == "historic name used since 1960"
 
 
 def test_generic_must_fit_category(divisions):
@@ -105,7 +110,7 @@ def test_rename_keeps_identity_and_former_name(divisions):
     assert pn.id == old_id and pn.name == "林荫街道" and pn.romanized == "Linyin Jiedao"
     former = session.scalars(select(FormerName).where(FormerName.place_name_id == pn.id)).one()
     assert former.name == "卡布其街道" and former.valid_to == date(2010, 6, 1)
-    assert store.events(session, pn.id)[-1]["changes"]["name"] == ["卡布其街道", "林荫街道"]
+    assert queries.events(session, pn.id)[-1]["changes"]["name"] == ["卡布其街道", "林荫街道"]
 
 
 def test_retire_with_successor(divisions):
@@ -114,7 +119,7 @@ def test_retire_with_successor(divisions):
     b = _announced(session, name="东风大街")
     store.retire(session, a.id, actor="head", reason="并入东风大街", successor_id=b.id, document="d")
     assert a.status == "retired" and a.successor_id == b.id
-    with pytest.raises(store.NamingError):
+    with pytest.raises(InvalidInput):
         store.rename(session, a.id, actor="h", new_name="西风路", reason="x")
 
 
@@ -122,7 +127,7 @@ def test_optimistic_lock(divisions):
     pn = store.propose(divisions, actor="o", name="文明路", category_code="253", division_code=TOWN)
     version = pn.version
     store.update(divisions, pn.id, actor="o", meaning="倡导文明新风", expected_version=version)
-    with pytest.raises(store.ConflictError):
+    with pytest.raises(StaleVersion, match="someone else changed it meanwhile"):
         store.update(divisions, pn.id, actor="o2", meaning="stale edit", expected_version=version)
 
 
@@ -130,7 +135,7 @@ def test_override_validated(divisions):
     pn = store.propose(divisions, actor="o", name="六安路", category_code="253", division_code=TOWN,
                        romanized="Liu'an Lu", romanized_reason="local usage")  # fmt: skip
     assert pn.romanized == "Liu'an Lu" and pn.romanized_override_reason == "local usage"
-    with pytest.raises(store.NamingError, match="does not spell"):
+    with pytest.raises(InvalidInput, match="does not spell"):
         store.propose(divisions, actor="o", name="六安街", category_code="253", romanized="Beijing Jie",
                       romanized_reason="x")  # fmt: skip
 
@@ -146,15 +151,45 @@ def test_override_validated(divisions):
     ],
 )
 def test_hostile_names_rejected(divisions, bad):
-    with pytest.raises(store.NamingError):
+    with pytest.raises(InvalidInput):
         store.propose(divisions, actor="o", name=bad, category_code="253")
 
 
 def test_swapped_coordinates_rejected(divisions):
-    with pytest.raises(store.NamingError, match="swapped"):
+    with pytest.raises(InvalidInput, match="swapped"):
         store.propose(divisions, actor="o", name="团结路", category_code="253", geom=Point(39.67, 106.82))
 
 
 def test_write_needs_actor(divisions):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         store.propose(divisions, actor="", name="团结路", category_code="253")
+
+
+def test_refusals_are_domain_errors_naming_the_field(divisions):
+    with pytest.raises(NotFound, match="no place name 999999"):
+        store.get(divisions, 999999)
+    with pytest.raises(NotFound):
+        store.review(divisions, 2**70, actor="o")
+    with pytest.raises(InvalidInput) as err:
+        store.propose(divisions, actor="o", name="团结路", category_code="999")
+    assert err.value.field == "category_code"
+    pn = store.propose(divisions, actor="o", name="团结路", category_code="253", division_code=TOWN)
+    with pytest.raises(InvalidInput) as err:
+        store.retire(divisions, pn.id, actor="o", reason=" ")
+    assert err.value.field == "reason"
+    with pytest.raises(InvalidInput) as err:
+        store.update(divisions, pn.id, actor="o", name="和平路")
+    assert err.value.field == "name"
+
+
+def test_rule_violation_carries_its_findings(divisions):
+    _announced(divisions, name="新华路")
+    pn = store.propose(divisions, actor="o", name="新化路", category_code="253", division_code=TOWN)
+    store.review(divisions, pn.id, actor="r")
+    with pytest.raises(store.RuleViolation) as err:
+        store.approve(
+            divisions, pn.id, actor="h", authority="a", document="d", approval_date=date(2024, 1, 1)
+        )
+    assert isinstance(err.value, InvalidInput) and err.value.field == "justification"
+    problem = err.value.as_dict()
+    assert problem["kind"] == "invalid" and problem["details"][0]["rule"] == "homophone"

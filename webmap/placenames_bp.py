@@ -1,5 +1,9 @@
 """Place-name officers: the naming procedure (propose, review, approve, announce, rename, retire),
-rule checks, geometry editing (Leaflet.draw), history and diffs."""
+rule checks, geometry editing (Leaflet.draw), history and diffs.
+
+Each act is one call of :mod:`placenames.usecases`; a refusal shows the page again with the message
+and the rule findings (:func:`webmap.errors.form_errors`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 from flask import Blueprint
 from flask import abort
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -18,15 +23,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
-from sqlalchemy import func
-from sqlalchemy import select
 
-from boundaries.models import Division
+from boundaries.divisions import division_names
 from placenames import categories
+from placenames import queries
 from placenames import store
-from placenames.signs import workorders
+from placenames import usecases
 from placenames.models import NAME_STATUSES
-from placenames.models import PlaceName
 from placenames.search import division_stem
 from placenames.search import search
 from webmap import forms
@@ -34,7 +37,7 @@ from webmap import products
 from webmap.auth import actor
 from webmap.auth import role_required
 from webmap.db import get_session
-from webmap.errors import is_conflict
+from webmap.errors import form_errors
 
 bp = Blueprint("placenames", __name__, url_prefix="/names")
 PAGE = 50
@@ -43,32 +46,34 @@ SEARCH_MAX = 200
 OFFICER = "placename_officer"
 
 
-@bp.get("/")
-@role_required(OFFICER)
-def index():
-    """Names of every status: listed by id, or ranked by ``placenames.search`` when ``q`` is given.
-
-    The search is the public one (Chinese exact/prefix/substring/typo, pinyin with or without
-    spaces, initials, former names, aliases); officers see every status unless they filter one.
-    """
+def _index_page(*, error: str | None = None, status: int = 200, exc=None):
+    """The list page: names by id, or ranked search results when ``q`` is given."""
     s = get_session()
     q = (request.args.get("q") or "").strip()
-    status = request.args.get("status") or ""
-    status = status if status in NAME_STATUSES else ""
+    status_filter = request.args.get("status") or ""
+    status_filter = status_filter if status_filter in NAME_STATUSES else ""
     category = request.args.get("category") or ""
     category = category if category in categories.CATEGORIES else ""
+    districts = division_names(s, levels=["district"])
     division = request.args.get("division") or ""
-    districts = _districts(s)
     division = division if division in districts else ""
     page = max(request.args.get("page", 1, type=int), 1)
-    if q:
+    names, has_next, total, capped = [], False, 0, False
+    if error is None and q:
         names, has_next, total, capped = _search_page(
-            s, q, page, status=status, category=category, division=division
+            s, q, page, status=status_filter, category=category, division=division
         )
-    else:
-        names, has_next, total = _list_page(s, page, status=status, category=category, division=division)
-        capped = False
-    return render_template(
+    elif error is None:
+        names, total = queries.names_page(
+            s,
+            status=status_filter or None,
+            category=category or None,
+            division_stem=division_stem(division) if division else None,
+            limit=PAGE + 1,
+            offset=(page - 1) * PAGE,
+        )
+        names, has_next = names[:PAGE], len(names) > PAGE
+    body = render_template(
         "placenames/index.html",
         names=names,
         has_next=has_next,
@@ -77,50 +82,40 @@ def index():
         capped=capped,
         searching=bool(q),
         q=q,
-        status=status,
+        status=status_filter,
         category=category,
         division=division,
         districts=districts,
         statuses=NAME_STATUSES,
         categories=categories.CATEGORIES,
         match_labels=_match_labels(),
+        error=error,
     )
+    return body, status
 
 
-def _list_page(s, page: int, *, status: str, category: str, division: str):
-    """One page of names in id order (no query), with the total count."""
-    stmt = select(PlaceName)
-    if status:
-        stmt = stmt.where(PlaceName.status == status)
-    if category:
-        stmt = stmt.where(PlaceName.category_code >= category, PlaceName.category_code < category + "~")
-    if division:
-        stem = division_stem(division)
-        stmt = stmt.where(PlaceName.division_code >= stem, PlaceName.division_code < stem + "~")
-    total = s.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = s.scalars(stmt.order_by(PlaceName.id).limit(PAGE + 1).offset((page - 1) * PAGE)).all()
-    return rows[:PAGE], len(rows) > PAGE, total
+@bp.get("/")
+@role_required(OFFICER)
+@form_errors(_index_page)
+def index():
+    """Names of every status: listed by id, or ranked by ``placenames.search`` when ``q`` is given.
+
+    The search is the public one (Chinese exact/prefix/substring/typo, pinyin with or without
+    spaces, initials, former names, aliases); officers see every status unless they filter one.
+    """
+    return _index_page()
 
 
 def _search_page(s, q: str, page: int, *, status: str, category: str, division: str):
     """One page of ranked search results; the search returns at most ``SEARCH_MAX`` names."""
     wanted = min(page * PAGE + 1, SEARCH_MAX)
-    try:
-        found = search(s, q, limit=wanted, status=status or None, category=category or None,
-                       division=division or None)  # fmt: skip
-    except ValueError as exc:
-        flash(str(exc), "error")
-        return [], False, 0, False
+    found = search(
+        s, q, limit=wanted, status=status or None, category=category or None, division=division or None
+    )
     start = (page - 1) * PAGE
     names = found[start : start + PAGE]
     has_next = len(found) > start + PAGE
     return names, has_next, len(found), len(found) >= SEARCH_MAX
-
-
-def _districts(s) -> dict[str, str]:
-    """District codes and names for the division filter."""
-    stmt = select(Division.code, Division.name).where(Division.level == "district").order_by(Division.code)
-    return dict(s.execute(stmt).all())
 
 
 def _match_labels() -> dict[str, str]:
@@ -140,70 +135,76 @@ def _match_labels() -> dict[str, str]:
     }
 
 
+def _propose_page(*, findings=(), error: str | None = None, status: int = 200, exc=None):
+    """The proposal form, with the rule findings of a check or of a refusal."""
+    findings = getattr(exc, "findings", None) or findings
+    body = render_template(
+        "placenames/propose.html",
+        findings=list(findings),
+        error=error,
+        categories=categories.CATEGORIES,
+        form=request.form,
+    )
+    return body, status
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(OFFICER)
+@form_errors(_propose_page)
 def propose():
     """Propose a name (申报); "check" runs the rule checks without saving."""
+    if request.method == "GET":
+        return _propose_page()
     s = get_session()
-    findings = []
-    if request.method == "POST":
-        name = forms.text("name", required=True, limit=100)
-        category = forms.text("category_code", required=True, limit=8)
-        division = forms.text("division_code", limit=12)
-        try:
-            if request.form.get("action") == "check":
-                findings = store.check(s, name=name, category_code=category, division_code=division)
-            else:
-                pn = store.propose(
-                    s,
-                    actor=actor(),
-                    name=name,
-                    category_code=category,
-                    division_code=division,
-                    geom=forms.geometry(),
-                    romanized=forms.text("romanized", limit=200),
-                    romanized_reason=forms.text("romanized_reason"),
-                    meaning=forms.text("meaning"),
-                    location_desc=forms.text("location_desc"),
-                    reason=forms.text("reason"),
-                    document=forms.text("document", limit=200),
-                )
-                s.commit()
-                flash(_("Name proposed: %(name)s", name=pn.name), "ok")
-                return redirect(url_for("placenames.detail", place_id=pn.id))
-        except ValueError as exc:
-            s.rollback()
-            flash(str(exc), "error")
-            findings = getattr(exc, "findings", findings)
-    return render_template(
-        "placenames/propose.html", findings=findings, categories=categories.CATEGORIES, form=request.form
+    name = forms.text("name", required=True, limit=100)
+    category = forms.text("category_code", required=True, limit=8)
+    division = forms.text("division_code", limit=12)
+    if request.form.get("action") == "check":
+        return _propose_page(
+            findings=usecases.check(s, name=name, category_code=category, division_code=division)
+        )
+    done = usecases.propose(
+        s,
+        actor=actor(),
+        name=name,
+        category_code=category,
+        division_code=division,
+        geom=forms.geometry(),
+        romanized=forms.text("romanized", limit=200),
+        romanized_reason=forms.text("romanized_reason"),
+        meaning=forms.text("meaning"),
+        location_desc=forms.text("location_desc"),
+        reason=forms.text("reason"),
+        document=forms.text("document", limit=200),
     )
+    s.commit()
+    flash(_("Name proposed: %(name)s", name=done.place.name), "ok")
+    return redirect(url_for("placenames.detail", place_id=done.place.id))
 
 
 @bp.get("/<int:place_id>")
 @role_required(OFFICER)
 def detail(place_id: int):
-    return _detail(place_id)
+    return _detail_page(place_id)
 
 
-def _detail(place_id: int, *, error: str | None = None, findings=None, status: int = 200):
+def _detail_page(
+    place_id: int, action: str | None = None, *, error: str | None = None, status: int = 200, exc=None
+):
+    """A name with its rule checks, action forms and history; after a refusal, its message and findings."""
     s = get_session()
-    try:
-        pn = store.get(s, place_id)
-    except LookupError:
-        abort(404)
-    info = store.to_dict(s, pn, with_history=True)
+    pn = store.get(s, place_id)
+    info = queries.to_dict(s, pn, with_history=True)
     geojson = json.dumps(mapping(to_shape(pn.geom))) if pn.geom is not None else ""
-    current = store.check(
-        s, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id
-    )
     body = render_template(
         "placenames/detail.html",
         pn=pn,
         info=info,
         geojson=geojson,
-        current_findings=current,
-        findings=findings or [],
+        current_findings=store.check(
+            s, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id
+        ),
+        findings=getattr(exc, "findings", None) or [],
         error=error,
         today=date.today().isoformat(),
         transitions=store.TRANSITIONS.get(pn.status, set()),
@@ -211,83 +212,106 @@ def _detail(place_id: int, *, error: str | None = None, findings=None, status: i
     return body, status
 
 
+def _review(s, place_id: int, who: str, version: int) -> usecases.Outcome:
+    return usecases.review(s, place_id, actor=who, expected_version=version, reason=forms.text("reason"))
+
+
+def _approve(s, place_id: int, who: str, version: int) -> usecases.Outcome:
+    return usecases.approve(
+        s,
+        place_id,
+        actor=who,
+        authority=forms.text("authority", required=True, limit=100),
+        document=forms.text("document", required=True, limit=100),
+        approval_date=forms.day("approval_date"),
+        justification=forms.text("justification"),
+        expected_version=version,
+    )
+
+
+def _announce(s, place_id: int, who: str, version: int) -> usecases.Outcome:
+    return usecases.announce(
+        s,
+        place_id,
+        actor=who,
+        announcement_date=forms.day("announcement_date"),
+        document=forms.text("document", limit=200),
+        expected_version=version,
+    )
+
+
+def _rename(s, place_id: int, who: str, version: int) -> usecases.Outcome:
+    return usecases.rename(
+        s,
+        place_id,
+        actor=who,
+        new_name=forms.text("new_name", required=True, limit=100),
+        reason=forms.text("reason", required=True),
+        document=forms.text("document", limit=200),
+        effective=forms.day("effective"),
+        justification=forms.text("justification"),
+        romanized=forms.text("romanized", limit=200),
+        romanized_reason=forms.text("romanized_reason"),
+        expected_version=version,
+    )
+
+
+def _retire(s, place_id: int, who: str, version: int) -> usecases.Outcome:
+    return usecases.retire(
+        s,
+        place_id,
+        actor=who,
+        reason=forms.text("reason", required=True),
+        document=forms.text("document", limit=200),
+        successor_id=forms.number("successor_id", kind=int),
+        expected_version=version,
+    )
+
+
+def _edit(s, place_id: int, who: str, version: int) -> usecases.Outcome:
+    texts = ("meaning", "history", "location_desc", "mongolian", "mongolian_source")
+    values = {k: forms.text(k) for k in texts if k in request.form}
+    if "aliases" in request.form:
+        values["aliases"] = [
+            a.strip() for a in request.form["aliases"].replace("，", ",").split(",") if a.strip()
+        ]
+    return usecases.edit(
+        s,
+        place_id,
+        actor=who,
+        reason=forms.text("reason"),
+        expected_version=version,
+        geom=forms.geometry(),
+        romanized=forms.text("romanized", limit=200),
+        romanized_reason=forms.text("romanized_reason"),
+        **values,
+    )
+
+
+#: The acts of the detail page's forms, each parsing its form and calling its use case.
+ACTS = {
+    "review": _review,
+    "approve": _approve,
+    "announce": _announce,
+    "rename": _rename,
+    "retire": _retire,
+    "edit": _edit,
+}
+
+
 @bp.post("/<int:place_id>/<action>")
 @role_required(OFFICER)
+@form_errors(_detail_page)
 def act(place_id: int, action: str):
-    """Run one action of the naming procedure on a name, at the version the form was shown with."""
-    s = get_session()
-    v = forms.version()
-    who = actor()
-    try:
-        if action == "review":
-            store.review(s, place_id, actor=who, expected_version=v, reason=forms.text("reason"))
-        elif action == "approve":
-            store.approve(
-                s,
-                place_id,
-                actor=who,
-                authority=forms.text("authority", required=True, limit=100),
-                document=forms.text("document", required=True, limit=100),
-                approval_date=forms.day("approval_date", default=date.today()),
-                justification=forms.text("justification"),
-                expected_version=v,
-            )
-        elif action == "announce":
-            store.announce(
-                s, place_id, actor=who, announcement_date=forms.day("announcement_date", default=date.today()),
-                document=forms.text("document", limit=200), expected_version=v,
-            )  # fmt: skip
-        elif action == "rename":
-            old_name = store.get(s, place_id).name
-            store.rename(
-                s,
-                place_id,
-                actor=who,
-                new_name=forms.text("new_name", required=True, limit=100),
-                reason=forms.text("reason", required=True),
-                document=forms.text("document", limit=200),
-                effective=forms.day("effective"),
-                justification=forms.text("justification"),
-                romanized=forms.text("romanized", limit=200),
-                romanized_reason=forms.text("romanized_reason"),
-                expected_version=v,
-            )
-            # open the sign work orders for the renaming (idempotent: signs already on an
-            # unfinished "renamed" order are not listed twice)
-            workorders.work_list_for_renaming(s, place_name_id=place_id, actor=who, old_names=[old_name],
-                                              reason=forms.text("reason"))  # fmt: skip
-        elif action == "retire":
-            store.retire(
-                s, place_id, actor=who, reason=forms.text("reason", required=True), document=forms.text("document", limit=200),
-                successor_id=forms.number("successor_id", kind=int), expected_version=v,
-            )  # fmt: skip
-        elif action == "edit":
-            fields = {
-                k: forms.text(k)
-                for k in ("meaning", "history", "location_desc", "mongolian", "mongolian_source")
-                if k in request.form
-            }
-            if "aliases" in request.form:
-                fields["aliases"] = [
-                    a.strip() for a in request.form["aliases"].replace("，", ",").split(",") if a.strip()
-                ]
-            store.update(
-                s, place_id, actor=who, reason=forms.text("reason"), expected_version=v, geom=forms.geometry(),
-                romanized=forms.text("romanized", limit=200), romanized_reason=forms.text("romanized_reason"), **fields,
-            )  # fmt: skip
-        else:
-            abort(404)
-        s.commit()
-    except LookupError:
-        s.rollback()
+    """Run one act of the naming procedure on a name, at the version the form was shown with.
+
+    A rename leads to the sign work list of the name (the use case opened the work orders).
+    """
+    if action not in ACTS:
         abort(404)
-    except Exception as exc:
-        s.rollback()
-        if is_conflict(exc):
-            return _detail(place_id, error=str(exc), status=409)
-        if isinstance(exc, ValueError):
-            return _detail(place_id, error=str(exc), findings=getattr(exc, "findings", None), status=422)
-        raise
+    s = get_session()
+    ACTS[action](s, place_id, actor(), forms.version())
+    s.commit()
     flash(_("Done: %(action)s", action=_(action)), "ok")
     if action == "rename":
         return redirect(url_for("signs.worklist", place_id=place_id))
@@ -297,9 +321,8 @@ def act(place_id: int, action: str):
 @bp.get("/<int:place_id>/history.json")
 @role_required(OFFICER)
 def history_json(place_id: int):
-    from flask import jsonify
-
-    return jsonify(store.events(get_session(), place_id))
+    s = get_session()
+    return jsonify(queries.events(s, store.get(s, place_id).id))
 
 
 GAZETTEER = products.WebProduct("gazetteer", "placenames.gazetteer", _l("Gazetteer"))
@@ -374,8 +397,5 @@ def product_map():
         abort(400, "kind must be names or divisions, format png or pdf")
     out = Path(current_app.instance_path) / "products"
     name = f"map_{kind}.{fmt}"
-    try:
-        mapping.write_map(get_session(), out / name, kind=kind, dpi=200 if fmt == "png" else 300)
-    except LookupError as exc:
-        abort(404, str(exc))
+    mapping.write_map(get_session(), out / name, kind=kind, dpi=200 if fmt == "png" else 300)
     return send_from_directory(out, name, as_attachment=True)

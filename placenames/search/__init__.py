@@ -31,6 +31,7 @@ from gis.crs import in_extent
 from gis.dialects import bbox_filter
 from gis.dialects import nearest_order
 from gis.dialects import point_expr
+from gis.errors import InvalidInput
 from placenames import categories
 from placenames.models import PlaceName
 from placenames.search.cache import GENERATION_SQL
@@ -163,17 +164,17 @@ def search(
 
 
 def normalise_query(q: str | None) -> str:
-    """NFKC, trimmed, without control characters; raises ``ValueError`` when over-long."""
+    """NFKC, trimmed, without control characters; raises :class:`gis.errors.InvalidInput` when over-long."""
     if q is None:
         return ""
     if not isinstance(q, str):
-        raise ValueError("the query must be text")
+        raise InvalidInput("the query must be text", field="q")
     text = "".join(
         ch for ch in unicodedata.normalize("NFKC", q) if not unicodedata.category(ch).startswith("C")
     )
     text = text.strip()
     if len(text) > MAX_QUERY_CHARS:
-        raise ValueError(f"query longer than {MAX_QUERY_CHARS} characters")
+        raise InvalidInput(f"query longer than {MAX_QUERY_CHARS} characters", field="q")
     return text
 
 
@@ -342,7 +343,7 @@ def division_stem(code: str) -> str:
     """The code prefix shared by a division and everything inside it (``150302000000`` → ``150302``)."""
     code = str(code).strip()
     if not re.fullmatch(r"\d{12}", code):
-        raise ValueError(f"division code {code!r} is not 12 digits")
+        raise InvalidInput(f"division code {code!r} is not 12 digits", field="division")
     for size in (2, 4, 6, 9):
         if set(code[size:]) == {"0"}:
             return code[:size]
@@ -369,10 +370,10 @@ def _row(r) -> dict:
 
 def _validate_filters(*, category, bbox, near) -> None:
     if category is not None and str(category) not in categories.CATEGORIES:
-        raise ValueError(f"unknown category {category!r}")
+        raise InvalidInput(f"unknown category {category!r}", field="category")
     if bbox is not None and (len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3])):
-        raise ValueError(f"bbox {bbox!r} must be (min_lon, min_lat, max_lon, max_lat)")
+        raise InvalidInput(f"bbox {bbox!r} must be (min_lon, min_lat, max_lon, max_lat)", field="bbox")
     if near is not None and not in_extent(*near):
         if in_extent(near[1], near[0]):
-            raise ValueError(f"point {near!r} looks like lat/lon swapped: give (lon, lat)")
-        raise ValueError(f"point {near!r} lies outside Wuhai (EPSG:4490 lon/lat)")
+            raise InvalidInput(f"point {near!r} looks like lat/lon swapped: give (lon, lat)", field="near")
+        raise InvalidInput(f"point {near!r} lies outside Wuhai (EPSG:4490 lon/lat)", field="near")

@@ -1,0 +1,110 @@
+"""The values of a place name's fields checked and set: name, aliases, texts, romanization, geometry.
+
+Each refusal is :class:`gis.errors.InvalidInput` naming the field.
+"""
+
+from __future__ import annotations
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry.base import BaseGeometry
+
+from gis.crs import STORAGE_SRID
+from gis.crs import in_extent
+from gis.errors import InvalidInput
+from placenames import rules
+from placenames.models import PlaceName
+from placenames.romanize import initials
+from placenames.romanize import pinyin_key
+from placenames.romanize import romanize
+from placenames.romanize import validate_override
+
+#: Longest text of each descriptive field, in characters.
+TEXT_LIMITS = {
+    "meaning": 4000,
+    "history": 8000,
+    "location_desc": 1000,
+    "mongolian": 200,
+    "mongolian_source": 200,
+}
+
+
+def set_romanization(pn: PlaceName, override: str | None, reason: str | None) -> None:
+    """Set the romanized form: the automatic one, or a validated override with its reason."""
+    auto = romanize(pn.name, category=pn.category_code)
+    if override is not None and override.strip() and override.strip() != auto:
+        problems = validate_override(pn.name, override, reason=reason)
+        if problems:
+            raise InvalidInput(
+                f"romanization override for {pn.name}: " + "; ".join(problems), field="romanized"
+            )
+        pn.romanized = override.strip()
+        pn.romanized_override_reason = reason.strip() if reason else None
+    elif override is None and pn.romanized_override_reason and pn.romanized:
+        pass  # keep an existing, validated override
+    else:
+        pn.romanized = auto
+        pn.romanized_override_reason = None
+    pn.pinyin_key = pinyin_key(pn.name)
+    pn.initials = initials(pn.name)
+
+
+def clean_name(name: str, *, field: str = "name") -> str:
+    """A name stripped and checked (characters, length)."""
+    if not isinstance(name, str):
+        raise InvalidInput("the name must be text", field=field)
+    name = name.strip()
+    bad = rules.check_characters(name)
+    if bad:
+        raise InvalidInput(bad.message, field=field)
+    if len(name) > 100:
+        raise InvalidInput(f"name of {len(name)} characters is longer than 100", field=field)
+    return name
+
+
+def clean_aliases(aliases: list[str] | None) -> list[str]:
+    """Aliases checked like names, duplicates dropped, order kept."""
+    out: list[str] = []
+    for alias in aliases or []:
+        alias = clean_name(alias, field="aliases")
+        if alias not in out:
+            out.append(alias)
+    return out
+
+
+def set_text(pn: PlaceName, **values: str | None) -> None:
+    """Set descriptive texts (``None`` leaves a field as it is)."""
+    for key, value in values.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise InvalidInput(f"{key} must be text", field=key)
+        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+            raise InvalidInput(f"{key} contains control characters", field=key)
+        setattr(pn, key, limit(value.strip(), TEXT_LIMITS[key], key) or None)
+
+
+def limit(value: str | None, size: int, what: str) -> str | None:
+    """``value`` unless longer than ``size`` characters."""
+    if value is not None and len(value) > size:
+        raise InvalidInput(f"{what} is longer than {size} characters", field=what)
+    return value
+
+
+def geometry_value(geom: BaseGeometry):
+    """A shapely geometry checked (valid, lon/lat within Wuhai and its neighbours) as a column value."""
+    if not isinstance(geom, BaseGeometry):
+        raise InvalidInput("geometry must be a shapely geometry in EPSG:4490", field="geometry")
+    if geom.is_empty or not geom.is_valid:
+        raise InvalidInput(f"invalid geometry ({geom.geom_type})", field="geometry")
+    minx, miny, maxx, maxy = geom.bounds
+    if not (in_extent(minx, miny) and in_extent(maxx, maxy)):
+        if in_extent(miny, minx) and in_extent(maxy, maxx):
+            raise InvalidInput(
+                "geometry looks like lat/lon swapped: give lon/lat (x=lon, y=lat) in EPSG:4490",
+                field="geometry",
+            )
+        raise InvalidInput(
+            f"geometry {geom.bounds} lies outside Wuhai and its neighbours (EPSG:4490 lon/lat)",
+            field="geometry",
+        )
+    return from_shape(geom, srid=STORAGE_SRID)
