@@ -3,9 +3,11 @@
 Run: ``.venv/bin/python -m bench.telemetry_ingest [--hours 24] [--full-week] [--backend both]``.
 
 100 devices report once a minute; a simulated slice (default 24 h = 144,000 messages, ``--full-week``
-= 1,008,000) is POSTed to a WSGI app served by waitress on 127.0.0.1 (in its own process) by
-concurrent keep-alive clients (another process). The app calls ``boundaries.telemetry.ingest`` —
-the function the web layer's endpoint calls — and commits. Two ways side by side on each backend:
+= 1,008,000) is POSTed to the web app served by waitress on 127.0.0.1 (in its own process) by
+concurrent keep-alive clients (another process). The app is the web app itself
+(``webmap.create_app``): the requests go through its ``POST /api/telemetry`` route
+(``webmap/telemetry_bp.py`` calling ``boundaries.telemetry.receive``), as devices' uploads do.
+Two ways side by side on each backend:
 
 * **batched**: each device uploads its buffered messages, ``--batch`` (default 60) per POST;
 * **single**: one message per POST (the naive per-minute request), on a shorter slice (``--single-hours``).
@@ -44,44 +46,15 @@ BASE = (106.85, 39.55)
 # -- the server side (run in a subprocess) -------------------------------------------------------
 
 
-def make_app(url: str):
-    """A minimal WSGI app: ``POST /api/telemetry`` (message or list), token in ``Authorization: Bearer``."""
-    from boundaries.alarms import AlarmRules
-    from boundaries.telemetry import ingest
-    from gis.db import make_engine
-    from gis.db import make_session_factory
+def make_app(url: str, instance: str | None = None):
+    """The web app itself (``webmap.create_app``), whose ``POST /api/telemetry`` the clients drive."""
+    import tempfile
 
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    rules = AlarmRules()
+    from webmap import create_app
 
-    def app(environ, start_response):
-        if environ.get("PATH_INFO") != "/api/telemetry" or environ.get("REQUEST_METHOD") != "POST":
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found"]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length > 1_048_576:
-            start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
-            return [b"too large"]
-        body = environ["wsgi.input"].read(length)
-        token = environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            payload = None
-        with factory() as session:
-            result = ingest(session, payload, token=token, rules=rules)
-            session.commit()
-        status = (
-            "200 OK"
-            if result.accepted
-            else ("401 Unauthorized" if "unauthenticated" in result.refused else "400 Bad Request")
-        )
-        out = json.dumps({"accepted": result.accepted, "refused": dict(result.refused)}).encode()
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
-        return [out]
-
-    return app
+    return create_app(
+        {"DATABASE_URL": url, "INSTANCE_PATH": instance or tempfile.mkdtemp(prefix="wuhai_bench_web_")}
+    )
 
 
 def serve(url: str, port: int, threads: int) -> None:
