@@ -9,7 +9,6 @@ from shapely.geometry import LineString
 from shapely.geometry import Point
 from shapely.geometry import box
 
-from placenames.signs.numbering import NumberingRule
 from placenames.signs.audit import describe_difference
 from placenames.signs.audit import findings_by_kind
 from placenames.signs.audit import intersection_findings
@@ -17,6 +16,7 @@ from placenames.signs.audit import missing_signs
 from placenames.signs.audit import plate_findings
 from placenames.signs.audit import signs_showing
 from placenames.signs.audit import text_findings
+from placenames.signs.numbering import NumberingRule
 from placenames.signs.stats import sign_statistics
 from placenames.signs.stats import statistics_layer
 

@@ -115,10 +115,10 @@ def assign(
     session: Session, order_id: int, *, actor: str, assignee: str, expected_version: int | None = None
 ) -> WorkOrder:
     """Assign a work order to a maintainer."""
+    order, before = _step(session, order_id, "assign", expected_version)
     who = check_free_text(assignee, field="assignee", max_len=64)
     if not who:
         raise InvalidInput("an assignee is needed", field="assignee")
-    order, before = _step(session, order_id, "assign", expected_version)
     order.assignee = who
     return _finish(session, order, before, actor, "assigned", note=f"assigned to {who}")
 
@@ -141,13 +141,13 @@ def resolve(
     replacement for a ``renamed`` order puts the current standard name on the sign (Chinese,
     romanization, Mongolian where the name has one); ``sign_changes`` may set other text.
     """
+    order, before = _step(session, order_id, "resolve", expected_version)
     if action not in ("repaired", "replaced"):
         raise InvalidInput("action must be 'repaired' or 'replaced'", field="action")
     text = check_free_text(note, field="note", max_len=2000, multiline=True)
     photos = list(photos)
     for data in photos:
         check_photo(data)
-    order, before = _step(session, order_id, "resolve", expected_version)
     if order.sign_id is not None:
         sign = get_sign(session, order.sign_id)
         changes: dict[str, Any] = {
@@ -183,11 +183,11 @@ def close(
     instance_dir: str | os.PathLike[str] | None = None,
 ) -> WorkOrder:
     """Close a resolved work order; a photo of the finished sign is required."""
+    order, before = _step(session, order_id, "close", expected_version)
     if not photo:
         raise InvalidInput("closing a work order needs a photo of the finished sign", field="photo")
     check_photo(photo)
     text = check_free_text(note, field="note", max_len=2000, multiline=True)
-    order, before = _step(session, order_id, "close", expected_version)
     stored = save_photo(photo, instance_dir=instance_dir)
     order.photos = [*order.photos, stored]
     if order.sign_id is not None:
@@ -210,10 +210,10 @@ def reject(
     session: Session, order_id: int, *, actor: str, reason: str, expected_version: int | None = None
 ) -> WorkOrder:
     """Reject a report (duplicate, not a sign problem, ...) with a reason."""
+    order, before = _step(session, order_id, "reject", expected_version)
     text = check_free_text(reason, field="reason", max_len=500)
     if not text:
         raise InvalidInput("rejecting a report needs a reason", field="reason")
-    order, before = _step(session, order_id, "reject", expected_version)
     return _finish(session, order, before, actor, "rejected", note=text)
 
 
