@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -17,9 +19,10 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cli.context import to_jsonable
 from gis.dialects import bbox_count
 from gis.dialects import bbox_filter
+from gis.rows import MAX_INT32
+from gis.rows import MAX_INT64
 from webmap.ogcapi.collections import Collection
 from webmap.spatial import bounds
 
@@ -30,7 +33,7 @@ RESERVED = {"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"}
 
 
 class BadRequest(ValueError):
-    """A query parameter the API cannot accept (HTTP 400)."""
+    """A query parameter the API cannot accept (HTTP 400, OGC code ``InvalidParameterValue``)."""
 
 
 @dataclass
@@ -61,13 +64,8 @@ def parse_items(coll: Collection, args: dict[str, str], *, default_limit: int, m
     unknown = [k for k in args if k not in RESERVED and k not in coll.properties]
     if unknown:
         raise BadRequest(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
-    try:
-        limit = int(args.get("limit", default_limit))
-        offset = int(args.get("offset", 0))
-    except ValueError as exc:
-        raise BadRequest("limit and offset must be integers") from exc
-    if limit < 1 or offset < 0:
-        raise BadRequest("limit must be >= 1 and offset >= 0")
+    limit = _integer(args.get("limit", default_limit), "limit", minimum=1)
+    offset = _integer(args.get("offset", 0), "offset", minimum=0)
     q = ItemsQuery(limit=min(limit, max_limit), offset=offset, crs=parse_crs(args.get("crs")))
     if "bbox" in args:
         q.bbox = _bbox(args["bbox"], parse_crs(args.get("bbox-crs"), name="bbox-crs"))
@@ -86,6 +84,10 @@ def where_clauses(session: Session, coll: Collection, q: ItemsQuery) -> list[Any
     clauses = [*coll.public_filters(), t.c[coll.geometry_column].is_not(None)]
     if q.bbox is not None:
         clauses.append(bbox_filter(session, t, q.bbox, column=coll.geometry_column))
+        if coll.shape == "point":  # the point served must lie in the box, not only the stored line or area
+            x0, y0, x1, y1 = bounds(session, coll.geometry)
+            minx, miny, maxx, maxy = q.bbox
+            clauses += [x1 >= minx, x0 <= maxx, y1 >= miny, y0 <= maxy]
     if q.datetime is not None:
         col = t.c[coll.datetime_property]
         start, end = (_for_column(col, v) for v in q.datetime)
@@ -99,12 +101,16 @@ def where_clauses(session: Session, coll: Collection, q: ItemsQuery) -> list[Any
 
 
 def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list[dict], int, int]:
-    """The page of features (dicts ready for :func:`dumps`), ``numberMatched`` and ``numberReturned``."""
+    """The page of features (dicts ready for :func:`dumps`), ``numberMatched`` and ``numberReturned``.
+
+    The page's keys are chosen first (through the key index, without building geometries) and
+    only that page's geometries are written as GeoJSON.
+    """
     t = coll.table
     where = where_clauses(session, coll, q)
-    cols = [t.c[p] for p in coll.properties]
-    geom = func.ST_AsGeoJSON(t.c[coll.geometry_column], 7)
-    stmt = select(*cols, geom).where(*where).order_by(t.c[coll.id_column]).limit(q.limit).offset(q.offset)
+    key = t.c[coll.id_column]
+    page = select(key).where(*where).order_by(key).limit(q.limit).offset(q.offset).scalar_subquery()
+    stmt = select(*_columns(coll)).where(key.in_(page)).order_by(key)
     rows = session.execute(stmt).all()
     if q.offset or len(rows) == q.limit:
         matched = number_matched(session, coll, q, where)
@@ -116,11 +122,14 @@ def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list
 def fetch_item(session: Session, coll: Collection, fid: str, *, crs: str) -> tuple[dict, int | None] | None:
     """One feature (a dict ready for :func:`dumps`) and its version, or ``None``."""
     t = coll.table
-    key = _typed(coll, coll.id_column, fid)
-    cols = [t.c[p] for p in coll.properties]
-    geom = func.ST_AsGeoJSON(t.c[coll.geometry_column], 7)
+    try:
+        key = _typed(coll, coll.id_column, fid)
+    except BadRequest:
+        return None
+    if isinstance(key, int) and not -MAX_INT32 - 1 <= key <= MAX_INT32:
+        return None
     row = session.execute(
-        select(*cols, geom).where(t.c[coll.id_column] == key, *coll.public_filters())
+        select(*_columns(coll)).where(t.c[coll.id_column] == key, *coll.public_filters())
     ).first()
     if row is None:
         return None
@@ -130,7 +139,7 @@ def fetch_item(session: Session, coll: Collection, fid: str, *, crs: str) -> tup
 
 def dumps(obj: Any) -> bytes:
     """JSON (UTF-8) of API documents and features; geometries pass through as the database wrote them."""
-    return orjson.dumps(obj, default=to_jsonable, option=orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(obj, default=_jsonable, option=orjson.OPT_NON_STR_KEYS)
 
 
 def loads(data: bytes | str) -> Any:
@@ -158,11 +167,73 @@ def extent(
     g = coll.table.c[coll.geometry_column]
     x0, y0, x1, y1 = bounds(session, g)
     row = session.execute(
-        select(func.min(x0), func.min(y0), func.max(x1), func.max(y1)).where(*coll.public_filters())
+        select(func.min(x0), func.min(y0), func.max(x1), func.max(y1)).where(
+            *coll.public_filters(), g.is_not(None)
+        )
     ).first()
     box = None if row is None or row[0] is None else tuple(round(float(v), 6) for v in row)
     _EXTENTS[key] = (time.monotonic(), box)
     return box
+
+
+_INTERVALS: dict[str, tuple[float, tuple[Any, Any] | None]] = {}
+
+
+def interval(session: Session, coll: Collection, *, ttl: float = 300.0) -> tuple[Any, Any] | None:
+    """The first and last value of the collection's temporal property (cached for ``ttl`` seconds)."""
+    if coll.datetime_property is None:
+        return None
+    key = f"{session.get_bind().url}:{coll.id}"
+    hit = _INTERVALS.get(key)
+    if hit and time.monotonic() - hit[0] < ttl:
+        return hit[1]
+    col = coll.table.c[coll.datetime_property]
+    first, last = session.execute(
+        select(func.min(col), func.max(col)).where(
+            *coll.public_filters(), coll.table.c[coll.geometry_column].is_not(None)
+        )
+    ).one()
+    found = None if first is None else (_instant(first), _instant(last))
+    _INTERVALS[key] = (time.monotonic(), found)
+    return found
+
+
+def _instant(value: Any) -> str:
+    """RFC 3339 text of a date or a time (dates as the start of their day, UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{value.isoformat()}T00:00:00Z"
+
+
+def _columns(coll: Collection) -> list[Any]:
+    t = coll.table
+    return [*(t.c[p] for p in coll.properties), func.ST_AsGeoJSON(coll.geometry, 7)]
+
+
+def _jsonable(obj: Any) -> Any:
+    """Dates as ISO 8601 text, decimals and NumPy scalars as numbers."""
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, Decimal):
+        return float(obj)
+    if hasattr(obj, "item"):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _integer(text: Any, name: str, *, minimum: int) -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError as exc:
+        raise BadRequest(f"{name} must be an integer") from exc
+    if value < minimum:
+        raise BadRequest(f"{name} must be >= {minimum}")
+    if value > MAX_INT64:
+        raise BadRequest(f"{name} is too large")
+    return value
 
 
 def _feature(coll: Collection, row: Any, crs: str) -> dict[str, Any]:
@@ -199,6 +270,8 @@ def _bbox(text: str, crs: str) -> tuple[float, float, float, float]:
         nums = [nums[0], nums[1], nums[3], nums[4]]
     if len(nums) != 4:
         raise BadRequest("bbox must be 4 (or 6) comma-separated numbers")
+    if not all(math.isfinite(v) for v in nums):
+        raise BadRequest("bbox must be finite numbers")
     if crs == EPSG4490:  # lat/lon axis order
         nums = [nums[1], nums[0], nums[3], nums[2]]
     minx, miny, maxx, maxy = nums
@@ -246,11 +319,22 @@ def _typed(coll: Collection, key: str, value: str) -> Any:
     kind = coll.column_type(key)
     try:
         if kind == "integer":
-            return int(value)
+            number = int(value)
+            if not -MAX_INT64 - 1 <= number <= MAX_INT64:
+                raise BadRequest(f"{key} is out of range")
+            return number
         if kind == "number":
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise BadRequest(f"{key} must be a finite number")
+            return number
     except ValueError as exc:
         raise BadRequest(f"{key} must be a {kind}") from exc
+    if kind in ("date", "date-time"):
+        try:
+            return date.fromisoformat(value) if kind == "date" else datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise BadRequest(f"{key} must be an ISO 8601 {kind}") from exc
     if kind == "boolean":
         if value.lower() not in ("true", "false", "1", "0"):
             raise BadRequest(f"{key} must be true or false")

@@ -1,24 +1,26 @@
-"""Read endpoints of the OGC API: landing page, conformance, API definition, collections, items."""
+"""Read endpoints describing the OGC API: landing page, conformance, API definition, collections, schemas."""
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
 from typing import Any
 
-from flask import Response
-from flask import abort
 from flask import current_app
 from flask import render_template
-from flask import request
-from flask import url_for
 
-from gis.history import generation as data_generation
 from webmap.db import get_session
 from webmap.ogcapi import bp
 from webmap.ogcapi import query
-from webmap.ogcapi.cache import PageCache
+from webmap.ogcapi import schema
 from webmap.ogcapi.collections import collections
+from webmap.ogcapi.collections import get_collection
+from webmap.ogcapi.responses import GEOJSON
+from webmap.ogcapi.responses import HTML
+from webmap.ogcapi.responses import JSON
+from webmap.ogcapi.responses import NotAcceptable
+from webmap.ogcapi.responses import json_response
+from webmap.ogcapi.responses import link
+from webmap.ogcapi.responses import negotiate
+from webmap.ogcapi.responses import problem
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -26,71 +28,44 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 ]
-GEOJSON = "application/geo+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+TITLE = "乌海市地名与民政地理信息 OGC API - Features"
 
 
-def wants_html() -> bool:
-    f = request.args.get("f")
-    if f:
-        return f == "html"
-    best = request.accept_mimetypes.best_match(["application/json", GEOJSON, "text/html"])
-    return (
-        best == "text/html"
-        and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
-    )
+@bp.errorhandler(query.BadRequest)
+def _bad_request(exc: query.BadRequest):
+    return problem(400, "InvalidParameterValue", str(exc))
 
 
-def json_response(
-    obj: Any | str | bytes, *, mimetype: str = "application/json", status: int = 200, headers=None
-) -> Response:
-    body = obj if isinstance(obj, str | bytes) else query.dumps(obj)
-    resp = Response(body, status=status, mimetype=mimetype, headers=headers)
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
-
-
-def bad_request(msg: str) -> Response:
-    return json_response({"code": "InvalidParameterValue", "description": msg}, status=400)
-
-
-def _link(endpoint: str, rel: str, mtype: str, title: str | None = None, **values) -> dict[str, str]:
-    link = {"href": url_for(endpoint, _external=True, **values), "rel": rel, "type": mtype}
-    if title:
-        link["title"] = title
-    return link
-
-
-@bp.record_once
-def _init_cache(state) -> None:
-    cfg = state.app.config
-    state.app.extensions["ogcapi_pages"] = PageCache(
-        max_bytes=int(float(cfg["OGCAPI_CACHE_MB"]) * 1024 * 1024), max_age=float(cfg["OGCAPI_CACHE_SECONDS"])
-    )
+@bp.errorhandler(NotAcceptable)
+def _not_acceptable(exc: NotAcceptable):
+    return problem(406, "NotAcceptable", str(exc))
 
 
 @bp.get("/")
 def landing():
+    fmt = negotiate()
     doc = {
-        "title": "乌海市地名与民政地理信息 OGC API - Features",
+        "title": TITLE,
         "description": "Wuhai civil-affairs GIS: standard place names, signs, divisions, boundaries, facilities",
         "links": [
-            _link("ogcapi.landing", "self", "application/json", "this document", f="json"),
-            _link("ogcapi.landing", "alternate", "text/html", "this document as HTML", f="html"),
-            _link(
-                "ogcapi.openapi",
-                "service-desc",
-                "application/vnd.oai.openapi+json;version=3.0",
-                "API definition",
-            ),
-            _link("ogcapi.conformance", "conformance", "application/json", "conformance classes"),
-            _link("ogcapi.collections_list", "data", "application/json", "collections"),
+            link("ogcapi.landing", "self", JSON, "this document", f="json"),
+            link("ogcapi.landing", "alternate", HTML, "this document as HTML", f="html"),
+            link("ogcapi.openapi", "service-desc", OPENAPI, "API definition"),
+            link("ogcapi.openapi", "service-doc", HTML, "API documentation", f="html"),
+            link("ogcapi.conformance", "conformance", JSON, "conformance classes"),
+            link("ogcapi.collections_list", "data", JSON, "collections"),
         ],
     }
-    if wants_html():
+    if fmt == "html":
         return render_template("ogcapi/landing.html", doc=doc, collections=collections().values())
     return json_response(doc)
 
@@ -98,7 +73,7 @@ def landing():
 @bp.get("/conformance")
 def conformance():
     doc = {"conformsTo": CONFORMANCE}
-    if wants_html():
+    if negotiate() == "html":
         return render_template("ogcapi/conformance.html", doc=doc)
     return json_response(doc)
 
@@ -107,14 +82,23 @@ def conformance():
 def openapi():
     from webmap.ogcapi.openapi import document
 
-    return json_response(
-        document(collections().values()), mimetype="application/vnd.oai.openapi+json;version=3.0"
+    cfg = current_app.config
+    doc = document(
+        collections().values(),
+        default_limit=int(cfg["OGCAPI_DEFAULT_LIMIT"]),
+        max_limit=int(cfg["OGCAPI_MAX_LIMIT"]),
     )
+    if negotiate(OPENAPI) == "html":
+        return render_template("ogcapi/api.html", doc=doc, title=TITLE)
+    return json_response(doc, mimetype=OPENAPI)
 
 
 def collection_doc(cid: str) -> dict[str, Any]:
-    coll = collections()[cid]
-    box = query.extent(get_session(), coll)
+    """The description of one collection: links, extent in space and time, CRS."""
+    coll = get_collection(cid)
+    session = get_session()
+    box = query.extent(session, coll)
+    times = query.interval(session, coll)
     doc: dict[str, Any] = {
         "id": coll.id,
         "title": coll.title,
@@ -123,177 +107,84 @@ def collection_doc(cid: str) -> dict[str, Any]:
         "crs": list(query.SUPPORTED_CRS),
         "storageCrs": query.EPSG4490,
         "links": [
-            _link("ogcapi.collection", "self", "application/json", coll.title, cid=cid, f="json"),
-            _link("ogcapi.collection", "alternate", "text/html", coll.title, cid=cid, f="html"),
-            _link("ogcapi.items", "items", GEOJSON, "items as GeoJSON", cid=cid, f="json"),
-            _link("ogcapi.items", "items", "text/html", "items as HTML", cid=cid, f="html"),
+            link("ogcapi.collection", "self", JSON, coll.title, cid=cid, f="json"),
+            link("ogcapi.collection", "alternate", HTML, coll.title, cid=cid, f="html"),
+            link("ogcapi.items", "items", GEOJSON, "items as GeoJSON", cid=cid, f="json"),
+            link("ogcapi.items", "items", HTML, "items as HTML", cid=cid, f="html"),
+            # GDAL's OAPIF driver types its fields from this GeoJSON schema (relation types are
+            # compared case-insensitively; GDAL looks for this spelling).
+            link("ogcapi.item_schema", "describedBy", schema.SCHEMA_MEDIA_TYPE, "schema of an item", cid=cid),
+            link("ogcapi.feature_schema", schema.REL_SCHEMA, schema.SCHEMA_MEDIA_TYPE, "schema", cid=cid),
+            link("ogcapi.queryables", "queryables", schema.SCHEMA_MEDIA_TYPE, "queryables", cid=cid),
+            link("ogcapi.queryables", schema.REL_QUERYABLES, schema.SCHEMA_MEDIA_TYPE, "queryables", cid=cid),
         ],
+        "extent": {},
     }
     if box:
-        doc["extent"] = {"spatial": {"bbox": [list(box)], "crs": query.CRS84}}
+        doc["extent"]["spatial"] = {"bbox": [list(box)], "crs": query.CRS84}
+    if times:
+        doc["extent"]["temporal"] = {"interval": [list(times)], "trs": TRS}
+    if not doc["extent"]:
+        del doc["extent"]
     return doc
 
 
 @bp.get("/collections")
 def collections_list():
-    docs = [collection_doc(cid) for cid in collections()]
+    fmt = negotiate()
     doc = {
         "links": [
-            _link("ogcapi.collections_list", "self", "application/json", "collections", f="json"),
-            _link("ogcapi.collections_list", "alternate", "text/html", "collections as HTML", f="html"),
+            link("ogcapi.collections_list", "self", JSON, "collections", f="json"),
+            link("ogcapi.collections_list", "alternate", HTML, "collections as HTML", f="html"),
         ],
-        "collections": docs,
+        "collections": [collection_doc(cid) for cid in collections()],
         "crs": list(query.SUPPORTED_CRS),
     }
-    if wants_html():
+    if fmt == "html":
         return render_template("ogcapi/collections.html", doc=doc)
     return json_response(doc)
 
 
 @bp.get("/collections/<cid>")
 def collection(cid: str):
-    if cid not in collections():
-        abort(404, f"no collection {cid!r}")
+    fmt = negotiate()
     doc = collection_doc(cid)
-    if wants_html():
-        return render_template("ogcapi/collection.html", doc=doc)
+    if fmt == "html":
+        return render_template("ogcapi/collection.html", doc=doc, coll=get_collection(cid))
     return json_response(doc)
 
 
-@bp.get("/collections/<cid>/items")
-def items(cid: str):
-    coll = collections().get(cid)
-    if coll is None:
-        abort(404, f"no collection {cid!r}")
-    cfg = current_app.config
-    try:
-        q = query.parse_items(
-            coll,
-            request.args.to_dict(),
-            default_limit=int(cfg["OGCAPI_DEFAULT_LIMIT"]),
-            max_limit=int(cfg["OGCAPI_MAX_LIMIT"]),
-        )
-    except query.BadRequest as exc:
-        return bad_request(str(exc))
-    if wants_html():
-        features, matched, _returned, links = _items_page(coll, q)
-        html = render_template(
-            "ogcapi/items.html",
-            coll=coll,
-            features=query.loads(query.dumps(features)),
-            links=links,
-            matched=matched,
-            q=q,
-        )
-        return Response(html, headers={"Content-Crs": f"<{q.crs}>"}, mimetype="text/html")
-    pages: PageCache = current_app.extensions["ogcapi_pages"]
-    key = (cid, request.host_url, tuple(sorted(request.args.items(multi=True))))
-    generation = _generation() if pages.enabled else "0"
-    page = pages.get(key, generation)
-    if page is None:
-        features, matched, returned, links = _items_page(coll, q)
-        doc = {
-            "type": "FeatureCollection",
-            "numberMatched": matched,
-            "numberReturned": returned,
-            "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "links": links,
-            "features": features,
-        }
-        page = pages.put(key, generation, query.dumps(doc), {"Content-Crs": f"<{q.crs}>"})
-    return _page_response(page)
+@bp.get("/collections/<cid>/schema")
+def feature_schema(cid: str):
+    coll = get_collection(cid)
+    fmt = negotiate(schema.SCHEMA_MEDIA_TYPE)
+    doc = schema.feature_schema(coll, _self_url("ogcapi.feature_schema", cid))
+    return _schema_response(coll, doc, fmt, "Schema")
 
 
-def _generation() -> str:
-    """The data generation, read outside any transaction (no ROLLBACK round trip afterwards)."""
-    engine = current_app.extensions["wuhai_engine"]
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return data_generation(conn)
+@bp.get("/collections/<cid>/schema/geojson")
+def item_schema(cid: str):
+    coll = get_collection(cid)
+    fmt = negotiate(schema.SCHEMA_MEDIA_TYPE)
+    doc = schema.geojson_schema(coll, _self_url("ogcapi.item_schema", cid))
+    if fmt == "html":
+        return _schema_response(coll, schema.feature_schema(coll, doc["$id"]), fmt, "Schema")
+    return _schema_response(coll, doc, fmt, "Schema")
 
 
-def _items_page(coll, q: query.ItemsQuery) -> tuple[list[dict], int, int, list[dict[str, str]]]:
-    """The features of one page, ``numberMatched``, ``numberReturned`` and the page's links."""
-    cid = coll.id
-    features, matched, returned = query.fetch_items(get_session(), coll, q)
-    args = request.args.to_dict()
-    args.pop("f", None)
-    links = [
-        _link("ogcapi.items", "self", GEOJSON, "this page", cid=cid, **{**args, "f": "json"}),
-        _link(
-            "ogcapi.items", "alternate", "text/html", "this page as HTML", cid=cid, **{**args, "f": "html"}
-        ),
-        _link("ogcapi.collection", "collection", "application/json", coll.title, cid=cid),
-    ]
-    if q.offset + returned < matched:
-        links.append(
-            _link(
-                "ogcapi.items",
-                "next",
-                GEOJSON,
-                "next page",
-                cid=cid,
-                **{**args, "offset": q.offset + q.limit, "f": "json"},
-            )
-        )
-    if q.offset > 0:
-        links.append(
-            _link(
-                "ogcapi.items",
-                "prev",
-                GEOJSON,
-                "previous page",
-                cid=cid,
-                **{**args, "offset": max(q.offset - q.limit, 0), "f": "json"},
-            )
-        )
-    return features, matched, returned, links
+@bp.get("/collections/<cid>/queryables")
+def queryables(cid: str):
+    coll = get_collection(cid)
+    fmt = negotiate(schema.SCHEMA_MEDIA_TYPE)
+    doc = schema.queryables(coll, _self_url("ogcapi.queryables", cid))
+    return _schema_response(coll, doc, fmt, "Queryables")
 
 
-def _page_response(page) -> Response:
-    """A rendered page: 304 when the client holds it, gzip when the client accepts it."""
-    headers = {
-        **page.headers,
-        "ETag": f'"{page.etag}"',
-        "Cache-Control": "no-cache",
-        "Vary": "Accept, Accept-Encoding",  # the same URL answers HTML to browsers
-    }
-    if request.if_none_match.contains(page.etag):
-        return json_response(b"", mimetype=GEOJSON, status=304, headers=headers)
-    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
-        headers["Content-Encoding"] = "gzip"
-        return json_response(page.gzipped, mimetype=GEOJSON, headers=headers)
-    return json_response(page.body, mimetype=GEOJSON, headers=headers)
+def _self_url(endpoint: str, cid: str) -> str:
+    return link(endpoint, "self", schema.SCHEMA_MEDIA_TYPE, cid=cid)["href"]
 
 
-@bp.get("/collections/<cid>/items/<fid>")
-def item(cid: str, fid: str):
-    coll = collections().get(cid)
-    if coll is None:
-        abort(404, f"no collection {cid!r}")
-    try:
-        crs = query.parse_crs(request.args.get("crs"))
-        unknown = [k for k in request.args if k not in ("crs", "f")]
-        if unknown:
-            raise query.BadRequest(f"unknown query parameter(s): {', '.join(unknown)}")
-        found = query.fetch_item(get_session(), coll, fid, crs=crs)
-    except query.BadRequest as exc:
-        return bad_request(str(exc))
-    if found is None:
-        abort(404, f"no feature {fid!r} in {cid}")
-    feature, version = found
-    feature = query.loads(query.dumps(feature))
-    feature["links"] = [
-        _link("ogcapi.item", "self", GEOJSON, None, cid=cid, fid=fid, f="json"),
-        _link("ogcapi.item", "alternate", "text/html", None, cid=cid, fid=fid, f="html"),
-        _link("ogcapi.collection", "collection", "application/json", coll.title, cid=cid),
-    ]
-    headers = {"Content-Crs": f"<{crs}>"}
-    if version is not None:
-        headers["ETag"] = f'"{version}"'
-    if wants_html():
-        return Response(
-            render_template("ogcapi/item.html", coll=coll, feature=feature),
-            headers=headers,
-            mimetype="text/html",
-        )
-    return json_response(feature, mimetype=GEOJSON, headers=headers)
+def _schema_response(coll, doc: dict[str, Any], fmt: str, heading: str):
+    if fmt == "html":
+        return render_template("ogcapi/schema.html", coll=coll, doc=doc, heading=heading)
+    return json_response(doc, mimetype=schema.SCHEMA_MEDIA_TYPE)
