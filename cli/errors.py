@@ -78,6 +78,27 @@ def report(ctx: click.Context, exc: BaseException, url: str | None) -> None:
     raise DomainFailure(error, ctx.meta.get(FORMAT_KEY, "text")) from exc
 
 
+def report_usage(
+    ctx: click.Context, exc: click.ClickException | click.exceptions.Abort, args: list[str]
+) -> None:
+    """Under ``--format json``, raise a usage error or a cancelled prompt as a JSON error object too."""
+    wants_json = ctx.meta.get(FORMAT_KEY) == "json" or any(
+        a in ("--format=json", "--report=json") or (a in ("--format", "--report") and b == "json")
+        for a, b in zip(args, [*args[1:], None], strict=True)
+    )
+    if not wants_json:
+        return
+    if isinstance(exc, click.exceptions.Abort):
+        error = DomainError("cancelled: a prompt got no answer (pass the value as an option)")
+        error.kind = "aborted"
+        raise DomainFailure(error, "json") from exc
+    error = DomainError(exc.format_message())
+    error.kind = "usage" if isinstance(exc, click.UsageError) else "error"
+    failure = DomainFailure(error, "json")
+    failure.exit_code = exc.exit_code
+    raise failure from exc
+
+
 def database_problem(exc: Exception, url: str | None) -> str | None:
     """What to tell a person about a database error that is not a bug: no connection, no schema."""
     from sqlalchemy.engine import make_url

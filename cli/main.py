@@ -8,7 +8,9 @@ from cli.context import CliContext
 from cli.context import emit
 from cli.context import format_option
 from cli.context import pass_cli
+from cli.errors import DomainFailure
 from cli.errors import report
+from cli.errors import report_usage
 from data import schema
 
 
@@ -16,9 +18,15 @@ class _Commands(click.Group):
     """The root group: every error that is not a bug ends the command as :mod:`cli.errors` says."""
 
     def invoke(self, ctx: click.Context):
+        args = [*ctx._protected_args, *ctx.args]
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except DomainFailure:
+            raise
+        except (click.ClickException, click.exceptions.Abort) as exc:
+            report_usage(ctx, exc, args)
+            raise
+        except click.exceptions.Exit:
             raise
         except Exception as exc:
             report(ctx, exc, ctx.obj.url if isinstance(ctx.obj, CliContext) else None)

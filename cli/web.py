@@ -106,9 +106,12 @@ def user_create(
 ) -> None:
     """Create an account (the first admin: ``wuhai-gis user create admin --role admin``)."""
     from gis.accounts import create_user
+    from gis.errors import InvalidInput
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+    elif fmt == "json":
+        raise InvalidInput("under --format json, give the password with --password-stdin", field="password")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _closing(cli), cli.session() as session:
