@@ -149,9 +149,9 @@ def _json_commands():
                 yield from walk(sub, (*path, name))
             return
         for param in command.params:
-            if isinstance(param, click.Option) and isinstance(param.type, click.Choice):
-                if "json" in param.type.choices and param.opts[0] in ("--format", "--report"):
-                    yield path, command, param.opts[0]
+            wants = isinstance(param, click.Option) and isinstance(param.type, click.Choice)
+            if wants and "json" in param.type.choices and param.opts[0] in ("--format", "--report"):
+                yield path, command, param.opts[0]
 
     return list(walk(main, ()))
 
