@@ -374,7 +374,7 @@ def categories_cmd(fmt: str) -> None:
 
 
 @names_group.command("gazetteer")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder.")
 @click.option("--no-pdf", is_flag=True, help="Only the HTML edition.")
 @format_option
 @pass_cli

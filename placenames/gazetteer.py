@@ -12,6 +12,7 @@ from jinja2 import Environment
 from jinja2 import select_autoescape
 from sqlalchemy.orm import Session
 
+from gis.errors import InvalidInput
 from gis.errors import NotFound
 from placenames import categories
 from placenames import queries
@@ -89,6 +90,8 @@ def write_gazetteer(session: Session, out_dir: str | Path, *, pdf: bool = True) 
         Paths written and the number of entries.
     """
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"{out.name} is a file: the gazetteer is written into a folder", field="output")
     out.mkdir(parents=True, exist_ok=True)
     names = queries.names_gdf(session)
     if names.empty:
