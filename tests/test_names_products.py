@@ -302,3 +302,21 @@ def test_gazetteer_and_maps_skip_rows_without_geometry(registry, tmp_path):
     for kind in ("names", "divisions"):
         out = mapping.write_map(session, tmp_path / f"{kind}.png", kind=kind, dpi=72)
         assert out["features"] > 0 and (tmp_path / f"{kind}.png").stat().st_size > 1000
+
+
+def test_exchange_rename_opens_the_sign_work_orders(registry, tmp_path):
+    from placenames.models import WorkOrder
+    from placenames.signs import store as signs_store
+
+    session, made = registry
+    values = {"kind": "other", "code": "XF-0001", "text_zh": "幸福小区", "place_name_id": made["幸福小区"].id,
+              "division_code": TOWN, "lon": 106.82, "lat": 39.66}  # fmt: skip
+    sign = signs_store.create_sign(session, actor="t", values=values)
+    path = tmp_path / "names.csv"
+    exchange.export_names(session, path)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table.loc[table["标准名称"] == "幸福小区", ["标准名称", "罗马字母拼写"]] = ["和谐小区", ""]
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    exchange.import_names(session, path, actor="t", confirm=True)
+    orders = session.scalars(select(WorkOrder).where(WorkOrder.reason == "renamed")).all()
+    assert [o.sign_id for o in orders] == [sign.id]
