@@ -104,14 +104,20 @@ def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list
     """The page of features (dicts ready for :func:`dumps`), ``numberMatched`` and ``numberReturned``.
 
     The page's keys are chosen first (through the key index, without building geometries) and
-    only that page's geometries are written as GeoJSON.
+    only that page's geometries are written as GeoJSON. Unfiltered, the features that show each
+    field's type come first (:mod:`webmap.ogcapi.order`).
     """
+    from webmap.ogcapi.order import page_keys
+
     t = coll.table
     where = where_clauses(session, coll, q)
     key = t.c[coll.id_column]
-    page = select(key).where(*where).order_by(key).limit(q.limit).offset(q.offset).scalar_subquery()
-    stmt = select(*_columns(coll)).where(key.in_(page)).order_by(key)
-    rows = session.execute(stmt).all()
+    unfiltered = q.bbox is None and q.datetime is None and not q.filters
+    keys = page_keys(session, coll, where, limit=q.limit, offset=q.offset, typed_first=unfiltered)
+    position = {k: i for i, k in enumerate(keys)}
+    rows = sorted(
+        session.execute(select(*_columns(coll)).where(key.in_(keys))).all(), key=lambda r: position[r[0]]
+    )
     if q.offset or len(rows) == q.limit:
         matched = number_matched(session, coll, q, where)
     else:
