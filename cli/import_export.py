@@ -21,6 +21,7 @@ from data.importer import import_file
 from data.layers import LAYERS
 from data.layers import Layer
 from data.layers import get_layer
+from gis import settings
 from gis.io import FORMATS
 
 report_option = click.option(
@@ -58,6 +59,11 @@ layer_option = click.option(
 @click.option(
     "--encoding", default=None, help="Text encoding of a .dbf or CSV (default: detected; utf-8, gbk...)."
 )
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Rows whose key exists are compared and their changes applied (at the version the file carries).",
+)
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
 @click.option("--reason", default=None, help="Reason recorded in the audit log.")
 @report_option
@@ -68,6 +74,7 @@ def import_cmd(
     lyr: Layer,
     crs: str | None,
     encoding: str | None,
+    update: bool,
     dry_run: bool,
     reason: str | None,
     report_fmt: str,
@@ -75,7 +82,9 @@ def import_cmd(
     """Import FILE (GeoJSON, GeoPackage, Shapefile, CSV with lon/lat, XLSX) into a layer.
 
     Every row is validated first; if any row is bad the whole file is refused, the report names
-    each bad row and its problem, nothing is written and the exit status is 1.
+    each bad row and its problem, nothing is written and the exit status is 1. With --update an
+    edited export is applied back: rows are matched by key and reported as new, changed,
+    unchanged or refused (changed in the database since the export).
     """
     bar = tqdm(total=3 if dry_run else 5, desc=f"import {lyr.name}", unit="step", disable=None, leave=False)
 
@@ -94,6 +103,8 @@ def import_cmd(
             dry_run=dry_run,
             reason=reason,
             on_phase=step,
+            update=update,
+            max_bytes=int(settings.get("UPLOAD_MAX_BYTES")),
         )
         if dry_run:
             session.rollback()
@@ -117,7 +128,11 @@ def import_cmd(
 )
 @click.option("--district", default=None, help="Only rows in this division (code or name, e.g. 海勃湾区).")
 @click.option(
-    "--labels", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Column headers."
+    "--labels",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Column headers (and, in CSV/XLSX, values) in English or Chinese.",
 )
 @report_option
 @pass_cli

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from datetime import date
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +14,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from sqlalchemy import Boolean
 from sqlalchemy import Integer
@@ -23,9 +27,15 @@ from boundaries.divisions import find_division
 from boundaries.models import Division
 from data.layers import Layer
 from data.layers import get_layer
+from data.spreadsheet import companion_path
+from data.spreadsheet import spreadsheet_table
+from data.spreadsheet import write_csv
+from data.spreadsheet import write_xlsx
+from data.styles import add_styles
 from gis.crs import STORAGE_CRS
 from gis.dialects import bbox_filter
 from gis.errors import InvalidInput
+from gis.io import detect_format
 from gis.io import write_vector
 from gis.rows import geometry_of
 
@@ -141,25 +151,79 @@ def export_layer(
     district: str | None = None,
     labels: str = "en",
 ) -> dict[str, Any]:
-    """Write ``layer`` to ``path``; return ``{'layer', 'rows', 'files'}``.
+    """Write ``layer`` to ``path``; return ``{'layer', 'rows', 'format', 'files'}``.
 
-    ``labels='zh'`` writes Chinese column headers (CSV/XLSX/GeoJSON/GPKG; importable again).
-    Shapefile field names are kept to 10 characters, unique, and accepted back by the import.
+    ``labels='zh'`` writes Chinese column headers (CSV/XLSX/GeoJSON/GPKG; importable again) and,
+    in spreadsheets, Chinese values. Spreadsheets follow :mod:`data.spreadsheet`. A layer holding
+    several geometry types (place names) becomes one Shapefile per type (``<stem>_point.shp``...)
+    and, in a GeoPackage, one table per type. GeoPackages carry the web map's QGIS styles. Files
+    are written aside and moved into place at the end: a failed export leaves nothing behind.
     """
     lyr = get_layer(layer) if isinstance(layer, str) else layer
-    gdf = layer_frame(session, lyr, where=where, district=district)
-    from gis.io import detect_format
-
+    path = Path(path)
     fmt = fmt or detect_format(path)
-    out = _plain_columns(gdf, shapefile=fmt == "shp")
+    gdf = layer_frame(session, lyr, where=where, district=district)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial"))
+    try:
+        written = _write(lyr, gdf, stage / path.name, fmt=fmt, labels=labels)
+        files = []
+        for staged in written:
+            final = path.parent / staged.name
+            os.replace(staged, final)
+            files.append(final)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return {"layer": lyr.name, "rows": len(gdf), "format": fmt, "files": [str(p) for p in files]}
+
+
+def _write(lyr: Layer, gdf: gpd.GeoDataFrame, path: Path, *, fmt: str, labels: str) -> list[Path]:
+    """Write the export into ``path`` (a staging directory); return every file written."""
+    if fmt in ("csv", "xlsx"):
+        table, kinds, overflow = spreadsheet_table(lyr, gdf, path, labels=labels)
+        if fmt == "csv":
+            write_csv(table, kinds, path)
+        else:
+            write_xlsx(table, kinds, path, sheet=lyr.name)
+        if overflow is None:
+            return [path]
+        companion = companion_path(path)
+        write_vector(overflow, companion, fmt="gpkg", layer=lyr.name)
+        return [path, companion]
+    groups = _geometry_groups(gdf)
     if fmt == "shp":
+        out = _plain_columns(gdf, shapefile=True)
         out = out.rename(columns=_short_names(lyr, list(out.columns)))
-    elif labels == "zh":
+        if len(groups) <= 1:
+            return write_vector(out, path, fmt="shp")
+        files: list[Path] = []
+        for group, mask in groups.items():
+            part = path.with_name(f"{path.stem}_{group}.shp")
+            files += write_vector(out[mask], part, fmt="shp")
+        return files
+    out = _plain_columns(gdf, shapefile=False)
+    if labels == "zh":
         zh = {f.name: f.label_zh for f in lyr.fields if f.lookup is None}
         zh.update({f.column: f.label_zh for f in lyr.fields if f.lookup is not None})
         out = out.rename(columns={c: zh[c] for c in out.columns if c in zh})
-    files = write_vector(out, path, fmt=fmt, layer=lyr.name)
-    return {"layer": lyr.name, "rows": len(out), "format": fmt, "files": [str(p) for p in files]}
+    if fmt != "gpkg" or len(groups) <= 1:
+        files = write_vector(out, path, fmt=fmt, layer=lyr.name)
+    else:
+        for group, mask in groups.items():
+            pyogrio.write_dataframe(
+                out[mask], path, driver="GPKG", layer=f"{lyr.name}_{group}", append=path.exists()
+            )
+        files = [path]
+    if fmt == "gpkg":
+        add_styles(path, lyr.name)
+    return files
+
+
+def _geometry_groups(gdf: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+    """Rows by geometry dimension (``point``, ``line``, ``polygon``), only the groups present."""
+    dims = shapely.get_dimensions(gdf.geometry.to_numpy())
+    groups = {name: dims == d for d, name in enumerate(("point", "line", "polygon"))}
+    return {name: mask for name, mask in groups.items() if mask.any()}
 
 
 def _plain_columns(gdf: gpd.GeoDataFrame, *, shapefile: bool) -> gpd.GeoDataFrame:

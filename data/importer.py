@@ -17,6 +17,7 @@ rows themselves carry the importing actor in ``author`` and ``import:<file>`` in
 
 from __future__ import annotations
 
+import codecs
 import gc
 import time
 from collections.abc import Callable
@@ -28,8 +29,12 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
+from pyproj.exceptions import CRSError
+from pyproj.exceptions import ProjError
 from sqlalchemy import any_
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -42,15 +47,19 @@ from data.bulk import insert_rows
 from data.bulk import reserve_ids
 from data.layers import Layer
 from data.layers import get_layer
+from data.spreadsheet import companion_path
+from data.spreadsheet import scan
 from data.validation import Problem
 from data.validation import check_fields
 from data.validation import check_geometries
 from data.validation import duplicate_keys
 from data.validation import map_columns
+from gis.crs import STORAGE_CRS
 from gis.dialects import dialect_name
 from gis.errors import InvalidInput
 from gis.errors import require_actor
 from gis.io import FileError
+from gis.io import parse_crs
 from gis.io import read_vector
 from gis.models import AuditLog
 from gis.models import utcnow
@@ -74,6 +83,15 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ids: list[Any] = field(default_factory=list)
+    update: bool = False
+    outcomes: list[Any] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Rows by outcome under ``--update`` (new, changed, unchanged, refused)."""
+        out = dict.fromkeys(("new", "changed", "unchanged", "refused"), 0)
+        for outcome in self.outcomes:
+            out[outcome.status] += 1
+        return out
 
     @property
     def ok(self) -> bool:
@@ -85,6 +103,11 @@ class ImportReport:
         out = asdict(self)
         out["ok"] = self.ok
         out.pop("ids")
+        if self.update:
+            out["counts"] = self.counts()
+            out["outcomes"] = [o.as_dict() for o in self.outcomes]
+        else:
+            out.pop("outcomes")
         return out
 
     def render(self, *, limit: int = 200) -> str:
@@ -93,6 +116,15 @@ class ImportReport:
         if self.format:
             head += f" ({self.format}, {self.source_crs}{', ' + self.encoding if self.encoding else ''})"
         lines = [head, *(f"note: {n}" for n in self.notes)]
+        if self.update and self.outcomes:
+            counts = self.counts()
+            lines.append(", ".join(f"{n} {status}" for status, n in counts.items()))
+            shown = [o for o in self.outcomes if o.status != "unchanged"]
+            for o in shown[:limit]:
+                detail = f" ({', '.join(o.fields)})" if o.fields else ""
+                lines.append(
+                    f"row {o.row} {o.key}: {o.status}{detail}{': ' + o.message if o.message else ''}"
+                )
         if self.problems:
             bad_rows = len({p.row for p in self.problems if p.row})
             lines.append(f"REFUSED: {len(self.problems)} problems in {bad_rows} rows; nothing was written")
@@ -101,6 +133,8 @@ class ImportReport:
                 lines.append(f"... and {len(self.problems) - limit} more (use --report json for all)")
         elif self.dry_run:
             lines.append(f"dry run: all {self.rows} rows are valid; nothing was written")
+        elif self.update:
+            lines.append(f"applied: {self.imported} new rows, {self.counts()['changed']} changed rows")
         else:
             lines.append(f"imported {self.imported} rows")
         return "\n".join(lines)
@@ -140,6 +174,8 @@ def import_file(
     reason: str | None = None,
     timings: dict[str, float] | None = None,
     on_phase: Callable[[str], None] | None = None,
+    update: bool = False,
+    max_bytes: int | None = None,
 ) -> ImportReport:
     """Validate ``path`` and insert its features into ``layer`` (all or nothing).
 
@@ -164,6 +200,11 @@ def import_file(
     on_phase
         Called with the name of each finished phase (``read``, ``validate``, ``check_database``,
         ``insert``, ``audit``): a progress bar.
+    update
+        Rows whose key is stored are compared and their changes applied through the domain at
+        the version the file carries (:mod:`data.roundtrip`); without it they are refused.
+    max_bytes
+        Largest accepted file (``UPLOAD_MAX_BYTES``).
 
     Returns
     -------
@@ -179,7 +220,26 @@ def import_file(
     require_actor(actor)
     lyr = get_layer(layer) if isinstance(layer, str) else layer
     path = Path(path)
-    report = ImportReport(file=path.name, layer=lyr.name, dry_run=dry_run)
+    report = ImportReport(file=path.name, layer=lyr.name, dry_run=dry_run, update=update)
+    crs = _checked_crs(crs)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InvalidInput(
+                f"unknown text encoding {encoding!r} (e.g. utf-8, gbk)", field="encoding"
+            ) from None
+    if path.is_file() and max_bytes is not None and path.stat().st_size > max_bytes:
+        raise InvalidInput(
+            f"{path.name}: {path.stat().st_size} bytes, more than the limit of {max_bytes} (UPLOAD_MAX_BYTES)",
+            field="file",
+            row=0,
+        )
+    if path.is_file() and path.suffix.lower() in (".csv", ".xlsx"):
+        _header, file_crs = scan(path)
+        if crs is None and file_crs is not None:
+            crs = _checked_crs(file_crs)
+            report.notes.append(f"CRS {file_crs} from the file's crs column")
     with _collector_paused():
         _import(
             session,
@@ -215,7 +275,14 @@ def _import(
     report.format, report.source_crs, report.encoding = read.format, read.source_crs, read.encoding
     report.notes.extend(read.notes)
     report.rows = len(read.gdf)
+    if report.rows == 0:
+        report.problems.append(Problem(0, None, "the file holds no rows"))
+        raise ImportRefused(report)
+    _fill_companion(read.gdf, path, report)
     clock.lap("read")
+    if report.update:
+        _update(session, path, lyr, read.gdf, report, clock, actor=actor, reason=reason)
+        return
     with _database_ahead(session, lyr, report.rows, reserve=not report.dry_run) as ahead:
         # The file's own checks run while the database connection is opened and keys reserved.
         values, geoms, problems = _check_file(read.gdf, lyr, report)
@@ -237,6 +304,93 @@ def _import(
     _audit(session, lyr, values, report, actor=actor, reason=reason)
     session.flush()
     clock.lap("audit")
+
+
+def _update(
+    session: Session,
+    path: Path,
+    lyr: Layer,
+    gdf: pd.DataFrame,
+    report: ImportReport,
+    clock: _Clock,
+    *,
+    actor: str,
+    reason: str | None,
+) -> None:
+    """``--update``: new rows inserted, changed rows applied through the domain, all or nothing."""
+    from data import roundtrip
+
+    values, geoms, problems = _check_file(gdf, lyr, report)
+    clock.lap("validate")
+    problems += _references(session, values, lyr)
+    report.problems = sorted(problems, key=_problem_order)
+    if report.problems:
+        raise ImportRefused(report)
+    plan = roundtrip.plan_update(
+        session, lyr, values, geoms, _file_keys(values, lyr), roundtrip.file_versions(gdf)
+    )
+    report.outcomes = plan.outcomes
+    clock.lap("check_database")
+    if plan.problems:
+        report.problems = plan.problems
+        raise ImportRefused(report)
+    if report.dry_run:
+        return
+    why = reason or f"import --update of {report.file}"
+    report.problems = roundtrip.apply_changes(session, lyr, plan, actor=actor, reason=why)
+    if report.problems:
+        raise ImportRefused(report)
+    if plan.new.any():
+        new_values, new_geoms = values[plan.new], geoms[plan.new]
+        order = _parents_first(new_values, lyr)
+        if order is not None:
+            new_values, new_geoms = new_values.iloc[order], new_geoms[order]
+        report.ids = _insert(
+            session, lyr, new_values, new_geoms, actor=actor, source=f"import:{path.name}"[:64]
+        )
+        report.imported = len(report.ids)
+        _audit(session, lyr, new_values, report, actor=actor, reason=reason)
+    session.flush()
+    clock.lap("insert")
+
+
+def _checked_crs(crs: str | int | None) -> str | int | None:
+    """``crs`` if it can be turned into the storage CRS; :class:`InvalidInput` (field ``crs``) otherwise."""
+    if crs is None:
+        return None
+    try:
+        parsed = parse_crs(crs)
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc), field="crs") from None
+    if isinstance(parsed, str):
+        return crs
+    try:
+        Transformer.from_crs(parsed, STORAGE_CRS, always_xy=True).transform(106.8, 39.7, errcheck=True)
+    except (CRSError, ProjError) as exc:
+        raise InvalidInput(f"CRS {crs!r} cannot be converted to {STORAGE_CRS}: {exc}", field="crs") from None
+    return crs
+
+
+def _fill_companion(gdf: pd.DataFrame, path: Path, report: ImportReport) -> None:
+    """Geometries of a spreadsheet that did not fit a cell, from its companion GeoPackage."""
+    companion = companion_path(path)
+    geometry = gdf.geometry
+    if path.suffix.lower() not in (".csv", ".xlsx") or not companion.exists() or geometry.notna().all():
+        return
+    ids = next((gdf[c] for c in gdf.columns if str(c).strip().lower() in ("id", "记录id")), None)
+    if ids is None:
+        return
+    extra = read_vector(companion).gdf
+    by_id = dict(zip(extra["id"].astype("int64"), extra.geometry, strict=True))
+    filled = list(geometry)
+    for i in np.flatnonzero(geometry.isna().to_numpy()):
+        try:
+            key = int(float(ids.iat[i]))
+        except (TypeError, ValueError):
+            continue
+        filled[i] = by_id.get(key)
+    gdf[geometry.name] = gpd.GeoSeries(filled, index=gdf.index, crs=geometry.crs)
+    report.notes.append(f"geometries too long for a cell read from {companion.name}")
 
 
 def validate(

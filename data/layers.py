@@ -436,6 +436,13 @@ LAYERS: dict[str, Layer] = {
                     choices=SIGN_KINDS,
                     value_aliases=_SIGN_KINDS_ZH,
                 ),
+                _f(
+                    "place_name_id",
+                    "标准地名ID",
+                    "Standard name id",
+                    "place_name",
+                    references=(PlaceName, "id"),
+                ),
                 _f("text_zh", "标志文字", "Text", "地名", "名称", "text", "name"),
                 _f("text_romanized", "罗马字母拼写", "Romanized text", "拼音"),
                 _f("text_mongolian", "蒙古文", "Mongolian text"),

@@ -20,6 +20,8 @@ import shapely
 
 from data.layers import Field
 from data.layers import Layer
+from data.spreadsheet import formula_problem
+from data.spreadsheet import unquote
 from gis.io import extent_problems
 
 #: Columns written by exports or other tools that an import ignores silently.
@@ -33,7 +35,14 @@ IGNORED_COLUMNS = {
     "author",
     "version",
     "source",
+    "crs",
+    "坐标系",
+    "记录id",
+    "版本",
+    "更新时间",
 }
+#: Largest magnitude of an integer field (the columns are 32-bit).
+INT_LIMIT = 2**31 - 1
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _NEWLINE = re.compile(r"[\r\n\t]")
@@ -319,7 +328,10 @@ def _check_values(distinct: list[Any], f: Field) -> tuple[list[Any], dict[int, l
         for i in np.flatnonzero(blank):
             reasons[int(i)] = [f"required field {f.column} ({f.label_zh}) is empty"]
     if f.kind == "text":
+        formulas = [(i, why) for i, t in enumerate(texts) if t and (why := formula_problem(t))]
+        texts = [unquote(t) if t else t for t in texts]
         values, found = _check_texts(texts, f)
+        found += formulas
     elif f.kind == "list":
         values, bad = _lists([None if b else t for t, b in zip(texts, blank, strict=True)])
         found = [(i, "not a JSON list") for i in bad]
@@ -399,6 +411,10 @@ def _check_numbers(
             continue
         if f.kind == "int" and x % 1 != 0:
             problems.append((i, f"not a whole number: {t!r}"))
+            values.append(None)
+            continue
+        if f.kind == "int" and abs(x) > INT_LIMIT:
+            problems.append((i, f"{t} is out of range (at most {INT_LIMIT} in magnitude)"))
             values.append(None)
             continue
         if f.minimum is not None and x < f.minimum:

@@ -58,10 +58,10 @@ def test_export_is_readable_and_importable_again(session, tmp_path, fmt):
     result = export_layer(session, "signs", out, where={"code": list(src["code"])})
     assert result["rows"] == 6
     if fmt in {"gpkg", "geojson", "shp"}:
-        back = pyogrio.read_dataframe(out)
+        back = pyogrio.read_dataframe(out, layer="signs" if fmt == "gpkg" else None)
         assert back.crs.to_epsg() == 4490
         assert sorted(back["text_zh"]) == sorted(src["text_zh"])
-        with fiona.open(out) as collection:
+        with fiona.open(out, layer="signs" if fmt == "gpkg" else None) as collection:
             assert len(collection) == 6
             assert {f["properties"]["text_zh"] for f in collection} == set(src["text_zh"])
     if fmt == "shp":

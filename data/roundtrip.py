@@ -1,0 +1,268 @@
+"""``import --update``: apply an edited export back to the database, row by row, through the domain.
+
+Rows are matched by the layer's key (a sign's code, a facility's kind and name, a place name's
+name, category and division). A matched row whose values (and geometry) equal the stored ones is
+unchanged; a changed row is applied through the domain's use case at the version the file
+carries, so a row changed in the database since the export is refused; a row whose key is not
+stored is new and inserted as a plain import does. Any refused row refuses the whole file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.layers import Layer
+from data.validation import Problem
+from gis.errors import DomainError
+from gis.errors import InvalidInput
+
+#: Headers of the version column (as exported in English and Chinese).
+VERSION_COLUMNS = ("version", "版本")
+#: Degrees under which two coordinates count as the same (about a centimetre).
+SAME_POSITION = 1e-7
+
+
+@dataclass
+class RowOutcome:
+    """What ``--update`` does with one row of the file."""
+
+    row: int
+    key: str
+    status: str  # new / changed / unchanged / refused
+    fields: list[str] = field(default_factory=list)
+    message: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "row": self.row,
+            "key": self.key,
+            "status": self.status,
+            "fields": self.fields,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Plan:
+    """The rows to insert (positions in the file's frame) and the changes to apply."""
+
+    new: np.ndarray
+    changes: list[tuple[int, Any, dict[str, Any], Any, int]]  # row, object, field changes, geometry, version
+    outcomes: list[RowOutcome]
+    problems: list[Problem]
+
+
+def updatable(lyr: Layer) -> bool:
+    """Whether ``lyr`` takes ``--update``."""
+    return lyr.name in _APPLY
+
+
+def file_versions(frame: pd.DataFrame) -> pd.Series | None:
+    """The file's ``version`` column (English or Chinese header), or ``None``."""
+    for column in frame.columns:
+        if str(column).strip().lower() in VERSION_COLUMNS:
+            return frame[column]
+    return None
+
+
+def plan_update(
+    session: Session,
+    lyr: Layer,
+    values: pd.DataFrame,
+    geoms: np.ndarray,
+    keys: list[str],
+    versions: pd.Series | None,
+) -> Plan:
+    """Compare the file's rows with the stored ones; nothing is written."""
+    if not updatable(lyr):
+        raise InvalidInput(
+            f"layer {lyr.name} does not take --update (layers: {', '.join(_APPLY)})", field="update"
+        )
+    model = lyr.model
+    key_cols = [model.__table__.c[k] for k in lyr.key]
+    stored: dict[str, int] = {}
+    wanted = {v for v in values[lyr.key[0]].tolist() if v is not None}
+    for start in range(0, len(wanted), 900):
+        chunk = sorted(wanted)[start : start + 900]
+        rows = session.execute(select(model.id, *key_cols).where(key_cols[0].in_(chunk))).all()
+        stored.update({"|".join("" if v is None else str(v) for v in r[1:]): r[0] for r in rows})
+    objects = {
+        o.id: o
+        for start in range(0, len(stored), 900)
+        for o in session.scalars(
+            select(model).where(model.id.in_(sorted(stored.values())[start : start + 900]))
+        )
+    }
+    plan = Plan(new=np.zeros(len(values), dtype=bool), changes=[], outcomes=[], problems=[])
+    for i, (row, key) in enumerate(zip(values.index, keys, strict=True)):
+        row = int(row)
+        if key not in stored:
+            plan.new[i] = True
+            plan.outcomes.append(RowOutcome(row, key, "new"))
+            continue
+        obj = objects[stored[key]]
+        changed = {
+            name: value
+            for name, value in values.loc[row].items()
+            if name not in lyr.key and not _same(value, getattr(obj, name))
+        }
+        geom = geoms[i] if not _same_geometry(geoms[i], to_shape(obj.geom)) else None
+        if not changed and geom is None:
+            plan.outcomes.append(RowOutcome(row, key, "unchanged"))
+            continue
+        names = sorted(changed) + (["geometry"] if geom is not None else [])
+        version = _version(versions, row)
+        if version is None or version != obj.version:
+            message = (
+                "the file has no version for this row; export the layer again"
+                if version is None
+                else f"changed in the database since the export (version {version} in the file, {obj.version} now)"
+            )
+            plan.outcomes.append(RowOutcome(row, key, "refused", names, message))
+            plan.problems.append(Problem(row, "version", message))
+            continue
+        plan.changes.append((row, obj, changed, geom, version))
+        plan.outcomes.append(RowOutcome(row, key, "changed", names))
+    return plan
+
+
+def apply_changes(session: Session, lyr: Layer, plan: Plan, *, actor: str, reason: str) -> list[Problem]:
+    """Apply the planned changes through the domain; stop at the first row refused (returned)."""
+    apply = _APPLY[lyr.name]
+    outcomes = {o.row: o for o in plan.outcomes}
+    for row, obj, changed, geom, version in plan.changes:
+        try:
+            apply(session, obj, changed, geom, version=version, actor=actor, reason=reason)
+        except DomainError as exc:
+            outcome = outcomes[row]
+            outcome.status, outcome.message = "refused", str(exc)
+            return [Problem(row, getattr(exc, "field", None), str(exc))]
+    return []
+
+
+# --- per layer -------------------------------------------------------------------------------
+
+
+def _apply_sign(session, obj, changed, geom, *, version, actor, reason) -> None:
+    from placenames.signs.usecases import edit_sign
+
+    lon, lat = (geom.x, geom.y) if geom is not None else (None, None)
+    edit_sign(
+        session,
+        obj.id,
+        actor=actor,
+        changes=changed,
+        expected_version=version,
+        lon=lon,
+        lat=lat,
+        reason=reason,
+    )
+
+
+_NAME_ACTS = {
+    "status": "names review/approve/announce/retire",
+    "proper_part": "names rename",
+    "generic_part": "names rename",
+    "approving_authority": "names approve",
+    "approval_doc_no": "names approve",
+    "approval_date": "names approve",
+    "announcement_date": "names announce",
+}
+
+
+def _apply_place_name(session, obj, changed, geom, *, version, actor, reason) -> None:
+    from placenames import usecases
+    from placenames.store import EDITABLE
+
+    values = dict(changed)
+    romanized = values.pop("romanized", None)
+    romanized_reason = values.pop("romanized_override_reason", None)
+    other = sorted(set(values) - set(EDITABLE))
+    if other:
+        act = _NAME_ACTS.get(other[0], "the place-name acts")
+        raise InvalidInput(f"{other[0]} is changed through {act}, not by an import", field=other[0])
+    usecases.edit(
+        session,
+        obj.id,
+        actor=actor,
+        reason=reason,
+        expected_version=version,
+        geom=geom,
+        romanized=romanized,
+        romanized_reason=romanized_reason,
+        **values,
+    )
+
+
+def _apply_facility(session, obj, changed, geom, *, version, actor, reason) -> None:
+    from facilities import store
+
+    lon, lat = (geom.x, geom.y) if geom is not None else (None, None)
+    store.update_facility(
+        session, obj.id, actor=actor, expected_version=version, lon=lon, lat=lat, reason=reason, **changed
+    )
+
+
+_APPLY: dict[str, Callable[..., None]] = {
+    "signs": _apply_sign,
+    "place_names": _apply_place_name,
+    "facilities": _apply_facility,
+}
+
+
+# --- comparisons -----------------------------------------------------------------------------
+
+
+def _version(versions: pd.Series | None, row: int) -> int | None:
+    if versions is None:
+        return None
+    value = versions.get(row)
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if _empty(a) or _empty(b):
+        return _empty(a) and _empty(b)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return bool(a) == bool(b)
+    if isinstance(a, int | float | np.number) and isinstance(b, int | float | np.number):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(a, datetime | date) or isinstance(b, datetime | date):
+        return _day(a) == _day(b)
+    if isinstance(a, list) or isinstance(b, list):
+        return [str(x) for x in (a or [])] == [str(x) for x in (b or [])]
+    return str(a).strip() == str(b).strip()
+
+
+def _empty(value: Any) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return (isinstance(value, str) and not value.strip()) or (isinstance(value, list) and not value)
+
+
+def _day(value: Any) -> Any:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _same_geometry(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(shapely.equals_exact(shapely.force_2d(a), shapely.force_2d(b), tolerance=SAME_POSITION))
