@@ -447,7 +447,7 @@ def site_cmd(
 
 @facilities_group.command("report")
 @click.option("--year", type=int, default=2020, show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--out", "out_dir", type=click.Path(), required=True, help="Folder for the report's files.")
 @click.option("--pdf/--no-pdf", default=True, show_default=True)
 @format_option
 @pass_cli

@@ -22,6 +22,7 @@ from facilities.indicators import floor_area_checks
 from facilities.indicators import indicator_frame
 from facilities.kinds import BY_CODE
 from gis.crs import METRIC_CRS
+from gis.errors import InvalidInput
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -87,6 +88,8 @@ def build_report(
     session: Session, *, year: int, out_dir: Path, pdf: bool = True, rule: CircleRule | None = None
 ) -> list[Path]:
     """Compute everything for ``year`` and write report.html (+ report.pdf), maps and tables into ``out_dir``."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidInput(f"{out_dir}: a file, not a folder for the report", field="out")
     out_dir.mkdir(parents=True, exist_ok=True)
     inputs = store.indicator_inputs(session, year=year)
     city = compute_indicators(inputs, level="city")
