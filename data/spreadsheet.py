@@ -49,7 +49,7 @@ EXTRA_LABELS = {
     CRS_COLUMN: "坐标系",
     "lon": "经度",
     "lat": "纬度",
-    "wkt": "几何WKT",
+    "wkt": "几何",
 }
 _BOOL_TEXT = {"zh": ("是", "否"), "en": ("true", "false")}
 _LONG_DIGITS = re.compile(r"^\d{11,}$|^0\d+$")
