@@ -29,7 +29,6 @@ from placenames import rules
 from placenames.models import FormerName
 from placenames.models import NameEvent
 from placenames.models import PlaceName
-from placenames.queries import to_dict  # noqa: F401 (re-exported for the sign pages)
 from placenames.romanize import pinyin_key
 from placenames.romanize import split_name
 

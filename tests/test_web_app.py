@@ -45,11 +45,13 @@ def test_language_switch(client):
 def test_login_logout_and_wrong_password(client):
     bad = login(client, "planner", "wrong password")
     assert bad.status_code == 200 and "planner" not in bad.get_data(as_text=True).split("<main")[0]
-    assert client.get("/planning/").status_code == 302
+    page = {"Accept": "text/html"}
+    assert client.get("/planning/", headers=page).status_code == 302
+    assert client.get("/planning/").status_code == 401
     assert login(client, "planner").status_code == 302
     assert client.get("/planning/").status_code == 200
     client.post("/auth/logout")
-    assert client.get("/planning/").status_code == 302
+    assert client.get("/planning/", headers=page).status_code == 302
 
 
 def test_open_redirect_refused(client):

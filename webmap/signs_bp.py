@@ -18,9 +18,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from boundaries.divisions import divisions_gdf
-from gis.errors import InvalidInput
 from gis.rows import get_or_raise
-from placenames import store as names_store
+from placenames import queries as name_queries
 from placenames.models import SIGN_CONDITIONS
 from placenames.models import SIGN_KINDS
 from placenames.models import PlaceName
@@ -170,7 +169,7 @@ def worklist(place_id: int):
     former name of the place (opened by ``placenames.signs.workorders.work_list_for_renaming``)."""
     s = get_session()
     pn = get_or_raise(s, PlaceName, place_id)
-    former = [f["name"] for f in names_store.to_dict(s, pn)["former_names"]]
+    former = [f["name"] for f in name_queries.to_dict(s, pn)["former_names"]]
     shows_old = Sign.place_name_id == place_id
     if former:
         shows_old = shows_old | (Sign.place_name_id.is_(None) & Sign.text_zh.in_(former))
@@ -243,10 +242,7 @@ def uploaded_photo(file: FileStorage | None) -> bytes | None:
     """The bytes of an uploaded photo (``None`` when none was chosen); too large or empty is invalid input."""
     if file is None or not file.filename:
         return None
-    try:
-        return read_limited(file)
-    except ValueError as exc:  # the upload reader's refusal, as this form's input error
-        raise InvalidInput(str(exc), field="photo") from None
+    return read_limited(file)
 
 
 def _districts(s) -> list[tuple[str, str]]:

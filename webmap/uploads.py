@@ -5,13 +5,17 @@ from __future__ import annotations
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
+from gis.errors import InvalidInput
 
-def read_limited(file: FileStorage) -> bytes:
-    """The upload's bytes; ``ValueError`` when it is larger than ``UPLOAD_MAX_BYTES`` or empty."""
+
+def read_limited(file: FileStorage, *, field: str = "photo") -> bytes:
+    """The upload's bytes; :class:`~gis.errors.InvalidInput` when larger than ``UPLOAD_MAX_BYTES`` or empty."""
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
     data = file.stream.read(limit + 1)
     if len(data) > limit:
-        raise ValueError(f"{file.filename or 'upload'}: larger than {limit // (1024 * 1024)} MB")
+        raise InvalidInput(
+            f"{file.filename or 'upload'}: larger than {limit // (1024 * 1024)} MB", field=field
+        )
     if not data:
-        raise ValueError(f"{file.filename or 'upload'}: empty file")
+        raise InvalidInput(f"{file.filename or 'upload'}: empty file", field=field)
     return data
