@@ -168,7 +168,3 @@ def _rollback() -> None:
     if sess is not None and sess.in_transaction():
         sess.rollback()
 
-
-def is_conflict(exc: BaseException) -> bool:
-    """Whether ``exc`` means a conflict (kept while views move to :func:`form_errors`)."""
-    return isinstance(as_domain_error(exc), Conflict) or "conflict" in type(exc).__name__.lower()
