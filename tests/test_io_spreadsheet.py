@@ -90,6 +90,10 @@ def test_mixed_layer_becomes_one_shapefile_per_geometry_type(session, tmp_path):
     assert not out.exists()
     assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".")) == []  # no staging left
     assert pyogrio.read_info(out.parent / "names_point.shp")["geometry_type"] == "Point"
+    gpkg = tmp_path / "names.gpkg"
+    export_layer(session, "place_names", gpkg, where={"name": ["甲街", "乙路"]})
+    tables = {str(name): str(kind) for name, kind in pyogrio.list_layers(gpkg).tolist()}
+    assert tables["place_names_point"] == "Point" and tables["place_names_line"] == "LineString"
 
 
 def test_failed_export_leaves_nothing(session, tmp_path, monkeypatch):
