@@ -26,7 +26,7 @@ from gis.db import make_engine
 
 _TIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 #: Keys of JSON values that hold the moment of a write (differs between the two runs).
-_VOLATILE = {"created_at", "updated_at", "at", "opened_at", "closed_at", "resolved_at"}
+_VOLATILE = {"created_at", "updated_at", "at", "opened_at", "closed_at", "resolved_at", "seconds"}
 
 
 @dataclass
