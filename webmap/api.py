@@ -6,9 +6,11 @@ from flask import Blueprint
 from flask import abort
 from flask import jsonify
 from flask import request
+from flask_login import current_user
 
 from webmap import tiles
 from webmap.db import get_session
+from webmap.search import outline
 from webmap.search import suggest
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -36,10 +38,12 @@ def features(layer: str):
     except ValueError as exc:
         abort(400, str(exc))
     gcj = request.args.get("display") == "gcj02"
-    args = {k: v for k, v in request.args.items() if k in ("level", "kind")}
+    args = {k: v for k, v in request.args.items() if k in ("level", "kind", "code")}
+    if layer == "markers" and current_user.is_authenticated and current_user.has_role("boundary_inspector"):
+        args["private"] = "1"
     fc = tiles.viewport_features(get_session(), layer, bbox=bbox, zoom=zoom, args=args, gcj02=gcj)
     resp = jsonify(fc)
-    resp.headers["Cache-Control"] = "public, max-age=30"
+    resp.headers["Cache-Control"] = "private, max-age=30" if "private" in args else "public, max-age=30"
     return resp
 
 
@@ -57,3 +61,10 @@ def search():
         abort(400, "limit must be a number")
     gcj = request.args.get("display") == "gcj02"
     return jsonify(suggest(get_session(), q, limit=limit, gcj02=gcj))
+
+
+@bp.get("/names/<int:place_id>/outline")
+def name_outline(place_id: int):
+    """A public name's geometry and its district's outline, drawn after a search."""
+    gcj = request.args.get("display") == "gcj02"
+    return jsonify(outline(get_session(), place_id, gcj02=gcj))

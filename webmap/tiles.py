@@ -53,6 +53,7 @@ class MapLayer:
     props: tuple[str, ...]
     cluster_below: int = 0  # aggregate points below this zoom
     where: Callable[[int, dict[str, str]], list[Any]] = field(default=lambda z, a: [])
+    label_point: bool = False  # polygons: add ``label`` (a point on the surface) for map labels
 
 
 def _division_where(zoom: int, args: dict[str, str]) -> list[Any]:
@@ -71,6 +72,25 @@ def _road_where(zoom: int, args: dict[str, str]) -> list[Any]:
     return []
 
 
+def _water_where(zoom: int, args: dict[str, str]) -> list[Any]:
+    """Public names of the land water system (rivers, lakes, wetlands: categories 12x)."""
+    return [
+        PlaceName.status.in_(PUBLIC_NAME_STATUSES),
+        PlaceName.category_code.like("12%"),
+        PlaceName.geom.is_not(None),
+    ]
+
+
+def _line_where(zoom: int, args: dict[str, str]) -> list[Any]:
+    codes = [c for c in (args.get("code") or "").split(",") if c][:50]
+    return [BoundaryLine.code.in_(codes)] if codes else []
+
+
+def _marker_where(zoom: int, args: dict[str, str]) -> list[Any]:
+    """Public markers; every marker for boundary inspectors (``private`` set by the API, never by the client)."""
+    return [] if args.get("private") == "1" else [BoundaryMarker.public.is_(True)]
+
+
 def _facility_where(zoom: int, args: dict[str, str]) -> list[Any]:
     kinds = [k for k in (args.get("kind") or "").split(",") if k]
     return [Facility.kind.in_(kinds)] if kinds else []
@@ -85,7 +105,9 @@ LAYERS: dict[str, MapLayer] = {
             "polygon",
             ("code", "name", "level", "kind", "population"),
             where=_division_where,
+            label_point=True,
         ),
+        MapLayer("water", PlaceName, "polygon", ("id", "name", "category_code"), where=_water_where),
         MapLayer("roads", RoadSegment, "line", ("id", "name", "road_class"), where=_road_where),
         MapLayer(
             "names",
@@ -107,6 +129,7 @@ LAYERS: dict[str, MapLayer] = {
             BoundaryLine,
             "line",
             ("id", "code", "name", "level", "left_name", "right_name", "length_km"),
+            where=_line_where,
         ),
         MapLayer(
             "markers",
@@ -114,7 +137,7 @@ LAYERS: dict[str, MapLayer] = {
             "point",
             ("id", "number", "marker_type", "status", "material"),
             cluster_below=12,
-            where=lambda z, a: [BoundaryMarker.public.is_(True)],
+            where=_marker_where,
         ),
         MapLayer(
             "facilities",
@@ -265,11 +288,18 @@ def _shapes(session: Session, layer: MapLayer, where: list[Any], zoom: int) -> l
     tolerance = pixel_degrees(zoom)
     geom = func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(table.c.geom, tolerance), 6)
     cols = [table.c[p] for p in layer.props]
+    extra = []
+    if layer.label_point:
+        spot = func.ST_PointOnSurface(table.c.geom)
+        extra = [func.ST_X(spot), func.ST_Y(spot)]
+    n = len(cols)
     feats = []
-    for row in session.execute(select(*cols, geom).where(*where)):
+    for row in session.execute(select(*cols, *extra, geom).where(*where)):
         if row[-1] is None:
             continue
-        props = dict(zip(layer.props, row[:-1], strict=True))
+        props = dict(zip(layer.props, row[:n], strict=True))
+        if extra and row[n] is not None:
+            props["label"] = [round(float(row[n]), 6), round(float(row[n + 1]), 6)]
         feats.append({"type": "Feature", "id": row[0], "geometry": json.loads(row[-1]), "properties": props})
     return feats
 
@@ -285,6 +315,9 @@ def _to_gcj02(feature: dict[str, Any]) -> dict[str, Any]:
     out = dict(feature)
     out["geometry"] = mapping(shapely.transform(geom, conv))
     props = dict(feature.get("properties") or {})
+    if "label" in props:
+        lx, ly = wgs84_to_gcj02([props["label"][0]], [props["label"][1]])
+        props["label"] = [float(lx[0]), float(ly[0])]
     if "bbox" in props:
         b = props["bbox"]
         (x0, x1), (y0, y1) = wgs84_to_gcj02([b[0], b[2]], [b[1], b[3]])

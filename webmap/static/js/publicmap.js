@@ -12,7 +12,10 @@
   // that the city fills phones and desktops alike; zooming afterwards snaps to whole levels.
   var cb = cfg.bounds ? JSON.parse(cfg.bounds) : [106.606, 39.036, 107.134, 39.915];
   var cityBounds = L.latLngBounds([[cb[1], cb[0]], [cb[3], cb[2]]]);
-  var map = L.map(el, { preferCanvas: true, zoomControl: true });
+  var places = JSON.parse((document.getElementById("places") || { textContent: "{}" }).textContent);
+  // Zoom stops where the data stops: house-number plates and markers are readable at 18.
+  var map = L.map(el, { preferCanvas: true, zoomControl: true, minZoom: 7, maxZoom: 18,
+    maxBounds: cityBounds.pad(0.6), maxBoundsViscosity: 0.8 });
   function fitCity() {
     var margin = 10;
     var pad = { paddingTopLeft: [margin, margin], paddingBottomRight: [margin, margin], animate: false };
@@ -42,16 +45,25 @@
   window.wuhaiMapStats = stats;
 
   // ---- basemaps -------------------------------------------------------------------------
-  map.createPane("basemap");
-  map.getPane("basemap").style.zIndex = 250;
-  var baseCanvas = L.canvas({ padding: 0.3, pane: "basemap" });
+  // Land, water and roads each get a pane (and canvas) of their own, so that whichever answer
+  // arrives last, water lies on the land and roads on both.
+  var baseCanvas = {};
+  [["basemap", 250], ["basewater", 255], ["baseroads", 260]].forEach(function (p) {
+    map.createPane(p[0]);
+    map.getPane(p[0]).style.zIndex = p[1];
+    map.getPane(p[0]).style.pointerEvents = "none";
+    baseCanvas[p[0]] = L.canvas({ padding: 0.3, pane: p[0] });
+  });
+  map.createPane("labels");
+  map.getPane("labels").style.zIndex = 640;
+  map.getPane("labels").style.pointerEvents = "none";
   function parts(group, names) {  // one sub-group per layer name, redrawn independently
     group.wuhaiLayers = names;
     group.wuhaiParts = {};
     names.forEach(function (n) { group.wuhaiParts[n] = L.layerGroup().addTo(group); });
     return group;
   }
-  var offline = parts(L.layerGroup(), ["divisions_base", "roads"]);
+  var offline = parts(L.layerGroup(), ["divisions_base", "water", "roads"]);
   var basemaps = {};
   basemaps[T.offline] = offline;
   basemaps["OpenStreetMap"] = L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", {
@@ -74,7 +86,8 @@
   // ---- overlays -------------------------------------------------------------------------
   var styles = {
     divisions_base: { color: "#b9a98a", weight: 1, fillColor: "#f4efe3", fillOpacity: 1, pane: "basemap" },
-    roads: { color: "#ffffff", weight: 3, opacity: 1, pane: "basemap" },
+    water: { color: "#6fa8dc", weight: 6, opacity: 1, fillColor: "#a9cfee", fillOpacity: 1, lineJoin: "round", pane: "basewater" },
+    roads: { color: "#ffffff", weight: 3, opacity: 1, pane: "baseroads" },
     divisions: { color: "#7a4fa0", weight: 2, fill: false, dashArray: "6 4" },
     boundary_lines: { color: "#c0392b", weight: 4 },
     names: { radius: 5, color: "#1f4e79", fillColor: "#2e86c1", fillOpacity: 0.9, weight: 1 },
@@ -102,6 +115,14 @@
   });
   L.control.layers(basemaps, overlays, { collapsed: window.innerWidth < 700 }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
+  var legendBox = document.getElementById("legend");
+  if (legendBox) {  // written in the page (translated there), shown as a map control
+    var Legend = L.Control.extend({ options: { position: "bottomright" },
+      onAdd: function () { L.DomEvent.disableClickPropagation(legendBox); L.DomEvent.disableScrollPropagation(legendBox); return legendBox; } });
+    legendBox.hidden = false;
+    if (window.innerWidth < 700) { legendBox.open = false; }
+    new Legend().addTo(map);
+  }
 
   var targets = {};   // layer name -> L.LayerGroup it draws into
   var pending = {};
@@ -160,12 +181,31 @@
       var dt = document.createElement("dt");
       dt.textContent = T.fields[key] || key;
       var dd = document.createElement("dd");
-      dd.textContent = (T.values[key] && T.values[key][v]) || String(v);
+      dd.textContent = (T.values[key] && T.values[key][v]) || (key === "division_code" && places[v]) || String(v);
+      if (key === "division_code") { dd.title = String(v); }
       dl.appendChild(dt);
       dl.appendChild(dd);
     });
     box.appendChild(dl);
     return box;
+  }
+
+  // Major roads wider and warmer (as on Tianditu and Gaode); all get wider as one zooms in.
+  var roadWidth = { trunk: 1.6, primary: 1.4, secondary: 1.1, street: 0.8, rural: 0.7 };
+  function featureStyle(name, f) {
+    var style = styles[name];
+    var z = map.getZoom();
+    if (name === "roads") {
+      var cls = (f.properties || {}).road_class;
+      var major = cls === "trunk" || cls === "primary";
+      return L.extend({}, style, { color: major ? "#fbe3a4" : "#ffffff",
+        weight: Math.max(1.5, (roadWidth[cls] || 0.8) * (z - 9)) });
+    }
+    if (name === "water") {
+      var line = f.geometry.type.indexOf("Line") >= 0;
+      return L.extend({}, style, { weight: line ? Math.max(3, 2 * (z - 8)) : 1, fill: !line });
+    }
+    return style;
   }
 
   function draw(name, fc) {
@@ -174,6 +214,7 @@
     group.clearLayers();
     var style = styles[name];
     var n = 0;
+    var labels = [];
     fc.features.forEach(function (f) {
       var p = f.properties || {};
       var layer;
@@ -188,14 +229,19 @@
         var pc = f.geometry.coordinates;
         layer = L.circleMarker([pc[1], pc[0]], L.extend({ renderer: canvas }, style));
       } else {
+        var fs = featureStyle(name, f);
         layer = style.pane
-          ? L.geoJSON(f, { style: function () { return style; }, pane: style.pane, renderer: baseCanvas, interactive: false })
-          : L.geoJSON(f, { style: function () { return style; }, renderer: canvas });
+          ? L.geoJSON(f, { style: function () { return fs; }, pane: style.pane, renderer: baseCanvas[style.pane], interactive: false })
+          : L.geoJSON(f, { style: function () { return fs; }, renderer: canvas });
       }
       if (!p.cluster && !style.pane) { layer.bindPopup(popupFor(name, p)); }
       group.addLayer(layer);
       n += 1;
+      var lab = labelFor(name, f);
+      if (lab) { labels.push(lab); }
     });
+    labelSources[name] = labels;
+    placeLabels();
     stats.drawn += n;
     if (n > 0 && stats.firstDrawnAt === null) {
       stats.firstDrawnAt = performance.now();
@@ -203,6 +249,122 @@
     }
     el.dataset["count_" + name.replace(":", "_")] = String(n);
   }
+
+  // ---- labels ---------------------------------------------------------------------------
+  // Names are labelled by zoom: districts, then towns, then communities (from the division
+  // layer), water at every zoom, streets along their line and other names from zoom 14 (when
+  // the name layer shows single points). Labels are placed in rank order and a label that would
+  // overlap one already placed is left out (collision handling, as on the tiled public maps).
+  var labelSources = {};
+  var labelLayer = L.layerGroup().addTo(map);
+  var measure = document.createElement("canvas").getContext("2d");
+  var rankOfLevel = { city: 0, district: 1, town: 2, community: 3, village: 3 };
+  function categoryRank(code) {
+    code = code || "";
+    if (code.indexOf("12") === 0 || code.indexOf("13") === 0) { return 5; }  // water, landforms
+    if (code.indexOf("21") === 0 || code.indexOf("22") === 0) { return 6; }  // divisions (drawn from their polygons)
+    if (code.indexOf("24") === 0) { return 7; }  // residential areas
+    return 8;
+  }
+
+  function labelFor(name, f) {
+    var p = f.properties || {};
+    if (p.cluster || !p.name) { return null; }
+    if (name === "divisions" && p.label) {
+      return { lat: p.label[1], lon: p.label[0], text: p.name, rank: rankOfLevel[p.level] || 3, cls: "label-" + p.level, key: "d" + p.code };
+    }
+    if (name === "water") {
+      var wl = waterLabelPoint(f);
+      return wl ? { lat: wl[1], lon: wl[0], text: p.name, rank: 4, cls: "label-water", key: "w" + p.id } : null;
+    }
+    if (name === "roads" && map.getZoom() >= 14) {
+      var seg = longestSegment(f.geometry);
+      if (!seg) { return null; }
+      return { lat: (seg[0][1] + seg[1][1]) / 2, lon: (seg[0][0] + seg[1][0]) / 2, text: p.name, rank: 6.5,
+        cls: "label-road", key: "r" + p.name, seg: seg };
+    }
+    if (name === "names" && f.geometry.type === "Point" && map.getZoom() >= 14) {
+      var cat = p.category_code || "";
+      if (cat.indexOf("25") === 0 && cat !== "254") { return null; }  // streets are labelled along their line
+      var rank = categoryRank(cat);
+      if (rank === 6) { return null; }
+      var c = f.geometry.coordinates;
+      return { lat: c[1], lon: c[0], text: p.name, rank: rank, cls: "label-name", key: "n" + p.id, below: true };
+    }
+    return null;
+  }
+
+  function waterLabelPoint(f) {
+    var seg = longestSegment(f.geometry);
+    return seg ? [(seg[0][0] + seg[1][0]) / 2, (seg[0][1] + seg[1][1]) / 2] : null;
+  }
+
+  function longestSegment(g) {  // the longest straight piece of a line or ring, in lon/lat
+    var lines = g.type === "LineString" ? [g.coordinates]
+      : g.type === "MultiLineString" || g.type === "Polygon" ? g.coordinates
+      : g.type === "MultiPolygon" ? [].concat.apply([], g.coordinates) : [];
+    var best = null;
+    var bestLen = 0;
+    var b = map.getBounds();
+    lines.forEach(function (line) {
+      for (var i = 1; i < line.length; i++) {
+        var a = line[i - 1];
+        var c = line[i];
+        if (!b.contains([(a[1] + c[1]) / 2, (a[0] + c[0]) / 2])) { continue; }
+        var len = Math.pow(a[0] - c[0], 2) + Math.pow(a[1] - c[1], 2);
+        if (len > bestLen) { bestLen = len; best = [a, c]; }
+      }
+    });
+    return best;
+  }
+
+  function placeLabels() {
+    labelLayer.clearLayers();
+    var all = [];
+    var seen = {};
+    Object.keys(labelSources).forEach(function (k) {
+      if (!targets[k] || !map.hasLayer(targets[k])) { return; }
+      labelSources[k].forEach(function (l) { if (!seen[l.key]) { seen[l.key] = true; all.push(l); } });
+    });
+    all.sort(function (a, b) { return a.rank - b.rank; });
+    var size = map.getSize();
+    var boxes = [];
+    var placed = 0;
+    all.forEach(function (l) {
+      var pt = map.latLngToContainerPoint([l.lat, l.lon]);
+      measure.font = (l.rank <= 1 ? "bold 14px" : "12px") + " sans-serif";
+      var w = measure.measureText(l.text).width + 6;
+      var h = l.rank <= 1 ? 18 : 16;
+      var angle = 0;
+      if (l.seg) {
+        var a = map.latLngToContainerPoint([l.seg[0][1], l.seg[0][0]]);
+        var c = map.latLngToContainerPoint([l.seg[1][1], l.seg[1][0]]);
+        if (a.distanceTo(c) < w * 0.8) { return; }  // the street is too short here for its name
+        angle = Math.atan2(c.y - a.y, c.x - a.x) * 180 / Math.PI;
+        if (angle > 90) { angle -= 180; } else if (angle < -90) { angle += 180; }
+      }
+      var rad = Math.abs(angle) * Math.PI / 180;
+      var bw = w * Math.cos(rad) + h * Math.sin(rad);
+      var bh = w * Math.sin(rad) + h * Math.cos(rad);
+      var cy = l.below ? pt.y + 4 + bh / 2 : pt.y;
+      var box = [pt.x - bw / 2, cy - bh / 2, pt.x + bw / 2, cy + bh / 2];
+      if (box[0] < 0 || box[1] < 0 || box[2] > size.x || box[3] > size.y) { return; }
+      for (var i = 0; i < boxes.length; i++) {
+        var o = boxes[i];
+        if (box[0] < o[2] && box[2] > o[0] && box[1] < o[3] && box[3] > o[1]) { return; }
+      }
+      boxes.push(box);
+      var span = document.createElement("span");
+      span.textContent = l.text;
+      if (angle) { span.style.transform = "rotate(" + angle.toFixed(1) + "deg)"; }
+      var icon = L.divIcon({ html: span, className: "map-label " + l.cls, iconSize: [w, h],
+        iconAnchor: [w / 2, l.below ? -4 : h / 2] });
+      labelLayer.addLayer(L.marker([l.lat, l.lon], { icon: icon, pane: "labels", interactive: false, keyboard: false }));
+      placed += 1;
+    });
+    el.dataset.labels = String(placed);
+  }
+  map.on("overlayremove overlayadd baselayerchange", placeLabels);
 
   function refresh() {
     activeLayers().forEach(function (name) {
@@ -237,6 +399,8 @@
   var stimer = null;
   var results = [];
 
+  // The chosen name is outlined (its line or area, else a ring at its point) and its district
+  // drawn around it, so that one sees where in the city it lies.
   function flyTo(item) {
     list.replaceChildren();
     input.value = item.name;
@@ -251,6 +415,18 @@
     m.bindPopup(popupFor("names", { name: item.name, romanized: item.romanized, category_code: item.category_code, status: item.status }));
     found.addLayer(m);
     map.once("moveend", function () { m.openPopup(); el.dataset.flewTo = String(item.id); });
+    var url = cfg.outlineUrl.replace("/0/", "/" + item.id + "/") + (display === "gcj02" ? "?display=gcj02" : "");
+    fetch(url).then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); }).then(function (o) {
+      if (o.district) {
+        found.addLayer(L.geoJSON(o.district, { interactive: false,
+          style: { color: "#6c3483", weight: 3, fill: true, fillColor: "#6c3483", fillOpacity: 0.04, dashArray: "8 5" } }));
+      }
+      if (o.feature && o.feature.geometry.type !== "Point") {
+        found.addLayer(L.geoJSON(o.feature, { interactive: false,
+          style: { color: "#e67e22", weight: 5, opacity: 0.9, fillColor: "#f5b041", fillOpacity: 0.25 } }));
+      }
+      el.dataset.outlined = String(item.id);
+    }).catch(function (e) { console.warn("outline", e); });
   }
 
   function show(items) {
@@ -261,10 +437,15 @@
       li.setAttribute("role", "option");
       li.tabIndex = -1;
       var n = document.createElement("span");
+      n.className = "name";
       n.textContent = item.name;
+      var kind = document.createElement("span");
+      kind.className = "where";
+      kind.textContent = [item.category, item.district].filter(Boolean).join(" · ");
       var r = document.createElement("small");
       r.textContent = item.romanized || "";
       li.appendChild(n);
+      li.appendChild(kind);
       li.appendChild(r);
       li.addEventListener("click", function () { flyTo(items[i]); });
       list.appendChild(li);
