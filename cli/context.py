@@ -6,9 +6,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import date
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import click
@@ -19,6 +16,7 @@ from cli.errors import FORMAT_KEY
 from gis import settings
 from gis.db import make_engine
 from gis.db import make_session_factory
+from gis.rows import to_jsonable
 
 
 @dataclass
@@ -70,17 +68,6 @@ format_option = click.option(
     callback=remember_format,
     help="Output for people (text) or scripts (json).",
 )
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert dates, decimals and numpy scalars for ``json.dumps``."""
-    if isinstance(obj, datetime | date):
-        return obj.isoformat()
-    if isinstance(obj, Decimal):
-        return float(obj)
-    if hasattr(obj, "item"):
-        return obj.item()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def emit(result: Any, fmt: str, render: Callable[[Any], str] | None = None) -> None:

@@ -12,17 +12,14 @@ import json
 import sys
 
 import click
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.orm.exc import StaleDataError
 
 from gis.errors import Conflict
 from gis.errors import DomainError
 from gis.errors import Forbidden
 from gis.errors import NotFound
-from gis.errors import StaleVersion
-from gis.rows import integrity_error
+from gis.rows import domain_error_of
 
 #: Key of ``click.Context.meta`` under which the output format of the running command is kept.
 FORMAT_KEY = "wuhai_gis.format"
@@ -58,12 +55,9 @@ def exit_code(error: DomainError) -> int:
 
 def as_domain_error(exc: BaseException, url: str | None = None) -> DomainError | None:
     """The domain error an exception stands for, or ``None`` for a bug (which keeps its traceback)."""
-    if isinstance(exc, DomainError):
-        return exc
-    if isinstance(exc, StaleDataError):
-        return StaleVersion("the record was changed or removed by someone else meanwhile: reload and retry")
-    if isinstance(exc, IntegrityError):
-        return integrity_error(exc, "the record")
+    domain = domain_error_of(exc)
+    if domain is not None:
+        return domain
     if isinstance(exc, OperationalError | ProgrammingError):
         message = database_problem(exc, url)
         return None if message is None else DomainError(message)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from collections.abc import Sequence
+from datetime import date
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import geopandas as gpd
@@ -20,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gis.crs import STORAGE_CRS
 from gis.errors import Conflict
+from gis.errors import DomainError
 from gis.errors import InvalidInput
 from gis.errors import NotFound
 from gis.errors import StaleVersion
@@ -112,6 +116,28 @@ def flush_or_conflict(session: Session, what: str | Any) -> None:
         ) from None
     except IntegrityError as exc:
         raise integrity_error(exc, label) from None
+
+
+def domain_error_of(exc: BaseException) -> DomainError | None:
+    """The domain error an exception stands for: itself, or SQLAlchemy's stale-row and integrity errors."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, StaleDataError):
+        return StaleVersion("the record was changed or removed by someone else meanwhile: reload and retry")
+    if isinstance(exc, IntegrityError):
+        return integrity_error(exc, "the record")
+    return None
+
+
+def to_jsonable(obj: Any) -> Any:
+    """``json.dumps`` default: dates as ISO 8601 text, decimals and NumPy scalars as numbers."""
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, Decimal):
+        return float(obj)
+    if hasattr(obj, "item"):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def integrity_error(exc: IntegrityError, label: str) -> Conflict | InvalidInput:

@@ -26,7 +26,7 @@ from gis.errors import Forbidden
 from gis.errors import InvalidInput
 from gis.errors import NotFound
 from gis.errors import StaleVersion
-from gis.rows import integrity_error
+from gis.rows import domain_error_of
 
 _STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
@@ -67,17 +67,6 @@ def status_of(exc: DomainError) -> int:
     return 400
 
 
-def as_domain_error(exc: BaseException) -> DomainError | None:
-    """The domain error an exception stands for (SQLAlchemy's stale row and integrity errors included)."""
-    if isinstance(exc, DomainError):
-        return exc
-    if isinstance(exc, StaleDataError):
-        return StaleVersion("the record was changed or removed by someone else meanwhile: reload and retry")
-    if isinstance(exc, IntegrityError):
-        return integrity_error(exc, "the record")
-    return None
-
-
 def problem(exc: DomainError, status: int) -> dict[str, Any]:
     """The JSON problem details of a domain error."""
     body: dict[str, Any] = {
@@ -105,7 +94,7 @@ def wants_json() -> bool:
 
 def error_response(exc: BaseException) -> tuple[Response | str, int]:
     """The answer to a domain error (the session of the request rolled back first)."""
-    domain = as_domain_error(exc)
+    domain = domain_error_of(exc)
     if domain is None:
         raise exc
     _rollback()
@@ -132,7 +121,7 @@ def form_errors(render: Callable[..., Any]) -> Callable:
             except (DomainError, StaleDataError, IntegrityError) as exc:
                 if wants_json():
                     return error_response(exc)
-                domain = as_domain_error(exc)
+                domain = domain_error_of(exc)
                 _rollback()
                 return render(*args, error=domain.message, status=status_of(domain), exc=domain, **kwargs)
 
@@ -167,4 +156,3 @@ def _rollback() -> None:
     sess = g.get("db_session")
     if sess is not None and sess.in_transaction():
         sess.rollback()
-

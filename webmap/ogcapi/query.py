@@ -9,7 +9,6 @@ from dataclasses import field
 from datetime import UTC
 from datetime import date
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -23,6 +22,7 @@ from gis.dialects import bbox_count
 from gis.dialects import bbox_filter
 from gis.rows import MAX_INT32
 from gis.rows import MAX_INT64
+from gis.rows import to_jsonable
 from webmap.ogcapi.collections import Collection
 from webmap.spatial import bounds
 
@@ -145,7 +145,7 @@ def fetch_item(session: Session, coll: Collection, fid: str, *, crs: str) -> tup
 
 def dumps(obj: Any) -> bytes:
     """JSON (UTF-8) of API documents and features; geometries pass through as the database wrote them."""
-    return orjson.dumps(obj, default=_jsonable, option=orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(obj, default=to_jsonable, option=orjson.OPT_NON_STR_KEYS)
 
 
 def loads(data: bytes | str) -> Any:
@@ -217,17 +217,6 @@ def _instant(value: Any) -> str:
 def _columns(coll: Collection) -> list[Any]:
     t = coll.table
     return [*(t.c[p] for p in coll.properties), func.ST_AsGeoJSON(coll.geometry, 7)]
-
-
-def _jsonable(obj: Any) -> Any:
-    """Dates as ISO 8601 text, decimals and NumPy scalars as numbers."""
-    if isinstance(obj, datetime | date):
-        return obj.isoformat()
-    if isinstance(obj, Decimal):
-        return float(obj)
-    if hasattr(obj, "item"):
-        return obj.item()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def _integer(text: Any, name: str, *, minimum: int) -> int:
