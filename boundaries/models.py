@@ -6,6 +6,7 @@ from datetime import date
 from datetime import datetime
 
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Date
 from sqlalchemy import DateTime
@@ -202,6 +203,8 @@ class MarkerDevice(Base, Tracked):
     token_hash: Mapped[str] = mapped_column(String(128))
     active: Mapped[bool] = mapped_column(default=True)
     last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The highest message sequence number accepted from the device (replays and reordering are refused).
+    last_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class MarkerTelemetry(Base):

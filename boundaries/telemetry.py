@@ -1,5 +1,10 @@
 """Smart-marker telemetry ingest: authenticate, validate, refuse and count bad messages, store the rest.
 
+Every message carries the device's monotonic sequence number ``seq``; a message whose ``seq`` is
+not above the highest accepted from its device is a replay (same number) or out of order (lower),
+whatever its timestamp. A device that can sign adds ``sig``, the hex HMAC-SHA256 of the message's
+canonical JSON (:func:`canonical`) keyed with the SHA-256 digest of its token.
+
 The web app's endpoint (``webmap/telemetry_bp.py``) and ``wuhai-gis boundaries telemetry ingest`` call
 :func:`receive`, which commits; the MQTT subscriber calls :func:`ingest` and commits itself.
 """
@@ -48,9 +53,10 @@ from gis.history import snapshot
 from gis.rows import flush_or_conflict
 from gis.rows import get_or_raise
 
-REASONS = ("malformed", "unauthenticated", "out_of_range", "replay", "too_many")
-REQUIRED = ("device_id", "ts", "lon", "lat", "tilt_deg", "battery_pct")
-OPTIONAL = ("vibration",)
+REASONS = ("malformed", "unauthenticated", "out_of_range", "replay", "out_of_order", "too_many")
+REQUIRED = ("device_id", "seq", "ts", "lon", "lat", "tilt_deg", "battery_pct")
+OPTIONAL = ("vibration", "sig")
+MAX_SEQ = 2**63 - 1
 MAX_BATCH = 1000
 #: Messages older than this (device clock, buffered uploads) are refused as out of range.
 MAX_AGE = timedelta(days=30)
@@ -82,6 +88,7 @@ class IngestResult:
             ("malformed", 400),
             ("out_of_range", 422),
             ("replay", 409),
+            ("out_of_order", 409),
         ):
             if self.refused.get(reason):
                 return status
@@ -153,8 +160,10 @@ def ingest(
 ) -> IngestResult:
     """Validate and store one message (a dict) or a batch (a list of dicts from one device).
 
-    Each message is checked for schema, ranges, the device's token (hash compared in constant time)
-    and replay (same device and timestamp, enforced by a unique constraint). Refused messages are
+    Each message is checked for schema, ranges, the device's token (hash compared in constant time),
+    its signature when it has one, and its sequence number (above the device's last accepted one,
+    increasing through the batch; the device row is locked, or compared and set, so that two
+    requests cannot both pass) and timestamp (a unique constraint). Refused messages are
     counted per reason in ``telemetry_reject_count``; none is stored. Messages over an alarm
     threshold raise an alarm. The session is flushed, not committed.
 
@@ -200,21 +209,38 @@ def ingest(
         if dev is None or not dev.active or not good:
             result.refused["unauthenticated"] += 1
             result.errors.append(f"device {m['device_id'][:40]}: unknown device or wrong token")
+        elif m["sig"] is not None and not _signature_ok(m, dev.token_hash):
+            result.refused["unauthenticated"] += 1
+            result.errors.append(f"device {m['device_id'][:40]}: seq {m['seq']}: signature does not match")
         else:
             authorised.append(m)
+    authorised = _in_sequence(session, authorised, devices, result)
     if authorised:
         _store(session, authorised, devices, result, now=now, channel=channel, rules=rules)
     _count(session, result, now=now, device=next(iter(device_ids), None))
     return result
 
 
-#: The error of a request none of whose messages was stored, by the first refusal reason it had.
+def canonical(message: dict) -> bytes:
+    """The bytes a device signs: the message without ``sig`` as compact JSON with sorted keys (UTF-8)."""
+    body = {k: v for k, v in message.items() if k != "sig"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign(message: dict, token: str) -> str:
+    """The ``sig`` of a message for a device holding ``token`` (what a signing device computes)."""
+    key = hashlib.sha256(token.encode("utf-8")).digest()
+    return hmac.new(key, canonical(message), hashlib.sha256).hexdigest()
+
+
+#: The error of a refused request, by the first refusal reason it had.
 _REFUSAL_ERRORS: tuple[tuple[str, type[DomainError]], ...] = (
     ("unauthenticated", Forbidden),
     ("too_many", InvalidInput),
     ("malformed", InvalidInput),
     ("out_of_range", InvalidInput),
     ("replay", Conflict),
+    ("out_of_order", Conflict),
 )
 
 
@@ -226,14 +252,16 @@ def receive(
     channel: str = "http",
     now: datetime | None = None,
     rules: AlarmRules | None = None,
+    strict: bool = False,
 ) -> IngestResult:
     """Take one upload as it arrives (a JSON body and the token it was sent with) and commit it.
 
     The stored messages and the refusal counters are committed together, so refusals are counted
-    even when nothing is stored. A request none of whose messages was stored then raises the
-    error of its first refusal: :class:`Forbidden` for an unknown device or a wrong token,
-    :class:`Conflict` for a replay, :class:`InvalidInput` for a malformed, out-of-range or
-    oversized body, each with the per-message errors as details.
+    even when nothing is stored. A request none of whose messages was stored (``strict``: any of
+    whose messages was refused) then raises the error of its first refusal: :class:`Forbidden`
+    for an unknown device, a wrong token or signature, :class:`Conflict` for a replay or a message
+    out of order, :class:`InvalidInput` for a malformed, out-of-range or oversized body; its
+    details hold the report (accepted, refused per reason, errors, alarms).
     """
     result = ingest(
         session,
@@ -244,7 +272,7 @@ def receive(
         rules=rules or AlarmRules.from_settings(),
     )
     session.commit()
-    if not result.accepted:
+    if not result.accepted or (strict and result.refused):
         raise refusal_error(result)
     return result
 
@@ -260,13 +288,14 @@ def decode_body(body: bytes | str | None) -> object:
 
 
 def refusal_error(result: IngestResult) -> DomainError:
-    """The domain error of a request none of whose messages was stored."""
+    """The domain error of a request with refused messages; its details hold the report."""
     reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(result.refused.items()))
+    stored = f"{result.accepted} stored" if result.accepted else "nothing stored"
     for reason, kind in _REFUSAL_ERRORS:
         if result.refused.get(reason):
             first = result.errors[0] if result.errors else reason
-            return kind(f"nothing stored ({reasons}): {first}", details=result.errors[:20])
-    return InvalidInput("nothing stored: the request held no message")
+            return kind(f"{stored} ({reasons} refused): {first}", details=[result.as_dict()])
+    return InvalidInput("nothing stored: the request held no message", details=[result.as_dict()])
 
 
 def reject_counts(session: Session) -> dict[str, int]:
@@ -298,6 +327,14 @@ def _validate(msg, *, now: datetime) -> tuple[dict | None, str, str]:
         or not dev.replace("-", "").replace("_", "").isalnum()
     ):
         return None, "malformed", "device_id must be 1–40 letters, digits, '-' or '_'"
+    seq = msg["seq"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
+        return None, "malformed", f"seq must be an integer 0–{MAX_SEQ}"
+    sig = msg.get("sig")
+    if sig is not None and (
+        not isinstance(sig, str) or len(sig) != 64 or sig.strip("0123456789abcdefABCDEF")
+    ):
+        return None, "malformed", "sig must be 64 hex digits (HMAC-SHA256)"
     try:
         ts = _parse_ts(msg["ts"])
     except ValueError as exc:
@@ -321,7 +358,52 @@ def _validate(msg, *, now: datetime) -> tuple[dict | None, str, str]:
         return None, "out_of_range", "battery_pct must be 0–100"
     if numbers["vibration"] is not None and not 0 <= numbers["vibration"] <= 1000:
         return None, "out_of_range", "vibration must be 0–1000"
-    return {"device_id": dev, "ts": ts, **numbers}, "", ""
+    signed = canonical(msg) if sig is not None else None
+    return {"device_id": dev, "seq": seq, "sig": sig, "signed": signed, "ts": ts, **numbers}, "", ""
+
+
+def _signature_ok(message: dict, token_hash: str) -> bool:
+    """Whether the message's ``sig`` is the HMAC of its canonical bytes under the device's key."""
+    key = bytes.fromhex(token_hash.removeprefix("sha256:"))
+    expected = hmac.new(key, message["signed"], hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, message["sig"].lower())
+
+
+def _in_sequence(session: Session, messages: list[dict], devices: dict, result: IngestResult) -> list[dict]:
+    """The messages whose ``seq`` rises above each device's last one; moves ``last_seq`` on.
+
+    The rest are refused as replays (the last number again) or out of order (a lower one). The
+    new ``last_seq`` is compared and set, so a concurrent request that got there first turns
+    this one's messages into replays rather than letting both pass.
+    """
+    kept: list[dict] = []
+    by_device: dict[str, list[dict]] = {}
+    for m in messages:
+        by_device.setdefault(m["device_id"], []).append(m)
+    dt = MarkerDevice.__table__
+    for dev_id, msgs in by_device.items():
+        old = devices[dev_id].last_seq
+        last, fresh = old, []
+        for m in msgs:
+            if last is not None and m["seq"] <= last:
+                reason = "replay" if m["seq"] == last else "out_of_order"
+                result.refused[reason] += 1
+                result.errors.append(
+                    f"device {dev_id}: seq {m['seq']} {reason.replace('_', ' ')} (last {last})"
+                )
+                continue
+            last = m["seq"]
+            fresh.append(m)
+        if not fresh:
+            continue
+        same = dt.c.last_seq.is_(None) if old is None else dt.c.last_seq == old
+        moved = session.execute(update(dt).where(dt.c.device_id == dev_id).where(same).values(last_seq=last))
+        if moved.rowcount != 1:
+            result.refused["replay"] += len(fresh)
+            result.errors.append(f"device {dev_id}: {len(fresh)} message(s) raced a concurrent request")
+            continue
+        kept.extend(fresh)
+    return kept
 
 
 def _parse_ts(value) -> datetime:
@@ -359,7 +441,7 @@ def _store(
     n = len(messages)
     rows = [
         {
-            **m,
+            **{k: v for k, v in m.items() if k not in ("seq", "sig", "signed")},
             "received_at": now,
             "displacement_m": round(math.hypot(mx[n + i] - mx[i], my[n + i] - my[i]), 3),
             "channel": channel,
@@ -406,11 +488,13 @@ def _devices(session: Session, ids: set[str]) -> dict:
             d.token_hash,
             d.active,
             d.marker_id,
+            d.last_seq,
             func.ST_X(m.geom).label("x"),
             func.ST_Y(m.geom).label("y"),
         )
         .join(m, m.id == d.marker_id)
         .where(d.device_id.in_(sorted(ids)))
+        .with_for_update(of=d)
     )
     return {row.device_id: row for row in session.execute(q)}
 

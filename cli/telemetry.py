@@ -32,10 +32,13 @@ def telemetry_group() -> None:
 @format_option
 @pass_cli
 def ingest_cmd(cli: CliContext, payload_file: str, token: str, fmt: str) -> None:
-    """Ingest a JSON message or batch from a file (the same path as the HTTP endpoint)."""
+    """Ingest a JSON message or batch from a file (the same path as the HTTP endpoint).
+
+    Exits non-zero when any message was refused; the error's details hold the report.
+    """
     body = Path(payload_file).read_bytes()
     with cli.session() as s:
-        result = telemetry.receive(s, body, token=token, channel="http")
+        result = telemetry.receive(s, body, token=token, channel="http", strict=True)
     emit(result.as_dict(), fmt, lambda r: f"accepted {r['accepted']}, refused {r['refused'] or 'none'}")
 
 

@@ -61,6 +61,7 @@ def test_subscriber_stores_good_and_counts_bad(fresh_db_url, request):
         msgs = [
             {
                 "device_id": "SM-MQTT-1",
+                "seq": i + 1,
                 "ts": (now - timedelta(minutes=i)).isoformat(),
                 "lon": 106.9,
                 "lat": 39.52,
@@ -75,7 +76,7 @@ def test_subscriber_stores_good_and_counts_bad(fresh_db_url, request):
         infos = [
             pub.publish(f"{prefix}/SM-MQTT-1", json.dumps({**msgs[0], "token": token}), qos=1),
             pub.publish(f"{prefix}/SM-MQTT-1", json.dumps({"token": token, "messages": msgs[1:]}), qos=1),
-            pub.publish(f"{prefix}/SM-MQTT-1", json.dumps({**msgs[0], "token": token}), qos=1),  # replay
+            pub.publish(f"{prefix}/SM-MQTT-1", json.dumps({**msgs[0], "token": token}), qos=1),  # older seq
             pub.publish(f"{prefix}/SM-MQTT-1", json.dumps({**msgs[0], "token": "forged"}), qos=1),
             pub.publish(f"{prefix}/SM-MQTT-1", b"\xff not json", qos=1),
         ]
@@ -88,11 +89,11 @@ def test_subscriber_stores_good_and_counts_bad(fresh_db_url, request):
             time.sleep(0.1)
     finally:
         sub.stop()
-    assert dict(sub.stats) == {"accepted": 3, "replay": 1, "unauthenticated": 1, "malformed": 1}
+    assert dict(sub.stats) == {"accepted": 3, "out_of_order": 1, "unauthenticated": 1, "malformed": 1}
     with factory() as s:
         assert telemetry.telemetry_count(s, device_id="SM-MQTT-1") == 3
         counts = telemetry.reject_counts(s)
-        assert (counts["replay"], counts["unauthenticated"], counts["malformed"]) == (1, 1, 1)
+        assert (counts["out_of_order"], counts["unauthenticated"], counts["malformed"]) == (1, 1, 1)
         from sqlalchemy import select
 
         from boundaries.models import MarkerTelemetry

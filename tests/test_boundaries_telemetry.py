@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -50,6 +51,7 @@ def make_device(session, device_id="SM-0001"):
 def msg(i=0, **over):
     base = {
         "device_id": "SM-0001",
+        "seq": i,
         "ts": (NOW - timedelta(minutes=60 - i)).isoformat(),
         "lon": LON,
         "lat": LAT,
@@ -83,6 +85,13 @@ def test_ingest_stores_and_hashes_token(session):
         (msg(ts=(NOW + timedelta(hours=1)).isoformat()), True, "out_of_range"),
         (msg(tilt_deg="1; DROP TABLE marker_telemetry"), True, "malformed"),
         (msg(extra="<script>"), True, "malformed"),
+        ({k: v for k, v in msg().items() if k != "seq"}, True, "malformed"),
+        (msg(seq=-1), True, "malformed"),
+        (msg(seq=2**63), True, "malformed"),
+        (msg(seq=True), True, "malformed"),
+        (msg(seq=1.5), True, "malformed"),
+        (msg(sig="not hex"), True, "malformed"),
+        (msg(sig="0" * 64), True, "unauthenticated"),
         (msg(tilt_deg=float("nan")), True, "malformed"),
         ("not an object", True, "malformed"),
         (msg(), False, "unauthenticated"),
@@ -143,18 +152,70 @@ def test_token_rotation(session):
     assert telemetry.ingest(session, msg(0), token=new, now=NOW).accepted == 1
 
 
+def test_replay_with_a_moved_timestamp_is_refused(session):
+    _device, token = make_device(session)
+    first = msg(5)
+    assert telemetry.ingest(session, first, token=token, now=NOW).accepted == 1
+    moved = dict(first, ts=(datetime.fromisoformat(first["ts"]) + timedelta(milliseconds=1)).isoformat())
+    again = telemetry.ingest(session, moved, token=token, now=NOW)
+    assert again.accepted == 0 and again.refused == {"replay": 1}
+    older = telemetry.ingest(
+        session, msg(4, ts=(NOW - timedelta(minutes=1)).isoformat()), token=token, now=NOW
+    )
+    assert older.refused == {"out_of_order": 1}
+    assert telemetry.telemetry_count(session) == 1
+    counts = telemetry.reject_counts(session)
+    assert (counts["replay"], counts["out_of_order"]) == (1, 1)
+
+
+def test_reordering_inside_a_batch_is_refused(session):
+    _device, token = make_device(session)
+    result = telemetry.ingest(session, [msg(1), msg(3), msg(2), msg(4)], token=token, now=NOW)
+    assert (result.accepted, dict(result.refused)) == (3, {"out_of_order": 1})
+    assert session.scalar(select(MarkerDevice.last_seq)) == 4
+
+
+def test_signed_messages(session):
+    _device, token = make_device(session)
+    good = msg(1)
+    good["sig"] = telemetry.sign(good, token)
+    assert telemetry.ingest(session, good, token=token, now=NOW).accepted == 1
+    forged = msg(2, tilt_deg=40.0)
+    forged["sig"] = good["sig"]
+    assert telemetry.ingest(session, forged, token=token, now=NOW).refused == {"unauthenticated": 1}
+    tampered = msg(3)
+    tampered["sig"] = telemetry.sign(tampered, token)
+    tampered["tilt_deg"] = 45.0
+    assert telemetry.ingest(session, tampered, token=token, now=NOW).refused == {"unauthenticated": 1}
+    assert telemetry.telemetry_count(session) == 1
+
+
+def test_receive_strict_refuses_a_partly_refused_request(session, monkeypatch):
+    from gis.errors import Conflict
+
+    monkeypatch.setattr(session, "commit", session.flush)  # the fixture's transaction is rolled back
+    _device, token = make_device(session)
+    body = json.dumps([msg(1), msg(1)])
+    with pytest.raises(Conflict) as err:
+        telemetry.receive(session, body, token=token, now=NOW, strict=True)
+    report = err.value.details[0]
+    assert (report["accepted"], report["refused"]) == (1, {"replay": 1})
+    assert telemetry.telemetry_count(session) == 1
+
+
 def test_http_status_suggestion():
     from collections import Counter
 
     assert telemetry.IngestResult(accepted=2, refused=Counter(replay=1)).http_status == 200
     assert telemetry.IngestResult(refused=Counter(unauthenticated=1, malformed=2)).http_status == 401
     assert telemetry.IngestResult(refused=Counter(replay=3)).http_status == 409
+    assert telemetry.IngestResult(refused=Counter(out_of_order=1)).http_status == 409
     assert telemetry.IngestResult(refused=Counter(out_of_range=1)).http_status == 422
 
 
 def test_duplicate_inside_one_batch_is_a_replay(session):
     _device, token = make_device(session)
-    result = telemetry.ingest(session, [msg(3), msg(3, tilt_deg=2.0), msg(4)], token=token, now=NOW)
+    result = telemetry.ingest(session, [msg(3), msg(3, ts=msg(4)["ts"]), msg(5)], token=token, now=NOW)
     assert (result.accepted, dict(result.refused)) == (2, {"replay": 1})
     assert telemetry.telemetry_count(session) == 2
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC
 from datetime import datetime
@@ -25,6 +26,7 @@ from webmap.db import get_session
 
 URL = "/api/telemetry"
 NOW = datetime.now(UTC).replace(microsecond=0)
+SEQ = itertools.count(1)
 
 
 @pytest.fixture
@@ -41,6 +43,7 @@ def device(app):
 def message(minutes_ago: int, **over) -> dict:
     base = {
         "device_id": "SM-WEB-1",
+        "seq": next(SEQ),
         "ts": (NOW - timedelta(minutes=minutes_ago)).isoformat(),
         "lon": 106.80,
         "lat": 39.62,
@@ -91,6 +94,23 @@ def test_a_replay_is_refused(client, app, device):
     assert stored(app) == 3
 
 
+def test_a_replay_with_its_timestamp_moved_is_refused_and_counted(client, app, device):
+    first = message(5)
+    assert post(client, first, device).status_code == 200
+    moved = dict(first, ts=(NOW - timedelta(minutes=5) + timedelta(milliseconds=1)).isoformat())
+    again = post(client, moved, device)
+    assert again.status_code == 409 and again.json["details"][0]["refused"] == {"replay": 1}
+    signed = message(4)
+    signed["sig"] = telemetry.sign(signed, device)
+    assert post(client, signed, device).status_code == 200
+    forged = dict(signed, seq=next(SEQ), tilt_deg=60.0)
+    assert post(client, forged, device).status_code == 403
+    assert stored(app) == 2
+    with app.app_context():
+        counts = telemetry.reject_counts(get_session())
+    assert (counts["replay"], counts["unauthenticated"]) == (1, 1)
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -100,6 +120,8 @@ def test_a_replay_is_refused(client, app, device):
         json.dumps("a string").encode(),
         json.dumps(message(1, tilt_deg="1; DROP TABLE marker_telemetry")).encode(),
         json.dumps(message(1, extra="<script>")).encode(),
+        json.dumps(message(1, seq=-1)).encode(),
+        json.dumps(message(1, seq=10**30)).encode(),
         json.dumps(message(1, lon=39.62, lat=106.80)).encode(),
         json.dumps(message(-90)).encode(),
         json.dumps([message(1)] * (telemetry.MAX_BATCH + 1)).encode(),
