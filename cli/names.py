@@ -18,7 +18,7 @@ from placenames import categories
 from placenames import queries
 from placenames import store
 from placenames import usecases
-from placenames.romanize import romanize
+from placenames.romanize import romanization
 
 _version_option = click.option(
     "--expected-version",
@@ -75,11 +75,25 @@ def _summary(d: dict) -> str:
     "--category", "category", default=None, help="Category code, e.g. 253 (streets), 242 (natural villages)."
 )
 @click.option("--caps", is_flag=True, help="All capitals, as on signs.")
+@click.option(
+    "--origin",
+    default=None,
+    help="Language of origin (mn, bo, ug...): flags a form spelt from the characters.",
+)
 @format_option
-def romanize_cmd(text: str, category: str | None, caps: bool, fmt: str) -> None:
+def romanize_cmd(text: str, category: str | None, caps: bool, origin: str | None, fmt: str) -> None:
     """Print the GB/T 16159 romanized form of TEXT (one line)."""
-    result = romanize(text, category=category, caps=caps)
-    emit({"name": text, "romanized": result}, fmt, lambda r: r["romanized"])
+    result = romanization(text, category=category, caps=caps, origin=origin)
+    emit(
+        {
+            "name": text,
+            "romanized": result.text,
+            "sources": list(result.sources),
+            "needs_review": result.needs_review,
+        },
+        fmt,
+        lambda r: r["romanized"] + ("  (no registered transcription: review)" if r["needs_review"] else ""),
+    )
 
 
 @names_group.command("propose")
@@ -93,6 +107,7 @@ def romanize_cmd(text: str, category: str | None, caps: bool, fmt: str) -> None:
 @click.option("--history", "history_text", default=None)
 @click.option("--location", "location_desc", default=None, help="Location description.")
 @click.option("--alias", "aliases", multiple=True)
+@click.option("--origin-language", default=None, help="Language the name comes from (zh, mn...).")
 @click.option("--reason", default=None)
 @click.option("--document", default=None)
 @format_option
@@ -186,6 +201,7 @@ def retire_cmd(cli: CliContext, place_id: int, fmt: str, **opts) -> None:
 @click.option("--alias", "aliases", multiple=True, help="Replaces the aliases (repeat for several).")
 @click.option("--mongolian", default=None, help="Name in Mongolian script.")
 @click.option("--mongolian-source", default=None)
+@click.option("--origin-language", default=None, help="Language the name comes from (zh, mn...).")
 @click.option("--wkt", "wkt_text", default=None, help="New geometry as WKT in EPSG:4490.")
 @click.option("--romanized", default=None, help="Override of the romanized form (needs --romanized-reason).")
 @click.option("--romanized-reason", default=None)

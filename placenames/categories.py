@@ -16,14 +16,26 @@ from gis.errors import InvalidInput
 _DIRECTIONS = ("东", "西", "南", "北", "中")
 _ROAD_BASES = ("路", "街", "大街", "大道", "巷")
 #: Compound road generics written as one word: 东路 → Donglu, 北大街 → Beidajie, 后街 → Houjie.
-ROAD_COMPOUNDS = tuple(d + b for d in _DIRECTIONS for b in _ROAD_BASES) + (
-    "前街",
-    "后街",
-    "横街",
-    "正街",
-    "环路",
-    "胡同",
+ROAD_COMPOUNDS = (
+    tuple(d + b for d in _DIRECTIONS for b in _ROAD_BASES)
+    + (
+        "前街",
+        "后街",
+        "横街",
+        "正街",
+        "环路",
+        "胡同",
+        "马路",
+        "小街",
+        "小巷",
+        "直街",
+        "左路",
+        "右路",
+    )
+    + tuple(d + b for d in _DIRECTIONS for b in ("小街", "小巷", "后街", "里"))
 )
+#: Banner generics written as one word: 左旗 → Zuoqi, 联合旗 → Lianheqi.
+BANNER_GENERICS = ("左旗", "右旗", "前旗", "后旗", "中旗", "联合旗")
 
 
 @dataclass(frozen=True)
@@ -58,20 +70,20 @@ MAJOR_CLASSES: dict[str, str] = {
 }
 
 _MIDDLE: tuple[Category, ...] = (
-    Category("121", "河流", ("河", "江", "川", "溪", "沟", "水", "渠")),
+    Category("121", "河流", ("河", "江", "川", "溪", "沟", "水", "渠", "运河", "新河")),
     Category("122", "湖泊", ("湖", "淖尔", "淖", "泊", "池", "潭", "海子")),
     Category("123", "泉", ("泉", "井", "温泉")),
     Category("124", "瀑布", ("瀑布",)),
     Category("125", "湿地", ("湿地", "滩")),
-    Category("129", "其他水系", ("湾", "洲", "岛", "湖区")),
-    Category("131", "山", ("山", "山脉", "岭", "峰", "梁", "峁", "坡", "台", "山口")),
+    Category("129", "其他水系", ("湾", "洲", "岛", "湖区", "群岛", "海峡")),
+    Category("131", "山", ("山", "山脉", "岭", "峰", "梁", "峁", "坡", "台", "山口", "高地")),
     Category("132", "沙漠", ("沙漠", "沙地", "沙丘")),
-    Category("133", "平原盆地", ("平原", "盆地", "滩", "塬", "川")),
+    Category("133", "平原盆地", ("平原", "盆地", "高原", "滩", "塬", "川")),
     Category("134", "谷地", ("沟", "谷", "峡", "峡谷", "口")),
     Category("139", "其他地形", ("石", "岩", "洞")),
     Category("211", "省级行政区", ("省", "自治区")),
     Category("212", "地级行政区", ("市", "盟", "自治州", "地区")),
-    Category("213", "县级行政区", ("区", "县", "旗", "市", "自治县", "自治旗")),
+    Category("213", "县级行政区", ("区", "县", "旗", "市", "自治县", "自治旗", *BANNER_GENERICS)),
     Category("214", "乡级行政区", ("街道", "镇", "乡", "苏木", "民族乡")),
     Category("221", "社区", ("社区",), scope="district"),
     Category("222", "行政村", ("村", "嘎查"), scope="district"),
@@ -113,7 +125,7 @@ _MIDDLE: tuple[Category, ...] = (
     Category(
         "253",
         "城市道路",
-        ("路", "街", "大街", "大道", "巷", "道", "里", "弄", *ROAD_COMPOUNDS),
+        ("路", "街", "大街", "大道", "巷", "道", "里", "弄", "条", *ROAD_COMPOUNDS),
         scope="district",
     ),
     Category("254", "桥梁", ("桥", "大桥", "立交桥", "立交")),

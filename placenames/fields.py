@@ -15,7 +15,7 @@ from placenames import rules
 from placenames.models import PlaceName
 from placenames.romanize import initials
 from placenames.romanize import pinyin_key
-from placenames.romanize import romanize
+from placenames.romanize import romanization
 from placenames.romanize import validate_override
 
 #: Longest text of each descriptive field, in characters.
@@ -30,7 +30,7 @@ TEXT_LIMITS = {
 
 def set_romanization(pn: PlaceName, override: str | None, reason: str | None) -> None:
     """Set the romanized form: the automatic one, or a validated override with its reason."""
-    auto = romanize(pn.name, category=pn.category_code)
+    auto = romanization(pn.name, category=pn.category_code, origin=pn.origin_language).text
     if override is not None and override.strip() and override.strip() != auto:
         problems = validate_override(pn.name, override, reason=reason)
         if problems:
@@ -46,6 +46,23 @@ def set_romanization(pn: PlaceName, override: str | None, reason: str | None) ->
         pn.romanized_override_reason = None
     pn.pinyin_key = pinyin_key(pn.name)
     pn.initials = initials(pn.name)
+
+
+def needs_review(pn: PlaceName) -> bool:
+    """Whether the romanization of a name of minority-language origin lacks a registered form."""
+    if pn.romanized_override_reason:
+        return False
+    return romanization(pn.name, category=pn.category_code, origin=pn.origin_language).needs_review
+
+
+def clean_language(code: str | None) -> str | None:
+    """A language-of-origin code (``zh``, ``mn``, ``bo``, ``ug``...; ISO 639, lower case) or None."""
+    if code is None or not str(code).strip():
+        return None
+    code = str(code).strip().lower()
+    if not code.isascii() or not code.isalpha() or not 2 <= len(code) <= 8:
+        raise InvalidInput(f"language of origin {code!r} is not an ISO 639 code", field="origin_language")
+    return code
 
 
 def clean_name(name: str, *, field: str = "name") -> str:

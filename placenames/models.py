@@ -45,6 +45,8 @@ class PlaceName(Base, Tracked):
     initials: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
     mongolian: Mapped[str | None] = mapped_column(String(200), nullable=True)
     mongolian_source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: Language the name comes from (``zh``, ``mn``...; none: Chinese).
+    origin_language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     aliases: Mapped[list] = mapped_column(JSON, default=list)
     meaning: Mapped[str | None] = mapped_column(Text, nullable=True)
     history: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -80,6 +82,33 @@ class FormerName(Base, Tracked):
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     document: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Renaming(Base, Tracked):
+    """A renaming (更名) going through its own proposal, review, approval and announcement."""
+
+    __tablename__ = "name_renaming"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    place_name_id: Mapped[int] = mapped_column(ForeignKey("place_name.id", ondelete="RESTRICT"), index=True)
+    old_name: Mapped[str] = mapped_column(String(100))
+    new_name: Mapped[str] = mapped_column(String(100))
+    romanized: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    romanized_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    justification: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(14), default="proposed", index=True)
+    approving_authority: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approval_doc_no: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approval_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    announcement_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    announcement_doc: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed','under_review','approved','announced','withdrawn')", name="status"
+        ),
+    )
 
 
 class NameEvent(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from gis import history
 from gis.rows import wkb_rows_to_gdf
 from placenames import categories
+from placenames import fields
 from placenames.models import FormerName
 from placenames.models import NameEvent
 from placenames.models import PlaceName
@@ -37,6 +38,7 @@ def to_dict(session: Session, pn: PlaceName, *, with_history: bool = False) -> d
     """A JSON-ready view of a place name (geometry as GeoJSON-like WKT and a representative point)."""
     out = {k: v for k, v in history.snapshot(pn).items() if k != "geom"}
     out["category_label"] = categories.label(pn.category_code)
+    out["romanization_needs_review"] = fields.needs_review(pn)
     if pn.geom is not None:
         shape = to_shape(pn.geom)
         point = shape.representative_point()

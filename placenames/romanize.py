@@ -24,61 +24,24 @@ from functools import lru_cache
 
 from gis.errors import InvalidInput
 from placenames import categories
+from placenames import lexicon
 
-#: Place-name readings of polyphonic or unusual characters (toneless syllables).
-LEXICON: dict[str, tuple[str, ...]] = {
-    "六安": ("lu", "an"),
-    "六合": ("lu", "he"),
-    "乐亭": ("lao", "ting"),
-    "厦门": ("xia", "men"),
-    "蚌埠": ("beng", "bu"),
-    "番禺": ("pan", "yu"),
-    "丽水": ("li", "shui"),
-    "铅山": ("yan", "shan"),
-    "枞阳": ("zong", "yang"),
-    "尉犁": ("yu", "li"),
-    "大城": ("da", "cheng"),
-    "长治": ("chang", "zhi"),
-    "长城": ("chang", "cheng"),
-    "重庆": ("chong", "qing"),
-    "朝阳": ("chao", "yang"),
-    "东阿": ("dong", "e"),
-    "莘县": ("shen", "xian"),
-    "曲阜": ("qu", "fu"),
-    "单县": ("shan", "xian"),
-    "洪洞": ("hong", "tong"),
-    "台州": ("tai", "zhou"),
-    "天台": ("tian", "tai"),
-    "乐清": ("yue", "qing"),
-    "涡阳": ("guo", "yang"),
-    "解州": ("xie", "zhou"),
-    "大厦": ("da", "sha"),
-    "卡布其": ("ka", "bu", "qi"),
-    "乌兰淖尔": ("wu", "lan", "nao", "er"),
-    "淖尔": ("nao", "er"),
-    "拉僧仲": ("la", "seng", "zhong"),
-    "拉僧庙": ("la", "seng", "miao"),
-    "巴音陶亥": ("ba", "yin", "tao", "hai"),
-    "甘德尔": ("gan", "de", "er"),
-    "公乌素": ("gong", "wu", "su"),
-    "乌素": ("wu", "su"),
-    "赛汗": ("sai", "han"),
-    "卓子山": ("zhuo", "zi", "shan"),
-    "苏海图": ("su", "hai", "tu"),
-    "骆驼山": ("luo", "tuo", "shan"),
-    "圪旦": ("ge", "dan"),
-    "行政": ("xing", "zheng"),
-    "银行": ("yin", "hang"),
-}
+#: Place-name readings (toneless syllables) of polyphonic or unusual characters, without sources.
+LEXICON: dict[str, tuple[str, ...]] = {k: r.syllables for k, r in lexicon.READINGS.items()}
 
 #: Chinese numerals converted to digits when they stand before the generic.
 _DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUMERAL_CHARS = set(_DIGITS) | {"十", "百"}
 #: Multi-syllable position words written apart from the rest of the proper part.
 _MULTI_MODIFIERS = ("东南", "西南", "东北", "西北")
+_DIRECTIONS = "东西南北"
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _OVERRIDE_OK = re.compile(r"^[A-Za-zÜü0-9' \-]+$")
 _NATURAL_VILLAGE_ENDINGS = ("村", "庄", "屯", "寨", "堡")
+#: Generics of streets whose ordinal may open the name (二马路 → 2 Malu).
+_STREET_GENERICS = ("马路", "环路")
+#: A proper part of this many characters or more is divided into words.
+_LONG_PROPER = 5
 
 
 @dataclass(frozen=True)
@@ -88,6 +51,19 @@ class NameParts:
     proper: str
     generic: str | None
     ordinal: int | None = None
+
+
+@dataclass(frozen=True)
+class Romanization:
+    """A romanized name, how it was made and whether an officer must review it.
+
+    ``sources`` lists the lexicon sources used; ``needs_review`` is set for a name of
+    minority-language origin spelt from the characters because no registered form exists.
+    """
+
+    text: str
+    sources: tuple[str, ...] = ()
+    needs_review: bool = False
 
 
 def split_name(name: str, *, category: str | None = None) -> NameParts:
@@ -111,17 +87,18 @@ def split_name(name: str, *, category: str | None = None) -> NameParts:
     if generic is None:
         return NameParts(name, None)
     proper = name[: len(name) - len(generic.replace(" ", ""))]
-    ordinal = None
-    digits_end = len(proper)
-    start = digits_end
-    while start > 0 and proper[start - 1] in _NUMERAL_CHARS:
-        start -= 1
-    if 0 < start < digits_end:
-        value = _numeral_value(proper[start:digits_end])
-        if value is not None:
-            ordinal = value
-            proper = proper[:start]
-    return NameParts(proper, generic, ordinal)
+    end = len(proper)
+    first = end
+    while first > 0 and proper[first - 1] in _NUMERAL_CHARS:
+        first -= 1
+    if first == 0 and generic not in _STREET_GENERICS:
+        return NameParts(proper, generic)
+    for start in range(first, end):
+        value = _numeral_value(proper[start:end])
+        rest = proper[:start]
+        if value is not None and not (len(rest) == 1 and rest in _DIRECTIONS):
+            return NameParts(rest, generic, value)
+    return NameParts(proper, generic)
 
 
 def romanize(name: str, *, category: str | None = None, caps: bool = False) -> str:
@@ -141,14 +118,26 @@ def romanize(name: str, *, category: str | None = None, caps: bool = False) -> s
     -------
     str
     """
+    return romanization(name, category=category, caps=caps).text
+
+
+def romanization(
+    name: str, *, category: str | None = None, caps: bool = False, origin: str | None = None
+) -> Romanization:
+    """The romanized form with its sources; ``origin`` is the language of origin (``'zh'``, ``'mn'``…).
+
+    A name of minority-language origin with no registered transcription is spelt from the
+    characters and marked ``needs_review``.
+    """
     name = _clean(name)
     sylls = syllables(name)
+    sources: list[str] = [r.source for k, r in lexicon.READINGS.items() if k in name]
     if _is_one_word(name, category):
         words = [_word(sylls)]
     else:
         parts = split_name(name, category=category)
         n_proper = len(parts.proper)
-        words = _proper_words(parts.proper, sylls[:n_proper])
+        words = _proper_words(parts.proper, sylls[:n_proper], sources)
         if parts.ordinal is not None:
             words.append(str(parts.ordinal))
         if parts.generic:
@@ -157,7 +146,9 @@ def romanize(name: str, *, category: str | None = None, caps: bool = False) -> s
                 words.append(_word(sylls[pos : pos + len(piece)]))
                 pos += len(piece)
     text = " ".join(w for w in words if w)
-    return text.upper() if caps else text
+    transcribed = any(t in name for t in lexicon.TRANSCRIPTIONS)
+    review = origin not in (None, "", "zh") and not transcribed
+    return Romanization(text.upper() if caps else text, tuple(dict.fromkeys(sources)), review)
 
 
 def syllables(text: str) -> list[str]:
@@ -217,19 +208,96 @@ def _is_one_word(name: str, category: str | None) -> bool:
     return len(name) <= 3 and name.endswith(_NATURAL_VILLAGE_ENDINGS)
 
 
-def _proper_words(proper: str, sylls: list[str]) -> list[str]:
+def _proper_words(proper: str, sylls: list[str], sources: list[str]) -> list[str]:
     if not proper:
         return []
+    if len(proper) > 1 and proper.endswith("儿"):
+        sylls = [*sylls[:-1], "r"]
     for modifier in _MULTI_MODIFIERS:
         if proper.startswith(modifier) and len(proper) > len(modifier) + 1:
             return [_word(sylls[: len(modifier)]), _word(sylls[len(modifier) :])]
-    return [_word(sylls)]
+    words: list[str] = []
+    plain: list[tuple[int, int]] = []
+    for start, end, kind in _tokens(proper):
+        if kind == "transcription":
+            entry = lexicon.TRANSCRIPTIONS[proper[start:end]]
+            sources.append(entry.source)
+            words.extend(_flush(plain, sylls, len(proper)))
+            plain = []
+            words.append(entry.text)
+        elif kind in ("ethnic", "wing", "ordinal") or (kind == "word" and len(proper) >= _LONG_PROPER):
+            words.extend(_flush(plain, sylls, len(proper)))
+            plain = []
+            words.append(_word(sylls[start:end]))
+        else:
+            plain.append((start, end))
+    words.extend(_flush(plain, sylls, len(proper)))
+    return words
+
+
+def _flush(spans: list[tuple[int, int]], sylls: list[str], size: int) -> list[str]:
+    """Words of a run of plain characters: one word, a long run divided at position words."""
+    if not spans:
+        return []
+    start, end = spans[0][0], spans[-1][1]
+    if size < _LONG_PROPER:
+        return [_word(sylls[start:end])]
+    cuts = [start]
+    for i in range(start + 2, end - 1):
+        if sylls and _is_direction_at(i, sylls, start):
+            cuts.append(i)
+    cuts.append(end)
+    return [_word(sylls[a:b]) for a, b in zip(cuts, cuts[1:], strict=False) if a < b]
+
+
+def _is_direction_at(i: int, sylls: list[str], start: int) -> bool:
+    return sylls[i] in ("dong", "xi", "nan", "bei") and i - start >= 2
+
+
+def _tokens(proper: str) -> list[tuple[int, int, str]]:
+    """Spans of ``proper``: transcriptions, ethnic names, wings, 第+numeral, known words, plain runs."""
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(proper):
+        hit = _match_at(proper, i)
+        if hit:
+            out.append((i, i + hit[0], hit[1]))
+            i += hit[0]
+        else:
+            out.append((i, i + 1, "plain"))
+            i += 1
+    return out
+
+
+def _match_at(text: str, i: int) -> tuple[int, str] | None:
+    if text[i] == "第" and i + 1 < len(text) and text[i + 1] in _NUMERAL_CHARS:
+        j = i + 1
+        while j < len(text) and text[j] in _NUMERAL_CHARS:
+            j += 1
+        return j - i, "ordinal"
+    for size in range(min(8, len(text) - i), 1, -1):
+        piece = text[i : i + size]
+        if piece in lexicon.TRANSCRIPTIONS:
+            return size, "transcription"
+        if piece.endswith("族") and piece[:-1] in _ETHNIC:
+            return size, "ethnic"
+        if piece in ("左翼", "右翼"):
+            return size, "wing"
+        if piece in _WORDS:
+            return size, "word"
+    return None
+
+
+_ETHNIC = frozenset(lexicon.ETHNIC_NAMES)
+_WORDS = frozenset(lexicon.WORDS) | frozenset(
+    g.replace(" ", "") for g in categories.ALL_GENERICS if len(g.replace(" ", "")) > 1
+)
 
 
 def _word(sylls: list[str]) -> str:
     out = ""
     for i, syl in enumerate(sylls):
-        if i > 0 and len(syl) > 1 and syl[0] in "aoe" and out and out[-1].isalpha():
+        if i > 0 and syl and syl[0] in "aoe" and out and out[-1].isalpha():
             out += "'"
         out += syl
     return out[:1].upper() + out[1:]

@@ -49,6 +49,7 @@ EDITABLE = (
     "mongolian",
     "mongolian_source",
     "division_code",
+    "origin_language",
 )
 #: How a place name is called in messages.
 WHAT = "place name"
@@ -84,6 +85,7 @@ def propose(
     aliases: list[str] | None = None,
     mongolian: str | None = None,
     mongolian_source: str | None = None,
+    origin_language: str | None = None,
     reason: str | None = None,
     document: str | None = None,
     source: str = "manual",
@@ -108,6 +110,7 @@ def propose(
         division_code=division_code,
         status="proposed",
         aliases=fields.clean_aliases(aliases),
+        origin_language=fields.clean_language(origin_language),
         author=actor,
         source=source,
     )
@@ -374,6 +377,10 @@ def update(
     for key in ("aliases", "division_code"):
         if key in values:
             setattr(pn, key, values[key])
+    if "origin_language" in values:
+        pn.origin_language = fields.clean_language(values["origin_language"])
+        if romanized is None and not pn.romanized_override_reason:
+            fields.set_romanization(pn, None, None)
     if geom is not None:
         pn.geom = fields.geometry_value(geom)
     if romanized is not None:

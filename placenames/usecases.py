@@ -57,6 +57,7 @@ def propose(
     history_text: str | None = None,
     location_desc: str | None = None,
     aliases: list[str] | None = None,
+    origin_language: str | None = None,
     reason: str | None = None,
     document: str | None = None,
 ) -> Outcome:
@@ -75,6 +76,7 @@ def propose(
         history_text=history_text,
         location_desc=location_desc,
         aliases=aliases,
+        origin_language=origin_language,
         reason=reason,
         document=document,
     )
