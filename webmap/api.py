@@ -6,9 +6,13 @@ from flask import Blueprint
 from flask import abort
 from flask import jsonify
 from flask import request
+from flask import url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from placenames.signs import store as signs_store
 from webmap import tiles
+from webmap.auth import role_required
 from webmap.db import get_session
 from webmap.search import outline
 from webmap.search import suggest
@@ -68,3 +72,40 @@ def name_outline(place_id: int):
     """A public name's geometry and its district's outline, drawn after a search."""
     gcj = request.args.get("display") == "gcj02"
     return jsonify(outline(get_session(), place_id, gcj02=gcj))
+
+
+@bp.get("/signs/audit")
+@role_required("placename_officer", "sign_maintainer")
+def sign_audit():
+    """Sign audit findings of a district or town as GeoJSON points: ``GET /api/signs/audit?division=150302000000``."""
+    division = (request.args.get("division") or "").strip()[:12]
+    if not division.isdigit():
+        abort(400, "division must be a division code")
+    gdf = signs_store.run_audit(get_session(), division_code=division)
+    feats = []
+    for row in gdf.itertuples(index=False):
+        if row.geometry is None or row.geometry.is_empty:
+            continue
+        point = row.geometry if row.geometry.geom_type == "Point" else row.geometry.representative_point()
+        sign = None if row.sign_id is None or row.sign_id != row.sign_id else int(row.sign_id)
+        props = {
+            k: _plain(getattr(row, k)) for k in ("kind", "street_key", "expected", "actual", "difference")
+        }
+        props.update(
+            label=_(row.kind), sign_id=sign, sign_url=url_for("signs.detail", sign_id=sign) if sign else None
+        )
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(point.x, 7), round(point.y, 7)]},
+                "properties": props,
+            }
+        )
+    return jsonify({"type": "FeatureCollection", "features": feats})
+
+
+def _plain(value):
+    """A JSON-safe value: NaN and None as null, everything else as text."""
+    if value is None or value != value:
+        return None
+    return str(value)

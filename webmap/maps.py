@@ -12,7 +12,10 @@ import html
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+from branca.element import MacroElement
 from flask import url_for
+from jinja2 import Template
 
 from gis.crs import WUHAI_EXTENT
 
@@ -22,12 +25,23 @@ PALETTE = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
 
 def base_map(*, bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
     """An empty map without online tiles, fitted to ``bounds`` (lon/lat) or to Wuhai."""
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
+    _MetricScale().add_to(m)
     m.default_js = [("leaflet", url_for("static", filename="vendor/leaflet/leaflet.js"))]
     m.default_css = [("leaflet_css", url_for("static", filename="vendor/leaflet/leaflet.css"))]
     x0, y0, x1, y1 = bounds or WUHAI_EXTENT
     m.fit_bounds([[y0, x0], [y1, x1]])
     return m
+
+
+class _MetricScale(MacroElement):
+    """A metric-only scale bar (folium's ``control_scale`` shows miles too)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
 
 
 def render(m: folium.Map) -> str:
@@ -46,7 +60,9 @@ def escaped(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     return out
 
 
-def displacement_map(gdf: gpd.GeoDataFrame, *, tolerance_m: float) -> folium.Map:
+def displacement_map(
+    gdf: gpd.GeoDataFrame, *, tolerance_m: float, line: gpd.GeoDataFrame | None = None
+) -> folium.Map:
     """Markers at their recorded positions, coloured by displacement, with the shift vectors.
 
     Parameters
@@ -56,9 +72,17 @@ def displacement_map(gdf: gpd.GeoDataFrame, *, tolerance_m: float) -> folium.Map
         optional ``shift`` LineString column (recorded -> measured).
     tolerance_m
         Displacement over which a marker is flagged.
+    line
+        The inspected boundary line's sections (EPSG:4490), drawn under the markers.
     """
-    bounds = tuple(gdf.total_bounds) if len(gdf) else None
+    frames = [f for f in (gdf, line) if f is not None and len(f)]
+    bounds = tuple(pd.concat([f.geometry for f in frames]).total_bounds) if frames else None
     m = base_map(bounds=_pad(bounds))
+    if line is not None and len(line):
+        folium.GeoJson(
+            line[["geometry"]].to_json(ensure_ascii=False),
+            style_function=lambda f: {"color": "#c0392b", "weight": 4, "opacity": 0.8},
+        ).add_to(m)
     if len(gdf) == 0:
         return m
     for _idx, row in gdf.iterrows():
