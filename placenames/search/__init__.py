@@ -1,16 +1,15 @@
 """Searching standard names: Chinese, pinyin, initials, former names, aliases, typos; nearest names.
 
-Design (both backends, one code path):
+Design (both backends, one code path; no index held in the web process):
 
 - exact and prefix matches on the name, the stored ``pinyin_key`` and ``initials`` columns and
   former names run in SQL as B-tree range queries (``col >= q AND col < q + U+FFFF``), which use
   the indexes on SQLite and on PostgreSQL whatever the ``LIKE`` support of the collation;
-- substring, alias and typo matches use an in-memory n-gram index (:mod:`placenames.search.index`)
-  built once per database and kept current with the audit log (:mod:`placenames.search.cache`);
-  the check that it is current travels in the same statement as the prefix ranges;
-- the index also holds each place's display fields, so candidates are filtered by category,
-  division and status, ranked and returned as JSON-ready dicts without another query; only a
-  bounding box or a point to measure from (``near``) describes the candidates in SQL.
+- substring, alias and typo matches use the n-gram index in the database
+  (:mod:`placenames.search.entries`: GIN on PostgreSQL, FTS5 on SQLite), which triggers keep
+  current in the writing transaction;
+- typo candidates are scored with RapidFuzz; the ranked candidates are then described (display
+  fields, filters by category, division, status, bounding box, distance) in one SQL query.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ import re
 import unicodedata
 from typing import Any
 
+from rapidfuzz import fuzz
+from rapidfuzz import process
 from sqlalchemy import Float
 from sqlalchemy import cast
 from sqlalchemy import func
@@ -34,18 +35,9 @@ from gis.dialects import point_expr
 from gis.errors import InvalidInput
 from placenames import categories
 from placenames.models import PlaceName
-from placenames.search.cache import GENERATION_SQL
-from placenames.search.cache import KINDS
-from placenames.search.cache import cache_key
-from placenames.search.cache import cached
-from placenames.search.cache import current_index
-from placenames.search.cache import forget
-from placenames.search.cache import generation
-from placenames.search.cache import invalidate  # noqa: F401 (re-exported)
-from placenames.search.cache import name_index  # noqa: F401 (re-exported)
-from placenames.search.cache import params
-from placenames.search.index import Entry  # noqa: F401 (re-exported)
-from placenames.search.index import NameIndex
+from placenames.search import entries
+from placenames.search.entries import entries_of  # noqa: F401 (re-exported)
+from placenames.search.rebuild import rebuild  # noqa: F401 (re-exported)
 
 #: Base scores of the match kinds (a shorter matched text ranks higher within a kind).
 SCORES = {
@@ -71,20 +63,19 @@ TYPO_MIN_HAN = 3
 TYPO_SPREAD = 10.0
 #: Typo matching runs when fewer exact/prefix/substring hits than this were found.
 TYPO_BELOW = 5
-#: Name and former-name prefixes, and the index generation, in one round trip (each part walks
-#: its own B-tree index).
+#: Name and former-name prefixes in one round trip (each part walks its own B-tree index).
 _CHINESE_PREFIX = sql_text(
     "SELECT 'n' AS k, id, name FROM (SELECT id, name FROM place_name WHERE name >= :lo AND name < :hi "
     "ORDER BY name LIMIT :n) AS a UNION ALL "
     "SELECT 'f' AS k, place_name_id, name FROM (SELECT place_name_id, name FROM former_name "
-    "WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n) AS b UNION ALL " + GENERATION_SQL
+    "WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n) AS b"
 )
-#: Pinyin-key and initials prefixes, and the index generation, in one round trip.
+#: Pinyin-key and initials prefixes in one round trip.
 _LATIN_PREFIX = sql_text(
     "SELECT 'p' AS k, id, pinyin_key FROM (SELECT id, pinyin_key FROM place_name WHERE pinyin_key >= :lo "
     "AND pinyin_key < :hi ORDER BY pinyin_key LIMIT :n) AS a UNION ALL "
     "SELECT 'i' AS k, id, initials FROM (SELECT id, initials FROM place_name WHERE initials >= :lo "
-    "AND initials < :hi AND :short ORDER BY initials LIMIT :n) AS b UNION ALL " + GENERATION_SQL
+    "AND initials < :hi AND :short ORDER BY initials LIMIT :n) AS b"
 )
 
 
@@ -138,19 +129,13 @@ def search(
         session.flush()  # as an ORM query would: this session's pending writes are searched too
     hits: dict[int, tuple[float, str, str]] = {}
     find = _chinese if _HAN.search(text) else _latin
-    index = find(session, text, hits, limit)
-    if index is None or not hits:
+    find(session, text, hits, limit)
+    if not hits:
         return []
     filters = (category, division, status, bbox)
     ranked = sorted(hits, key=lambda pid: -hits[pid][0])
     wanted = ranked[: limit * 2] if not any(filters) else ranked[:400]
-    if near is not None or bbox:
-        rows = _describe(session, wanted, filters=filters, near=near)
-    else:
-        rows, unknown = _from_index(index, wanted, filters)
-        if unknown and forget(session, set(unknown)):
-            # Entries without display fields belong to places that no longer exist: search again.
-            return search(session, q, limit=limit, category=category, division=division, status=status)
+    rows = _describe(session, wanted, filters=filters, near=near)
     results = []
     for row in rows:
         score, match, matched = hits[row["id"]]
@@ -161,6 +146,10 @@ def search(
         results.append({**row, "match": match, "matched_text": matched, "score": round(score, 2)})
     results.sort(key=lambda r: (-r["score"], len(r["name"]), r["id"]))
     return results[:limit]
+
+
+def invalidate() -> None:
+    """Nothing to forget: the index lives in the database and its triggers keep it current."""
 
 
 def normalise_query(q: str | None) -> str:
@@ -178,63 +167,59 @@ def normalise_query(q: str | None) -> str:
     return text
 
 
-def _chinese(session: Session, text: str, hits: dict, limit: int) -> NameIndex:
+def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
     fetch = max(limit * 3, 30)
-    rows, index = _prefix_rows(session, _CHINESE_PREFIX, {"lo": text, "hi": text + _TOP, "n": fetch})
+    rows = session.connection().execute(_CHINESE_PREFIX, {"lo": text, "hi": text + _TOP, "n": fetch})
     for kind, pid, name in rows:
         match = ("exact", "prefix") if kind == "n" else ("former_exact", "former_prefix")
         _add(hits, pid, match[0] if name == text else match[1], name, len(name) - len(text))
     if len(hits) >= limit and any(h[1] == "exact" for h in hits.values()):
-        return index
-    for i in index.substring(text, limit=fetch):
-        entry = index.entries[i]
+        return
+    for entry in entries.substring(session, text, limit=fetch):
         kind = "alias_exact" if entry.kind == "alias" and entry.text == text else "substring"
         _add(hits, entry.place_id, kind, entry.text, len(entry.text) - len(text))
     if _typo_wanted(hits, limit) and len(text) >= TYPO_MIN_HAN:
-        for i, score in _closest(index.fuzzy(text, limit=fetch)):
-            entry = index.entries[i]
+        for entry, score in _closest(_fuzzy(session, text, limit=fetch)):
             _add(hits, entry.place_id, "typo", entry.text, 0, bonus=(score - 60) / 4)
-    return index
 
 
-def _latin(session: Session, text: str, hits: dict, limit: int) -> NameIndex | None:
+def _latin(session: Session, text: str, hits: dict, limit: int) -> None:
     key = re.sub(r"[\s'’\-]", "", text.lower()).replace("ü", "v")
     if not key.isalnum():
-        return None
+        return
     fetch = max(limit * 3, 30)
     values = {"lo": key, "hi": key + "~", "n": fetch, "short": len(key) <= 12}
-    rows, index = _prefix_rows(session, _LATIN_PREFIX, values)
-    for kind, pid, value in rows:
+    for kind, pid, value in session.connection().execute(_LATIN_PREFIX, values):
         match = ("pinyin_exact", "pinyin_prefix") if kind == "p" else ("initials_exact", "initials_prefix")
         _add(hits, pid, match[0] if value == key else match[1], value, len(value) - len(key))
     if len(hits) >= limit or len(key) < 3:
-        return index
-    for i in index.substring(key, pinyin=True, limit=fetch):
-        entry = index.entries[i]
+        return
+    for entry in entries.substring(session, key, pinyin=True, limit=fetch):
         _add(hits, entry.place_id, "substring", entry.pinyin, len(entry.pinyin) - len(key))
     if _typo_wanted(hits, limit) and len(key) >= 4:
-        for i, score in _closest(index.fuzzy(key, pinyin=True, limit=fetch, cutoff=75)):
-            entry = index.entries[i]
+        for entry, score in _closest(_fuzzy(session, key, pinyin=True, limit=fetch, cutoff=75)):
             _add(hits, entry.place_id, "typo", entry.pinyin, 0, bonus=(score - 75) / 2.5)
-    return index
 
 
-def _prefix_rows(session: Session, stmt, values: dict) -> tuple[list, NameIndex]:
-    """Run a prefix query (with the generation rows); its prefix rows and the current index."""
-    key = cache_key(session)
-    state = cached(key)
-    rows = session.connection().execute(stmt, {**values, **params(state)}).all()
-    prefix = [row for row in rows if row[0] not in KINDS]
-    now = generation(row for row in rows if row[0] in KINDS)
-    return prefix, current_index(session, key, state, now)
+def _fuzzy(
+    session: Session, query: str, *, pinyin: bool = False, limit: int = 50, cutoff: float = 60
+) -> list[tuple[entries.Hit, float]]:
+    """Entries similar to ``query`` (typos): ``(entry, score 0-100)``, best first."""
+    found = entries.similar(session, query, pinyin=pinyin)
+    pool = {hit.id: (hit.pinyin if pinyin else hit.text) for hit, _shared in found}
+    by_id = {hit.id: hit for hit, _shared in found}
+    scored = process.extract(
+        query, pool, scorer=fuzz.WRatio, processor=None, score_cutoff=cutoff, limit=limit
+    )
+    return [(by_id[key], score) for _text, score, key in scored]
 
 
-def _closest(scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def _closest(scored: list[tuple[entries.Hit, float]]) -> list[tuple[entries.Hit, float]]:
     """The typo candidates scoring within :data:`TYPO_SPREAD` of the best one."""
     if not scored:
         return []
     best = max(score for _, score in scored)
-    return [(i, score) for i, score in scored if score >= best - TYPO_SPREAD]
+    return [(hit, score) for hit, score in scored if score >= best - TYPO_SPREAD]
 
 
 def _typo_wanted(hits: dict, limit: int) -> bool:
@@ -248,31 +233,6 @@ def _add(hits: dict, pid: int, kind: str, matched: str, extra_chars: int, bonus:
     score = SCORES[kind] + bonus - min(max(extra_chars, 0) * 0.5, 10.0)
     if pid not in hits or hits[pid][0] < score:
         hits[pid] = (score, kind, matched)
-
-
-def _from_index(index: NameIndex, ids: list[int], filters: tuple) -> tuple[list[dict], list[int]]:
-    """Rows of ``ids`` passing the category, division and status filters, from the index's display
-    fields; and the ids the index holds no display fields for."""
-    category, division, status, _ = filters
-    code = str(category) if category else None
-    stem = division_stem(division) if division else None
-    rows, unknown = [], []
-    for pid in ids:
-        place = index.places.get(pid)
-        if place is None:
-            unknown.append(pid)
-            continue
-        if code and not (place.category_code is not None and code <= place.category_code < code + "~"):
-            continue
-        if stem and not (place.division_code is not None and stem <= place.division_code < stem + "~"):
-            continue
-        if status and place.status != status:
-            continue
-        rows.append({"id": pid, "name": place.name, "romanized": place.romanized,
-                     "category_code": place.category_code, "division_code": place.division_code,
-                     "status": place.status, "lon": place.lon, "lat": place.lat,
-                     "category_label": _category_label(place.category_code)})  # fmt: skip
-    return rows, unknown
 
 
 def _category_label(code: str | None) -> str | None:
