@@ -112,25 +112,30 @@ def rule_from(opts: dict) -> CircleRule:
 def indicators_cmd(
     cli: CliContext, year: int, level: str, served_rule: str, include_planned: bool, standards: bool, fmt: str
 ) -> None:
-    """The plan's twelve indicators (序号 1-12) with unit, value, 2020 baseline, 2025 target and kind."""
+    """The plan's twelve indicators (序号 1-12) with unit, value, 2020 baseline, 2025 target and kind.
+
+    Values entered by hand (no. 1, 2, 7, 12) are marked with their source and date; a year outside
+    the data's years is refused.
+    """
     with cli.session() as session:
-        units = planning.indicators(
-            session, year=year, level=level, served_rule=served_rule, include_planned=include_planned
+        report = usecases.indicator_report(
+            session,
+            year=year,
+            level=level,
+            served_rule=served_rule,
+            include_planned=include_planned,
+            standards=standards,
         )
-        result: dict = {"year": year, "level": level, "served_rule": served_rule, "units": units}
-        if level == "city":
-            result = {
-                "year": year,
-                "level": level,
-                "served_rule": served_rule,
-                "code": units[0]["code"],
-                "name": units[0]["name"],
-                "indicators": units[0]["indicators"],
-            }
-        if standards:
-            inputs = store.indicator_inputs(session, year=year)
-            checks = _indicators.floor_area_checks(inputs.units, inputs.facilities, year=year)
-            result["below_standard"] = checks[~checks["meets"]].to_dict(orient="records")
+    result = report
+    if level == "city":
+        (city,) = report.pop("units")
+        result = {
+            **{k: report[k] for k in ("year", "level", "served_rule", "data_years")},
+            "code": city["code"],
+            "name": city["name"],
+            "indicators": city["indicators"],
+            **{k: v for k, v in report.items() if k not in ("year", "level", "served_rule", "data_years")},
+        }
     emit(result, fmt, _render_indicators)
 
 
@@ -602,16 +607,72 @@ def _render_indicators(r: dict) -> str:
                 "2020": _fmt(i["baseline_2020"]),
                 "2025": i["target_2025"],
                 "当前": _fmt(i["value"]),
-                "进度%": _fmt(i["progress_pct"]),
+                "进度%": _progress(i),
                 "属性": i["kind"],
+                "来源": "录入 entered" if i["origin"] == "entered" else "计算 computed",
             }
             for i in unit["indicators"]
         ]
         blocks.append(f"{unit['name']} ({unit['code']}), {r['year']}\n{table(rows)}")
-    if r.get("below_standard"):
+    blocks.append(_render_notes(r))
+    if "below_standard" in r:
         rows = [{"code": b["code"], "name": b["name"], "problem": b["problem"]} for b in r["below_standard"]]
-        blocks.append(f"below the floor-area standard ({len(rows)}):\n{table(rows)}")
-    return "\n\n".join(blocks)
+        std = r["standards"]
+        blocks.append(
+            "\n".join(
+                [
+                    f"per-community floor-area standard: {len(rows)} of {r['checked_units']} units below; "
+                    f"{r['units_with_sized_facility']} of {r['checked_units']} have a facility of the required size",
+                    *(
+                        std[k]["zh"] + "\n  " + std[k]["en"]
+                        for k in ("indicator_8", "per_unit", "plan_100pct")
+                    ),
+                    table(rows) if rows else "",
+                ]
+            )
+        )
+    return "\n\n".join(b for b in blocks if b)
+
+
+def _progress(i: dict) -> str:
+    note = {"below_baseline": " (低于基线 below baseline)", "target_reached": " ✓", "baseline_met": " ✓"}
+    return _fmt(i["progress_pct"]) + note.get(i.get("progress_note"), "")
+
+
+def _render_notes(r: dict) -> str:
+    """The notes under the table: entered values with source and date, beds both ways, opening years."""
+    lines = []
+    unit = (r.get("units") or [r])[0]
+    by_id = {i["id"]: i for i in unit["indicators"]}
+    for i in unit["indicators"]:
+        if i["origin"] == "entered" and i["entered"]:
+            e = i["entered"]
+            lines.append(
+                f"录入 entered: {i['number']} = {i['value']} ({e['year']}), {e['source']}, {e['date'] or '--'}"
+            )
+    for vid, what in (("4", "张/千名老人 beds per 1000 elderly"), ("5", "% 护理型 nursing")):
+        d = by_id[vid]["detail"]
+        if "combined" in d:
+            parts = ", ".join(
+                f"{label} {_fmt(d[key]['value'])}"
+                for key, label in (
+                    ("institutions", "养老机构 institutions"),
+                    ("community", "社区居家 community"),
+                    ("combined", "合计 combined"),
+                )
+            )
+            lines.append(f"{vid}: {parts} ({what}); 采用合计 uses combined")
+    notes = r.get("notes") or {}
+    if notes:
+        lines.append(notes["beds"]["rule_zh"] + " " + notes["beds"]["rule"])
+        o = notes["opening_year"]
+        lines.append(o["rule_zh"] + " " + o["rule"])
+        if o["counted"] or o["not_yet"]:
+            lines.append(
+                f"  {o['counted']} running facilities without an opening year counted, {o['not_yet']} not yet"
+            )
+        lines.append(notes["progress"]["rule_zh"])
+    return "\n".join(lines)
 
 
 def _render_circles(r: dict) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from facilities.kinds import ELDERLY_BED_KINDS
+from facilities.kinds import INSTITUTION_BED_KINDS
 from facilities.kinds import RURAL_ELDERLY_KINDS
 from facilities.kinds import URBAN_ELDERLY_KINDS
 from gis.crs import require_crs
@@ -23,6 +24,41 @@ LEVELS = ("city", "district", "town", "community")
 COUNTED_TOWN_KINDS = ("街道", "镇")
 #: The plan's standard for community service floor area (m² per 100 households, m² in total).
 FLOOR_STANDARD = {False: (30.0, 300.0), True: (50.0, 500.0)}
+#: The indicators whose values are entered by hand with a source and a date (not computed).
+ENTERED_IDS = ("1", "2", "7", "12")
+#: What each floor-area figure measures (indicator 8 and the per-community check).
+FLOOR_AREA_STANDARDS = {
+    "indicator_8": {
+        "zh": "指标8：全市社区综合服务设施总建筑面积 ÷ 全市户数 × 100（全市合计，一个数）。",
+        "en": "Indicator 8: the city's total community-service floor area over all its households × 100 "
+        "(one figure for the whole city).",
+    },
+    "per_unit": {
+        "zh": "逐社区（村）标准：本社区（村）设施面积 ≥ 每百户30㎡ 且 ≥ 300㎡（新建或改造 ≥ 50㎡、500㎡）；"
+        "没有设施的社区（村）不达标。",
+        "en": "Per community standard: each community's (village's) own facility area ≥ 30 m² per 100 "
+        "households and ≥ 300 m² (≥ 50 and 500 m² when new or rebuilt); a unit without a facility fails.",
+    },
+    "plan_100pct": {
+        "zh": "规划的“100%达标”此处按设施计：每个社区（村）都有一处面积达标（≥ 300㎡，新建或改造 ≥ 500㎡）"
+        "的综合服务设施；逐社区标准还按户数要求每百户 ≥ 30㎡，户数多的社区因此可能不达标。",
+        "en": 'The plan\'s "100 % 达标" is read as counted by facility: every community (village) has a '
+        "community service facility of the required size (≥ 300 m², ≥ 500 m² when new or rebuilt); the "
+        "per-community check also asks ≥ 30 m² per 100 households, which large communities can miss.",
+    },
+}
+#: Which beds indicators 4 and 5 count: the plan's 2020 figure adds both kinds of beds.
+BEDS_RULE = {
+    "zh": "第4、5项按规划2020年口径：养老机构床位 + 社区居家养老服务设施床位（合计）。",
+    "en": "Indicators 4 and 5 follow the plan's 2020 arithmetic: institution beds plus community "
+    "home-care beds (combined).",
+}
+#: How a facility without an opening year counts.
+OPENING_YEAR_RULE = {
+    "zh": "未填开办年份的设施，自登记入库的年份起计入（不计入更早年份，也不改变2020年基线）。",
+    "en": "A facility without an opening year counts from the year it was registered (never in "
+    "earlier years, so it cannot move the 2020 baseline).",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +76,12 @@ class Indicator:
     kind: str
     spatial: bool
     decimals: int = 0
+    higher_is_better: bool = True
+
+    @property
+    def entered(self) -> bool:
+        """Entered by hand with a source and date, not computed from the registry."""
+        return self.id in ENTERED_IDS
 
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -202,6 +244,8 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
 )
 BY_ID = {i.id: i for i in INDICATORS}
+#: Indicator numbers whose values are entered by hand.
+ENTERED_NUMBERS = tuple(BY_ID[i].number for i in ENTERED_IDS)
 
 
 @dataclass(frozen=True)
@@ -311,10 +355,14 @@ def counted_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def active_facilities(
     facilities: gpd.GeoDataFrame, year: int, *, include_planned: bool = False
 ) -> gpd.GeoDataFrame:
-    """Facilities in service in ``year`` (running, opened by then and not closed)."""
+    """Facilities in service in ``year`` (running, opened by then and not closed).
+
+    A facility without ``year_opened`` counts from its ``registered_year`` (the year it was
+    entered); one with neither (e.g. a what-if proposal) counts.
+    """
     require_crs(facilities, name="facilities")
     f = facilities
-    opened = f["year_opened"].fillna(-1).astype(int) <= year
+    opened = start_years(f).fillna(-1).astype(int) <= year
     not_closed = f["year_closed"].isna() | (f["year_closed"].fillna(9999).astype(int) > year)
     running = (f["status"] == "running") & opened & not_closed
     if include_planned:
@@ -323,6 +371,43 @@ def active_facilities(
         )
         running = running | due
     return f[running].copy()
+
+
+def start_years(facilities: pd.DataFrame) -> pd.Series:
+    """The year each facility counts from: ``year_opened``, else ``registered_year`` when known."""
+    start = facilities["year_opened"].astype("Float64")
+    if "registered_year" in facilities:
+        start = start.fillna(facilities["registered_year"].astype("Float64"))
+    return start
+
+
+def undated_facilities(facilities: pd.DataFrame, year: int) -> dict:
+    """Running facilities without an opening year: how many count in ``year`` and how many wait."""
+    if "registered_year" not in facilities:
+        return {"counted": 0, "not_yet": 0}
+    f = facilities[(facilities["status"] == "running") & facilities["year_opened"].isna()]
+    registered = f["registered_year"].astype("Float64")
+    return {"counted": int((registered <= year).sum()), "not_yet": int((registered > year).sum())}
+
+
+def indicator_notes(inputs: IndicatorInputs) -> dict:
+    """What a reader of the indicators must know: the opening-year rule (with the facilities it
+    touched this year), which beds indicators 4 and 5 count, and which values are entered."""
+    undated = undated_facilities(inputs.facilities, inputs.year)
+    return {
+        "opening_year": {"rule": OPENING_YEAR_RULE["en"], "rule_zh": OPENING_YEAR_RULE["zh"], **undated},
+        "beds": {"rule": BEDS_RULE["en"], "rule_zh": BEDS_RULE["zh"], "counted": "combined"},
+        "entered": {
+            "ids": list(ENTERED_IDS),
+            "rule": "Indicators 1, 2, 7 and 12 are entered by hand with their source and date.",
+            "rule_zh": "第1、2、7、12项为人工录入值（注明来源和日期），不由系统计算。",
+        },
+        "progress": {
+            "rule": "Progress runs from the 2020 baseline (0 %) to the 2025 target (100 %), clamped; "
+            "below_baseline marks a value under the baseline.",
+            "rule_zh": "进度 = (当前值 − 2020年基线) ÷ (2025年目标 − 基线)，限定在0–100%；低于基线记为0%。",
+        },
+    }
 
 
 def locate_facilities(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -439,6 +524,11 @@ def _unit_table(units: pd.DataFrame, fac: pd.DataFrame, served: pd.Series) -> pd
     beds = fac[fac["kind"].isin(ELDERLY_BED_KINDS)]
     t["beds"] = beds.groupby("unit_code")["beds"].sum().reindex(t.index).fillna(0).astype(float)
     t["nursing"] = beds.groupby("unit_code")["nursing_beds"].sum().reindex(t.index).fillna(0).astype(float)
+    inst = beds[beds["kind"].isin(INSTITUTION_BED_KINDS)]
+    t["inst_beds"] = inst.groupby("unit_code")["beds"].sum().reindex(t.index).fillna(0).astype(float)
+    t["inst_nursing"] = (
+        inst.groupby("unit_code")["nursing_beds"].sum().reindex(t.index).fillna(0).astype(float)
+    )
     cs = fac[fac["kind"] == "community_service"]
     volunteer_units = set(fac.loc[fac["kind"] == "volunteer_site", "unit_code"])
     with_volunteer = cs["has_volunteer_site"].fillna(False).astype(bool) | cs["unit_code"].isin(
@@ -491,11 +581,8 @@ def _values(
     values: dict[str, tuple[float | None, dict]] = {
         "3": (_pct(n_urban_served, n_urban), {"served": n_urban_served, "communities": n_urban}),
         "3b": (_pct(n_rural_served, n_rural), {"served": n_rural_served, "villages": n_rural}),
-        "4": (
-            None if elderly == 0 else 1000.0 * n_beds / elderly,
-            {"beds": int(n_beds), "aged_60plus": int(elderly)},
-        ),
-        "5": (_pct(n_nursing, n_beds), {"nursing_beds": int(n_nursing), "beds": int(n_beds)}),
+        "4": (None if elderly == 0 else 1000.0 * n_beds / elderly, _beds_detail(g, per_1000=True)),
+        "5": (_pct(n_nursing, n_beds), _beds_detail(g, per_1000=False)),
         "6": (_pct(n_vol, n_cs), {"with_volunteer_site": n_vol, "facilities": n_cs}),
         "8": (
             None if households == 0 else 100.0 * area / households,
@@ -522,6 +609,29 @@ def _values(
     return values
 
 
+def _beds_detail(g: dict, *, per_1000: bool) -> dict:
+    """Indicators 4 and 5 both ways: institutions, community facilities, combined (the plan's figure)."""
+    beds, nursing, elderly = float(g["beds"]), float(g["nursing"]), float(g["aged"])
+    inst, inst_nursing = float(g["inst_beds"]), float(g["inst_nursing"])
+    parts = {
+        "institutions": (inst, inst_nursing),
+        "community": (beds - inst, nursing - inst_nursing),
+        "combined": (beds, nursing),
+    }
+    out: dict = {"beds": int(beds), "nursing_beds": int(nursing), "aged_60plus": int(elderly)}
+    for name, (b, n) in parts.items():
+        value = (None if elderly == 0 else 1000.0 * b / elderly) if per_1000 else _pct(n, b)
+        out[name] = {
+            "beds": int(b),
+            "nursing_beds": int(n),
+            "value": None if value is None else round(value, 1),
+        }
+    out["counted"] = "combined"
+    out["rule"] = BEDS_RULE["en"]
+    out["rule_zh"] = BEDS_RULE["zh"]
+    return out
+
+
 def _minor_protection(inputs, level, code, established: set) -> tuple[float | None, dict]:
     if level == "city":
         units = [inputs.city_code, *inputs.districts["code"]]
@@ -545,11 +655,8 @@ def _rows(inputs, level, code, values) -> list[dict]:
     for ind in INDICATORS:
         exact, detail = values.get(ind.id, (None, {}))
         value = None if exact is None else round_half_up(float(exact), ind.decimals)
-        progress = None
-        if exact is not None:
-            base = ind.baseline_2020 if ind.baseline_2020 is not None else 0.0
-            span = ind.target_2025 - base
-            progress = round(100.0 * (exact - base) / span, 1) if span else None
+        progress, progress_note = progress_towards(ind, value)
+        entered = ind.entered
         rows.append(
             {
                 "id": ind.id,
@@ -564,8 +671,47 @@ def _rows(inputs, level, code, values) -> list[dict]:
                 "target_2025": ind.target_2025,
                 "kind": ind.kind,
                 "progress_pct": progress,
-                "met": None if exact is None else bool(exact >= ind.target_2025),
+                "progress_note": progress_note,
+                "met": None if value is None else _meets(ind, value),
+                "origin": "entered" if entered else "computed",
+                "entered": _entered(detail) if entered and value is not None else None,
                 "detail": detail,
             }
         )
     return rows
+
+
+def progress_towards(ind: Indicator, value: float | None) -> tuple[float | None, str | None]:
+    """Progress from the 2020 baseline (0 %) to the 2025 target (100 %), clamped, with a note.
+
+    Measured on the value at the plan's precision, so a year equal to the baseline shows 0 %.
+    Without a baseline the way starts at 0. A value worse than the baseline shows 0 % with
+    ``below_baseline``; a target passed shows 100 % with ``target_reached``; a baseline that
+    already met the target shows 100 % (or 0 % if the value fell back) with ``baseline_met``.
+    """
+    if value is None:
+        return None, None
+    base = ind.baseline_2020 if ind.baseline_2020 is not None else 0.0
+    sign = 1.0 if ind.higher_is_better else -1.0
+    gap = sign * (ind.target_2025 - base)
+    if gap <= 0:
+        return (100.0, "baseline_met") if _meets(ind, value) else (0.0, "baseline_met")
+    raw = 100.0 * sign * (value - base) / gap
+    if raw < 0:
+        return 0.0, "below_baseline"
+    if raw >= 100:
+        return 100.0, "target_reached"
+    return round(raw, 1), None
+
+
+def _meets(ind: Indicator, value: float) -> bool:
+    return bool(value >= ind.target_2025) if ind.higher_is_better else bool(value <= ind.target_2025)
+
+
+def _entered(detail: dict) -> dict:
+    day = detail.get("value_date")
+    return {
+        "source": detail.get("source"),
+        "year": detail.get("value_year"),
+        "date": None if day is None or (isinstance(day, float) and np.isnan(day)) else str(day)[:10],
+    }

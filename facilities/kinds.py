@@ -116,6 +116,9 @@ ELDERLY_BED_KINDS: tuple[str, ...] = (
     "rural_elderly_center",
     "mutual_aid_home",
 )
+#: Of those, the elderly-care institutions (养老机构): the indicator's title and 2025 target speak of
+#: their beds; the rest are the community and rural home-care facilities' beds.
+INSTITUTION_BED_KINDS: tuple[str, ...] = ("elderly_institution",)
 #: Kinds that make an urban community "served" (indicator 3).
 URBAN_ELDERLY_KINDS: tuple[str, ...] = ("home_care_station", "street_elderly_center", "elderly_complex")
 #: Kinds that make a village "served" (rural coverage, chapter 1 of the plan).

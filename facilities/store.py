@@ -11,10 +11,13 @@ from geoalchemy2.shape import from_shape
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from shapely.geometry import shape
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boundaries import divisions
+from facilities.indicators import ENTERED_NUMBERS
+from facilities.indicators import INDICATORS
 from facilities.indicators import IndicatorInputs
 from facilities.models import AnalysisRun
 from facilities.models import Facility
@@ -45,10 +48,15 @@ def facilities_gdf(
     if statuses:
         q = q.where(Facility.status.in_(statuses))
     rows = session.scalars(q).all()
-    data = [{c: getattr(f, c) for c in FACILITY_COLUMNS} for f in rows]
+    data = [
+        {c: getattr(f, c) for c in FACILITY_COLUMNS}
+        | {"registered_year": f.created_at.year if f.created_at else None}
+        for f in rows
+    ]
     geoms = [to_shape(f.geom) for f in rows]
-    gdf = gpd.GeoDataFrame(data, columns=list(FACILITY_COLUMNS), geometry=geoms, crs=STORAGE_CRS)
-    for col in ("year_opened", "year_closed", "planned_year", "beds", "nursing_beds"):
+    columns = [*FACILITY_COLUMNS, "registered_year"]
+    gdf = gpd.GeoDataFrame(data, columns=columns, geometry=geoms, crs=STORAGE_CRS)
+    for col in ("year_opened", "year_closed", "planned_year", "beds", "nursing_beds", "registered_year"):
         gdf[col] = gdf[col].astype("Int64")
     for col in ("new_or_rebuilt", "has_volunteer_site"):
         gdf[col] = gdf[col].fillna(False).astype(bool)
@@ -211,8 +219,30 @@ def entries_frame(session: Session) -> pd.DataFrame:
     return pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
 
 
+#: The year of the divisions' own population figures (the 2020 census), the plan's baseline year.
+BASE_YEAR = 2020
+
+
+def data_years(session: Session) -> tuple[int, int] | None:
+    """The years the data covers: from the base year (the divisions' own figures) to the last year
+    of ``population_stat`` (``None`` when there are no yearly figures: every year uses the base)."""
+    first, last = session.execute(select(func.min(PopulationStat.year), func.max(PopulationStat.year))).one()
+    return None if first is None else (min(int(first), BASE_YEAR), max(int(last), BASE_YEAR))
+
+
+def check_year(session: Session, year: int) -> tuple[int, int] | None:
+    """The data's years, or :class:`InvalidInput` when ``year`` lies outside them."""
+    years = data_years(session)
+    if years is not None and not years[0] <= year <= years[1]:
+        raise InvalidInput(
+            f"year {year}: outside the data (population figures cover {years[0]}–{years[1]})", field="year"
+        )
+    return years
+
+
 def indicator_inputs(session: Session, *, year: int) -> IndicatorInputs:
-    """Assemble the frames the indicators need for ``year``."""
+    """Assemble the frames the indicators need for ``year`` (a year outside the data is refused)."""
+    check_year(session, year)
     city = divisions.city(session)
     towns = divisions_frame(session, levels=("town",), geometry=False, valid_in=year)
     towns = pd.DataFrame(towns.drop(columns="geometry")).rename(columns={"parent_code": "district_code"})
@@ -254,6 +284,14 @@ def upsert_entry(
     """Enter (or correct) a non-spatial indicator value with its source and date (recorded)."""
     if not 1 <= number <= 12:
         raise InvalidInput(f"indicator number {number}: must be 1-12", field="number")
+    if number not in ENTERED_NUMBERS:
+        computed = next(i for i in INDICATORS if i.number == number)
+        entered = ", ".join(str(n) for n in ENTERED_NUMBERS)
+        raise InvalidInput(
+            f"indicator {number} ({computed.name_zh}) is computed from the registry and cannot be "
+            f"entered; only {entered} are entered by hand",
+            field="number",
+        )
     if not 1949 <= year <= 2100:
         raise InvalidInput(f"year {year}: not a plausible year", field="year")
     if division_code is not None and not (len(division_code) == 12 and division_code.isdigit()):

@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session
 from facilities import planning
 from facilities import store
 from facilities.circles import CircleRule
+from facilities.indicators import FLOOR_AREA_STANDARDS
 from facilities.indicators import LEVELS
+from facilities.indicators import compute_indicators
+from facilities.indicators import floor_area_checks
+from facilities.indicators import indicator_notes
 from facilities.kinds import BY_CODE
 from facilities.models import Facility
 from facilities.models import IndicatorEntry
@@ -137,6 +141,43 @@ def enter_indicator(
         value_date=_day(value_date, "value_date"),
         note=note or None,
     )
+
+
+def indicator_report(
+    session: Session,
+    *,
+    year: int,
+    level: str = "city",
+    served_rule: str = "inside",
+    include_planned: bool = False,
+    standards: bool = False,
+) -> dict:
+    """The plan's indicators for ``year`` at ``level`` with the notes a reader needs.
+
+    A year outside the data's years is refused. With ``standards``, the communities below the
+    floor-area standard and what each floor-area standard measures are added.
+    """
+    if level not in LEVELS:
+        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}", field="level")
+    inputs = store.indicator_inputs(session, year=year)
+    served = planning.served_series(session, inputs, served_rule=served_rule)
+    units = compute_indicators(inputs, level=level, served=served, include_planned=include_planned)
+    years = store.data_years(session)
+    out = {
+        "year": year,
+        "level": level,
+        "served_rule": served_rule,
+        "data_years": None if years is None else list(years),
+        "notes": indicator_notes(inputs),
+        "units": units,
+    }
+    if standards:
+        checks = floor_area_checks(inputs.units, inputs.facilities, year=year)
+        out["standards"] = FLOOR_AREA_STANDARDS
+        out["below_standard"] = checks[~checks["meets"]].to_dict(orient="records")
+        out["checked_units"] = len(checks)
+        out["units_with_sized_facility"] = int((checks["floor_area_m2"] >= checks["required_total_m2"]).sum())
+    return out
 
 
 def what_if(session: Session, *, year: int, scenario: Scenario, level: str = "city") -> list[dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import facilities_fixtures as fx
 import pytest
@@ -83,8 +84,14 @@ def test_registry_commands_and_conflicts(city_url):
         "json",
     )
     assert added["division_code"] == "150302001004"
+    # no opening year: it counts from the year it was registered, never in the 2020 baseline
     out = _run(city_url, "indicators", "--year", "2020", "--format", "json")
+    assert {i["id"]: i for i in out["indicators"]}["3"]["value"] == 50
+    assert out["notes"]["opening_year"]["not_yet"] == 1
+    this_year = str(date.today().year)
+    out = _run(city_url, "indicators", "--year", this_year, "--format", "json")
     assert {i["id"]: i for i in out["indicators"]}["3"]["value"] == 75
+    assert out["notes"]["opening_year"]["counted"] == 1
     lon2, lat2 = transformer(4545, 4490).transform(fx.X0 + 500, fx.Y0 + 600)
     _run(
         city_url,
