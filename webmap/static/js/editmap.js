@@ -262,7 +262,7 @@
         var mk = L.circleMarker([c[1], c[0]], { radius: 5, color: "#333", weight: 1, fillColor: colours[p.kind] || "#7f8c8d", fillOpacity: 0.9 });
         mk.bindTooltip(document.createTextNode((p.label || p.kind) + (p.difference ? " · " + p.difference : p.expected ? " · " + p.expected : "")));
         if (p.sign_url) { mk.on("click", function () { window.location.href = p.sign_url; }); }
-        (byKind[p.kind] = byKind[p.kind] || L.layerGroup().addTo(all)).addLayer(mk);
+        (byKind[p.kind] = byKind[p.kind] || L.featureGroup().addTo(all)).addLayer(mk);
       });
       if (all.getLayers().length) { map.fitBounds(all.getBounds(), { padding: [10, 10], maxZoom: 16 }); }
       node.dataset.findings = String(fc.features.length);
