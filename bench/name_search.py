@@ -1,11 +1,14 @@
-"""Benchmark: place-name search over 100,000 names on SpatiaLite and PostGIS vs a plain ``LIKE`` scan.
+"""Benchmark: place-name search on SpatiaLite and PostGIS vs a plain ``LIKE`` scan.
 
-Run: ``.venv/bin/python -m bench.name_search [--names 100000] [--queries 100] [--postgis-url URL]``.
-Each backend gets a fresh database with the reference names (steps 1–2) plus generated names up
-to ``--names``; then the same Chinese, pinyin, initials and typo queries go through
+Run: ``.venv/bin/python -m bench.name_search [--names 100000] [--queries 100] [--backends spatialite,postgis]``.
+Each backend gets a database with the reference names (steps 1–2) plus generated names up to
+``--names``; then the same Chinese, pinyin, initials and typo queries go through
 :func:`placenames.search.search` and through ``SELECT … WHERE name LIKE '%q%' OR pinyin_key LIKE
-'%q%' OR initials LIKE '%q%' ORDER BY length(name) LIMIT 20``. Prints and writes
-``bench/results/name_search.json``.
+'%q%' OR initials LIKE '%q%' ORDER BY length(name) LIMIT 20``. The n-gram lookups of the Chinese
+and pinyin queries are checked against the same lookups done by a ``LIKE`` scan of ``name_entry``
+(same entries, same order). The index is rebuilt once to time a full build, its size measured,
+and the queries run again in a fresh process (a web worker's view) for its peak RSS. Prints and
+writes ``bench/results/name_search[_<names>].json``.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import json
 import random
 import resource
 import statistics
+import subprocess
+import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -36,8 +40,9 @@ from placenames.models import PlaceName
 from placenames.romanize import initials
 from placenames.romanize import pinyin_key
 from placenames.romanize import romanize
+from placenames.search import entries
 
-RESULTS = Path(__file__).resolve().parent / "results" / "name_search.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGIS = "postgresql+psycopg://postgres@127.0.0.1:5432/wuhai_bench_names"
 _CHARS = "金银华锦富嘉瑞祥和泰康宁安盛鑫隆兴昌源丰德福顺达通宏博汇邦恒信诚裕润泽辉景怡悦馨雅颐欣美新明远天海阳光春秋东西南北中青山河湖沙石林园乌兰巴音胜利团结幸福民建红星朝永"
 _GENERICS = (
@@ -64,34 +69,47 @@ _SCAN = text(
     "SELECT id, name FROM place_name WHERE name LIKE :p OR pinyin_key LIKE :p OR initials LIKE :p "
     "ORDER BY length(name), id LIMIT 20"
 )
+#: The n-gram lookup done by a scan: same entries, same order (the reference answer).
+_ENTRY_SCAN = {
+    column: text(f"SELECT id FROM name_entry WHERE {column} LIKE :p ORDER BY length({column}), id LIMIT :n")
+    for column in ("text", "pinyin")
+}
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Run the benchmark on both backends and write the JSON results."""
+    """Run the benchmark on the chosen backends and write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--names", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=100, help="queries per kind")
+    parser.add_argument("--scan-queries", type=int, default=30, help="of which also timed as a LIKE scan")
+    parser.add_argument("--backends", default="spatialite,postgis")
     parser.add_argument("--postgis-url", default=DEFAULT_POSTGIS)
     parser.add_argument("--spatialite", default="/tmp/wuhai_bench_names.sqlite")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reuse", action="store_true", help="keep databases that already hold the names")
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)  # URL, query file: a fresh web worker
     args = parser.parse_args(argv)
+    if args.worker:
+        return _worker(*args.worker)
     out: dict = {"names": args.names, "queries_per_kind": args.queries, "backends": {}}
-    for backend, url in (("spatialite", f"sqlite:///{args.spatialite}"), ("postgis", args.postgis_url)):
+    urls = {"spatialite": f"sqlite:///{args.spatialite}", "postgis": args.postgis_url}
+    for backend in args.backends.split(","):
         try:
-            out["backends"][backend] = run_backend(url, backend, n_names=args.names, n_queries=args.queries,
+            out["backends"][backend] = run_backend(urls[backend], backend, n_names=args.names,
+                                                   n_queries=args.queries, n_scan=args.scan_queries,
                                                    seed=args.seed, reuse=args.reuse)  # fmt: skip
         except Exception as exc:  # an unreachable PostGIS is reported, not fatal
             out["backends"][backend] = {"error": f"{type(exc).__name__}: {exc}"}
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    out["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"name_search_{args.names}_{'_'.join(args.backends.split(','))}.json"
+    (RESULTS / name).write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
     _print(out)
     return out
 
 
 def run_backend(
-    url: str, backend: str, *, n_names: int, n_queries: int, seed: int, reuse: bool = False
+    url: str, backend: str, *, n_names: int, n_queries: int, n_scan: int, seed: int, reuse: bool = False
 ) -> dict:
     """Build the database, then time both approaches on the same queries."""
     engine = _existing(url, n_names) if reuse else None
@@ -108,18 +126,20 @@ def run_backend(
     with factory() as session:
         total = session.scalar(select(func.count()).select_from(PlaceName))
         queries = _queries(session, n_queries, seed=seed)
-        search.invalidate()
         t0 = time.perf_counter()
-        index = search.name_index(session)
+        n_entries = search.rebuild(session)
+        session.commit()
         build_index = time.perf_counter() - t0
-        index_held, index_peak = _index_memory(session)
-        result: dict = {"names": total, "entries": len(index), "db_build_s": round(build_db, 1),
-                        "index_build_s": round(build_index, 2), "index_mb": round(index_held / 2**20, 1),
-                        "index_peak_mb": round(index_peak / 2**20, 1),
-                        "kinds": {}}  # fmt: skip
+    if backend == "postgis":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE name_entry"))
+    with factory() as session:
+        result: dict = {"names": total, "entries": n_entries, "db_build_s": round(build_db, 1),
+                        "index_build_s": round(build_index, 1), "index_mb": _index_size(session, url, backend),
+                        "mismatches": _check(session, queries), "kinds": {}}  # fmt: skip
         for kind, qs in queries.items():
             ours, found = _time(lambda q: search.search(session, q, limit=20), qs)
-            scan, scan_found = _time(lambda q: session.execute(_SCAN, {"p": f"%{q}%"}).all(), qs)
+            scan, scan_found = _time(lambda q: session.execute(_SCAN, {"p": f"%{q}%"}).all(), qs[:n_scan])
             result["kinds"][kind] = {
                 "search_median_ms": _ms(statistics.median(ours)),
                 "search_p99_ms": _ms(_p99(ours)),
@@ -127,10 +147,89 @@ def run_backend(
                 "scan_p99_ms": _ms(_p99(scan)),
                 "speedup_median": round(statistics.median(scan) / statistics.median(ours), 1),
                 "search_hit_rate": round(found / len(qs), 2),
-                "scan_hit_rate": round(scan_found / len(qs), 2),
+                "scan_hit_rate": round(scan_found / len(scan), 2),
             }
     engine.dispose()
+    query_file = RESULTS / f".queries_{backend}.json"
+    query_file.parent.mkdir(parents=True, exist_ok=True)
+    query_file.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+    command = [sys.executable, "-m", "bench.name_search", "--worker", url, str(query_file)]
+    done = subprocess.run(
+        command, check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent
+    )
+    result["worker"] = json.loads(done.stdout.splitlines()[-1])
+    query_file.unlink()
     return result
+
+
+def _check(session, queries: dict[str, list[str]]) -> int:
+    """Queries whose n-gram lookup differs from the same lookup done by a ``LIKE`` scan (must be 0)."""
+    bad = 0
+    for kind, qs in queries.items():
+        if kind not in ("chinese", "pinyin"):
+            continue
+        for q in qs:
+            key = q.replace(" ", "")
+            column = "text" if kind == "chinese" else "pinyin"
+            ours = [h.id for h in entries.substring(session, key, pinyin=kind == "pinyin", limit=20)]
+            scan = session.execute(_ENTRY_SCAN[column], {"p": f"%{key}%", "n": 20}).scalars().all()
+            bad += ours != scan
+    return bad
+
+
+def _worker(url: str, query_file: str) -> dict:
+    """A fresh process searching as a web worker does: its peak RSS and timings (printed as JSON)."""
+    factory = make_session_factory(make_engine(url))
+    queries = json.loads(Path(query_file).read_text(encoding="utf-8"))
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    times = []
+    with factory() as session:
+        for qs in queries.values():
+            times += _time(lambda q: search.search(session, q, limit=20), qs)[0]
+    out = {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+           "rss_before_searching_mb": round(rss_before, 1), "p99_ms": _ms(_p99(times))}  # fmt: skip
+    print(json.dumps(out))
+    return out
+
+
+def _index_size(session, url: str, backend: str) -> dict:
+    """Megabytes of the entry table and of its n-gram index."""
+    if backend == "postgis":
+        sizes = session.execute(text(
+            "SELECT pg_relation_size('name_entry'), pg_relation_size('ix_name_entry_grams'), "
+            "pg_total_relation_size('name_entry')"
+        )).one()  # fmt: skip
+        return {"table": _mb(sizes[0]), "ngram_index": _mb(sizes[1]), "total": _mb(sizes[2])}
+    # No dbstat in this SQLite build: vacuumed copies with and without the tables, compared.
+    path = Path(make_url(url).database)
+    whole = _vacuumed_size(path, ())
+    no_fts = _vacuumed_size(path, ("name_entry_fts",))
+    neither = _vacuumed_size(path, ("name_entry_fts", "name_entry"))
+    return {"table": _mb(no_fts - neither), "ngram_index": _mb(whole - no_fts), "total": _mb(whole - neither)}
+
+
+def _vacuumed_size(path: Path, drop: tuple[str, ...]) -> int:
+    copy = path.with_name(path.stem + ".size.sqlite")
+    copy.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"VACUUM INTO '{copy}'")
+    engine.dispose()
+    if drop:
+        engine = make_engine(f"sqlite:///{copy}")
+        with engine.connect() as conn:
+            for table in drop:
+                conn.exec_driver_sql(f"DROP TABLE {table}")
+            conn.commit()
+            conn.exec_driver_sql("VACUUM")
+        engine.dispose()
+    size = copy.stat().st_size
+    copy.unlink()
+    return size
+
+
+def _mb(n: int) -> float:
+    return round(n / 2**20, 1)
 
 
 def _existing(url: str, n_names: int):
@@ -141,20 +240,6 @@ def _existing(url: str, n_names: int):
     except Exception:  # missing database or schema: build it
         return None
     return engine if count and count >= n_names else None
-
-
-def _index_memory(session) -> tuple[int, int]:
-    """Bytes the index holds (entries, n-grams, display fields) and the peak while loading and
-    building it once more (tracemalloc; not timed)."""
-    from placenames.search.cache import load
-    from placenames.search.index import NameIndex
-
-    tracemalloc.start()
-    index = NameIndex.build(*load(session))
-    held, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    del index
-    return held, peak
 
 
 def _fresh(url: str, backend: str):
@@ -261,13 +346,15 @@ def _print(out: dict) -> None:
         if "error" in res:
             print(f"  {backend}: {res['error']}")
             continue
-        print(f"  {backend}: {res['names']} names, index {res['entries']} entries built in {res['index_build_s']} s "
-              f"(holds {res['index_mb']} MB, peak {res['index_peak_mb']} MB while building)")  # fmt: skip
+        print(f"  {backend}: {res['names']} names, {res['entries']} entries; index built in {res['index_build_s']} s, "
+              f"size {res['index_mb']}; lookups differing from a LIKE scan: {res['mismatches']}")  # fmt: skip
+        print(f"    web worker: peak RSS {res['worker']['peak_rss_mb']} MB "
+              f"({res['worker']['rss_before_searching_mb']} MB before searching)")  # fmt: skip
         print("    kind       search med/p99 ms   LIKE scan med/p99 ms   speed-up   hits (search/scan)")
         for kind, r in res["kinds"].items():
             print(f"    {kind:<9} {r['search_median_ms']:>8} / {r['search_p99_ms']:<8} {r['scan_median_ms']:>9} / "
                   f"{r['scan_p99_ms']:<9} {r['speedup_median']:>7}x   {r['search_hit_rate']}/{r['scan_hit_rate']}")  # fmt: skip
-    print(f"  peak RSS {out['peak_rss_mb']} MB")
+    print(f"  bench peak RSS {out['bench_peak_rss_mb']} MB")
 
 
 if __name__ == "__main__":
