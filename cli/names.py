@@ -16,6 +16,7 @@ from cli.context import table
 from gis.errors import InvalidInput
 from placenames import categories
 from placenames import queries
+from placenames import renaming
 from placenames import store
 from placenames import usecases
 from placenames.romanize import romanization
@@ -495,3 +496,68 @@ def _floats(text: str | None, n: int, option: str) -> tuple[float, ...] | None:
 
 
 commands: list[click.Command] = [names_group]
+
+
+# -- renamings: proposed, reviewed, approved, announced ------------------------------------------
+
+
+@names_group.group("renaming")
+def renaming_group() -> None:
+    """Renamings (更名): 申报 → 审核 → 批准 → 公告; the old name stays standard until announced."""
+
+
+def _renaming_line(d: dict) -> str:
+    return f"renaming #{d['id']} of #{d['place_name_id']}: {d['old_name']} → {d['new_name']} | {d['status']} v{d['version']}"
+
+
+def _renaming_act(cli: CliContext, fmt: str, act) -> None:
+    _run(cli, fmt, lambda s: renaming.to_dict(act(s)), _renaming_line)
+
+
+@renaming_group.command("propose")
+@click.argument("place_id", type=int)
+@click.argument("new_name")
+@click.option("--reason", required=True)
+@click.option("--romanized", default=None, help="Override of the romanized form (needs --romanized-reason).")
+@click.option("--romanized-reason", default=None)
+@format_option
+@pass_cli
+def renaming_propose_cmd(cli: CliContext, place_id: int, fmt: str, **opts) -> None:
+    """Propose renaming the standard name PLACE_ID to NEW_NAME."""
+    _renaming_act(cli, fmt, lambda s: usecases.propose_renaming(s, place_id, actor=cli.actor, **opts))
+
+
+@renaming_group.command("review")
+@click.argument("renaming_id", type=int)
+@_version_option
+@format_option
+@pass_cli
+def renaming_review_cmd(cli: CliContext, renaming_id: int, fmt: str, **opts) -> None:
+    """Start the review (审核) of a proposed renaming."""
+    _renaming_act(cli, fmt, lambda s: usecases.review_renaming(s, renaming_id, actor=cli.actor, **opts))
+
+
+@renaming_group.command("approve")
+@click.argument("renaming_id", type=int)
+@click.option("--authority", required=True, help="Approving authority, e.g. 乌海市人民政府.")
+@click.option("--document", required=True, help="Approval document number.")
+@_date_option("--date", "approval_date", help="Approval date (default today).")
+@click.option("--justification", default=None, help="Recorded justification for rule warnings.")
+@_version_option
+@format_option
+@pass_cli
+def renaming_approve_cmd(cli: CliContext, renaming_id: int, fmt: str, **opts) -> None:
+    """Approve (批准) a renaming under review with its own authority, document and date."""
+    _renaming_act(cli, fmt, lambda s: usecases.approve_renaming(s, renaming_id, actor=cli.actor, **opts))
+
+
+@renaming_group.command("announce")
+@click.argument("renaming_id", type=int)
+@_date_option("--date", "announcement_date", help="Announcement date (default today).")
+@click.option("--document", default=None, help="Announcement document.")
+@_version_option
+@format_option
+@pass_cli
+def renaming_announce_cmd(cli: CliContext, renaming_id: int, fmt: str, **opts) -> None:
+    """Announce (公告) a renaming: the name, road segments and sign work orders follow."""
+    _act(cli, fmt, lambda s: usecases.announce_renaming(s, renaming_id, actor=cli.actor, **opts))

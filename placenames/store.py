@@ -255,8 +255,12 @@ def rename(
     romanized: str | None = None,
     romanized_reason: str | None = None,
     expected_version: int | None = None,
+    approval: tuple[str | None, str | None, date | None, date | None] | None = None,
 ) -> PlaceName:
     """Rename (更名) a place: same identity, the old name becomes a searchable former name.
+
+    ``approval`` (authority, document, approval date, announcement date) is the renaming's own,
+    which the name carries from now on.
 
     The signs still showing the old name are not touched here: :func:`placenames.usecases.rename`
     also opens their work orders.
@@ -304,9 +308,13 @@ def rename(
     pn.proper_part = new_name[: len(new_name) - len(generic)] if generic else new_name
     pn.romanized_override_reason = None
     fields.set_romanization(pn, romanized, romanized_reason)
+    if approval is not None:
+        pn.approving_authority, pn.approval_doc_no, pn.approval_date, pn.announcement_date = approval
     pn.author = actor
     flush_or_conflict(session, pn)
     changes = {"name": [old_name, new_name], "romanized": [old_rom, pn.romanized]}
+    if approval is not None:
+        changes["approval_doc_no"] = [before.get("approval_doc_no"), pn.approval_doc_no]
     _event(
         session,
         pn,

@@ -18,11 +18,15 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from boundaries.divisions import district_of
 from gis.errors import require_actor
 from placenames import queries
+from placenames import renaming
+from placenames import roads
 from placenames import rules
 from placenames import store
 from placenames.models import PlaceName
+from placenames.models import Renaming
 from placenames.models import WorkOrder
 from placenames.signs import workorders
 
@@ -184,6 +188,97 @@ def rename(
     )
     orders = workorders.work_list_for_renaming(
         session, place_name_id=pn.id, actor=actor, old_names=[old_name], reason=reason
+    )
+    return _outcome(session, pn, work_orders=orders)
+
+
+def propose_renaming(
+    session: Session,
+    place_id: int,
+    *,
+    actor: str,
+    new_name: str,
+    reason: str,
+    romanized: str | None = None,
+    romanized_reason: str | None = None,
+) -> Renaming:
+    """Propose (申报) renaming a standard name; the old name stays standard until announced."""
+    return renaming.propose(
+        session,
+        place_id,
+        actor=actor,
+        new_name=new_name,
+        reason=reason,
+        romanized=romanized,
+        romanized_reason=romanized_reason,
+    )
+
+
+def review_renaming(
+    session: Session, renaming_id: int, *, actor: str, expected_version: int | None = None
+) -> Renaming:
+    """Start the review (审核) of a proposed renaming."""
+    return renaming.review(session, renaming_id, actor=actor, expected_version=expected_version)
+
+
+def approve_renaming(
+    session: Session,
+    renaming_id: int,
+    *,
+    actor: str,
+    authority: str,
+    document: str,
+    approval_date: date | None = None,
+    justification: str | None = None,
+    expected_version: int | None = None,
+) -> Renaming:
+    """Approve (批准) a renaming with its own authority, document and date (default today)."""
+    return renaming.approve(
+        session,
+        renaming_id,
+        actor=actor,
+        authority=authority,
+        document=document,
+        approval_date=approval_date or date.today(),
+        justification=justification,
+        expected_version=expected_version,
+    )
+
+
+def announce_renaming(
+    session: Session,
+    renaming_id: int,
+    *,
+    actor: str,
+    announcement_date: date | None = None,
+    document: str | None = None,
+    expected_version: int | None = None,
+) -> Outcome:
+    """Announce (公告) a renaming: the name, road segments and sign work orders follow.
+
+    The place takes the new name with the renaming's approval (the old one becomes a former
+    name), the road segments of the old name in its district are renamed, and a work order opens
+    for every sign still showing the old name.
+    """
+    r, pn = renaming.announce(
+        session,
+        renaming_id,
+        actor=actor,
+        announcement_date=announcement_date or date.today(),
+        document=document,
+        expected_version=expected_version,
+    )
+    roads.rename_segments(
+        session,
+        actor=actor,
+        old_name=r.old_name,
+        new_name=r.new_name,
+        district_code=district_of(pn.division_code),
+        reason=f"renaming #{r.id}: {r.reason}",
+        document=r.approval_doc_no,
+    )
+    orders = workorders.work_list_for_renaming(
+        session, place_name_id=pn.id, actor=actor, old_names=[r.old_name], reason=r.reason
     )
     return _outcome(session, pn, work_orders=orders)
 

@@ -18,6 +18,7 @@ from gis.dialects import bbox_filter
 from gis.dialects import nearest_order
 from gis.errors import InvalidInput
 from gis.errors import NotFound
+from placenames.models import FormerName
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.signs.validation import parse_house_number
@@ -57,6 +58,9 @@ def geocode(session: Session, address: str) -> dict[str, Any]:
     district = _district_prefix(session, head)
     road_text = head[len(district["name"]) :] if district else head
     roads = _roads(session, road_text, district["division_code"] if district else None)
+    note = None
+    if not roads:
+        roads, note = _renamed_roads(session, road_text, district["division_code"] if district else None)
     if not roads:
         raise NotFound(
             f"no standard road name {road_text!r}" + (f" in {district['name']}" if district else "")
@@ -90,6 +94,7 @@ def geocode(session: Session, address: str) -> dict[str, Any]:
         "sign_id": sign_id,
         "exact": gap == 0,
         "ambiguous": len(roads) > 1,
+        "note": note,
     }
 
 
@@ -157,6 +162,36 @@ def _district_prefix(session: Session, head: str) -> dict | None:
 def _roads(session: Session, road_text: str, district_code: str | None) -> list[PlaceName]:
     stmt = select(PlaceName).where(
         PlaceName.name == road_text,
+        PlaceName.category_code >= _ROAD_MAJOR,
+        PlaceName.category_code < _ROAD_MAJOR + "~",
+        PlaceName.status != "retired",
+    )
+    if district_code:
+        stem = district_code[:6]
+        stmt = stmt.where(PlaceName.division_code >= stem, PlaceName.division_code < stem + "~")
+    return list(session.scalars(stmt))
+
+
+def _renamed_roads(
+    session: Session, road_text: str, district_code: str | None
+) -> tuple[list[PlaceName], str | None]:
+    """Roads that were called ``road_text``, with the note "renamed to … on …"."""
+    formers = session.execute(
+        select(FormerName.place_name_id, FormerName.valid_to).where(FormerName.name == road_text)
+    ).all()
+    found: list[PlaceName] = []
+    notes: list[str] = []
+    for place_id, valid_to in formers:
+        for road in _roads_by_id(session, place_id, district_code):
+            found.append(road)
+            when = valid_to.isoformat() if valid_to else "an earlier date"
+            notes.append(f"{road_text} was renamed to {road.name} on {when}")
+    return found, "; ".join(dict.fromkeys(notes)) or None
+
+
+def _roads_by_id(session: Session, place_id: int, district_code: str | None) -> list[PlaceName]:
+    stmt = select(PlaceName).where(
+        PlaceName.id == place_id,
         PlaceName.category_code >= _ROAD_MAJOR,
         PlaceName.category_code < _ROAD_MAJOR + "~",
         PlaceName.status != "retired",

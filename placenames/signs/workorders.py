@@ -138,7 +138,7 @@ def resolve(
     """Record the repair (``action='repaired'``) or replacement (``'replaced'``) of the sign.
 
     The sign becomes ``good`` and inspected today; a replacement also sets the install date. A
-    replacement for a ``renamed`` order puts the current standard name on the sign (Chinese,
+    repair or replacement for a ``renamed`` order puts the current standard name on the sign (Chinese,
     romanization, Mongolian where the name has one); ``sign_changes`` may set other text.
     """
     order, before = _step(session, order_id, "resolve", expected_version)
@@ -157,8 +157,8 @@ def resolve(
         }
         if action == "replaced":
             changes.setdefault("install_date", date.today())
-            if order.reason == "renamed":
-                changes = {**_renamed_face(session, sign), **changes}
+        if order.reason == "renamed":
+            changes = {**_renamed_face(session, sign), **changes}
         update_sign(
             session,
             sign.id,
