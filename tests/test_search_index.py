@@ -108,3 +108,16 @@ def test_typo_candidates_share_most_grams_first(registry):
 )  # fmt: skip
 def test_cover(query, n, expected):
     assert cover(query, n) == sorted(expected)
+
+
+def test_the_triggers_exist_at_head(session, backend):
+    """A later migration rebuilding ``place_name`` or ``former_name`` on SQLite must recreate them."""
+    if backend == "spatialite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'name_entry%'"
+    else:
+        sql = "SELECT DISTINCT tgname FROM pg_trigger WHERE tgname LIKE 'name_entry%'"
+    names = set(session.execute(text(sql)).scalars())
+    expected = {
+        f"name_entry_{table}_{op}" for table in ("place", "former") for op in ("insert", "update", "delete")
+    }
+    assert expected <= names

@@ -12,8 +12,10 @@ budget) and returns the best-sharing entries for scoring.
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
+from sqlalchemy import bindparam
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -22,8 +24,16 @@ from placenames.search.grams import grams
 
 #: How many candidates a typo lookup returns at most (the best-sharing entries).
 TYPO_CANDIDATES = 300
-#: Postings a typo lookup reads at most, shared out among the query's n-grams.
+#: Postings a typo lookup reads at most (rarest n-grams first).
 FUZZY_POSTINGS = 6_000
+#: How long a process keeps PostgreSQL's n-gram statistics before reading them again.
+STATS_SECONDS = 300.0
+_STATS: dict[str, tuple] = {}
+_STATS_SQL = sql_text(
+    "SELECT greatest(c.reltuples, 0), s.most_common_elems::text::text[], s.most_common_elem_freqs "
+    "FROM pg_class AS c LEFT JOIN pg_stats AS s ON s.tablename = 'name_entry' AND s.attname = 'grams' "
+    "AND s.schemaname = current_schema() WHERE c.oid = CAST('name_entry' AS regclass)"
+)
 
 
 class Hit(NamedTuple):
@@ -58,26 +68,31 @@ def similar(session: Session, query: str, *, pinyin: bool = False) -> list[tuple
     """Entries sharing n-grams with ``query``, with how many they share; most shared first.
 
     Chinese text: character bigrams (single characters below three characters); pinyin keys:
-    letter trigrams. Each n-gram's postings are read up to an equal share of
-    :data:`FUZZY_POSTINGS`.
+    letter trigrams. The rarest n-grams select the candidates (a typo spoils few of them, and
+    common ones such as 路, 小区 or ``uan`` would only add noise at a high cost): their postings
+    are read, rarest first, until :data:`FUZZY_POSTINGS` are spent.
     """
-    if pinyin:
-        selected = sorted(grams(query, 3))
-    else:
-        selected = sorted(grams(query, 2) if len(query) > 2 else set(query))
+    short = not pinyin and len(query) <= 2
+    wanted = set(query) if short else grams(query, 3 if pinyin else 2)
     dialect = _dialect(session)
-    parts = [dialect.postings(i) for i, gram in enumerate(selected) if dialect.indexable(gram)]
+    counts = dialect.frequencies(session, sorted(g for g in wanted if dialect.indexable(g)))
+    parts, values, budget = [], {}, FUZZY_POSTINGS
+    for gram in sorted(counts, key=lambda g: (counts[g], g)):
+        if budget <= 0:
+            break
+        i = len(parts)
+        parts.append(dialect.postings(i))
+        values[f"g{i}"], values[f"b{i}"] = dialect.term(gram), budget
+        budget -= max(counts[gram], 1)
     if not parts:
         return []
-    budget = max(FUZZY_POSTINGS // len(parts), 50)
     stmt = sql_text(
         "SELECT e.id, e.place_id, e.kind, e.text, e.pinyin, t.n FROM (SELECT id, count(*) AS n FROM ("
         + " UNION ALL ".join(parts)
         + ") AS c GROUP BY id ORDER BY count(*) DESC, id LIMIT :top) AS t "
         "JOIN name_entry AS e ON e.id = t.id ORDER BY t.n DESC, e.id"
     )
-    values = {f"g{i}": dialect.term(gram) for i, gram in enumerate(selected)}
-    rows = session.connection().execute(stmt, {**values, "b": budget, "top": TYPO_CANDIDATES})
+    rows = session.connection().execute(stmt, {**values, "top": TYPO_CANDIDATES})
     return [(Hit(*row[:5]), row[5]) for row in rows]
 
 
@@ -85,6 +100,16 @@ def entries_of(session: Session, place_id: int) -> list[Hit]:
     """The entries of one place, oldest first."""
     stmt = sql_text("SELECT id, place_id, kind, text, pinyin FROM name_entry WHERE place_id = :p ORDER BY id")
     return [Hit(*row) for row in session.connection().execute(stmt, {"p": place_id})]
+
+
+def _read_stats(session: Session) -> tuple[float, dict[str, float], float]:
+    """Rows of ``name_entry``, the frequency of its most common n-grams, and the least of those."""
+    row = session.connection().execute(_STATS_SQL).first()
+    if row is None or row[1] is None:
+        return float(row[0] if row else 0), {}, 0.0
+    rows, elems, freqs = row
+    common = dict(zip(elems, freqs[: len(elems)], strict=True))
+    return float(rows), common, min(common.values(), default=0.0) / 2
 
 
 def _dialect(session: Session) -> _Postgres | _Sqlite:
@@ -112,7 +137,20 @@ class _Postgres:
 
     @staticmethod
     def postings(i: int) -> str:
-        return f"(SELECT id FROM name_entry WHERE grams @> ARRAY[CAST(:g{i} AS text)] LIMIT :b)"
+        return f"(SELECT id FROM name_entry WHERE grams @> ARRAY[CAST(:g{i} AS text)] LIMIT :b{i})"
+
+    @staticmethod
+    def frequencies(session: Session, selected: list[str]) -> dict[str, int]:
+        """Estimated entries holding each n-gram, from the planner's statistics of ``grams``
+        (its most common elements; any other n-gram counts as rarer than the rarest of them)."""
+        key = session.get_bind().engine.url.render_as_string(hide_password=True)
+        now = time.monotonic()
+        cached = _STATS.get(key)
+        if cached is None or now - cached[0] > STATS_SECONDS:
+            cached = (now, *_read_stats(session))
+            _STATS[key] = cached
+        _, rows, common, floor = cached
+        return {g: int(common.get(g, floor) * rows) for g in selected}
 
     @staticmethod
     def term(gram: str) -> str:
@@ -143,7 +181,19 @@ class _Sqlite:
 
     @staticmethod
     def postings(i: int) -> str:
-        return f"SELECT * FROM (SELECT rowid AS id FROM name_entry_fts WHERE name_entry_fts MATCH :g{i} LIMIT :b)"
+        return f"SELECT * FROM (SELECT rowid AS id FROM name_entry_fts WHERE name_entry_fts MATCH :g{i} LIMIT :b{i})"
+
+    @staticmethod
+    def frequencies(session: Session, selected: list[str]) -> dict[str, int]:
+        """Entries holding each n-gram, from FTS5's vocabulary (its tokens are case-folded)."""
+        if not selected:
+            return {}
+        folded = {g: g.lower() for g in selected}
+        stmt = sql_text("SELECT term, doc FROM name_entry_vocab WHERE term IN :terms").bindparams(
+            bindparam("terms", expanding=True)
+        )
+        docs = dict(session.connection().execute(stmt, {"terms": sorted(set(folded.values()))}).all())
+        return {g: docs.get(folded[g], 0) for g in selected}
 
     @staticmethod
     def term(gram: str) -> str:

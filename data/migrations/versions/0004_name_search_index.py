@@ -3,12 +3,16 @@
 Every standard name, alias and former name becomes a row of ``name_entry`` (place, kind, text,
 pinyin key). Its n-grams (the characters and character bigrams of the text, the letter trigrams
 of the pinyin key) are indexed: on PostgreSQL as a ``text[]`` column under a GIN index, on
-SQLite in a contentless FTS5 table (``detail=none``) whose rowid is the entry id. Triggers on
+SQLite in a contentless FTS5 table (``detail=none``) whose rowid is the entry id, with its
+vocabulary (``fts5vocab``: how many entries hold an n-gram). Triggers on
 ``place_name`` and ``former_name`` keep the entries current in the writing transaction, so a
 rolled-back write leaves no trace and a bulk load without audit entries is indexed too.
 
 The pinyin key of a name is the stored ``place_name.pinyin_key``; aliases and former names get
 theirs in SQL from ``name_char_pinyin`` (each character's most common toneless reading).
+
+On SQLite a later migration that rebuilds ``place_name`` or ``former_name`` (a batch operation
+copying the table) drops these triggers with the old table and must create them again.
 
 Revision ID: 0004
 Revises: 0003
@@ -67,6 +71,7 @@ def downgrade() -> None:
     else:
         for name in _SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS name_entry_vocab")
         op.execute("DROP TABLE IF EXISTS name_entry_fts")
         op.execute("DROP TABLE IF EXISTS name_pos")
     op.drop_table("name_char_pinyin")
@@ -255,6 +260,7 @@ def _sqlite_statements() -> list[str]:
         "CREATE TABLE name_pos (i INTEGER PRIMARY KEY)",
         f"INSERT INTO name_pos (i) VALUES {positions}",
         "CREATE VIRTUAL TABLE name_entry_fts USING fts5(g, content='', detail=none, columnsize=0)",
+        "CREATE VIRTUAL TABLE name_entry_vocab USING fts5vocab(name_entry_fts, 'row')",
         "CREATE TRIGGER name_entry_fts_insert AFTER INSERT ON name_entry BEGIN "
         f"INSERT INTO name_entry_fts (rowid, g) VALUES (NEW.id, {_sqlite_grams('NEW.text', 'NEW.pinyin')}); END",
         "CREATE TRIGGER name_entry_fts_delete AFTER DELETE ON name_entry BEGIN "
