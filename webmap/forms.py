@@ -1,59 +1,102 @@
-"""Small helpers shared by the officers' form views: reading fields, dates and versions."""
+"""Small helpers shared by the officers' form views: reading fields, numbers, dates and versions.
+
+Every refusal is :class:`~gis.errors.InvalidInput` naming the field (422 from the app's error
+handler, the form shown again where the view uses ``form_errors``), never a 400 or a 500: text
+too long or holding control characters, integers outside the 32-bit columns, floats that are not
+finite or beyond :data:`FLOAT_LIMIT`, dates that are no dates, geometries that are not GeoJSON,
+empty or not finite.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from datetime import date
 from typing import Any
 
-from flask import abort
 from flask import request
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from gis.errors import InvalidInput
+
+#: The range of the integer columns (ids, versions, counts): PostgreSQL's ``integer``.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+#: No measured quantity of the system (degrees, metres, beds, kilometres) comes near this.
+FLOAT_LIMIT = 1e12
+#: Control characters a form field may not hold (tab, line feed and carriage return may).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 def text(name: str, *, required: bool = False, limit: int = 4000) -> str | None:
-    """A stripped form field (``None`` when empty); 400 when required and missing or too long."""
+    """A stripped form field (``None`` when empty); refused when required and missing, too long or with control characters."""
     value = (request.form.get(name) or "").strip()
     if len(value) > limit:
-        abort(400, f"{name}: longer than {limit} characters")
+        raise InvalidInput(f"{name}: longer than {limit} characters", field=name)
+    if _CONTROL.search(value):
+        raise InvalidInput(f"{name}: holds a control character", field=name)
     if not value:
         if required:
-            abort(400, f"{name} is required")
+            raise InvalidInput(f"{name} is required", field=name)
         return None
     return value
 
 
 def day(name: str, *, default: date | None = None) -> date | None:
-    value = text(name)
+    """A ``YYYY-MM-DD`` form field as a date (``default`` when empty)."""
+    value = text(name, limit=40)
     if value is None:
         return default
     try:
         return date.fromisoformat(value)
     except ValueError:
-        abort(400, f"{name}: not a date (YYYY-MM-DD)")
+        raise InvalidInput(f"{name}: not a date (YYYY-MM-DD)", field=name) from None
 
 
-def number(name: str, *, kind: type = float) -> Any:
-    value = text(name)
+def number(name: str, *, kind: type = float, lo: float | None = None, hi: float | None = None) -> Any:
+    """A numeric form field (``None`` when empty) within ``lo``..``hi``.
+
+    Integers default to the 32-bit column range, floats to finite values within ``±FLOAT_LIMIT``.
+    """
+    value = text(name, limit=40)
     if value is None:
         return None
+    return bounded(name, value, kind=kind, lo=lo, hi=hi)
+
+
+def bounded(
+    name: str, value: str, *, kind: type = float, lo: float | None = None, hi: float | None = None
+) -> Any:
+    """``value`` (text from a form or a query string) parsed as ``kind`` and checked against its range."""
+    if kind is int:
+        lo = INT_MIN if lo is None else lo
+        hi = INT_MAX if hi is None else hi
+    else:
+        lo = -FLOAT_LIMIT if lo is None else lo
+        hi = FLOAT_LIMIT if hi is None else hi
     try:
-        return kind(value)
-    except ValueError:
-        abort(400, f"{name}: not a number")
+        parsed = kind(value.strip()) if len(value) <= 40 else None
+    except (ValueError, OverflowError):
+        parsed = None
+    if parsed is None or (isinstance(parsed, float) and not math.isfinite(parsed)):
+        raise InvalidInput(f"{name}: not a {'whole ' if kind is int else ''}number", field=name)
+    if not lo <= parsed <= hi:
+        raise InvalidInput(f"{name}: {value[:20]} is outside {lo:g}..{hi:g}", field=name)
+    return parsed
 
 
 def version() -> int:
     """The row version the form was rendered with (optimistic locking)."""
-    try:
-        return int(request.form["version"])
-    except (KeyError, ValueError):
-        abort(400, "the form lacks the record version; reload the page")
+    value = request.form.get("version")
+    if not value or not value.strip():
+        raise InvalidInput("the form lacks the record version; reload the page", field="version")
+    return bounded("version", value, kind=int, lo=0)
 
 
 def geometry(name: str = "geometry") -> BaseGeometry | None:
-    """A GeoJSON geometry drawn with Leaflet.draw (lon/lat), or ``None``."""
+    """A GeoJSON geometry drawn with Leaflet.draw (lon/lat), or ``None``; refused when empty or not finite."""
     value = text(name, limit=2_000_000)
     if value is None:
         return None
@@ -64,8 +107,15 @@ def geometry(name: str = "geometry") -> BaseGeometry | None:
         if doc.get("type") == "FeatureCollection":
             feats = doc.get("features") or []
             if len(feats) != 1:
-                abort(400, "draw exactly one geometry")
+                raise InvalidInput(f"{name}: draw exactly one geometry", field=name)
             doc = feats[0]["geometry"]
-        return shape(doc)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        abort(400, f"geometry: {exc}")
+        geom = shape(doc)
+    except InvalidInput:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, ShapelyError) as exc:
+        raise InvalidInput(f"{name}: not a GeoJSON geometry ({str(exc)[:100]})", field=name) from None
+    if geom.is_empty:
+        raise InvalidInput(f"{name}: the geometry is empty", field=name)
+    if not all(math.isfinite(c) for c in geom.bounds):
+        raise InvalidInput(f"{name}: coordinates must be finite numbers", field=name)
+    return geom

@@ -2,12 +2,16 @@
 
 Writes authenticate with ``Authorization: Bearer <token>`` (``wuhai-gis user token``), never
 with the session cookie, and need the role the collection's editors hold. ``If-Match: "<version>"``
-makes the write conditional: a stale version answers 412 (409 without ``If-Match``). PATCH takes
+makes the write conditional: a stale version answers 412 (409 without ``If-Match``). The tag is
+compared weakly (RFC 9110 8.8.3.2) and without the transfer coding the compressor appended, so
+``W/"1"`` and the gzipped item's ``"1-gzip"`` both name version 1. PATCH takes
 a JSON merge patch (RFC 7396). Refusals of the domain (unknown feature, invalid or conflicting
 values) are mapped to their status by the application's one error handler.
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import Response
 from flask import abort
@@ -16,12 +20,14 @@ from flask import url_for
 
 from gis.accounts import user_for_token
 from gis.errors import Forbidden
+from gis.rows import MAX_INT64
 from webmap.auth import Account
 from webmap.db import get_session
 from webmap.ogcapi import bodies
 from webmap.ogcapi import bp
 from webmap.ogcapi.collections import Collection
 from webmap.ogcapi.collections import get_collection
+from webmap.ogcapi.query import BadRequest
 from webmap.ogcapi.responses import problem
 from webmap.ogcapi.writers import WRITERS
 from webmap.ogcapi.writers import Writer
@@ -47,7 +53,7 @@ def create_item(cid: str):
 @bp.route("/collections/<cid>/items/<fid>", methods=["PUT", "PATCH"])
 def update_item(cid: str, fid: str):
     coll, writer, actor = _authorised(cid)
-    version = bodies.expected_version()
+    version = expected_version()
     props, geom = bodies.feature_body(coll) if request.method == "PUT" else bodies.patch_body(coll)
     session = get_session()
     obj = load(session, coll, writer, fid)
@@ -64,12 +70,47 @@ def delete_item(cid: str, fid: str):
     coll, writer, actor = _authorised(cid)
     if writer.delete is None:
         abort(405, f"features of {cid} cannot be deleted through the API (retire or report them instead)")
-    version = bodies.expected_version()
+    version = expected_version()
     session = get_session()
     obj = load(session, coll, writer, fid)
     writer.delete(session, actor, obj, request.headers.get("X-Reason"), version)
     session.commit()
     return Response(status=204)
+
+
+#: One entity tag of an ``If-Match`` list: optional weakness prefix, quoted opaque tag.
+_ETAG = re.compile(r'\s*(?:W/)?"([^"]*)"\s*(?:,|$)')
+#: What ``webmap/compress.py`` (and common proxies) append to the tag of a compressed representation.
+_CODING_SUFFIXES = ("-gzip", "-br", "-deflate", "-zstd")
+
+
+def expected_version(header: str | None = None) -> int | None:
+    """The version named by ``If-Match`` (``None`` without one or with ``*``), compared weakly.
+
+    ``"1"``, ``W/"1"`` and ``"1-gzip"`` all name version 1; a list of tags must name one version.
+    Anything else is a 400 naming the header.
+    """
+    value = (request.headers.get("If-Match", "") if header is None else header).strip()
+    if not value or value == "*":
+        return None
+    versions, pos = set(), 0
+    while pos < len(value):
+        match = _ETAG.match(value, pos)
+        if match is None or match.end() == pos:
+            raise BadRequest("If-Match must carry the feature's version as given by its ETag")
+        versions.add(_version_of(match.group(1)))
+        pos = match.end()
+    if len(versions) != 1:
+        raise BadRequest("If-Match names several versions; send the one ETag of the feature")
+    return versions.pop()
+
+
+def _version_of(tag: str) -> int:
+    for suffix in _CODING_SUFFIXES:
+        tag = tag.removesuffix(suffix)
+    if not tag.isascii() or not tag.isdigit() or int(tag) > MAX_INT64:
+        raise BadRequest("If-Match must carry the feature's version as given by its ETag")
+    return int(tag)
 
 
 def _authorised(cid: str) -> tuple[Collection, Writer, str]:
