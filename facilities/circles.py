@@ -16,9 +16,9 @@ from scipy.spatial import cKDTree
 from facilities.kinds import RURAL_ELDERLY_KINDS
 from facilities.kinds import URBAN_ELDERLY_KINDS
 from facilities.network import Network
+from facilities.network import iter_source_distances
 from facilities.network import node_labels
 from facilities.network import reach
-from facilities.network import single_source_distances
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
 from gis.errors import InvalidInput
@@ -254,8 +254,7 @@ def service_areas(
     elif net is None:
         raise InvalidInput("method 'network' needs a road network", field="method")
     else:
-        dist = single_source_distances(net, _xy(fac), limit_m=limit_m)
-        geoms = [reach_polygon(net.xy[np.isfinite(row)], buffer_m=buffer_m) for row in dist]
+        geoms = network_polygons(net, _xy(fac), limit_m=limit_m, buffer_m=buffer_m)
     keep = [c for c in ("id", "kind", "name") if c in fac.columns]
     out = gpd.GeoDataFrame(fac[keep].reset_index(drop=True), geometry=list(geoms), crs=METRIC_CRS)
     out["limit_m"] = limit_m
@@ -290,6 +289,22 @@ def catchment_areas(
     return out
 
 
+def network_polygons(
+    net: Network,
+    source_xy: np.ndarray,
+    *,
+    limit_m: float,
+    buffer_m: float = 50.0,
+    snapped: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[shapely.Geometry]:
+    """Each source's network service area (:func:`reach_polygon` of its reached nodes), batch by batch."""
+    return [
+        reach_polygon(net.xy[np.isfinite(row)], buffer_m=buffer_m)
+        for rows in iter_source_distances(net, source_xy, limit_m=limit_m, snapped=snapped)
+        for row in rows
+    ]
+
+
 def reach_polygon(xy: np.ndarray, *, buffer_m: float = 50.0) -> shapely.Geometry:
     """The polygon of some reached street nodes: their concave hull, buffered."""
     if len(xy) == 0:
@@ -314,8 +329,10 @@ def life_circles(
 def uncovered_areas(units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Each unit's area outside every service area (empty units dropped), with its size in m²."""
     u = units.to_crs(METRIC_CRS)
-    covered = shapely.union_all(areas.to_crs(METRIC_CRS).geometry.values) if len(areas) else shapely.Polygon()
-    rest = shapely.difference(u.geometry.values, covered)
+    rest = unit_gaps(
+        np.asarray(u.geometry.values, dtype=object),
+        np.asarray(areas.to_crs(METRIC_CRS).geometry.values, dtype=object),
+    )
     out = gpd.GeoDataFrame(
         {"code": u["code"].to_numpy(), "name": u["name"].to_numpy() if "name" in u else u["code"].to_numpy()},
         geometry=rest,
@@ -323,6 +340,26 @@ def uncovered_areas(units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.Geo
     )
     out = out[~out.geometry.is_empty].copy()
     out["area_m2"] = out.geometry.area.round(0)
+    return out
+
+
+def unit_gaps(units: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """Each unit polygon minus the union of the areas whose envelope meets its envelope (in their order).
+
+    Unit by unit, so the answer for a unit depends only on the areas near it (partitions agree).
+    """
+    out = np.empty(len(units), dtype=object)
+    if len(areas) == 0:
+        out[:] = list(units)
+        return out
+    unit_idx, area_idx = shapely.STRtree(areas).query(units)
+    order = np.lexsort((area_idx, unit_idx))
+    unit_idx, area_idx = unit_idx[order], area_idx[order]
+    starts = np.searchsorted(unit_idx, np.arange(len(units)))
+    ends = np.searchsorted(unit_idx, np.arange(len(units)), side="right")
+    for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        near = areas[area_idx[a:b]]
+        out[i] = shapely.difference(units[i], shapely.union_all(near)) if b > a else units[i]
     return out
 
 

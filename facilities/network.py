@@ -136,12 +136,19 @@ def read_osm_roads(path: str | Path) -> gpd.GeoDataFrame:
 
 
 def reach(
-    net: Network, source_xy: np.ndarray, target_xy: np.ndarray, *, limit_m: float, access: bool = True
+    net: Network,
+    source_xy: np.ndarray,
+    target_xy: np.ndarray,
+    *,
+    limit_m: float,
+    access: bool = True,
+    snapped: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Network distance from each target to its nearest source, within ``limit_m`` (one multi-source Dijkstra).
 
     Sources and targets join the network at their nearest node; with ``access`` the straight-line
-    distance to that node is added at both ends.
+    distance to that node is added at both ends. ``snapped`` gives the sources' nodes and access
+    distances already found (on a larger network this one was cut from).
 
     Returns
     -------
@@ -152,7 +159,7 @@ def reach(
     target_xy = np.asarray(target_xy, dtype=float).reshape(-1, 2)
     if len(source_xy) == 0:
         return np.full(len(target_xy), np.inf), np.full(len(target_xy), -1)
-    node_dist, node_src = node_labels(net, source_xy, limit_m=limit_m, access=access)
+    node_dist, node_src = node_labels(net, source_xy, limit_m=limit_m, access=access, snapped=snapped)
     t_node, t_off = net.nearest_nodes(target_xy)
     dist = node_dist[t_node] + (t_off if access else 0.0)
     src = np.where(np.isfinite(dist) & (dist <= limit_m), node_src[t_node], -1)
@@ -160,10 +167,15 @@ def reach(
 
 
 def node_labels(
-    net: Network, source_xy: np.ndarray, *, limit_m: float, access: bool = True
+    net: Network,
+    source_xy: np.ndarray,
+    *,
+    limit_m: float,
+    access: bool = True,
+    snapped: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance from every node to its nearest source and that source's index (virtual source nodes)."""
-    s_node, s_off = net.nearest_nodes(source_xy)
+    s_node, s_off = net.nearest_nodes(source_xy) if snapped is None else snapped
     k = len(s_node)
     n = net.n_nodes
     off = s_off if access else np.zeros(k)
@@ -183,17 +195,38 @@ def node_labels(
 
 
 def single_source_distances(
-    net: Network, source_xy: np.ndarray, *, limit_m: float, batch: int = 64
+    net: Network,
+    source_xy: np.ndarray,
+    *,
+    limit_m: float,
+    batch: int = 64,
+    snapped: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Node distances from each source separately (``(k, n)``, ``inf`` beyond the limit), in batches."""
-    s_node, s_off = net.nearest_nodes(source_xy)
-    out = np.empty((len(s_node), net.n_nodes))
+    return np.vstack(
+        list(iter_source_distances(net, source_xy, limit_m=limit_m, batch=batch, snapped=snapped))
+    )
+
+
+def iter_source_distances(
+    net: Network,
+    source_xy: np.ndarray,
+    *,
+    limit_m: float,
+    batch: int = 64,
+    snapped: tuple[np.ndarray, np.ndarray] | None = None,
+):
+    """:func:`single_source_distances` one batch of rows at a time (memory bounded by ``batch``)."""
+    s_node, s_off = net.nearest_nodes(source_xy) if snapped is None else snapped
+    if len(s_node) == 0:
+        yield np.empty((0, net.n_nodes))
+        return
     for start in range(0, len(s_node), batch):
         nodes = s_node[start : start + batch]
         d = dijkstra(net.graph, directed=False, indices=nodes, limit=max(limit_m - 0.0, 0.0))
-        out[start : start + batch] = d + s_off[start : start + batch, None]
-    out[out > limit_m] = np.inf
-    return out
+        d = d + s_off[start : start + batch, None]
+        d[d > limit_m] = np.inf
+        yield d
 
 
 def to_networkx(net: Network):
