@@ -648,7 +648,7 @@ def _render_notes(r: dict) -> str:
         if i["origin"] == "entered" and i["entered"]:
             e = i["entered"]
             lines.append(
-                f"录入 entered: {i['number']} = {i['value']} ({e['year']}), {e['source']}, {e['date'] or '--'}"
+                f"录入 entered: {i['number']} = {i['value']} (value of {e['year']}), {e['source']}, {e['date'] or '--'}"
             )
     for vid, what in (("4", "张/千名老人 beds per 1000 elderly"), ("5", "% 护理型 nursing")):
         d = by_id[vid]["detail"]

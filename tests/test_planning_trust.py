@@ -153,7 +153,7 @@ def _cli(url: str, *args: str):
 def test_the_command_line_labels_entered_values_and_refuses_what_it_cannot_answer(city_url):
     text = _cli(city_url, "indicators", "--year", "2020", "--standards")
     assert text.exit_code == 0, text.output
-    assert "录入 entered: 7 = 1.2 (2020)" in text.output and "计算 computed" in text.output
+    assert "录入 entered: 7 = 1.2 (value of 2020)" in text.output and "计算 computed" in text.output
     assert "养老机构 institutions" in text.output and "合计 combined" in text.output
     assert "指标8" in text.output and "100 % 达标" in text.output
     old = _cli(city_url, "indicators", "--year", "1990")

@@ -178,7 +178,9 @@ def test_planner_dashboard_choropleth_and_whatif(client):
     assert "乌海市" in page and "2025" in page
     choro = client.get("/planning/choropleth?year=2024&level=district&key=urban_elderly_coverage")
     body = choro.get_data(as_text=True)
-    assert choro.status_code == 200 and "urban_elderly_coverage" in body
+    assert (
+        choro.status_code == 200 and "城市社区养老设施服务覆盖率 (%)" in body and "2025 target: 100 %" in body
+    )
     assert (
         "海勃湾区" in body or "\\u6d77\\u52c3\\u6e7e\\u533a" in body
     )  # folium writes the GeoJSON with JSON escapes
