@@ -13,6 +13,7 @@ from gis.crs import in_extent
 from gis.errors import InvalidInput
 from placenames import rules
 from placenames.models import PlaceName
+from placenames.mongolian import clean_mongolian
 from placenames.romanize import initials
 from placenames.romanize import pinyin_key
 from placenames.romanize import romanization
@@ -89,12 +90,15 @@ def clean_aliases(aliases: list[str] | None) -> list[str]:
 
 
 def set_text(pn: PlaceName, **values: str | None) -> None:
-    """Set descriptive texts (``None`` leaves a field as it is)."""
+    """Set descriptive texts (``None`` leaves a field as it is; the Mongolian form is checked as script)."""
     for key, value in values.items():
         if value is None:
             continue
         if not isinstance(value, str):
             raise InvalidInput(f"{key} must be text", field=key)
+        if key == "mongolian":
+            pn.mongolian = limit(clean_mongolian(value, field=key), TEXT_LIMITS[key], key)
+            continue
         if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
             raise InvalidInput(f"{key} contains control characters", field=key)
         setattr(pn, key, limit(value.strip(), TEXT_LIMITS[key], key) or None)

@@ -3,7 +3,7 @@
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libsqlite3-mod-spatialite fonts-noto-cjk ${EXTRA_DEBIAN_PACKAGES:-}; do
+for pkg in libsqlite3-mod-spatialite fonts-noto-cjk fonts-noto-core ${EXTRA_DEBIAN_PACKAGES:-}; do
   have "$pkg" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

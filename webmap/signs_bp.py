@@ -13,6 +13,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
+from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -28,6 +29,7 @@ from placenames.models import WorkOrder
 from placenames.signs import store as signs_store
 from placenames.signs import usecases
 from placenames.signs import workorders
+from placenames.signs.render import sign_face_svg
 from placenames.signs.usecases import EDIT_FIELDS
 from webmap import forms
 from webmap.auth import actor
@@ -96,6 +98,15 @@ def _detail_page(sign_id: int, *, error: str | None = None, status: int = 200, *
         conditions=SIGN_CONDITIONS,
         fields=EDIT_FIELDS,
         reasons=workorders.REASONS,
+        face=Markup(
+            sign_face_svg(
+                kind=sign.kind,
+                text_zh=sign.text_zh,
+                text_romanized=sign.text_romanized,
+                text_mongolian=sign.text_mongolian,
+                house_number=sign.house_number,
+            )
+        ),
     )
     return body, status
 

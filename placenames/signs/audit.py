@@ -16,6 +16,7 @@ import shapely
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
 from gis.crs import to_metric
+from placenames.mongolian import same_form
 from placenames.signs.numbering import NumberingRule
 from placenames.signs.numbering import locate_on_lines
 from placenames.signs.numbering import street_lines
@@ -84,7 +85,8 @@ def text_findings(
     -------
     geopandas.GeoDataFrame
         Findings (``FINDING_COLUMNS``) of kinds ``old_name``, ``wrong_text``,
-        ``wrong_romanization`` and ``wrong_mongolian``.
+        ``wrong_romanization``, ``missing_mongolian`` (the name has a Mongolian form the sign
+        lacks) and ``wrong_mongolian`` (the sign's Mongolian differs from the name's).
     """
     linked = signs[signs["place_name_id"].notna()].copy()
     linked["place_name_id"] = linked["place_name_id"].astype("int64")
@@ -117,12 +119,24 @@ def text_findings(
     mask = roman_expected.notna() & roman_actual.notna() & (roman_expected != roman_actual) & ~zh_diff
     part = df[mask]
     findings.append(_findings(part, "wrong_romanization", roman_expected[mask], roman_actual[mask]))
-    mask = (
-        df["std_mongolian"].notna()
-        & df["text_mongolian"].notna()
-        & (df["std_mongolian"] != df["text_mongolian"])
+    std_mn = df["std_mongolian"].where(df["std_mongolian"].fillna("").str.strip() != "")
+    sign_mn = df["text_mongolian"].where(df["text_mongolian"].fillna("").str.strip() != "")
+    differs = pd.Series(
+        [not same_form(a, b) for a, b in zip(std_mn.fillna(""), sign_mn.fillna(""), strict=True)],
+        index=df.index,
+        dtype=bool,
     )
-    part = df[mask & ~zh_diff]
+    part = df[std_mn.notna() & sign_mn.isna() & ~zh_diff]
+    findings.append(
+        _findings(
+            part,
+            "missing_mongolian",
+            part["std_mongolian"],
+            pd.Series("", index=part.index),
+            detail="the standard name has a Mongolian form; the sign lacks the Mongolian line",
+        )
+    )
+    part = df[std_mn.notna() & sign_mn.notna() & differs & ~zh_diff]
     findings.append(_findings(part, "wrong_mongolian", part["std_mongolian"], part["text_mongolian"]))
     return _concat(findings, signs.crs)
 

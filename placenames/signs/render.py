@@ -1,9 +1,11 @@
-"""Sign faces as SVG in the GB 17733 layout: Mongolian above the Chinese, romanization below (pure)."""
+"""Sign faces as SVG: vertical Mongolian first, then the Chinese, romanization below (pure)."""
 
 from __future__ import annotations
 
 from html import escape
 
+from placenames.mongolian import FONT_FAMILY
+from placenames.mongolian import svg_columns
 from placenames.signs.validation import face_lines
 
 #: Background colour by sign kind (white text on all of them).
@@ -19,7 +21,8 @@ BACKGROUNDS = {
 }
 
 _FONT_ZH = "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC',sans-serif"
-_FONT_MN = "'Noto Sans Mongolian','Mongolian Baiti',sans-serif"
+_FONT_MN = FONT_FAMILY
+_MN_SIZE = 24
 _FONT_LATIN = "'Noto Sans','DejaVu Sans',Arial,sans-serif"
 
 
@@ -51,23 +54,39 @@ def sign_face_svg(
         SVG markup, safe to embed in HTML.
     """
     lines = face_lines(text_zh=text_zh, text_romanized=text_romanized, text_mongolian=text_mongolian)
-    sizes = {"mongolian": 22, "zh": 44, "romanized": 20}
-    fonts = {"mongolian": _FONT_MN, "zh": _FONT_ZH, "romanized": _FONT_LATIN}
+    sizes = {"zh": 44, "romanized": 20}
+    fonts = {"zh": _FONT_ZH, "romanized": _FONT_LATIN}
     number_text = _number_caption(kind, house_number)
     pad = 18
-    text_width = width - 2 * pad - (150 if number_text else 0)
-    y = pad
     parts: list[str] = []
+    left = pad
+    mongolian_height = 0.0
+    if text_mongolian:
+        # Traditional Mongolian is written in vertical columns, read left to right; it comes
+        # first on the face, before the Chinese and the romanization.
+        body, used, mongolian_height = svg_columns(text_mongolian, x=left, y=pad + 4, size=_MN_SIZE)
+        parts.append(f'<g class="sign-mongolian" lang="mn-Mong">{body}</g>')
+        left += used + 12
+    text_width = width - left - pad - (150 if number_text else 0)
+    block = sum(sizes[role] + 8 for role, _ in lines if role != "mongolian")
+    y = pad + max(0.0, (mongolian_height - block) / 2)
     for role, text in lines:
+        if role == "mongolian":
+            continue
         size = sizes[role]
         shown = text.upper() if role == "romanized" else text
         y += size + 8
         parts.append(
-            f'<text x="{pad + text_width / 2:.0f}" y="{y}" font-size="{size}" font-family="{escape(fonts[role])}" '
+            f'<text x="{left + text_width / 2:.0f}" y="{y:.0f}" font-size="{size}" font-family="{escape(fonts[role])}" '
             f'text-anchor="middle" textLength="{_fit(shown, size, text_width):.0f}" '
             f'lengthAdjust="spacingAndGlyphs" class="sign-{role}">{escape(shown)}</text>'
         )
-    height = max(y + pad + 6, 120)
+    height = round(max(y + pad + 6, pad + mongolian_height + pad + 8, 120))
+    if text_mongolian:
+        parts.append(
+            f'<line x1="{left - 6:.0f}" y1="{pad}" x2="{left - 6:.0f}" y2="{height - pad}" '
+            'stroke="#ffffff" stroke-width="1" opacity="0.6"/>'
+        )
     if number_text:
         x0 = width - pad - 140
         parts.append(

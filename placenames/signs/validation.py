@@ -15,6 +15,7 @@ import pandas as pd
 from gis.errors import InvalidInput
 from placenames.models import SIGN_CONDITIONS
 from placenames.models import SIGN_KINDS
+from placenames.mongolian import clean_mongolian
 
 #: Kinds whose face carries a house or building number.
 NUMBERED_KINDS = ("house_number", "building", "unit")
@@ -107,18 +108,16 @@ def check_free_text(value: Any, *, field: str, max_len: int, multiline: bool = F
 
 def check_sign_text(value: Any, *, field: str) -> str | None:
     """Validate one text line of a sign face (``text_zh``, ``text_romanized`` or ``text_mongolian``)."""
+    if field == "text_mongolian":
+        return check_free_text(clean_mongolian(value, field=field), field=field, max_len=_SIGN_TEXT_LIMIT)
     text = check_free_text(value, field=field, max_len=_SIGN_TEXT_LIMIT)
     if text is None:
         return None
-    if any(unicodedata.category(ch) == "Cf" for ch in text) and field != "text_mongolian":
+    if any(unicodedata.category(ch) == "Cf" for ch in text):
         raise InvalidInput(f"{field} contains an invisible format character", field=field)
-    pattern = {"text_zh": _HAN_RE, "text_romanized": _ROMAN_RE, "text_mongolian": _MONGOLIAN_RE}[field]
+    pattern = {"text_zh": _HAN_RE, "text_romanized": _ROMAN_RE}[field]
     if not pattern.match(text):
-        script = {
-            "text_zh": "Chinese characters",
-            "text_romanized": "Latin letters (Hanyu Pinyin)",
-            "text_mongolian": "Mongolian script",
-        }[field]
+        script = {"text_zh": "Chinese characters", "text_romanized": "Latin letters (Hanyu Pinyin)"}[field]
         raise InvalidInput(f"{field} {text[:40]!r} must be written in {script}", field=field)
     return text
 
@@ -280,7 +279,7 @@ def import_checks() -> tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ..
         ("a house-number, building or unit plate has no house_number", plate_without_number),
         ("text_zh must be Chinese characters", _bad_pattern("text_zh", _HAN_RE)),
         ("text_romanized must be Hanyu Pinyin in Latin letters without tone marks", bad_romanization),
-        ("text_mongolian must be Mongolian script", _bad_pattern("text_mongolian", _MONGOLIAN_RE)),
+        ("text_mongolian must be traditional Mongolian script, unmixed and well formed", bad_mongolian),
         (
             "a street, village, bridge or scenic sign needs text_romanized below the Chinese (GB 17733)",
             missing_romanization,
@@ -313,6 +312,23 @@ def bad_romanization(frame: pd.DataFrame) -> pd.Series:
     return (
         _bad_pattern("text_romanized", _ROMAN_RE)(frame) | text.str.contains(_TONE_RE.pattern).fillna(False)
     ).astype(bool)
+
+
+def bad_mongolian(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose ``text_mongolian`` is present but mixed or broken Mongolian script."""
+    if "text_mongolian" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["text_mongolian"].map(_mongolian_refused).astype(bool)
+
+
+def _mongolian_refused(value: Any) -> bool:
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    try:
+        clean_mongolian(str(value), field="text_mongolian")
+    except InvalidInput:
+        return True
+    return False
 
 
 def missing_romanization(frame: pd.DataFrame) -> pd.Series:
