@@ -160,6 +160,13 @@ def open_renaming(session: Session, place_id: int) -> Renaming | None:
     ).first()
 
 
+def renamings_of(session: Session, place_id: int) -> list[Renaming]:
+    """Every renaming of ``place_id``, oldest first."""
+    return list(
+        session.scalars(select(Renaming).where(Renaming.place_name_id == place_id).order_by(Renaming.id))
+    )
+
+
 def get(session: Session, renaming_id: int) -> Renaming:
     """The renaming ``renaming_id`` or :class:`gis.errors.NotFound`."""
     return get_or_raise(session, Renaming, renaming_id, what=WHAT)

@@ -254,11 +254,12 @@ def announce_renaming(
     document: str | None = None,
     expected_version: int | None = None,
 ) -> Outcome:
-    """Announce (公告) a renaming: the name, road segments and sign work orders follow.
+    """Announce (公告) a renaming: the name, road segments, plate addresses and sign work orders follow.
 
     The place takes the new name with the renaming's approval (the old one becomes a former
-    name), the road segments of the old name in its district are renamed, and a work order opens
-    for every sign still showing the old name.
+    name); a work order opens for every sign still showing the old name; the road segments of
+    the old name in its district are renamed and the house-number plates addressed to the old
+    name take the new address (:func:`placenames.roads.readdress_plates`).
     """
     r, pn = renaming.announce(
         session,
@@ -268,17 +269,33 @@ def announce_renaming(
         document=document,
         expected_version=expected_version,
     )
+    district = district_of(pn.division_code)
+    why = f"renaming #{r.id}: {r.reason}"
+    orders = workorders.work_list_for_renaming(
+        session,
+        place_name_id=pn.id,
+        actor=actor,
+        old_names=[r.old_name],
+        reason=r.reason,
+        district_code=district,
+    )
     roads.rename_segments(
         session,
         actor=actor,
         old_name=r.old_name,
         new_name=r.new_name,
-        district_code=district_of(pn.division_code),
-        reason=f"renaming #{r.id}: {r.reason}",
+        district_code=district,
+        reason=why,
         document=r.approval_doc_no,
     )
-    orders = workorders.work_list_for_renaming(
-        session, place_name_id=pn.id, actor=actor, old_names=[r.old_name], reason=r.reason
+    roads.readdress_plates(
+        session,
+        pn,
+        actor=actor,
+        old_name=r.old_name,
+        district_code=district,
+        reason=why,
+        document=r.approval_doc_no,
     )
     return _outcome(session, pn, work_orders=orders)
 

@@ -197,3 +197,85 @@ def test_edit(twins):
     edited = next(r for r in rows["place_name"] if r["id"] == int(pid))
     assert edited["meaning"] == "海勃湾北部的大街" and edited["aliases"] == ["北大街", "海北街"]
     assert rows["name_event"][-1]["action"] == "edit"
+
+
+RENAMING_TABLES = [*NAME_TABLES, "name_renaming", "road_segment", "work_order", "sign"]
+
+
+def test_renaming_procedure(twins):
+    pid = str(twins.ids["人民路"])
+    web = twins.web(OFFICER)
+    out = twins.cli(
+        "names", "renaming", "propose", pid, "新民路", "--reason", "道路改造后更名", "--format", "json",
+        actor=OFFICER,
+    )  # fmt: skip
+    rid = str(json.loads(out.output)["id"])
+    _posted(web.post(f"/names/{pid}/renamings", data={"new_name": "新民路", "reason": "道路改造后更名"}))
+    twins.cli("names", "renaming", "review", rid, "--expected-version", "1", actor=OFFICER)
+    _posted(web.post(f"/names/renamings/{rid}/review", data={"version": "1"}))
+    twins.cli(
+        "names", "renaming", "approve", rid, "--authority", "乌海市人民政府", "--document", "乌政字〔2025〕9号",
+        "--date", "2025-03-01", "--expected-version", "2", actor=OFFICER,
+    )  # fmt: skip
+    approval = {"version": "2", "authority": "乌海市人民政府", "document": "乌政字〔2025〕9号",
+                "approval_date": "2025-03-01"}  # fmt: skip
+    _posted(web.post(f"/names/renamings/{rid}/approve", data=approval))
+    mid = twins.assert_same(RENAMING_TABLES)
+    assert next(r for r in mid["place_name"] if r["id"] == int(pid))["name"] == "人民路"
+    assert mid["work_order"] == [] and mid["former_name"] == []
+    twins.cli(
+        "names", "renaming", "announce", rid, "--date", "2025-03-15", "--document", "公告2025-5",
+        "--expected-version", "3", actor=OFFICER,
+    )  # fmt: skip
+    resp = web.post(
+        f"/names/renamings/{rid}/announce",
+        data={"version": "3", "announcement_date": "2025-03-15", "document": "公告2025-5"},
+    )
+    _posted(resp, f"/signs/worklist/{pid}")
+    rows = twins.assert_same(RENAMING_TABLES)
+    place = next(r for r in rows["place_name"] if r["id"] == int(pid))
+    assert (place["name"], place["approval_doc_no"], place["approval_date"], place["announcement_date"]) == (
+        "新民路", "乌政字〔2025〕9号", "2025-03-01", "2025-03-15")  # fmt: skip
+    assert [f["name"] for f in rows["former_name"]] == ["人民路"]
+    assert [r["status"] for r in rows["name_renaming"]] == ["announced"]
+    assert {r["name"] for r in rows["road_segment"]} == {"新民路"}
+    assert len(rows["work_order"]) == 3 and {o["reason"] for o in rows["work_order"]} == {"renamed"}
+    tables = [a["table_name"] for a in rows["audit_log"]]
+    assert tables.count("name_renaming") == 4 and tables.count("road_segment") == 1
+
+
+def test_renaming_refusals(twins):
+    pid = str(twins.ids["人民路"])
+    web = twins.web(OFFICER)
+    out = twins.cli("names", "renaming", "review", "999", "--format", "json", actor=OFFICER, ok=False)
+    assert out.exit_code == 3 and json.loads(out.output)["error"]["kind"] == "not_found"
+    assert web.post("/names/renamings/999/review", data={"version": "1"}).status_code == 404
+    hidden = str(twins.ids["proposed"])
+    out = twins.cli(
+        "names", "renaming", "propose", hidden, "滨江路", "--reason", "x", "--format", "json",
+        actor=OFFICER, ok=False,
+    )  # fmt: skip
+    assert out.exit_code == 1 and json.loads(out.output)["error"]["field"] == "status"
+    resp = web.post(f"/names/{hidden}/renamings", data={"new_name": "滨江路", "reason": "x"})
+    assert resp.status_code == 422 and "only a standard name is renamed" in resp.get_data(as_text=True)
+    twins.cli("names", "renaming", "propose", pid, "新民路", "--reason", "更名", actor=OFFICER)
+    _posted(web.post(f"/names/{pid}/renamings", data={"new_name": "新民路", "reason": "更名"}))
+    out = twins.cli(
+        "names", "renaming", "announce", "1", "--format", "json", actor=OFFICER, ok=False
+    )  # fmt: skip
+    assert out.exit_code == 1 and json.loads(out.output)["error"]["field"] == "status"
+    resp = web.post("/names/renamings/1/announce", data={"version": "1"})
+    assert resp.status_code == 422 and 'id="renaming-review-form"' in resp.get_data(as_text=True)
+    resp = web.post("/names/renamings/1/review", data={"version": "7"})
+    assert resp.status_code == 409
+    out = twins.cli(
+        "names", "renaming", "propose", pid, "新华路", "--reason", "再次", "--format", "json",
+        actor=OFFICER, ok=False,
+    )  # fmt: skip
+    assert out.exit_code == 4 and json.loads(out.output)["error"]["kind"] == "conflict"
+    assert (
+        web.post(f"/names/{pid}/renamings", data={"new_name": "新华路", "reason": "再次"}).status_code == 409
+    )
+    public = twins.web("public")
+    assert public.post("/names/renamings/1/review", data={"version": "1"}).status_code in (302, 401, 403)
+    twins.assert_same(["name_renaming"])

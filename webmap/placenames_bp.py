@@ -1,5 +1,6 @@
 """Place-name officers: the naming procedure (propose, review, approve, announce, rename, retire),
-rule checks, geometry editing (Leaflet.draw), history and diffs.
+the renaming procedure (propose, review, approve, announce), rule checks, geometry editing
+(Leaflet.draw), history and diffs.
 
 Each act is one call of :mod:`placenames.usecases`; a refusal shows the page again with the message
 and the rule findings (:func:`webmap.errors.form_errors`).
@@ -27,6 +28,7 @@ from shapely.geometry import mapping
 from boundaries.divisions import division_names
 from placenames import categories
 from placenames import queries
+from placenames import renaming as renamings
 from placenames import store
 from placenames import usecases
 from placenames.models import NAME_STATUSES
@@ -195,6 +197,7 @@ def _detail_page(
     s = get_session()
     pn = store.get(s, place_id)
     info = queries.to_dict(s, pn, with_history=True)
+    pending = renamings.open_renaming(s, pn.id)
     geojson = json.dumps(mapping(to_shape(pn.geom))) if pn.geom is not None else ""
     body = render_template(
         "placenames/detail.html",
@@ -208,6 +211,9 @@ def _detail_page(
         error=error,
         today=date.today().isoformat(),
         transitions=store.TRANSITIONS.get(pn.status, set()),
+        renamings=renamings.renamings_of(s, pn.id),
+        pending=pending,
+        pending_findings=renamings.findings(s, pending) if pending is not None else [],
     )
     return body, status
 
@@ -316,6 +322,90 @@ def act(place_id: int, action: str):
     if action == "rename":
         return redirect(url_for("signs.worklist", place_id=place_id))
     return redirect(url_for("placenames.detail", place_id=place_id))
+
+
+def _renaming_page(
+    renaming_id: int, step: str | None = None, *, error: str | None = None, status: int = 200, exc=None
+):
+    """The page of the renamed name, after a refused step of its renaming."""
+    place_id = renamings.get(get_session(), renaming_id).place_name_id
+    return _detail_page(place_id, error=error, status=status, exc=exc)
+
+
+@bp.post("/<int:place_id>/renamings")
+@role_required(OFFICER)
+@form_errors(_detail_page)
+def propose_renaming(place_id: int):
+    """Propose (申报) renaming a standard name; the old name stays standard until announced."""
+    s = get_session()
+    r = usecases.propose_renaming(
+        s,
+        place_id,
+        actor=actor(),
+        new_name=forms.text("new_name", required=True, limit=100),
+        reason=forms.text("reason", required=True),
+        romanized=forms.text("romanized", limit=200),
+        romanized_reason=forms.text("romanized_reason"),
+    )
+    s.commit()
+    flash(_("Renaming proposed: %(old)s → %(new)s", old=r.old_name, new=r.new_name), "ok")
+    return redirect(url_for("placenames.detail", place_id=place_id, _anchor="renaming"))
+
+
+def _review_renaming(s, renaming_id: int, who: str, version: int):
+    return usecases.review_renaming(s, renaming_id, actor=who, expected_version=version)
+
+
+def _approve_renaming(s, renaming_id: int, who: str, version: int):
+    return usecases.approve_renaming(
+        s,
+        renaming_id,
+        actor=who,
+        authority=forms.text("authority", required=True, limit=100),
+        document=forms.text("document", required=True, limit=100),
+        approval_date=forms.day("approval_date"),
+        justification=forms.text("justification"),
+        expected_version=version,
+    )
+
+
+def _announce_renaming(s, renaming_id: int, who: str, version: int):
+    return usecases.announce_renaming(
+        s,
+        renaming_id,
+        actor=who,
+        announcement_date=forms.day("announcement_date"),
+        document=forms.text("document", limit=200),
+        expected_version=version,
+    )
+
+
+#: The steps of a renaming after its proposal, each parsing its form and calling its use case.
+RENAMING_STEPS = {
+    "review": _review_renaming,
+    "approve": _approve_renaming,
+    "announce": _announce_renaming,
+}
+
+
+@bp.post("/renamings/<int:renaming_id>/<step>")
+@role_required(OFFICER)
+@form_errors(_renaming_page)
+def renaming_step(renaming_id: int, step: str):
+    """Review, approve or announce a renaming, at the version the form was shown with.
+
+    The announcement leads to the sign work list of the name (the use case opened the work orders).
+    """
+    if step not in RENAMING_STEPS:
+        abort(404)
+    s = get_session()
+    place_id = renamings.get(s, renaming_id).place_name_id
+    RENAMING_STEPS[step](s, renaming_id, actor(), forms.version())
+    s.commit()
+    flash(_("Done: %(action)s", action=_(step)), "ok")
+    if step == "announce":
+        return redirect(url_for("signs.worklist", place_id=place_id))
+    return redirect(url_for("placenames.detail", place_id=place_id, _anchor="renaming"))
 
 
 @bp.get("/<int:place_id>/history.json")

@@ -224,21 +224,24 @@ def work_list_for_renaming(
     actor: str,
     old_names: Iterable[str] = (),
     reason: str | None = None,
+    district_code: str | None = None,
 ) -> list[WorkOrder]:
     """After a renaming, open a ``renamed`` work order for every sign still showing an old name.
 
     The names store calls this when a name changes. Signs linked to the place whose Chinese
-    text differs from the current name, and unlinked signs showing one of ``old_names``, are
-    listed; a sign that already has an unfinished ``renamed`` order is not listed twice.
+    text differs from the current name, and unlinked signs showing one of ``old_names`` (in
+    ``district_code``'s district when given), are listed; a sign that already has an unfinished
+    ``renamed`` order is not listed twice.
     """
     place = get_or_raise(session, PlaceName, place_name_id)
     olds = {n for n in old_names if n and n != place.name}
     linked = select(Sign).where(Sign.place_name_id == place_name_id, Sign.text_zh != place.name)
     signs = list(session.scalars(linked))
     if olds:
-        signs += list(
-            session.scalars(select(Sign).where(Sign.place_name_id.is_(None), Sign.text_zh.in_(olds)))
-        )
+        unlinked = select(Sign).where(Sign.place_name_id.is_(None), Sign.text_zh.in_(olds))
+        if district_code:
+            unlinked = unlinked.where(Sign.division_code.like(district_code[:6] + "%"))
+        signs += list(session.scalars(unlinked))
     busy = set(
         session.scalars(
             select(WorkOrder.sign_id).where(
