@@ -9,7 +9,8 @@ is *current* while the generation has not moved, *stale* afterwards.
 
 Builds run in background threads, one at a time per process (the builders draw with
 matplotlib, whose pyplot state is process-wide, and are CPU-bound), and one at a time per
-product across processes (an ``flock`` on ``<params>/.lock``). A failed build leaves
+product across processes (an ``flock`` on ``<params>/.lock``; across hosts sharing the products
+folder, a Redis lock with expiry when ``redis`` is given, see :mod:`gis.shared_state`). A failed build leaves
 ``failed.json`` with the error; it is not retried automatically for the same generation.
 The previous build stays in place, downloadable, until a new one has been completed.
 """
@@ -101,11 +102,17 @@ class ProductCache:
         Folder of the products (created when missing).
     session_factory
         Opens the database session a build reads through (one per build, closed after it).
+    redis
+        A Redis client: builds are then coordinated by a Redis lock per product (hosts sharing
+        ``root``), instead of a file lock (processes of one host).
     """
 
-    def __init__(self, root: str | os.PathLike[str], session_factory: Callable[[], Session]) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], session_factory: Callable[[], Session], *, redis=None
+    ) -> None:
         self.root = Path(root)
         self._sessions = session_factory
+        self._redis = redis
         self._lock = threading.Lock()
         self._running: dict[Path, dict] = {}
 
@@ -187,7 +194,7 @@ class ProductCache:
         entry = self._running.get(folder)
         if entry is not None:
             state, since = entry["state"], entry["since"]
-        elif _held_elsewhere(folder):
+        elif self._build_lock(folder).held():
             state, since = "building", None
         elif latest is not None and latest.generation == generation:
             state, since = "ready", None
@@ -221,20 +228,26 @@ class ProductCache:
                     entry["state"], entry["since"] = "building", _now()
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                with open(folder / ".lock", "a+b") as lock:
-                    try:
-                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        return  # another process builds this product now
-                    try:
-                        self._build(folder, builder, entry["generation"])
-                    finally:
-                        fcntl.flock(lock, fcntl.LOCK_UN)
+                lock = self._build_lock(folder)
+                if not lock.acquire():
+                    return  # another process (or host) builds this product now
+                try:
+                    self._build(folder, builder, entry["generation"])
+                finally:
+                    lock.release()
             finally:
                 _SLOT.release()
         finally:
             with self._lock:
                 self._running.pop(folder, None)
+
+    def _build_lock(self, folder: Path):
+        """The lock of one product's builds: in Redis when configured, else a file lock."""
+        if self._redis is None:
+            return _FileLock(folder / ".lock")
+        from gis.shared_state import RedisLock
+
+        return RedisLock(self._redis, f"wuhai:build:{folder.relative_to(self.root).as_posix()}")
 
     def _build(self, folder: Path, builder: Builder, requested: str) -> None:
         tmp = folder / f".tmp-{uuid.uuid4().hex}"
@@ -282,18 +295,40 @@ def _latest(folder: Path) -> Build | None:
     return best
 
 
-def _held_elsewhere(folder: Path) -> bool:
-    """Whether another process holds the product's build lock."""
-    path = folder / ".lock"
-    if not path.exists():
-        return False
-    with open(path, "a+b") as lock:
+class _FileLock:
+    """An ``flock`` on a file: one holder among the processes of one host."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh = None
+
+    def acquire(self) -> bool:
+        fh = open(self.path, "a+b")  # noqa: SIM115 - kept open while held
         try:
-            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            return True
-        fcntl.flock(lock, fcntl.LOCK_UN)
-    return False
+            fh.close()
+            return False
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+    def held(self) -> bool:
+        """Whether another process holds the lock."""
+        if not self.path.exists():
+            return False
+        with open(self.path, "a+b") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
 
 
 def _read_json(path: Path) -> dict | None:

@@ -62,6 +62,11 @@ SETTINGS: tuple[Setting, ...] = (
         "60",
         "Longest time a cached items page is served; pages are dropped at once when the data generation (latest audit entry) moves.",
     ),
+    Setting(
+        "REDIS_URL",
+        None,
+        "Redis shared by several web hosts, e.g. `redis://127.0.0.1:6379/0`: rate limits, the OGC API page cache and product-build locks live there; when unset each host keeps its own (a SQLite file, process memory, a file lock).",
+    ),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

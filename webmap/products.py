@@ -42,10 +42,14 @@ class WebProduct:
 
 def init_app(app: Flask) -> None:
     """Keep one product cache per app under ``<instance>/products/cache`` (idempotent; the
-    blueprints offering products call it when registered)."""
+    blueprints offering products call it when registered). With ``REDIS_URL`` set, builds are
+    coordinated across hosts by a Redis lock (the hosts then share the instance's products folder)."""
     if _KEY not in app.extensions:
+        from gis.shared_state import client_for
+
         root = Path(app.instance_path) / "products" / "cache"
-        app.extensions[_KEY] = ProductCache(root, app.extensions["wuhai_sessionmaker"])
+        redis = client_for(app.config)
+        app.extensions[_KEY] = ProductCache(root, app.extensions["wuhai_sessionmaker"], redis=redis)
 
 
 def get_cache() -> ProductCache:

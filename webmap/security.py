@@ -1,10 +1,12 @@
-"""Security headers and the rate limiter of logins and public reports (shared by every server process)."""
+"""Security headers and the rate limiter of logins and public reports (shared by every server process,
+and by every host when ``REDIS_URL`` is set)."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 import time
+import uuid
 from functools import wraps
 from pathlib import Path
 
@@ -31,7 +33,13 @@ FOLIUM_CSP = (
 
 def init_app(app: Flask) -> None:
     """Install the response headers and the rate limiter."""
-    app.extensions["rate_limiter"] = RateLimiter(Path(app.instance_path) / "rate_limits.sqlite")
+    from gis.shared_state import client_for
+
+    redis = client_for(app.config)
+    if redis is not None:
+        app.extensions["rate_limiter"] = RedisRateLimiter(redis)
+    else:
+        app.extensions["rate_limiter"] = RateLimiter(Path(app.instance_path) / "rate_limits.sqlite")
 
     @app.after_request
     def _headers(resp: Response) -> Response:
@@ -90,6 +98,42 @@ class RateLimiter:
 
     def reset(self) -> None:
         self._db().execute("DELETE FROM hit")
+
+
+class RedisRateLimiter:
+    """The same sliding window kept in Redis, so that every host counts together.
+
+    Each (scope, client) is a sorted set of hit times; one Lua script drops the hits older than
+    the window, counts the rest and adds the new hit when allowed, atomically on the server.
+    """
+
+    _SCRIPT = """
+redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1] - ARGV[2])
+local count = redis.call('zcard', KEYS[1])
+if count < tonumber(ARGV[3]) then
+  redis.call('zadd', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('pexpire', KEYS[1], math.ceil(ARGV[2] * 1000))
+  return 1
+end
+return 0
+"""
+
+    def __init__(self, redis, *, prefix: str = "wuhai:rate:") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._hit = redis.register_script(self._SCRIPT)
+
+    def hit(self, scope: str, key: str, *, limit: int, period: float, now: float | None = None) -> bool:
+        """Count one hit; ``False`` when ``limit`` hits within ``period`` seconds are exceeded."""
+        now = time.time() if now is None else now
+        member = f"{now:.6f}:{uuid.uuid4().hex[:8]}"
+        keys = [f"{self.prefix}{scope}:{key}"]
+        return bool(self._hit(keys=keys, args=[repr(now), repr(float(period)), int(limit), member]))
+
+    def reset(self) -> None:
+        names = list(self.redis.scan_iter(match=f"{self.prefix}*", count=500))
+        if names:
+            self.redis.delete(*names)
 
 
 def rate_limited(scope: str):

@@ -11,17 +11,26 @@ with its gzip form and an ``ETag``, for as long as
   whose audit id committed out of order stays invisible.
 
 Entries are evicted least recently used first once the bodies exceed ``max_bytes``.
+
+With ``REDIS_URL`` set, :class:`RedisPageCache` keeps the pages in Redis instead, shared by
+every host: keyed on the data generation, so a write through any host is seen through all of
+them, and expiring after ``max_age`` seconds (Redis's own ``maxmemory`` policy bounds its size).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from dataclasses import field
+
+import orjson
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -106,3 +115,76 @@ class PageCache:
     def _drop(self, key: tuple) -> None:
         page = self._pages.pop(key)
         self._bytes -= len(page.body) * 2
+
+
+class RedisPageCache:
+    """The page cache in Redis: one hash per (generation, key) holding body, gzip form, headers, ETag.
+
+    A page is gzipped once when stored, so that no host compresses it again. An unreachable
+    Redis makes every request a miss (logged), never an error.
+    """
+
+    def __init__(self, redis, *, max_bytes: int, max_age: float, prefix: str = "wuhai:ogcapi:") -> None:
+        self.redis = redis
+        self.max_bytes = int(max_bytes)
+        self.max_age = float(max_age)
+        self.prefix = prefix
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0 and self.max_age > 0
+
+    def get(self, key: tuple, generation: str, *, now: float | None = None) -> Page | None:
+        """The page for ``key`` if one was rendered at ``generation`` within ``max_age`` seconds."""
+        if not self.enabled:
+            return None
+        try:
+            found = self.redis.hgetall(self._name(key, generation))
+        except Exception as exc:  # a cache that cannot be reached is a miss
+            _log.warning("page cache unreachable: %s", exc)
+            found = None
+        if not found:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return Page(
+            generation,
+            time.monotonic(),
+            found[b"body"],
+            orjson.loads(found[b"headers"]),
+            found[b"etag"].decode(),
+            _gzipped=found[b"gz"],
+        )
+
+    def put(
+        self, key: tuple, generation: str, body: bytes, headers: dict[str, str], *, now: float | None = None
+    ) -> Page:
+        """Keep a rendered page for ``max_age`` seconds (not kept when larger than a quarter of the cache)."""
+        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+        page = Page(generation, time.monotonic() if now is None else now, body, dict(headers), digest)
+        if not self.enabled or len(body) * 2 > self.max_bytes // 4:
+            return page
+        fields = {"body": body, "gz": page.gzipped, "headers": orjson.dumps(page.headers), "etag": digest}
+        name = self._name(key, generation)
+        try:
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(name, mapping=fields)
+                pipe.pexpire(name, int(self.max_age * 1000))
+                pipe.execute()
+        except Exception as exc:
+            _log.warning("page cache unreachable: %s", exc)
+        return page
+
+    def clear(self) -> None:
+        names = list(self.redis.scan_iter(match=f"{self.prefix}*", count=500))
+        if names:
+            self.redis.delete(*names)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.redis.scan_iter(match=f"{self.prefix}*", count=500))
+
+    def _name(self, key: tuple, generation: str) -> str:
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+        return f"{self.prefix}{generation}:{digest}"

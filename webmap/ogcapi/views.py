@@ -40,6 +40,26 @@ TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 TITLE = "乌海市地名与民政地理信息 OGC API - Features"
 
 
+@bp.record_once
+def _shared_page_cache(state) -> None:
+    """With ``REDIS_URL`` set, the items pages are cached in Redis, shared by every host.
+
+    Registered after the items module's own set-up (this module is imported after it), so the
+    in-memory cache it made is replaced.
+    """
+    from gis.shared_state import client_for
+    from webmap.ogcapi.cache import RedisPageCache
+
+    redis = client_for(state.app.config)
+    if redis is not None:
+        cfg = state.app.config
+        state.app.extensions["ogcapi_pages"] = RedisPageCache(
+            redis,
+            max_bytes=int(float(cfg["OGCAPI_CACHE_MB"]) * 1024 * 1024),
+            max_age=float(cfg["OGCAPI_CACHE_SECONDS"]),
+        )
+
+
 @bp.errorhandler(query.BadRequest)
 def _bad_request(exc: query.BadRequest):
     return problem(400, "InvalidParameterValue", str(exc))
