@@ -28,6 +28,8 @@ from gis.errors import InvalidInput
 
 #: Environment variable naming a running Dask scheduler (``tcp://host:port``).
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+#: Dask's in-process schedulers, accepted as ``scheduler`` besides an address or a client.
+LOCAL_SCHEDULERS = ("threads", "sync", "synchronous")
 
 
 @dataclass
@@ -66,7 +68,7 @@ def dask_scheduler(
         return
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -287,7 +289,7 @@ def _reach(f_xy, points, *, limit_m: float, method: str, net, by: str, run) -> t
 @contextmanager
 def _using(workers, scheduler) -> Iterator[Callable]:
     """A runner ``run(task, payloads, meta) -> DataFrame`` on the given or a newly opened scheduler."""
-    if scheduler is not None and not isinstance(scheduler, str):
+    if scheduler in LOCAL_SCHEDULERS or (scheduler is not None and not isinstance(scheduler, str)):
         yield _runner(scheduler)
         return
     with dask_scheduler(workers=workers, scheduler=scheduler) as sched:
