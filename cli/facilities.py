@@ -454,14 +454,17 @@ def site_cmd(
 @click.option("--year", type=int, default=2020, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(), required=True, help="Folder for the report's files.")
 @click.option("--pdf/--no-pdf", default=True, show_default=True)
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the report."
+)
 @format_option
 @pass_cli
-def report_cmd(cli: CliContext, year: int, out_dir: str, pdf: bool, fmt: str) -> None:
+def report_cmd(cli: CliContext, year: int, out_dir: str, pdf: bool, lang: str, fmt: str) -> None:
     """Planning report "progress to the 2025 targets" (HTML, PDF) with maps, and tables (CSV, XLSX)."""
     from facilities.report import build_report
 
     with cli.session() as session:
-        files = build_report(session, year=year, out_dir=Path(out_dir), pdf=pdf)
+        files = build_report(session, year=year, out_dir=Path(out_dir), pdf=pdf, lang=lang)
     emit({"files": [str(f) for f in files]}, fmt, lambda r: "\n".join(r["files"]))
 
 

@@ -424,13 +424,19 @@ bp.record_once(lambda state: products.init_app(state.app))
 
 
 def _report_params() -> dict[str, str]:
-    return {"year": str(_year()), "format": "pdf" if request.values.get("format") == "pdf" else "html"}
+    """Year, format and language of a report (the language: asked for, else the page's)."""
+    lang = request.values.get("lang") or str(get_locale())
+    return {
+        "year": str(_year()),
+        "format": "pdf" if request.values.get("format") == "pdf" else "html",
+        "lang": lang if lang in freport.LANGUAGES else "zh",
+    }
 
 
-def _report_builder(year: int, pdf: bool):
+def _report_builder(year: int, pdf: bool, lang: str = "zh"):
     def build(session, out: Path) -> str:
         name = "report.pdf" if pdf else "report.html"
-        files = freport.build_report(session, year=year, out_dir=out, pdf=pdf)
+        files = freport.build_report(session, year=year, out_dir=out, pdf=pdf, lang=lang)
         if not any(Path(f).name == name for f in files):
             raise RuntimeError("the report was not written")
         return name
@@ -444,7 +450,7 @@ def report():
     """The progress report (HTML or PDF) written by ``facilities.report.build_report``, built in
     the background once per data generation and year, served from the instance folder."""
     params = _report_params()
-    builder = _report_builder(int(params["year"]), params["format"] == "pdf")
+    builder = _report_builder(int(params["year"]), params["format"] == "pdf", params["lang"])
     return products.respond(REPORT, params, builder, download_name=f"plan-progress-{params['year']}.pdf")
 
 
@@ -458,7 +464,8 @@ def report_status():
 @role_required(ROLE)
 def report_rebuild():
     params = _report_params()
-    return products.rebuild(REPORT, params, _report_builder(int(params["year"]), params["format"] == "pdf"))
+    builder = _report_builder(int(params["year"]), params["format"] == "pdf", params["lang"])
+    return products.rebuild(REPORT, params, builder)
 
 
 @bp.get("/report/files/<int:year>/<format>/<build>/<path:name>")
@@ -467,7 +474,8 @@ def report_file(year: int, format: str, build: str, name: str):
     """Files of one report build (the HTML or PDF, its map images and tables)."""
     if format not in ("html", "pdf"):
         abort(404)
-    params = {"year": str(year), "format": format}
+    lang = request.args.get("lang") or "zh"
+    params = {"year": str(year), "format": format, "lang": lang if lang in freport.LANGUAGES else "zh"}
     return products.send_build_file(REPORT, params, build, name, download_name=f"plan-progress-{year}.pdf")
 
 
