@@ -7,6 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from gis.crs import METRIC_SRID
+from gis.crs import STORAGE_SRID
+from gis.crs import transformer
 from gis.errors import InvalidInput
 
 #: Marker types: Q single (单立); A/B twin (同号双立); C/D/E triple (同号三立).
@@ -127,3 +134,41 @@ def twin_letter(side_code: str, other_code: str) -> str:
 def _check_line_code(line_code: str) -> None:
     if not (isinstance(line_code, str) and line_code.isdigit() and len(line_code) in (4, 8, 12)):
         raise InvalidInput(f"line code must be 4, 8 or 12 digits, got {line_code!r}")
+
+
+#: Largest distance (m, EPSG:4545) between a marker and its line section before a justification is
+#: required: lines are digitised from 1:10 000 maps, whose positional error stays well under this.
+MAX_LINE_OFFSET_M = 50.0
+
+
+def line_offset_m(point: BaseGeometry, line: BaseGeometry) -> float:
+    """Distance in metres (EPSG:4545) from a marker position to its line section (both EPSG:4490)."""
+    to_m = transformer(STORAGE_SRID, METRIC_SRID)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(to_m.transform(xy[:, 0], xy[:, 1]))
+
+    return float(shapely.distance(shapely.transform(point, project), shapely.transform(line, project)))
+
+
+def check_line_offset(
+    number: str,
+    offset_m: float,
+    *,
+    justification: str | None,
+    tolerance_m: float = MAX_LINE_OFFSET_M,
+) -> str | None:
+    """The justification (stripped) for a marker off its line, refusing one too far without it."""
+    text = (justification or "").strip() or None
+    if offset_m > tolerance_m and text is None:
+        raise InvalidInput(
+            f"marker {number} stands {offset_m:.0f} m from its line, farther than the tolerance of "
+            f"{tolerance_m:.0f} m: correct the position or record a justification",
+            field="geometry",
+            details={"distance_m": round(offset_m, 1), "tolerance_m": tolerance_m},
+        )
+    if text is not None and len(text) > 1000:
+        raise InvalidInput(
+            f"marker {number}: justification is longer than 1000 characters", field="justification"
+        )
+    return text

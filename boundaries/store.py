@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from boundaries.divisions import get_division
 from boundaries.lines import LINE_FIELDS
 from boundaries.markers import STATUSES
+from boundaries.markers import check_line_offset
+from boundaries.markers import line_offset_m
 from boundaries.markers import validate_number
 from boundaries.models import BoundaryLine
 from boundaries.models import BoundaryMarker
@@ -26,6 +28,7 @@ from boundaries.models import DivisionEvent
 from gis.crs import STORAGE_SRID
 from gis.crs import in_extent
 from gis.dialects import bbox_filter
+from gis.errors import Conflict
 from gis.errors import Forbidden
 from gis.errors import InvalidInput
 from gis.errors import NotFound
@@ -308,8 +311,13 @@ def add_marker(
     smart: bool = False,
     public: bool = True,
     source: str = "manual",
+    justification: str | None = None,
 ) -> BoundaryMarker:
-    """Add a marker; its number is validated against GB/T 17796 and the line's code."""
+    """Add a marker; its number is validated against GB/T 17796 and the line's code.
+
+    A marker farther than :data:`~boundaries.markers.MAX_LINE_OFFSET_M` from its line is refused
+    unless ``justification`` says why; the justification is kept in the marker's history.
+    """
     line = get_or_raise(session, BoundaryLine, line_id, what="boundary line")
     parsed = validate_number(number, line_code=line.line_code or line.code)
     if status not in STATUSES:
@@ -321,6 +329,10 @@ def add_marker(
     if elevation_m is not None and not -100 <= float(elevation_m) <= 9000:
         raise InvalidInput(f"marker {number}: elevation {elevation_m} m is out of range", field="elevation_m")
     refs = [_reference_object(number, r) for r in (reference_objects or [])]
+    point = point_lonlat(lon, lat, what=f"marker {number}")
+    line_geom = geometry_of(line)
+    offset = line_offset_m(point, line_geom) if line_geom is not None else 0.0
+    justification = check_line_offset(str(parsed), offset, justification=justification)
     marker = BoundaryMarker(
         number=str(parsed),
         line_id=line_id,
@@ -335,13 +347,14 @@ def add_marker(
         status=status,
         smart=smart,
         public=public,
-        geom=to_db_geom(point_lonlat(lon, lat, what=f"marker {number}")),
+        geom=to_db_geom(point),
         author=actor,
         source=source,
     )
     session.add(marker)
     flush_or_conflict(session, f"boundary marker {parsed}")
-    record(session, actor=actor, action="insert", obj=marker)
+    reason = f"{offset:.0f} m from its line: {justification}" if justification else None
+    record(session, actor=actor, action="insert", obj=marker, reason=reason)
     return marker
 
 
@@ -377,9 +390,11 @@ def update_marker(
     if ("lon" in changes) != ("lat" in changes):
         raise InvalidInput(f"marker {number}: give both lon and lat", field="lon")
     if "lon" in changes:
-        marker.geom = to_db_geom(
-            point_lonlat(changes.pop("lon"), changes.pop("lat"), what=f"marker {number}")
-        )
+        point = point_lonlat(changes.pop("lon"), changes.pop("lat"), what=f"marker {number}")
+        line_geom = geometry_of(get_or_raise(session, BoundaryLine, marker.line_id, what="boundary line"))
+        if line_geom is not None:
+            check_line_offset(number, line_offset_m(point, line_geom), justification=reason)
+        marker.geom = to_db_geom(point)
     if "reference_objects" in changes:
         changes["reference_objects"] = [_reference_object(number, r) for r in changes["reference_objects"]]
     for k, v in changes.items():
@@ -463,17 +478,13 @@ def add_dispute(
 ) -> Dispute:
     """Register a disputed area (polygon) or line section (line)."""
     _authorise(viewer_roles)
-    if (
-        not isinstance(geometry, Polygon | MultiPolygon | MultiLineString)
-        and geometry.geom_type != "LineString"
-    ):
+    title = _dispute_title(title)
+    _check_dispute_geometry(title, geometry)
+    parties = _dispute_parties(parties)
+    if status not in DISPUTE_STATUSES:
         raise InvalidInput(
-            f"dispute {title[:30]!r}: geometry must be a polygon or a line section", field="geometry"
+            f"dispute {title[:30]!r}: status must be one of {DISPUTE_STATUSES}", field="status"
         )
-    if not geometry.is_valid:
-        raise InvalidInput(f"dispute {title[:30]!r}: invalid geometry", field="geometry")
-    if status not in DISPUTE_STATUSES or not parties:
-        raise InvalidInput(f"dispute {title[:30]!r}: needs parties and a status in {DISPUTE_STATUSES}")
     d = Dispute(
         title=title,
         line_id=line_id,
@@ -508,6 +519,8 @@ def dispute_action(
     _authorise(viewer_roles)
     d = get_or_raise(session, Dispute, dispute_id)
     check_version(d, expected_version)
+    if d.status == "closed" and status != "open":
+        raise Conflict(f"dispute {dispute_id} is closed: reopen it (status open) to record more")
     if status is not None and status not in DISPUTE_STATUSES:
         raise InvalidInput(f"dispute {dispute_id}: status must be one of {DISPUTE_STATUSES}", field="status")
     before = snapshot(d)
@@ -519,3 +532,67 @@ def dispute_action(
     flush_or_conflict(session, d)
     record(session, actor=actor, action="update", obj=d, before=before, reason=action, document=document)
     return d
+
+
+def update_dispute(
+    session: Session,
+    *,
+    actor: str,
+    viewer_roles,
+    dispute_id: int,
+    expected_version: int | None,
+    reason: str,
+    title: str | None = None,
+    parties: list[str] | None = None,
+    description: str | None = None,
+    geometry: BaseGeometry | None = None,
+) -> Dispute:
+    """Change a dispute's title, parties, description or geometry (stale version refused, history kept)."""
+    _authorise(viewer_roles)
+    d = get_or_raise(session, Dispute, dispute_id)
+    check_version(d, expected_version)
+    before = snapshot(d)
+    if title is not None:
+        d.title = _dispute_title(title)
+    if parties is not None:
+        d.parties = _dispute_parties(parties)
+    if description is not None:
+        d.description = description.strip() or None
+    if geometry is not None:
+        _check_dispute_geometry(d.title, geometry)
+        d.geom = to_db_geom(geometry)
+    flush_or_conflict(session, d)
+    record(session, actor=actor, action="update", obj=d, before=before, reason=reason)
+    return d
+
+
+def _dispute_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise InvalidInput("a dispute needs a title of 1–200 characters", field="title")
+    return title
+
+
+def _dispute_parties(parties: list[str]) -> list[str]:
+    out = [p.strip() for p in parties if p and p.strip()]
+    if len(set(out)) < 2:
+        raise InvalidInput("a dispute needs at least two different parties", field="parties")
+    return list(dict.fromkeys(out))
+
+
+def _check_dispute_geometry(title: str, geometry: BaseGeometry) -> None:
+    if (
+        not isinstance(geometry, Polygon | MultiPolygon | MultiLineString)
+        and geometry.geom_type != "LineString"
+    ):
+        raise InvalidInput(
+            f"dispute {title[:30]!r}: geometry must be a polygon or a line section", field="geometry"
+        )
+    if not geometry.is_valid or geometry.is_empty:
+        raise InvalidInput(f"dispute {title[:30]!r}: invalid geometry", field="geometry")
+    minx, miny, maxx, maxy = geometry.bounds
+    if not (in_extent(minx, miny) and in_extent(maxx, maxy)):
+        raise InvalidInput(
+            f"dispute {title[:30]!r}: geometry lies outside Wuhai and its neighbours (lon/lat, EPSG:4490)",
+            field="geometry",
+        )

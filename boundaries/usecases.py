@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from boundaries import alarms
@@ -24,6 +25,7 @@ from boundaries.models import MarkerAlarm
 from boundaries.models import MarkerDevice
 from gis.errors import InvalidInput
 from gis.errors import require_actor
+from gis.rows import geometry_of
 
 # -- markers ------------------------------------------------------------------------------------
 
@@ -39,8 +41,12 @@ def add_marker(
     side_code: str | None = None,
     material: str | None = None,
     elevation_m: float | None = None,
+    justification: str | None = None,
 ) -> BoundaryMarker:
-    """Register a marker on the line section ``line_code`` (number checked against GB/T 17796)."""
+    """Register a marker on the line section ``line_code`` (number checked against GB/T 17796).
+
+    A marker farther than the tolerance from its line needs ``justification`` (kept in its history).
+    """
     actor = require_actor(actor)
     line = store.line_by_code(session, line_code)
     return store.add_marker(
@@ -53,6 +59,7 @@ def add_marker(
         side_code=side_code,
         material=material,
         elevation_m=elevation_m,
+        justification=justification,
     )
 
 
@@ -253,6 +260,99 @@ def dispute_action(
         action=action.strip(),
         on=on,
         status=status,
+        document=document,
+        expected_version=expected_version,
+    )
+
+
+def register_dispute(
+    session: Session,
+    actor: str,
+    roles: Iterable[str],
+    *,
+    title: str,
+    parties: list[str],
+    geometry: BaseGeometry | None = None,
+    line_code: str | None = None,
+    description: str | None = None,
+    document: str | None = None,
+) -> Dispute:
+    """Register a dispute over an area or a line section; without a geometry, the whole section is meant."""
+    actor = require_actor(actor)
+    line = store.line_by_code(session, line_code) if line_code else None
+    if geometry is None:
+        if line is None:
+            raise InvalidInput(
+                "give the disputed area or line (geometry) or a line section code", field="geometry"
+            )
+        geometry = geometry_of(line)
+    return store.add_dispute(
+        session,
+        actor=actor,
+        viewer_roles=tuple(roles),
+        title=title,
+        parties=parties,
+        geometry=geometry,
+        line_id=line.id if line is not None else None,
+        description=(description or "").strip() or None,
+        documents=[document.strip()] if document and document.strip() else [],
+    )
+
+
+def update_dispute(
+    session: Session,
+    actor: str,
+    roles: Iterable[str],
+    dispute_id: int,
+    *,
+    expected_version: int | None,
+    reason: str | None,
+    title: str | None = None,
+    parties: list[str] | None = None,
+    description: str | None = None,
+    geometry: BaseGeometry | None = None,
+) -> Dispute:
+    """Correct a dispute's title, parties, description or geometry, saying why (history kept)."""
+    if not reason or not reason.strip():
+        raise InvalidInput("say why the dispute is changed", field="reason")
+    if title is None and parties is None and description is None and geometry is None:
+        raise InvalidInput(f"dispute {dispute_id}: nothing to change")
+    return store.update_dispute(
+        session,
+        actor=require_actor(actor),
+        viewer_roles=tuple(roles),
+        dispute_id=dispute_id,
+        expected_version=expected_version,
+        reason=reason.strip(),
+        title=title,
+        parties=parties,
+        description=description,
+        geometry=geometry,
+    )
+
+
+def close_dispute(
+    session: Session,
+    actor: str,
+    roles: Iterable[str],
+    dispute_id: int,
+    *,
+    outcome: str,
+    on: date,
+    document: str | None = None,
+    expected_version: int | None = None,
+) -> Dispute:
+    """Close a dispute with its outcome (agreement, ruling...) and the document that settles it."""
+    if not outcome or not outcome.strip():
+        raise InvalidInput("say how the dispute was settled", field="outcome")
+    return dispute_action(
+        session,
+        actor,
+        roles,
+        dispute_id,
+        action=f"closed: {outcome.strip()}",
+        on=on,
+        status="closed",
         document=document,
         expected_version=expected_version,
     )

@@ -247,6 +247,10 @@ def markers_cmd(cli: CliContext, line_code: str | None, number: str | None, fmt:
 @click.option("--side-code", help="Division the marker stands in (twin/triple markers).")
 @click.option("--material")
 @click.option("--elevation", "elevation_m", type=float)
+@click.option(
+    "--justification",
+    help="Why the marker stands farther than the tolerance from its line (kept in its history).",
+)
 @format_option
 @pass_cli
 def add_marker_cmd(
@@ -258,6 +262,7 @@ def add_marker_cmd(
     side_code: str | None,
     material: str | None,
     elevation_m: float | None,
+    justification: str | None,
     fmt: str,
 ) -> None:
     """Register a marker (number validated per GB/T 17796 against the line code)."""
@@ -272,6 +277,7 @@ def add_marker_cmd(
             side_code=side_code,
             material=material,
             elevation_m=elevation_m,
+            justification=justification,
         )
         s.commit()
         emit({"id": m.id, "number": m.number}, fmt, lambda r: f"added marker {r['number']}")

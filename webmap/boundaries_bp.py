@@ -3,6 +3,7 @@ GNSS upload, displacement map, sign-off, report, markers, smart-marker devices a
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import geopandas as gpd
@@ -248,6 +249,7 @@ def marker_add():
         side_code=forms.text("side_code", limit=12),
         material=forms.text("material", limit=40),
         elevation_m=forms.number("elevation_m"),
+        justification=forms.text("justification", limit=1000),
     )
     get_session().commit()
     return redirect(url_for("boundaries.markers"))
@@ -367,3 +369,69 @@ def dispute_action(dispute_id: int):
     )
     get_session().commit()
     return redirect(url_for("boundaries.disputes"))
+
+
+@bp.post("/disputes")
+@role_required(ROLE)
+@form_errors(_disputes_page)
+def dispute_add():
+    """Register a dispute over a drawn area or line, or over a whole line section."""
+    usecases.register_dispute(
+        get_session(),
+        actor(),
+        current_user.roles,
+        title=forms.text("title", required=True, limit=200),
+        parties=_parties(),
+        geometry=forms.geometry("geometry"),
+        line_code=forms.text("line_code", limit=40),
+        description=forms.text("description", limit=4000),
+        document=forms.text("document", limit=200),
+    )
+    get_session().commit()
+    return redirect(url_for("boundaries.disputes"))
+
+
+@bp.post("/disputes/<int:dispute_id>/edit")
+@role_required(ROLE)
+@form_errors(_disputes_page)
+def dispute_edit(dispute_id: int):
+    """Correct a dispute's title, parties, description or geometry at the version shown."""
+    usecases.update_dispute(
+        get_session(),
+        actor(),
+        current_user.roles,
+        dispute_id,
+        expected_version=forms.version(),
+        reason=forms.text("reason", required=True, limit=500),
+        title=forms.text("title", limit=200),
+        parties=_parties() or None,
+        description=forms.text("description", limit=4000),
+        geometry=forms.geometry("geometry"),
+    )
+    get_session().commit()
+    return redirect(url_for("boundaries.disputes"))
+
+
+@bp.post("/disputes/<int:dispute_id>/close")
+@role_required(ROLE)
+@form_errors(_disputes_page)
+def dispute_close(dispute_id: int):
+    """Close a dispute with its outcome and the settling document."""
+    usecases.close_dispute(
+        get_session(),
+        actor(),
+        current_user.roles,
+        dispute_id,
+        outcome=forms.text("outcome", required=True, limit=500),
+        on=forms.day("on", default=date.today()),
+        document=forms.text("document", limit=200),
+        expected_version=forms.version(),
+    )
+    get_session().commit()
+    return redirect(url_for("boundaries.disputes"))
+
+
+def _parties() -> list[str]:
+    """Parties typed one per line or separated by 、 or commas."""
+    text = forms.text("parties", limit=1000) or ""
+    return [p.strip() for p in re.split(r"[\n,，、;；]+", text) if p.strip()]
