@@ -201,3 +201,19 @@ def test_a_what_if_writes_nothing_and_answers_alike(twins):
     assert (served["before"], served["after"]) == (0, 100)
     rows = twins.assert_same(["facility"])
     assert rows["facility"] == [] and rows["audit_log"] == []
+
+
+def test_entering_a_computed_indicator_is_refused_alike(twins):
+    refused = twins.cli(
+        "facilities", "enter-indicator", "--number", "4", "--year", "2024", "--value", "40",
+        "--source", "区民政局统计", "--format", "json", actor="planner", ok=False,
+    )  # fmt: skip
+    error = json.loads(refused.output)["error"]
+    assert refused.exit_code == 1 and error["field"] == "number" and "indicator 4" in error["message"]
+    resp = _web(twins).post(
+        "/planning/indicators/entry",
+        data={"number": "4", "year": "2024", "value": "40", "value_source": "区民政局统计"},
+    )
+    assert resp.status_code == 422 and "indicator 4" in resp.get_data(as_text=True)
+    rows = twins.assert_same(["indicator_entry"])
+    assert all(r["number"] != 4 for r in rows["indicator_entry"])

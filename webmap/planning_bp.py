@@ -679,6 +679,7 @@ def remove_facility(facility_id: int):
 def _entry_page(*, error: str | None = None, status: int = 200, exc=None):
     body = render_template(
         "planning/entry.html",
+        entered=[indicators.BY_ID[i] for i in indicators.ENTERED_IDS],
         error=error,
         field=getattr(exc, "field", None),
         form=request.form,
