@@ -228,3 +228,46 @@ def test_batch_limits(session):
         "too_many": telemetry.MAX_BATCH + 1
     }
     assert telemetry.telemetry_count(session) == 0
+
+
+def test_cli_ingest_exits_non_zero_when_anything_was_refused(fresh_db_url, tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import main
+    from gis.db import make_engine
+    from gis.db import make_session_factory
+
+    engine = make_engine(fresh_db_url)
+    with make_session_factory(engine)() as s:
+        _device, token = make_device(s)
+        s.commit()
+    engine.dispose()
+    now = datetime.now(UTC)
+    first = msg(1, ts=(now - timedelta(minutes=2)).isoformat())
+    moved = dict(first, ts=(now - timedelta(minutes=2) + timedelta(milliseconds=1)).isoformat())
+    second = msg(2, ts=(now - timedelta(minutes=1)).isoformat())
+
+    def ingest(payload, *extra):
+        path = tmp_path / "batch.json"
+        path.write_text(json.dumps(payload), encoding="utf-8")
+        args = [
+            "--database-url",
+            fresh_db_url,
+            "--actor",
+            "t",
+            "boundaries",
+            "telemetry",
+            "ingest",
+            str(path),
+        ]
+        return CliRunner().invoke(main, [*args, "--token", token, *extra])
+
+    ok = ingest([first], "--format", "json")
+    assert ok.exit_code == 0 and json.loads(ok.output)["accepted"] == 1
+    partly = ingest([moved, second], "--format", "json")
+    assert partly.exit_code == 4, partly.output
+    error = json.loads(partly.output)["error"]
+    assert error["kind"] == "conflict"
+    assert (error["details"][0]["accepted"], error["details"][0]["refused"]) == (1, {"replay": 1})
+    again = ingest([second])
+    assert again.exit_code == 4 and "nothing stored" in again.output
