@@ -13,6 +13,11 @@ Lua script), so every response carries up to 100 GeoJSON features. Reported: req
 second, p50/p99 latency, and the server's peak RSS (master and workers). Without wrk a bounded Python client
 (16 threads) is used instead and says so.
 
+``--mode random`` asks instead for random, non-repeating viewports at random zoom levels
+(:func:`random_viewport`: zoom 12 to 17, a 1024 × 614 pixel window centred anywhere in the built-up
+area, coordinates to 6 decimals), so no page cache can help and the figures are those of the
+uncached items path; ``--mode both`` (the default) runs both and reports them side by side.
+
 Run (databases loaded with ``wuhai-gis load-reference``)::
 
     .venv/bin/python -m bench.ogcapi_load --spatialite sqlite:////path/wuhai.sqlite \\
@@ -69,6 +74,46 @@ def viewports(shifts: int = SHIFTS) -> list[str]:
                 dx, dy = i * 0.001, j * 0.001
                 out.append(f"{x0 + dx:.3f},{y0 + dy:.3f},{x1 + dx:.3f},{y1 + dy:.3f}")
     return out
+
+
+#: Where the random viewports are centred (lon/lat): the built-up areas of the three districts.
+RANDOM_AREA = (106.70, 39.45, 106.90, 39.75)
+#: Zoom levels of the random viewports and the window they fill, in 256-pixel tiles.
+ZOOMS = (12, 17)
+WINDOW_TILES = (4.0, 2.4)
+
+
+def random_viewport(rng) -> str:
+    """One random bbox: a zoom level in :data:`ZOOMS`, a window of :data:`WINDOW_TILES`, centred in
+    :data:`RANDOM_AREA` (the Lua script of wrk draws the same way)."""
+    z = rng.randint(*ZOOMS)
+    w, h = (t * 360.0 / 2**z for t in WINDOW_TILES)
+    x0, y0, x1, y1 = RANDOM_AREA
+    cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
+    return f"{cx - w / 2:.6f},{cy - h / 2:.6f},{cx + w / 2:.6f},{cy + h / 2:.6f}"
+
+
+def _lua_script(mode: str, path: str) -> str:
+    if mode == "grid":
+        boxes = ", ".join(f'"{b}"' for b in viewports())
+        return (
+            f"local b = {{{boxes}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n"
+            f'  return wrk.format("GET", "{path}?limit=100&bbox=" .. b[(i % #b) + 1])\nend\n'
+        )
+    x0, y0, x1, y1 = RANDOM_AREA
+    return textwrap.dedent(f"""
+        local n = 0
+        setup = function(thread) n = n + 1; thread:set("id", n) end
+        init = function(args) math.randomseed(os.time() * 1000 + id * 7919) end
+        request = function()
+          local z = math.random({ZOOMS[0]}, {ZOOMS[1]})
+          local w, h = {WINDOW_TILES[0]} * 360 / 2 ^ z, {WINDOW_TILES[1]} * 360 / 2 ^ z
+          local cx = {x0} + math.random() * {x1 - x0:.6f}
+          local cy = {y0} + math.random() * {y1 - y0:.6f}
+          local box = string.format("%.6f,%.6f,%.6f,%.6f", cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+          return wrk.format("GET", "{path}?limit=100&bbox=" .. box)
+        end
+    """)
 
 
 def _free_port() -> int:
@@ -196,13 +241,9 @@ def start_pygeoapi(venv: Path, db_url: str, port: int, workdir: Path) -> subproc
     )  # fmt: skip
 
 
-def run_wrk(base: str, path: str, duration: int) -> dict:
+def run_wrk(base: str, path: str, duration: int, mode: str = "grid") -> dict:
     script = Path(tempfile.mkdtemp()) / "bboxes.lua"
-    boxes = ", ".join(f'"{b}"' for b in viewports())
-    script.write_text(
-        f"local b = {{{boxes}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n"
-        f'  return wrk.format("GET", "{path}?limit=100&bbox=" .. b[(i % #b) + 1])\nend\n'
-    )
+    script.write_text(_lua_script(mode, path))
     out = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "-s", str(script), base],
         capture_output=True, text=True, check=True,
@@ -229,8 +270,9 @@ def _parse_wrk(out: str) -> dict:
     }
 
 
-def run_python_client(base: str, path: str, duration: int) -> dict:
+def run_python_client(base: str, path: str, duration: int, mode: str = "grid") -> dict:
     """Bounded fallback: 16 threads issuing requests back to back for ``duration`` seconds."""
+    import random
     import statistics
     import threading
 
@@ -241,12 +283,12 @@ def run_python_client(base: str, path: str, duration: int) -> dict:
 
     def worker(k: int) -> None:
         i = k
+        rng = random.Random(k)
         while time.time() < stop:
             t = time.perf_counter()
+            box = random_viewport(rng) if mode == "random" else boxes[i % len(boxes)]
             try:
-                with urllib.request.urlopen(
-                    f"{base}{path}?limit=100&bbox={boxes[i % len(boxes)]}", timeout=30
-                ) as r:
+                with urllib.request.urlopen(f"{base}{path}?limit=100&bbox={box}", timeout=30) as r:
                     r.read()
                 lat.append((time.perf_counter() - t) * 1000)
             except OSError:
@@ -284,7 +326,9 @@ def peak_rss_mb(pid: int) -> float:
     return round(total, 1) if total else float("nan")
 
 
-def bench_one(name: str, proc: subprocess.Popen, base: str, path: str, duration: int) -> dict:
+def bench_one(
+    name: str, proc: subprocess.Popen, base: str, path: str, duration: int, mode: str = "grid"
+) -> dict:
     try:
         _wait(f"{base}{path}?limit=1")
         with urllib.request.urlopen(f"{base}{path}?limit=100&bbox={BBOXES[0]}") as resp:
@@ -292,8 +336,10 @@ def bench_one(name: str, proc: subprocess.Popen, base: str, path: str, duration:
         if n == 0:
             raise RuntimeError(f"{name} returns no features for bbox {BBOXES[0]}: not comparable")
         runner = run_wrk if shutil.which("wrk") else run_python_client
-        runner(base, path, 3)  # warm-up
-        result = runner(base, path, duration)
+        runner(base, path, 3, mode)  # warm-up
+        result = runner(base, path, duration, mode)
+        result["mode"] = mode
+        result["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
         result["features_per_response"] = n
         result["server_peak_rss_mb"] = peak_rss_mb(proc.pid)
         print(name, json.dumps(result), flush=True)
@@ -316,46 +362,55 @@ def main() -> None:
         "--pygeoapi-venv", type=Path, default=None, help="virtualenv with pygeoapi and waitress"
     )
     parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
+    parser.add_argument(
+        "--mode",
+        choices=("grid", "random", "both"),
+        default="both",
+        help="216 repeated viewports (grid), random non-repeating viewports and zooms (random), or both",
+    )
+    parser.add_argument("--skip-pygeoapi-grid", action="store_true", help="pygeoapi in random mode only")
     args = parser.parse_args()
     backends = {"spatialite": args.spatialite, **({"postgis": args.postgis} if args.postgis else {})}
+    modes = ("grid", "random") if args.mode == "both" else (args.mode,)
     results: dict = {"connections": CONNECTIONS, "workers": WORKERS, "threads": THREADS, "viewports": len(viewports()),
-                     "duration_s": args.duration, "load_average_before": os.getloadavg(), "runs": {}}  # fmt: skip
+                     "modes": modes, "duration_s": args.duration, "load_average_before": os.getloadavg(), "runs": {}}  # fmt: skip
     workdir = Path(tempfile.mkdtemp(prefix="ogc-bench-"))
+    path = "/ogcapi/collections/signs/items"
     for backend, url in backends.items():
-        port = _free_port()
-        results["runs"][f"project/{backend}"] = bench_one(
-            f"project/{backend}", start_project(url, port), f"http://127.0.0.1:{port}", "/ogcapi/collections/signs/items",
-            args.duration,
-        )  # fmt: skip
-        port = _free_port()
-        results["runs"][f"project-no-page-cache/{backend}"] = bench_one(
-            f"project-no-page-cache/{backend}", start_project(url, port, page_cache=False),
-            f"http://127.0.0.1:{port}", "/ogcapi/collections/signs/items", args.duration,
-        )  # fmt: skip
-        if args.pygeoapi_venv is None:
-            results["runs"][f"pygeoapi/{backend}"] = {"skipped": "no --pygeoapi-venv given"}
-            continue
-        port = _free_port()
-        try:
-            if backend == "postgis":
-                prepare_peer_table(url)
-            proc = start_pygeoapi(args.pygeoapi_venv, url, port, workdir)
-            results["runs"][f"pygeoapi/{backend}"] = bench_one(
-                f"pygeoapi/{backend}",
-                proc,
-                f"http://127.0.0.1:{port}",
-                "/collections/signs/items",
-                args.duration,
-            )
-        except (RuntimeError, subprocess.CalledProcessError, OSError, KeyError) as exc:
-            results["runs"][f"pygeoapi/{backend}"] = {"failed": str(exc)[:300]}
-            print(f"pygeoapi/{backend} failed: {exc}", file=sys.stderr)
+        for mode in modes:
+            for label, cache in (("project", True), ("project-no-page-cache", False)):
+                port = _free_port()
+                results["runs"][f"{mode}/{label}/{backend}"] = bench_one(
+                    f"{mode}/{label}/{backend}", start_project(url, port, page_cache=cache),
+                    f"http://127.0.0.1:{port}", path, args.duration, mode,
+                )  # fmt: skip
+            name = f"{mode}/pygeoapi/{backend}"
+            if args.pygeoapi_venv is None:
+                results["runs"][name] = {"skipped": "no --pygeoapi-venv given"}
+                continue
+            if mode == "grid" and args.skip_pygeoapi_grid:
+                results["runs"][name] = {"skipped": "--skip-pygeoapi-grid"}
+                continue
+            port = _free_port()
+            try:
+                if backend == "postgis":
+                    prepare_peer_table(url)
+                proc = start_pygeoapi(args.pygeoapi_venv, url, port, workdir)
+                results["runs"][name] = bench_one(
+                    name, proc, f"http://127.0.0.1:{port}", "/collections/signs/items", args.duration, mode
+                )
+            except (RuntimeError, subprocess.CalledProcessError, OSError, KeyError) as exc:
+                results["runs"][name] = {"failed": str(exc)[:300]}
+                print(f"{name} failed: {exc}", file=sys.stderr)
     for backend in backends:
-        ours, peer = results["runs"][f"project/{backend}"], results["runs"].get(f"pygeoapi/{backend}", {})
-        if "rps" in peer:
-            results[f"throughput_ratio_{backend}"] = round(ours["rps"] / peer["rps"], 2)
-            cold = results["runs"][f"project-no-page-cache/{backend}"]
-            results[f"throughput_ratio_no_page_cache_{backend}"] = round(cold["rps"] / peer["rps"], 2)
+        for mode in modes:
+            peer = results["runs"].get(f"{mode}/pygeoapi/{backend}", {})
+            if "rps" in peer:
+                for label in ("project", "project-no-page-cache"):
+                    ours = results["runs"][f"{mode}/{label}/{backend}"]
+                    results[f"throughput_ratio/{mode}/{label}/{backend}"] = round(
+                        ours["rps"] / peer["rps"], 2
+                    )
     results["load_average_after"] = os.getloadavg()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
