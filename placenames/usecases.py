@@ -167,7 +167,9 @@ def rename(
     romanized_reason: str | None = None,
     expected_version: int | None = None,
 ) -> Outcome:
-    """Rename (更名) a place and open a work order for every sign still showing the old name.
+    """Rename (更名) a place in one step (a correction; a renaming proper goes through
+    :func:`propose_renaming`): the road segments and plate addresses follow and a work order
+    opens for every sign still showing the old name, as on a renaming's announcement.
 
     Signs already on an unfinished renaming order are not listed twice.
     """
@@ -186,9 +188,7 @@ def rename(
         romanized_reason=romanized_reason,
         expected_version=expected_version,
     )
-    orders = workorders.work_list_for_renaming(
-        session, place_name_id=pn.id, actor=actor, old_names=[old_name], reason=reason
-    )
+    orders = _follow(session, pn, actor=actor, old_name=old_name, reason=reason, document=document)
     return _outcome(session, pn, work_orders=orders)
 
 
@@ -269,33 +269,14 @@ def announce_renaming(
         document=document,
         expected_version=expected_version,
     )
-    district = district_of(pn.division_code)
-    why = f"renaming #{r.id}: {r.reason}"
-    orders = workorders.work_list_for_renaming(
-        session,
-        place_name_id=pn.id,
-        actor=actor,
-        old_names=[r.old_name],
-        reason=r.reason,
-        district_code=district,
-    )
-    roads.rename_segments(
-        session,
-        actor=actor,
-        old_name=r.old_name,
-        new_name=r.new_name,
-        district_code=district,
-        reason=why,
-        document=r.approval_doc_no,
-    )
-    roads.readdress_plates(
+    orders = _follow(
         session,
         pn,
         actor=actor,
         old_name=r.old_name,
-        district_code=district,
-        reason=why,
+        reason=r.reason,
         document=r.approval_doc_no,
+        record_reason=f"renaming #{r.id}: {r.reason}",
     )
     return _outcome(session, pn, work_orders=orders)
 
@@ -348,6 +329,43 @@ def edit(
         **values,
     )
     return _outcome(session, pn)
+
+
+def _follow(
+    session: Session,
+    pn: PlaceName,
+    *,
+    actor: str,
+    old_name: str,
+    reason: str | None,
+    document: str | None,
+    record_reason: str | None = None,
+) -> list[WorkOrder]:
+    """What follows a new name: work orders for the old-name signs (opened first, while the signs
+    still show it), then the district's road segments and the plates' addresses."""
+    district = district_of(pn.division_code)
+    orders = workorders.work_list_for_renaming(
+        session,
+        place_name_id=pn.id,
+        actor=actor,
+        old_names=[old_name],
+        reason=reason,
+        district_code=district,
+    )
+    why = record_reason or reason
+    roads.rename_segments(
+        session,
+        actor=actor,
+        old_name=old_name,
+        new_name=pn.name,
+        district_code=district,
+        reason=why,
+        document=document,
+    )
+    roads.readdress_plates(
+        session, pn, actor=actor, old_name=old_name, district_code=district, reason=why, document=document
+    )
+    return orders
 
 
 def _outcome(session: Session, pn: PlaceName, *, work_orders: list[WorkOrder] | None = None) -> Outcome:

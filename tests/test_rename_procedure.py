@@ -98,3 +98,12 @@ def test_steps_out_of_order_are_refused(session, street):
         usecases.announce_renaming(session, r.id, actor="h")
     with pytest.raises(InvalidInput):
         usecases.approve_renaming(session, r.id, actor="h", authority="a", document="d")
+
+
+def test_a_one_step_rename_reaches_roads_and_plates_too(session, street):
+    outcome = usecases.rename(session, street.id, actor="o", new_name="明德路", reason="更正")
+    assert len(outcome.work_orders) == 2
+    assert len(roads_gdf(session, name="明德路")) == 3 and not len(roads_gdf(session, name="光明路"))
+    plate = session.scalars(select(Sign).where(Sign.kind == "house_number")).one()
+    assert (plate.text_zh, plate.house_number) == ("明德路", "12")
+    assert geocode(session, "明德路12号")["sign_id"] == plate.id
