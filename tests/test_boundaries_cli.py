@@ -44,8 +44,31 @@ def test_cli_end_to_end(fresh_db_url, tmp_path):
         run(fresh_db_url, "validate", "--format", "json", "--geojson", str(tmp_path / "f.geojson")).output
     )
     assert report["ok"] and report["checked"] == {"divisions": 3, "lines": 2, "markers": 4}
+    refused = run(
+        fresh_db_url,
+        "add-marker",
+        "1564005Q",
+        "--line",
+        "150303-640205",
+        "--lon",
+        "106.91",
+        "--lat",
+        "39.59",
+        ok=False,
+    )
+    assert refused.exit_code == 1 and "859 m from its line" in refused.output
     run(
-        fresh_db_url, "add-marker", "1564005Q", "--line", "150303-640205", "--lon", "106.91", "--lat", "39.59"
+        fresh_db_url,
+        "add-marker",
+        "1564005Q",
+        "--line",
+        "150303-640205",
+        "--lon",
+        "106.91",
+        "--lat",
+        "39.59",
+        "--justification",
+        "界线待重新勘定",
     )
     bad = run(
         fresh_db_url,
@@ -139,6 +162,7 @@ def test_cli_end_to_end(fresh_db_url, tmp_path):
         "lat": 39.52,
         "tilt_deg": 30.0,
         "battery_pct": 80,
+        "seq": 1,
     }
     payload = tmp_path / "msg.json"
     payload.write_text(json.dumps(msg), encoding="utf-8")
