@@ -103,10 +103,9 @@ def where_clauses(session: Session, coll: Collection, q: ItemsQuery) -> list[Any
 def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list[dict], int, int]:
     """The page of features (dicts ready for :func:`dumps`), ``numberMatched`` and ``numberReturned``.
 
-    Unfiltered, the features that show each field's type come first (:mod:`webmap.ogcapi.order`):
-    the page's keys are chosen first (through the key index, without building geometries) and
-    only that page's geometries are written as GeoJSON. Filtered (a bbox, a time, a property), the
-    same is done in one statement (one round trip fewer on the path map clients take).
+    The page's keys are chosen first (through the key index, without building geometries) and
+    only that page's geometries are written as GeoJSON. Unfiltered, the features that show each
+    field's type come first (:mod:`webmap.ogcapi.order`).
     """
     from webmap.ogcapi.order import page_keys
 
@@ -114,21 +113,11 @@ def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list
     where = where_clauses(session, coll, q)
     key = t.c[coll.id_column]
     unfiltered = q.bbox is None and q.datetime is None and not q.filters
-    if unfiltered:
-        keys = page_keys(session, coll, where, limit=q.limit, offset=q.offset, typed_first=True)
-        position = {k: i for i, k in enumerate(keys)}
-        rows = sorted(
-            session.execute(select(*_columns(coll)).where(key.in_(keys))).all(), key=lambda r: position[r[0]]
-        )
-    else:
-        # The page's keys in a subquery, so geometries are written for the page only (not for
-        # every row the sort reads), ordered by ``key + 0``: the same order, but the planner
-        # cannot walk the key index filtering every row against the box (PostgreSQL's choice once
-        # statistics say a box holds many rows: 10 ms over 34,000 signs); it finds the box's
-        # rows through the spatial index and sorts the few it found.
-        order = key + 0 if coll.column_type(coll.id_column) == "integer" else key
-        keys = select(key.label("k")).where(*where).order_by(order).limit(q.limit).offset(q.offset).subquery()
-        rows = session.execute(select(*_columns(coll)).join(keys, key == keys.c.k).order_by(key)).all()
+    keys = page_keys(session, coll, where, limit=q.limit, offset=q.offset, typed_first=unfiltered)
+    position = {k: i for i, k in enumerate(keys)}
+    rows = sorted(
+        session.execute(select(*_columns(coll)).where(key.in_(keys))).all(), key=lambda r: position[r[0]]
+    )
     if q.offset or len(rows) == q.limit:
         matched = number_matched(session, coll, q, where)
     else:
