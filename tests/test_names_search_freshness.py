@@ -85,22 +85,24 @@ def shared(fresh_db_url):
         e.dispose()
 
 
-def test_a_search_makes_at_most_five_statements_and_reads_no_audit_log(registry):
-    """Prefixes, the n-gram lookup, the typo candidates when few matched (on SQLite after reading
-    how common the query's n-grams are), the description of the ranked candidates."""
+def test_a_search_without_typos_or_bbox_is_one_statement(registry):
+    """Prefixes, the n-gram lookup (run only when the prefixes found too little) and the display
+    fields in one statement; typo candidates and a bounding box add their own."""
     session, _ = registry
     engine = session.connection().engine
     session.flush()
-    for q, filters in (("人民", {}), ("德尔", {}), ("renmin", {}), ("rml", {}), ("人民", {"category": "25"}),
-                       ("德尔", {"status": "proposed", "division": HBW}),
-                       ("人民", {"bbox": (106.79, 39.66, 106.83, 39.68)})):  # fmt: skip
+    for q, filters in (("人民", {}), ("德尔", {}), ("rml", {}), ("人民", {"category": "25"}),
+                       ("德尔", {"status": "proposed", "division": HBW}), ("人民路", {"limit": 1})):  # fmt: skip
         with _statements(engine) as sent:
             assert search.search(session, q, **filters), (q, filters)
-        assert len(sent) <= 5, (q, filters, sent)
+        assert len(sent) == 1, (q, filters, sent)
         assert not any("audit_log" in statement for statement in sent)
     with _statements(engine) as sent:
-        assert search.search(session, "人民路", limit=1)[0]["match"] == "exact"
-    assert len(sent) == 2  # enough exact and prefix matches: no n-gram lookup
+        assert search.search(session, "人民", bbox=(106.79, 39.66, 106.83, 39.68))
+    assert len(sent) == 2  # a bounding box describes the candidates in SQL
+    with _statements(engine) as sent:
+        assert search.search(session, "甘德儿山")[0]["match"] == "typo"
+    assert len(sent) <= 4  # typo candidates (on SQLite after the n-grams' counts), then described
 
 
 def test_status_category_division_and_place_changes_show_without_a_describe_query(registry):
@@ -120,7 +122,7 @@ def test_status_category_division_and_place_changes_show_without_a_describe_quer
     session.flush()
     with _statements(engine) as sent:
         after = search.search(session, "人民路")[0]
-    assert len(sent) <= 3
+    assert len(sent) == 1
     assert (after["id"], after["status"], after["category_code"], after["division_code"]) == (
         road.id,
         "retired",

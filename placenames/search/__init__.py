@@ -63,20 +63,48 @@ TYPO_MIN_HAN = 3
 TYPO_SPREAD = 10.0
 #: Typo matching runs when fewer exact/prefix/substring hits than this were found.
 TYPO_BELOW = 5
-#: Name and former-name prefixes in one round trip (each part walks its own B-tree index).
-_CHINESE_PREFIX = sql_text(
-    "SELECT 'n' AS k, id, name FROM (SELECT id, name FROM place_name WHERE name >= :lo AND name < :hi "
-    "ORDER BY name LIMIT :n) AS a UNION ALL "
-    "SELECT 'f' AS k, place_name_id, name FROM (SELECT place_name_id, name FROM former_name "
+#: Name and former-name prefixes (each part walks its own B-tree index).
+_CHINESE_PREFIX = (
+    "SELECT 'n' AS k, id AS pid, name AS txt FROM (SELECT id, name FROM place_name WHERE name >= :lo "
+    "AND name < :hi ORDER BY name LIMIT :n) AS a UNION ALL "
+    "SELECT 'f', place_name_id, name FROM (SELECT place_name_id, name FROM former_name "
     "WHERE name >= :lo AND name < :hi ORDER BY name LIMIT :n) AS b"
 )
-#: Pinyin-key and initials prefixes in one round trip.
-_LATIN_PREFIX = sql_text(
-    "SELECT 'p' AS k, id, pinyin_key FROM (SELECT id, pinyin_key FROM place_name WHERE pinyin_key >= :lo "
-    "AND pinyin_key < :hi ORDER BY pinyin_key LIMIT :n) AS a UNION ALL "
-    "SELECT 'i' AS k, id, initials FROM (SELECT id, initials FROM place_name WHERE initials >= :lo "
+#: Pinyin-key and initials prefixes.
+_LATIN_PREFIX = (
+    "SELECT 'p' AS k, id AS pid, pinyin_key AS txt FROM (SELECT id, pinyin_key FROM place_name "
+    "WHERE pinyin_key >= :lo AND pinyin_key < :hi ORDER BY pinyin_key LIMIT :n) AS a UNION ALL "
+    "SELECT 'i', id, initials FROM (SELECT id, initials FROM place_name WHERE initials >= :lo "
     "AND initials < :hi AND :short ORDER BY initials LIMIT :n) AS b"
 )
+#: The n-gram lookup runs only when the prefixes found too little (checked once, in SQL).
+_CHINESE_WANTED = (
+    "NOT (SELECT count(DISTINCT pid) >= :limit AND max(CASE WHEN k = 'n' AND txt = :lo THEN 1 ELSE 0 END) = 1 "
+    "FROM p)"
+)
+_LATIN_WANTED = "(SELECT count(DISTINCT pid) FROM p) < :limit"
+#: What a result shows of a place, joined to every candidate row.
+_PLACE_COLUMNS = (
+    "pn.name, pn.romanized, pn.category_code, pn.division_code, pn.status, "
+    "CAST(ST_X(ST_PointOnSurface(pn.geom)) AS FLOAT), CAST(ST_Y(ST_PointOnSurface(pn.geom)) AS FLOAT)"
+)
+
+
+def _candidates(session: Session, prefix: str, wanted: str | None, query: str, values: dict, *, pinyin: bool):
+    """Prefix rows ``(k, place, text, entry kind)`` and, when ``wanted`` holds, n-gram rows (``k`` = ``s``),
+    each with the display fields of its place: one statement."""
+    found = entries.substring_sql(session, query, pinyin=pinyin) if wanted else None
+    sql = f"WITH p AS ({prefix})"
+    rows = "SELECT k, pid, txt, NULL AS kind FROM p"
+    if found is not None:
+        substring, extra = found
+        sql += f", s AS ({substring.replace(' ORDER BY ', f' AND {wanted} ORDER BY ', 1)})"
+        column = "pinyin" if pinyin else "text"
+        rows += f" UNION ALL SELECT 's', place_id, {column}, kind FROM s"
+        values = {**values, **extra, "sn": values["n"]}
+    sql += f" SELECT r.k, r.pid, r.txt, r.kind, {_PLACE_COLUMNS} FROM ({rows}) AS r "
+    sql += "LEFT JOIN place_name AS pn ON pn.id = r.pid"
+    return session.connection().execute(sql_text(sql), values).all()
 
 
 def search(
@@ -128,14 +156,18 @@ def search(
     if session.autoflush:
         session.flush()  # as an ORM query would: this session's pending writes are searched too
     hits: dict[int, tuple[float, str, str]] = {}
+    places: dict[int, list] = {}
     find = _chinese if _HAN.search(text) else _latin
-    find(session, text, hits, limit)
+    find(session, text, hits, places, limit)
     if not hits:
         return []
     filters = (category, division, status, bbox)
     ranked = sorted(hits, key=lambda pid: -hits[pid][0])
     wanted = ranked[: limit * 2] if not any(filters) else ranked[:400]
-    rows = _describe(session, wanted, filters=filters, near=near)
+    if near is not None or bbox or any(pid not in places for pid in wanted):
+        rows = _describe(session, wanted, filters=filters, near=near)
+    else:  # the display fields came with the candidates
+        rows = _from_places(places, wanted, filters)
     results = []
     for row in rows:
         score, match, matched = hits[row["id"]]
@@ -167,38 +199,71 @@ def normalise_query(q: str | None) -> str:
     return text
 
 
-def _chinese(session: Session, text: str, hits: dict, limit: int) -> None:
+def _chinese(session: Session, text: str, hits: dict, places: dict, limit: int) -> None:
     fetch = max(limit * 3, 30)
-    rows = session.connection().execute(_CHINESE_PREFIX, {"lo": text, "hi": text + _TOP, "n": fetch})
-    for kind, pid, name in rows:
-        match = ("exact", "prefix") if kind == "n" else ("former_exact", "former_prefix")
-        _add(hits, pid, match[0] if name == text else match[1], name, len(name) - len(text))
-    if len(hits) >= limit and any(h[1] == "exact" for h in hits.values()):
-        return
-    for entry in entries.substring(session, text, limit=fetch):
-        kind = "alias_exact" if entry.kind == "alias" and entry.text == text else "substring"
-        _add(hits, entry.place_id, kind, entry.text, len(entry.text) - len(text))
+    values = {"lo": text, "hi": text + _TOP, "n": fetch, "limit": limit}
+    for k, pid, txt, kind, *place in _candidates(session, _CHINESE_PREFIX, _CHINESE_WANTED, text, values,
+                                                 pinyin=False):  # fmt: skip
+        _keep(places, pid, place)
+        if k == "s":
+            match = "alias_exact" if kind == "alias" and txt == text else "substring"
+        else:
+            pair = ("exact", "prefix") if k == "n" else ("former_exact", "former_prefix")
+            match = pair[0] if txt == text else pair[1]
+        _add(hits, pid, match, txt, len(txt) - len(text))
     if _typo_wanted(hits, limit) and len(text) >= TYPO_MIN_HAN:
         for entry, score in _closest(_fuzzy(session, text, limit=fetch)):
             _add(hits, entry.place_id, "typo", entry.text, 0, bonus=(score - 60) / 4)
 
 
-def _latin(session: Session, text: str, hits: dict, limit: int) -> None:
+def _latin(session: Session, text: str, hits: dict, places: dict, limit: int) -> None:
     key = re.sub(r"[\s'’\-]", "", text.lower()).replace("ü", "v")
     if not key.isalnum():
         return
     fetch = max(limit * 3, 30)
-    values = {"lo": key, "hi": key + "~", "n": fetch, "short": len(key) <= 12}
-    for kind, pid, value in session.connection().execute(_LATIN_PREFIX, values):
-        match = ("pinyin_exact", "pinyin_prefix") if kind == "p" else ("initials_exact", "initials_prefix")
-        _add(hits, pid, match[0] if value == key else match[1], value, len(value) - len(key))
-    if len(hits) >= limit or len(key) < 3:
-        return
-    for entry in entries.substring(session, key, pinyin=True, limit=fetch):
-        _add(hits, entry.place_id, "substring", entry.pinyin, len(entry.pinyin) - len(key))
+    values = {"lo": key, "hi": key + "~", "n": fetch, "short": len(key) <= 12, "limit": limit}
+    wanted = _LATIN_WANTED if len(key) >= 3 else None
+    for k, pid, txt, _kind, *place in _candidates(session, _LATIN_PREFIX, wanted, key, values, pinyin=True):
+        _keep(places, pid, place)
+        if k == "s":
+            match = "substring"
+        else:
+            pair = ("pinyin_exact", "pinyin_prefix") if k == "p" else ("initials_exact", "initials_prefix")
+            match = pair[0] if txt == key else pair[1]
+        _add(hits, pid, match, txt, len(txt) - len(key))
     if _typo_wanted(hits, limit) and len(key) >= 4:
         for entry, score in _closest(_fuzzy(session, key, pinyin=True, limit=fetch, cutoff=75)):
             _add(hits, entry.place_id, "typo", entry.pinyin, 0, bonus=(score - 75) / 2.5)
+
+
+def _keep(places: dict, pid: int, place: list) -> None:
+    """Record the display fields of a candidate's place (none: the place is gone)."""
+    if place[0] is not None:
+        places[pid] = place
+
+
+def _from_places(places: dict, ids: list[int], filters: tuple) -> list[dict]:
+    """Rows of ``ids`` passing the category, division and status filters, from the display fields
+    read with the candidates (the same rules as :func:`_filtered`)."""
+    category, division, status, _ = filters
+    code = str(category) if category else None
+    stem = division_stem(division) if division else None
+    rows = []
+    for pid in ids:
+        place = places.get(pid)
+        if place is None:
+            continue
+        name, romanized, category_code, division_code, place_status, lon, lat = place
+        if code and not (category_code is not None and code <= category_code < code + "~"):
+            continue
+        if stem and not (division_code is not None and stem <= division_code < stem + "~"):
+            continue
+        if status and place_status != status:
+            continue
+        rows.append(_row_of({"id": pid, "name": name, "romanized": romanized, "category_code": category_code,
+                             "division_code": division_code, "status": place_status, "lon": lon,
+                             "lat": lat}))  # fmt: skip
+    return rows
 
 
 def _fuzzy(
@@ -318,7 +383,10 @@ def _distance(near: tuple[float, float]):
 
 
 def _row(r) -> dict:
-    d = dict(r._mapping)
+    return _row_of(dict(r._mapping))
+
+
+def _row_of(d: dict) -> dict:
     d["category_label"] = _category_label(d["category_code"])
     for key in ("lon", "lat"):
         if d.get(key) is not None:

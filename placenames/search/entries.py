@@ -48,20 +48,30 @@ class Hit(NamedTuple):
 
 def substring(session: Session, query: str, *, pinyin: bool = False, limit: int = 200) -> list[Hit]:
     """Entries whose text (or pinyin key) contains ``query``, shortest first, then oldest entry first."""
+    found = substring_sql(session, query, pinyin=pinyin)
+    if found is None:
+        return []
+    sql, values = found
+    rows = session.connection().execute(sql_text(sql), {**values, "sn": limit})
+    return [Hit(*row) for row in rows]
+
+
+def substring_sql(session: Session, query: str, *, pinyin: bool = False) -> tuple[str, dict] | None:
+    """The SQL of :func:`substring` (columns of :class:`Hit`, at most ``:sn`` rows) and its
+    parameters, to run alone or inside a larger statement; ``None`` for an empty query."""
     selected = cover(query, 3 if pinyin else 2)
     if not selected:
-        return []
+        return None
     column = "pinyin" if pinyin else "text"
     dialect = _dialect(session)
     where = dialect.having(selected)
     if where is None:  # no indexable n-gram (punctuation only): verify every entry
         where = "1 = 1"
-    stmt = sql_text(
+    sql = (
         f"SELECT e.id, e.place_id, e.kind, e.text, e.pinyin FROM name_entry AS e WHERE {where} "
-        f"AND {dialect.contains(column)} ORDER BY length(e.{column}), e.id LIMIT :n"
+        f"AND {dialect.contains(column)} ORDER BY length(e.{column}), e.id LIMIT :sn"
     )
-    rows = session.connection().execute(stmt, {**dialect.params(selected), "q": query, "n": limit})
-    return [Hit(*row) for row in rows]
+    return sql, {**dialect.params(selected), "q": query}
 
 
 def similar(session: Session, query: str, *, pinyin: bool = False) -> list[tuple[Hit, int]]:
