@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 from jinja2 import Environment
 from jinja2 import select_autoescape
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
@@ -19,6 +20,7 @@ from placenames import queries
 from placenames.mapping import map_divisions
 from placenames.mapping import names_map
 from placenames.mapping import overview_map
+from placenames.mongolian import vertical_svg
 
 TITLE = "乌海市地名志"
 DISTRICTS = {"150302000000": "海勃湾区", "150303000000": "海南区", "150304000000": "乌达区"}
@@ -38,6 +40,8 @@ h2 { font-family: "Noto Sans CJK SC", sans-serif; font-size: 16pt; border-bottom
      page-break-before: always; }
 h3 { font-family: "Noto Sans CJK SC", sans-serif; font-size: 12pt; color: #8a4b08; margin-top: 14pt; }
 .entry { margin: 0 0 7pt 0; page-break-inside: avoid; }
+.entry::after { content: ''; display: block; clear: both; }
+.mn { float: left; margin: 0 6pt 0 0; }
 .name { font-family: "Noto Sans CJK SC", sans-serif; font-weight: bold; font-size: 10.5pt; }
 .rom { font-style: italic; color: #444; margin-left: 6pt; }
 .meta { color: #555; font-size: 8.5pt; }
@@ -65,7 +69,7 @@ figure img.city { width: 150mm; }
 <h3>{{ group.label }}</h3>
 {% for e in group.entries %}
 <div class="entry">
-<span class="name">{{ e.name }}</span><span class="rom">{{ e.romanized or "" }}</span>
+{% if e.mongolian %}<span class="mn">{{ e.mongolian }}</span>{% endif %}<span class="name">{{ e.name }}</span><span class="rom">{{ e.romanized or "" }}</span>
 <div class="meta">{{ e.category }}{% if e.location %} · {{ e.location }}{% endif %}{% if e.coords %} · {{ e.coords }}{% endif %}</div>
 {% if e.meaning %}<div>【含义】{{ e.meaning }}</div>{% endif %}
 {% if e.history %}<div>【沿革】{{ e.history }}</div>{% endif %}
@@ -165,8 +169,10 @@ def _entry(row, former_by_id: dict[int, list[str]]) -> dict[str, Any]:
         if _text(row.announcement_date):
             approval += f"，{row.announcement_date} 公告"
     aliases = row.aliases if isinstance(row.aliases, list) else []
+    mongolian = _text(getattr(row, "mongolian", None))
     return {
         "name": row.name,
+        "mongolian": Markup(vertical_svg(mongolian, size=13)) if mongolian else None,
         "romanized": _text(row.romanized),
         "category": categories.label(row.category_code) if row.category_code in categories.CATEGORIES else "",
         "location": _text(row.location_desc),

@@ -23,6 +23,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import to_shape
+from markupsafe import Markup
 from shapely.geometry import mapping
 
 from boundaries.divisions import division_names
@@ -32,6 +33,7 @@ from placenames import renaming as renamings
 from placenames import store
 from placenames import usecases
 from placenames.models import NAME_STATUSES
+from placenames.mongolian import vertical_svg
 from placenames.search import division_stem
 from placenames.search import search
 from webmap import forms
@@ -212,6 +214,7 @@ def _detail_page(
         today=date.today().isoformat(),
         transitions=store.TRANSITIONS.get(pn.status, set()),
         renamings=renamings.renamings_of(s, pn.id),
+        mongolian_svg=Markup(vertical_svg(pn.mongolian, size=18)) if pn.mongolian else None,
         pending=pending,
         pending_findings=renamings.findings(s, pending) if pending is not None else [],
     )
