@@ -200,8 +200,14 @@ def add_cmd(
             session, actor=cli.actor, kind=kind, name=name, lon=lon, lat=lat, reason=reason, **attrs
         )
         session.commit()
-        out = {"id": fac.id, "division_code": fac.division_code, "version": fac.version}
-    emit(out, fmt, lambda r: f"facility {r['id']} added in {r['division_code']}")
+        out = {
+            "id": fac.id,
+            "division_code": fac.division_code,
+            "version": fac.version,
+            "year_opened": fac.year_opened,
+            "counts_from": fac.year_opened or fac.created_at.year,
+        }
+    emit(out, fmt, _render_added)
 
 
 @facilities_group.command("move")
@@ -676,6 +682,13 @@ def _render_notes(r: dict) -> str:
             )
         lines.append(notes["progress"]["rule_zh"])
     return "\n".join(lines)
+
+
+def _render_added(r: dict) -> str:
+    line = f"facility {r['id']} added in {r['division_code']}"
+    if r["year_opened"] is None:
+        line += f"; no opening year given: it counts in the indicators from {r['counts_from']}, the year registered"
+    return line
 
 
 def _render_circles(r: dict) -> str:

@@ -150,6 +150,14 @@ def _cli(url: str, *args: str):
     return CliRunner().invoke(main, ["--database-url", url, "--actor", "planner", *args])
 
 
+def test_adding_a_facility_without_an_opening_year_says_when_it_counts(city_url):
+    lon, lat = transformer(4545, 4490).transform(fx.X0 + 3500, fx.Y0 + 500)
+    added = _cli(city_url, "facilities", "add", "--kind", "home_care_station", "--name", "新站",
+                 "--lon", str(lon), "--lat", str(lat))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert f"no opening year given: it counts in the indicators from {date.today().year}" in added.output
+
+
 def test_the_command_line_labels_entered_values_and_refuses_what_it_cannot_answer(city_url):
     text = _cli(city_url, "indicators", "--year", "2020", "--standards")
     assert text.exit_code == 0, text.output

@@ -65,10 +65,11 @@ def test_entered_values_are_labelled_on_the_page_and_in_the_csv(client):
 
 def test_maps_have_classed_legends_and_the_coverage_map_a_legend(client):
     login(client, "planner")
-    choro = client.get("/planning/choropleth?year=2024&level=community&key=community_floor_area")
+    choro = client.get("/planning/choropleth?year=2024&level=community&key=community_floor_area&lang=en")
     body = choro.get_data(as_text=True)
     assert choro.status_code == 200 and "map-legend" in body and "0.0 – 100.0" not in body
-    cover = client.get("/planning/coverage?year=2024").get_data(as_text=True)
+    assert "2025 target: 36 ㎡" in body
+    cover = client.get("/planning/coverage?year=2024&lang=en").get_data(as_text=True)
     assert "map-legend" in cover and "Service circle, 1000 m" in cover and "Not covered" in cover
 
 

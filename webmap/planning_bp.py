@@ -590,6 +590,14 @@ def add_facility():
     )
     get_session().commit()
     flash(_("Facility saved."), "ok")
+    if fac.year_opened is None:
+        flash(
+            _(
+                "No opening year given: the facility counts in the indicators from %(year)s, the year it was registered.",
+                year=fac.created_at.year,
+            ),
+            "ok",
+        )
     return redirect(url_for("planning.facility", facility_id=fac.id), 303)
 
 
