@@ -36,7 +36,8 @@ SHOWN_VALUES = {
     "announce",
     "rename",
     "retire",
-    "edit",  # name events
+    "edit",
+    "register",  # name events
 }
 #: Kinds of the sign audit's findings.
 FINDING_KINDS = {
@@ -66,6 +67,7 @@ def dynamic_values() -> set[str]:
     from boundaries import markers
     from boundaries import store as boundary_store
     from facilities import indicators
+    from facilities import kinds
     from gis import accounts
     from placenames import models
     from placenames.signs import usecases as sign_usecases
@@ -87,6 +89,7 @@ def dynamic_values() -> set[str]:
         *markers.STATUSES,
         *boundary_store.DISPUTE_STATUSES,
         *indicators.LEVELS,
+        *kinds.FACILITY_STATUSES,
         *planning_bp.EDIT_FIELDS,
         *planning_bp.FLAGS,
         *accounts.ROLES,
