@@ -25,20 +25,16 @@ from facilities.indicators import indicator_notes
 from facilities.kinds import BY_CODE
 from gis.crs import METRIC_CRS
 from gis.errors import InvalidInput
+from gis.mapdraw import cjk_font
+from gis.mapdraw import font_file
+from gis.mapdraw import furnish
+from gis.mapdraw import legend
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import FancyArrow  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
 
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-)
 MAP_KINDS = {
     "home_care_station": "#d62728",
     "street_elderly_center": "#9467bd",
@@ -138,8 +134,6 @@ TEXT = {
         "gap": "未覆盖区域",
         "unit_area": "社区（村）",
         "map_built": "建成区：养老设施与15分钟步行圈",
-        "km": "千米",
-        "north": "北",
         "page": "第 {page} 页",
     },
     "en": {
@@ -185,8 +179,6 @@ TEXT = {
         "gap": "Uncovered area",
         "unit_area": "Community (village)",
         "map_built": "Built-up areas: facilities and 15-minute walks",
-        "km": "km",
-        "north": "N",
         "page": "page {page}",
     },
 }  # fmt: skip
@@ -222,8 +214,10 @@ def build_report(
     figures = [_chart(out_dir / "chart_targets.png", city[0]["indicators"], year=year, t=t, lang=lang)]
     maps = [
         _map_facilities(out_dir / "map_facilities.png", units, fac, communities, t=t, lang=lang),
-        _map_floor_area(out_dir / "map_floor_area.png", indicator_frame(communities, units), checks, t=t),
-        _map_circles(out_dir / "map_circles.png", units, analysis, t=t),
+        _map_floor_area(
+            out_dir / "map_floor_area.png", indicator_frame(communities, units), checks, t=t, lang=lang
+        ),
+        _map_circles(out_dir / "map_circles.png", units, analysis, t=t, lang=lang),
         _map_built_up(out_dir / "map_built_up.png", units, fac, analysis, inputs.districts, t=t, lang=lang),
     ]
     tables = {
@@ -250,14 +244,6 @@ def build_report(
     return files
 
 
-def cjk_font() -> font_manager.FontProperties | None:
-    """Noto Sans CJK for map labels (``None`` if the font is not installed)."""
-    for path in FONT_CANDIDATES:
-        if Path(path).exists():
-            return font_manager.FontProperties(fname=path)
-    return None
-
-
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(df.drop(columns="geometry", errors="ignore")).copy()
     for col in out.columns:
@@ -279,55 +265,8 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _legend(
-    ax, handles: list, labels: list[str], *, ncol: int = 2, loc: str = "upper left", anchor=(0.0, 0.0)
-):
-    font = cjk_font()
-    if font is not None:
-        font = font.copy()
-        font.set_size(7.5)
-    ax.legend(handles, labels, loc=loc, bbox_to_anchor=anchor, prop=font, frameon=False, ncol=ncol)
-
-
-def scale_bar(ax, *, unit: str = "km") -> None:
-    """A two-part scale bar in the lower left of an axes drawn in a metric CRS (metres)."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    quarter = (x1 - x0) / 4
-    nice = [n * 10**e for e in range(1, 6) for n in (1, 2, 5)]
-    length = max([v for v in nice if v <= quarter] or [nice[0]])
-    half = length / 2
-    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
-    height = 0.008 * (y1 - y0)
-    ax.add_patch(Rectangle((bx - 0.2 * half, by - 1.5 * height), length + 1.2 * half, 6 * height,
-                           facecolor="white", alpha=0.8, edgecolor="none", zorder=19))  # fmt: skip
-    for i in range(2):
-        ax.add_patch(Rectangle((bx + i * half, by), half, height, facecolor="black" if i == 0 else "white",
-                               edgecolor="black", linewidth=0.6, zorder=20))  # fmt: skip
-    for i, metres in enumerate((0, half, length)):
-        label = f"{metres / 1000:g}" if length >= 1000 else f"{metres:g}"
-        ax.text(bx + i * half, by + 2 * height, label, ha="center", fontsize=6.5, zorder=20)
-    suffix = unit if length >= 1000 else "m"
-    ax.text(
-        bx + length + half * 0.15, by, suffix, fontsize=6.5, va="bottom", zorder=20, fontproperties=cjk_font()
-    )
-
-
-def north_arrow(ax, *, label: str = "N") -> None:
-    """A north arrow in the upper right of an axes drawn in a projected CRS whose y points north."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    x, y = x0 + 0.93 * (x1 - x0), y0 + 0.84 * (y1 - y0)
-    dy = 0.07 * (y1 - y0)
-    ax.add_patch(FancyArrow(x, y, 0, dy, width=0.006 * (x1 - x0), head_width=0.03 * (x1 - x0),
-                            head_length=0.03 * (y1 - y0), length_includes_head=True, color="black", zorder=20))  # fmt: skip
-    ax.text(x, y + dy + 0.012 * (y1 - y0), label, ha="center", fontsize=9, fontweight="bold",
-            zorder=20, fontproperties=cjk_font())  # fmt: skip
-
-
-def _furnish(ax, t: dict) -> None:
-    scale_bar(ax, unit=t["km"])
-    north_arrow(ax, label=t["north"])
+def _furnish(ax, lang: str) -> None:
+    furnish(ax, lang=lang)
 
 
 def _chart(path: Path, rows: list[dict], *, year: int, t: dict, lang: str) -> Path:
@@ -355,7 +294,7 @@ def _chart(path: Path, rows: list[dict], *, year: int, t: dict, lang: str) -> Pa
         Line2D([], [], color="#555555", lw=2),
         Line2D([], [], color="#d7301f", lw=1.5),
     ]
-    _legend(ax, handles, [t["chart_value"].format(year=year), t["chart_base"], t["chart_target"]], ncol=3,
+    legend(ax, handles, [t["chart_value"].format(year=year), t["chart_base"], t["chart_target"]], ncol=3,
             loc="lower left", anchor=(0.0, 1.0))  # fmt: skip
     return _save(fig, path)
 
@@ -387,12 +326,12 @@ def _map_facilities(
         Patch(facecolor="#fdd0a2", edgecolor="#888888"),
     ]
     labels += [t["served"], t["not_served"]]
-    _furnish(ax, t)
-    _legend(ax, handles, labels)
+    _furnish(ax, lang)
+    legend(ax, handles, labels)
     return _save(fig, path)
 
 
-def _map_floor_area(path: Path, frame: gpd.GeoDataFrame, checks: pd.DataFrame, *, t: dict) -> Path:
+def _map_floor_area(path: Path, frame: gpd.GeoDataFrame, checks: pd.DataFrame, *, t: dict, lang: str) -> Path:
     fig, ax = _axes(t["map_floor"])
     f = frame.to_crs(METRIC_CRS)
     values = f["community_floor_area"].astype(float)
@@ -408,12 +347,14 @@ def _map_floor_area(path: Path, frame: gpd.GeoDataFrame, checks: pd.DataFrame, *
     handles = [Patch(facecolor=c, edgecolor="#666666") for c in colours]
     handles += [Patch(facecolor="none", edgecolor="#d62728", linewidth=1.2), Patch(facecolor="#eeeeee")]
     labels += [t["below_std"], t["no_data"]]
-    _furnish(ax, t)
-    _legend(ax, handles, [f"{x} ㎡" if i < len(colours) else x for i, x in enumerate(labels)], ncol=3)
+    _furnish(ax, lang)
+    legend(ax, handles, [f"{x} ㎡" if i < len(colours) else x for i, x in enumerate(labels)], ncol=3)
     return _save(fig, path)
 
 
-def _map_circles(path: Path, units: gpd.GeoDataFrame, analysis: planning.CircleAnalysis, *, t: dict) -> Path:
+def _map_circles(
+    path: Path, units: gpd.GeoDataFrame, analysis: planning.CircleAnalysis, *, t: dict, lang: str
+) -> Path:
     fig, ax = _axes(t["map_circles"])
     units.to_crs(METRIC_CRS).plot(ax=ax, color="#f7f7f7", edgecolor="#999999", linewidth=0.3)
     urban = analysis.areas[analysis.areas["circle"] == "urban"]
@@ -422,13 +363,13 @@ def _map_circles(path: Path, units: gpd.GeoDataFrame, analysis: planning.CircleA
     gaps = analysis.uncovered[analysis.uncovered["urban_rural"] == "urban"]
     if len(gaps):
         gaps.plot(ax=ax, color="#fc9272", alpha=0.7, edgecolor="none")
-    _furnish(ax, t)
+    _furnish(ax, lang)
     handles = [
         Patch(facecolor="#9ecae1"),
         Patch(facecolor="#fc9272"),
         Patch(facecolor="#f7f7f7", edgecolor="#999999"),
     ]
-    _legend(ax, handles, [t["circle"], t["gap"], t["unit_area"]], ncol=3)
+    legend(ax, handles, [t["circle"], t["gap"], t["unit_area"]], ncol=3)
     return _save(fig, path)
 
 
@@ -464,7 +405,7 @@ def _map_built_up(
         ax.set_xlim(minx - pad, maxx + pad)
         ax.set_ylim(miny - pad, maxy + pad)
         ax.set_aspect("equal", adjustable="box")
-        _furnish(ax, t)
+        _furnish(ax, lang)
     fig.suptitle(t["map_built"], fontproperties=font, fontsize=12)
     handles = [
         Line2D([], [], marker="o", color=MAP_KINDS[k], lw=0, markersize=5) for k in MAP_KINDS if k in shown
@@ -472,10 +413,7 @@ def _map_built_up(
     labels = [BY_CODE[k].name_zh if lang == "zh" else BY_CODE[k].name_en for k in MAP_KINDS if k in shown]
     handles.append(Patch(facecolor="#9ecae1", alpha=0.6))
     labels.append(t["circle"])
-    small = None if font is None else font.copy()
-    if small is not None:
-        small.set_size(7.5)
-    fig.legend(handles, labels, loc="lower center", ncol=3, prop=small, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=3, prop=cjk_font(7.5), frameon=False)
     fig.subplots_adjust(bottom=0.16)
     return _save(fig, path)
 
@@ -577,7 +515,7 @@ def _html(*, year, city, districts, checks, analysis, figures, maps, notes, lang
     ]
     imgs = "".join(f'<figure><img src="{html.escape(p.name)}"></figure>' for p in maps)
     chart = "".join(f'<figure><img src="{html.escape(p.name)}"></figure>' for p in figures)
-    font = next((p for p in FONT_CANDIDATES if Path(p).exists()), None)
+    font = font_file()
     face = f"@font-face {{ font-family: 'Noto Sans CJK SC'; src: url('file://{font}'); }}" if font else ""
     title = t["title"].format(year=year)
     page_label = t["page"].replace("{page}", '" counter(page) "')

@@ -6,34 +6,25 @@ in Noto Sans CJK; PNG at print resolution, PDF with embedded TrueType fonts (tex
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import matplotlib
-from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrow
 from matplotlib.patches import Patch
-from matplotlib.patches import Rectangle
 from shapely.geometry import box
 from sqlalchemy.orm import Session
 
 from boundaries import divisions as division_reader
-from gis.crs import METRIC_CRS
-from gis.crs import require_crs
 from gis.errors import InvalidInput
 from gis.errors import NotFound
+from gis.mapdraw import furnish
+from gis.mapdraw import legend
+from gis.mapdraw import metric
+from gis.mapdraw import use_cjk_fonts
 from placenames import queries
 
-FONT_FILES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-)
-FONT_FAMILY = "Noto Sans CJK SC"
 #: Point categories labelled on the place-name map (the rest are too many to label at this scale).
 _LABELLED = ("121", "122", "125", "131", "132", "271", "273", "274")
 KINDS = ("names", "divisions")
@@ -85,9 +76,9 @@ def map_divisions(
 
 def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: str = "乌海市标准地名图"):
     """The standard place-name map (pure: GeoDataFrames in, figure out)."""
-    _setup_fonts()
-    div = _metric(divisions)
-    nm = _metric(names[names.geometry.notna()])
+    use_cjk_fonts()
+    div = metric(divisions)
+    nm = metric(names[names.geometry.notna()])
     fig, ax = _canvas(div, title)
     wuhai = div[div["in_wuhai"] & (div["level"] == "district")]
     towns = div[div["in_wuhai"] & (div["level"] == "town")]
@@ -160,8 +151,8 @@ def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: st
 
 def divisions_map(divisions: gpd.GeoDataFrame, *, title: str = "乌海市行政区划图"):
     """The administrative division map (pure)."""
-    _setup_fonts()
-    div = _metric(divisions)
+    use_cjk_fonts()
+    div = metric(divisions)
     fig, ax = _canvas(div, title)
     neighbours = div[~div["in_wuhai"] & (div["level"] == "district")]
     _plot(neighbours, ax, facecolor="#eeeeee", edgecolor="#bbbbbb", linewidth=0.6, zorder=1)
@@ -196,8 +187,8 @@ def divisions_map(divisions: gpd.GeoDataFrame, *, title: str = "乌海市行政�
 def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str | Path, *, district: str,
                  dpi: int = 150) -> Path:  # fmt: skip
     """A small overview map of one district with its named points (for the gazetteer)."""
-    _setup_fonts()
-    div = _metric(divisions)
+    use_cjk_fonts()
+    div = metric(divisions)
     shape = div[div["code"] == district]
     if shape.empty:
         raise NotFound(f"no district {district}", field="district")
@@ -208,7 +199,7 @@ def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str
     towns = div[(div["level"] == "town") & div["code"].str.startswith(district[:6])]
     _plot(towns.boundary, ax, color="#999999", linewidth=0.4, linestyle="--")
     _label(ax, towns, fontsize=6, ha="center", color="#444444")
-    nm = _metric(
+    nm = metric(
         names[names.geometry.notna() & names["division_code"].fillna("").str.startswith(district[:6])]
     )
     roads = nm[nm["category_code"].isin(["252", "253"])]
@@ -216,25 +207,10 @@ def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str
     pts = nm[nm.geom_type == "Point"]
     ax.scatter(pts.geometry.x, pts.geometry.y, s=2, c="#c0504d", linewidths=0)
     ax.set_title(f"{shape.iloc[0]['name']}地名概览图", fontsize=11)
-    _scale_bar(ax)
-    _north_arrow(ax)
+    furnish(ax)
     path = Path(path)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return path
-
-
-@lru_cache(maxsize=1)
-def _setup_fonts() -> str:
-    for font in FONT_FILES:
-        if Path(font).exists():
-            font_manager.fontManager.addfont(font)
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    if FONT_FAMILY not in names:
-        raise RuntimeError("Noto Sans CJK is missing: install Debian's fonts-noto-cjk")
-    matplotlib.rcParams["font.family"] = [FONT_FAMILY, "DejaVu Sans"]
-    matplotlib.rcParams["pdf.fonttype"] = 42
-    matplotlib.rcParams["axes.unicode_minus"] = False
-    return FONT_FAMILY
 
 
 def _plot(layer: gpd.GeoDataFrame | gpd.GeoSeries, ax, **style) -> None:
@@ -248,13 +224,6 @@ def _label(ax, layer: gpd.GeoDataFrame, **style) -> None:
     for geom, name in zip(layer.geometry, layer["name"], strict=True):
         p = geom.representative_point()
         ax.text(p.x, p.y, name, **style)
-
-
-def _metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The layer in the metric CRS, without the rows that have no geometry to draw."""
-    require_crs(gdf, name="map layer")
-    drawable = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    return drawable.to_crs(METRIC_CRS)
 
 
 def _frame_box(div: gpd.GeoDataFrame):
@@ -285,38 +254,11 @@ def _finish(fig, ax, div: gpd.GeoDataFrame, handles: list, note: str) -> None:
     ax.set_ylim(miny, maxy)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.legend(handles=handles, loc="lower right", fontsize=7, title="图例", title_fontsize=8, framealpha=0.9)
-    _scale_bar(ax)
-    _north_arrow(ax)
+    legend(ax, handles, title="图例", loc="lower right", anchor=None, fontsize=7, frame=True)
+    furnish(ax)
     fig.text(0.5, 0.03, note, ha="center", fontsize=6.5, color="#555555")
     fig.text(0.5, 0.015, "乌海市民政局 编制", ha="center", fontsize=6.5, color="#555555")
     fig.subplots_adjust(left=0.04, right=0.96, top=0.94, bottom=0.06)
-
-
-def _scale_bar(ax) -> None:
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    span = (x1 - x0) / 4
-    length = max(1000, round(span / 1000) * 1000) if span > 1000 else 500
-    step = length / 2
-    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
-    height = 0.006 * (y1 - y0)
-    for i in range(2):
-        ax.add_patch(Rectangle((bx + i * step, by), step, height, facecolor="black" if i == 0 else "white",
-                               edgecolor="black", linewidth=0.6, zorder=20))  # fmt: skip
-    for i, value in enumerate((0, length / 2, length)):
-        ax.text(bx + i * step, by + 2 * height, f"{value / 1000:g}", ha="center", fontsize=6, zorder=20)
-    ax.text(bx + length + step * 0.2, by, "千米", fontsize=6, va="bottom", zorder=20)
-
-
-def _north_arrow(ax) -> None:
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    x, y = x0 + 0.92 * (x1 - x0), y0 + 0.86 * (y1 - y0)
-    dy = 0.06 * (y1 - y0)
-    ax.add_patch(FancyArrow(x, y, 0, dy, width=0.008 * (x1 - x0), head_width=0.03 * (x1 - x0),
-                            head_length=0.025 * (y1 - y0), length_includes_head=True, color="black", zorder=20))  # fmt: skip
-    ax.text(x, y + dy + 0.01 * (y1 - y0), "北", ha="center", fontsize=10, fontweight="bold", zorder=20)
 
 
 def _metadata(kind: str, path: Path) -> dict:

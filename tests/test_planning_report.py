@@ -7,6 +7,7 @@ import matplotlib
 import pytest
 
 from facilities import report
+from gis import mapdraw
 from gis.errors import InvalidInput
 
 matplotlib.use("Agg")
@@ -19,7 +20,7 @@ def built(session, tmp_path, monkeypatch):
     fx.seed_facilities_and_entries(session, actor="t")
     furnished = []
     real = report._furnish
-    monkeypatch.setattr(report, "_furnish", lambda ax, t: furnished.append(t["north"]) or real(ax, t))
+    monkeypatch.setattr(report, "_furnish", lambda ax, lang: furnished.append(lang) or real(ax, lang))
     pages = {}
     for lang in report.LANGUAGES:
         files = report.build_report(session, year=2020, out_dir=tmp_path / lang, pdf=False, lang=lang)
@@ -40,7 +41,7 @@ def test_one_language_per_report(built):
 def test_every_map_has_a_scale_bar_and_north_arrow(built):
     _, furnished = built
     # facilities, floor area, circles: one each; built-up areas: one per district panel with stations
-    assert furnished.count("北") >= 3 and furnished.count("N") >= 3
+    assert furnished.count("zh") >= 3 and furnished.count("en") >= 3
 
 
 def test_an_unknown_language_is_refused(session, tmp_path):
@@ -49,14 +50,21 @@ def test_an_unknown_language_is_refused(session, tmp_path):
     assert err.value.field == "lang"
 
 
-def test_scale_bar_lengths_are_round_numbers():
-    import matplotlib.pyplot as plt
+@pytest.mark.parametrize(
+    ("width_m", "lang", "expected"),
+    [
+        (30_000, "en", ["0", "2", "4", "km", "N"]),
+        (60_000, "zh", ["0", "5", "10", "千米", "北"]),
+        (3_000, "en", ["0", "200", "400", "m", "N"]),
+        (6_000, "zh", ["0", "0.5", "1", "千米", "北"]),
+    ],
+)
+def test_scale_bar_lengths_are_round_numbers(width_m, lang, expected):
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots()
-    ax.set_xlim(0, 30_000)
-    ax.set_ylim(0, 30_000)
-    report.scale_bar(ax, unit="km")
-    report.north_arrow(ax, label="N")
-    texts = [t.get_text() for t in ax.texts]
-    plt.close(fig)
-    assert texts[:3] == ["0", "2.5", "5"] and "km" in texts and "N" in texts
+    ax = Figure().subplots()
+    ax.set_xlim(0, width_m)
+    ax.set_ylim(0, width_m)
+    mapdraw.furnish(ax, lang=lang)
+    assert [t.get_text() for t in ax.texts] == expected
+    assert ax.get_xlim() == (0, width_m)  # the furniture does not move the extent
