@@ -31,9 +31,10 @@ from data.layers import Field
 from data.layers import Layer
 from gis.crs import STORAGE_SRID
 from gis.errors import InvalidInput
+from gis.text import FORMULA_START
+from gis.text import formula_problem as text_formula_problem
 
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: The most characters an Excel cell holds.
 MAX_CELL = 32767
 #: Header of the column naming the coordinates' CRS, and its value.
@@ -218,13 +219,10 @@ def unquote(text: str) -> str:
 
 
 def formula_problem(text: str) -> str | None:
-    """Why a cell's text would run as a spreadsheet formula (or ``None``)."""
-    if text and text[0] in FORMULA_START and not _QUOTED_DIGITS.match(text) and not _NUMBER.match(text):
-        return (
-            f"starts with {text[0]!r}, which a spreadsheet runs as a formula; "
-            f"write it as '{text[:20]} to keep it as text"
-        )
-    return None
+    """Why a cell's text would run as a spreadsheet formula (``None`` too for our own quoted codes)."""
+    if text and _QUOTED_DIGITS.match(text):
+        return None
+    return text_formula_problem(text)
 
 
 # --- helpers ---------------------------------------------------------------------------------

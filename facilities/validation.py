@@ -10,6 +10,7 @@ from facilities.kinds import FACILITY_STATUSES
 from facilities.kinds import OPERATOR_TYPES
 from gis.crs import in_extent
 from gis.errors import InvalidInput
+from gis.text import clean_text as shared_clean_text
 
 FACILITY_COLUMNS = (
     "id", "kind", "name", "operator_type", "status", "year_opened", "year_closed", "planned_year", "beds",
@@ -17,7 +18,6 @@ FACILITY_COLUMNS = (
     "service_minutes", "opening_hours", "contact", "address", "division_code", "serves_code", "source", "version",
 )  # fmt: skip
 EDITABLE = set(FACILITY_COLUMNS) - {"id", "source", "version"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HOSTILE = re.compile(
     r"<\s*/?\s*(script|iframe|object|embed|style)|javascript:|;\s*(drop|delete|insert|update)\s", re.I
 )
@@ -82,16 +82,10 @@ def validate_facility(values: dict, *, lon: Any, lat: Any) -> dict:
 
 
 def clean_text(value: object, *, field: str, limit: int) -> str:
-    """Strip a text value; reject control characters, markup/SQL fragments and over-long text."""
-    text = str(value).strip()
-    if _CONTROL.search(text):
-        raise InvalidInput(f"{field}: contains control characters", field=field)
+    """The shared text contract (:func:`gis.text.clean_text`), and no markup or SQL fragments."""
+    text = shared_clean_text(value, field=field, limit=limit)
     if _HOSTILE.search(text):
         raise InvalidInput(f"{field}: contains markup or SQL ({text[:40]!r})", field=field)
-    if "\ufffd" in text:
-        raise InvalidInput(f"{field}: garbled encoding (U+FFFD)", field=field)
-    if len(text) > limit:
-        raise InvalidInput(f"{field}: longer than {limit} characters", field=field)
     return text
 
 
