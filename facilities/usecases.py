@@ -15,10 +15,16 @@ from sqlalchemy.orm import Session
 from facilities import planning
 from facilities import store
 from facilities.circles import CircleRule
+from facilities.circles import service_areas
+from facilities.circles import uncovered_areas
+from facilities.indicators import BY_ID
 from facilities.indicators import FLOOR_AREA_STANDARDS
 from facilities.indicators import LEVELS
+from facilities.indicators import active_facilities
 from facilities.indicators import compute_indicators
+from facilities.indicators import counted_units
 from facilities.indicators import floor_area_checks
+from facilities.indicators import indicator_frame
 from facilities.indicators import indicator_notes
 from facilities.kinds import BY_CODE
 from facilities.models import Facility
@@ -26,7 +32,9 @@ from facilities.models import IndicatorEntry
 from facilities.validation import as_number
 from facilities.whatif import Scenario
 from facilities.whatif import compare_scenario
+from gis.crs import STORAGE_CRS
 from gis.errors import InvalidInput
+from gis.errors import NotFound
 from gis.errors import require_actor
 
 #: Where siting looks for demand: the urban communities or the rural villages.
@@ -178,6 +186,62 @@ def indicator_report(
         out["checked_units"] = len(checks)
         out["units_with_sized_facility"] = int((checks["floor_area_m2"] >= checks["required_total_m2"]).sum())
     return out
+
+
+#: The division levels drawn for each indicator level.
+MAP_LEVELS = {
+    "city": ("city",),
+    "district": ("district",),
+    "town": ("town",),
+    "community": ("community", "village"),
+}
+
+
+def indicator_map(session: Session, *, year: int, level: str, key: str) -> tuple[gpd.GeoDataFrame, dict]:
+    """One indicator per unit of ``level`` as polygons (EPSG:4490), and the indicator's description
+    (as in :func:`indicator_report`, with the ``decimals`` its values are given to)."""
+    results = indicator_report(session, year=year, level=level)["units"]
+    polys = store.divisions_frame(session, levels=MAP_LEVELS[level], valid_in=year)
+    frame = indicator_frame(results, polys)
+    if key not in frame.columns:
+        raise NotFound(f"no indicator {key!r}", field="key")
+    meta = next((i for i in results[0]["indicators"] if i["key"] == key), {}) if results else {}
+    described = BY_ID.get(meta.get("id"))
+    return frame, meta | {"decimals": described.decimals if described else 1}
+
+
+def kind_coverage(session: Session, *, year: int, kind: str, radius_m: float | None = None) -> dict:
+    """Straight-line service circles of one facility kind, the counted units and their uncovered parts.
+
+    Returns ``units``, ``facilities``, ``areas``, ``uncovered`` (EPSG:4490) and ``radius_m``
+    (the kind's service radius when not given).
+    """
+    if kind not in BY_CODE:
+        raise InvalidInput(f"kind {kind[:40]!r} is not a facility kind", field="kind")
+    radius = radius_m or BY_CODE[kind].service_radius_m or 1000.0
+    if not 50 <= radius <= 20000:
+        raise InvalidInput("radius_m must be 50-20000", field="radius_m")
+    inputs = store.indicator_inputs(session, year=year)
+    fac = active_facilities(inputs.facilities, year)
+    fac = fac[fac["kind"] == kind]
+    units = counted_units(inputs.units)
+    areas = service_areas(fac, limit_m=radius) if len(fac) else gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
+    uncovered = uncovered_areas(units, areas)
+    return {
+        "units": units.to_crs(STORAGE_CRS),
+        "facilities": fac.to_crs(STORAGE_CRS),
+        "areas": areas.to_crs(STORAGE_CRS),
+        "uncovered": uncovered.to_crs(STORAGE_CRS),
+        "radius_m": radius,
+    }
+
+
+def basemap_layers(session: Session) -> dict[str, gpd.GeoDataFrame]:
+    """Our own layers under the planning maps: district outlines and the main roads (EPSG:4490)."""
+    districts = store.divisions_frame(session, levels=("district",))
+    roads = store.roads_gdf(session)
+    roads = roads[roads["road_class"].isin(["trunk", "primary", "secondary"])]
+    return {"districts": districts, "roads": roads}
 
 
 def what_if(session: Session, *, year: int, scenario: Scenario, level: str = "city") -> list[dict]:

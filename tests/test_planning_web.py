@@ -16,7 +16,7 @@ from web_fixtures import web_db  # noqa: F401
 
 from facilities import store
 from gis.db import make_engine
-from webmap.planning_bp import class_breaks
+from webmap.maps import class_breaks
 
 
 @pytest.fixture
@@ -84,3 +84,20 @@ def test_maps_have_classed_legends_and_the_coverage_map_a_legend(client):
 )
 def test_class_breaks(values, decimals, expected):
     assert class_breaks(pd.Series(values, dtype=float), decimals=decimals) == expected
+
+
+def test_the_generic_choropleth_uses_the_same_classes(app):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from webmap import maps
+
+    gdf = gpd.GeoDataFrame(
+        {"name": ["a", "b", "c", "d"], "share": [0.0, 100.0, 100.0, None]},
+        geometry=[box(106.8 + i / 100, 39.6, 106.81 + i / 100, 39.61) for i in range(4)],
+        crs="EPSG:4490",
+    )
+    with app.test_request_context():
+        page = maps.render(maps.choropleth_map(gdf, "share", title="served", unit="%"))
+    assert "0.0 – 100.0" not in page and "0 %" in page and "100 %" in page
+    assert 'class="map-legend"' in page and maps.NO_DATA in page  # the unit without a value

@@ -15,12 +15,17 @@ import numpy as np
 import pandas as pd
 from branca.element import MacroElement
 from flask import url_for
+from flask_babel import gettext as _
 from jinja2 import Template
 
 from gis.crs import WUHAI_EXTENT
 
 #: A sequential palette (light to dark) for choropleths.
 PALETTE = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
+#: Sequential classes for the planning indicators, light to dark.
+CLASS_COLOURS = ("#fee8c8", "#fdbb84", "#fc8d59", "#d7301f", "#7f0000")
+#: Fill of the polygons without a value.
+NO_DATA = "#d9d9d9"
 
 
 def base_map(*, bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
@@ -98,108 +103,185 @@ def displacement_map(
         shift = row.get("shift")
         if shift is not None and not getattr(shift, "is_empty", True):
             folium.PolyLine([(y, x) for x, y in shift.coords], color=colour, weight=3).add_to(m)
-    _legend(m, [("#27ae60", f"≤ {tolerance_m} m"), ("#c0392b", f"> {tolerance_m} m"), ("#7f8c8d", "—")])
+    legend(m, [("#27ae60", f"≤ {tolerance_m} m"), ("#c0392b", f"> {tolerance_m} m"), ("#7f8c8d", "—")])
     return m
 
 
 def choropleth_map(
-    gdf: gpd.GeoDataFrame, column: str, *, label_column: str = "name", title: str = "", unit: str = ""
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    *,
+    label_column: str = "name",
+    title: str = "",
+    unit: str = "",
+    decimals: int = 1,
+    note: str = "",
+    basemap: dict | None = None,
+    palette: tuple[str, ...] = PALETTE,
 ) -> folium.Map:
-    """Polygons coloured by ``column`` in five quantile classes, with a legend and tooltips."""
-    bounds = tuple(gdf.total_bounds) if len(gdf) else None
-    m = base_map(bounds=_pad(bounds))
-    if len(gdf) == 0:
-        return m
-    values = gdf[column].astype(float)
-    finite = values[np.isfinite(values)]
-    edges = (
-        np.unique(np.quantile(finite, np.linspace(0, 1, len(PALETTE) + 1)))
-        if len(finite)
-        else np.array([0.0])
-    )
+    """Polygons coloured by ``column`` in :func:`class_breaks` classes, with a legend and tooltips.
 
-    def colour(v: float) -> str:
-        if v is None or not np.isfinite(v):
-            return "#dddddd"
-        i = int(np.searchsorted(edges, v, side="right")) - 1
-        return PALETTE[min(max(i, 0), len(PALETTE) - 1)]
-
-    show = escaped(gdf[[label_column, column, "geometry"]].copy(), [label_column])
-    show["_fill"] = [colour(v) for v in values]
-    show[column] = [None if not np.isfinite(v) else round(float(v), 2) for v in values]
-    folium.GeoJson(
-        show.to_json(ensure_ascii=False),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["_fill"],
-            "color": "#555",
-            "weight": 1,
-            "fillOpacity": 0.8,
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=[label_column, column], aliases=["", html.escape(title or column)]
-        ),
-    ).add_to(m)
+    Parameters
+    ----------
+    gdf
+        Polygons (EPSG:4490) with ``label_column`` and ``column``.
+    decimals
+        Precision of the values: class edges and tooltips are rounded to it.
+    note
+        A line under the legend (e.g. the target).
+    basemap
+        ``districts`` and ``roads`` layers drawn under the polygons (see :func:`add_basemap`).
+    """
+    m = base_map(bounds=_pad(_bounds(gdf)))
+    add_basemap(m, basemap or {})
+    values = pd.to_numeric(gdf[column], errors="coerce").astype(float) if len(gdf) else pd.Series(dtype=float)
+    classes = class_breaks(values, decimals=decimals)
+    colours = class_colours(len(classes), palette)
+    no_data = _("no data")
+    if len(gdf):
+        show = escaped(gdf[[label_column, "geometry"]].copy(), [label_column])
+        fill = [class_of(v, classes) for v in values]
+        show["_fill"] = [NO_DATA if k is None else colours[k] for k in fill]
+        show["_value"] = [
+            no_data if not np.isfinite(v) else f"{round(v, decimals):g} {unit}".strip() for v in values
+        ]
+        folium.GeoJson(
+            show.to_json(ensure_ascii=False),
+            style_function=lambda f: {
+                "fillColor": f["properties"]["_fill"],
+                "color": "#555",
+                "weight": 1,
+                "fillOpacity": 0.75,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=[label_column, "_value"], aliases=["", ""]),
+        ).add_to(m)
     items = [
-        (PALETTE[i], f"{edges[i]:.1f} – {edges[i + 1]:.1f} {unit}")
-        for i in range(min(len(edges) - 1, len(PALETTE)))
+        (c, (f"{lo:g} {unit}" if lo == hi else f"{lo:g} – {hi:g} {unit}").strip())
+        for c, (lo, hi) in zip(colours, classes, strict=True)
     ]
-    _legend(m, items or [(PALETTE[0], "—")], title=title)
+    if not np.isfinite(values).all() or not items:
+        items.append((NO_DATA, no_data))
+    legend(m, items, title=title or column, note=note)
     return m
+
+
+def class_breaks(values: pd.Series, *, decimals: int = 0, n: int = 5) -> list[tuple[float, float]]:
+    """Classes for a legend: each distinct value when there are at most ``n``, else quantile
+    classes with edges rounded to the values' precision (duplicates merged)."""
+    finite = pd.Series(values, dtype=float).dropna()
+    finite = finite[np.isfinite(finite)].round(decimals)
+    distinct = sorted(finite.unique())
+    if len(distinct) <= n:
+        return [(v, v) for v in distinct]
+    edges = sorted(set(np.round(np.quantile(finite, np.linspace(0, 1, n + 1)), decimals)))
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def class_of(value: float | None, classes: list[tuple[float, float]]) -> int | None:
+    """The index of the class of ``value`` (``None`` for no value)."""
+    if value is None or not np.isfinite(value):
+        return None
+    for k, (_lo, hi) in enumerate(classes):
+        if value <= hi:
+            return k
+    return len(classes) - 1
+
+
+def class_colours(n: int, palette: tuple[str, ...] = PALETTE) -> list[str]:
+    """``n`` colours spread over a sequential palette, light to dark."""
+    picks = np.linspace(0, len(palette) - 1, max(n, 1)).round().astype(int)
+    return [palette[i] for i in picks][:n]
 
 
 def coverage_map(
     units: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     *,
-    areas: gpd.GeoDataFrame | None = None,
-    uncovered: gpd.GeoDataFrame | None = None,
-    served_column: str | None = None,
+    areas: gpd.GeoDataFrame,
+    uncovered: gpd.GeoDataFrame,
+    kind_name: str,
+    radius_m: float,
+    basemap: dict | None = None,
 ) -> folium.Map:
-    """Units (coloured served/unserved when ``served_column`` is given), facilities, their service
-    areas and the uncovered areas."""
-    bounds = tuple(units.total_bounds) if len(units) else None
-    m = base_map(bounds=_pad(bounds))
+    """Counted units, the service circles of one facility kind, the uncovered parts and the facilities.
+
+    All layers in EPSG:4490; the map is fitted to the circles (where they can be seen), else the units.
+    """
+    m = base_map(bounds=_pad(_bounds(areas if len(areas) else units)))
+    add_basemap(m, basemap or {})
     if len(units):
         u = escaped(units[["name", "geometry"]].copy(), ["name"])
-        u["_s"] = units[served_column].astype(bool).to_numpy() if served_column else True
         folium.GeoJson(
             u.to_json(ensure_ascii=False),
             style_function=lambda f: {
-                "fillColor": "#eef3e2" if f["properties"]["_s"] else "#f5b7b1",
-                "color": "#777",
-                "weight": 1,
-                "fillOpacity": 0.6,
-            },  # fmt: skip
+                "fillColor": "#f7f4ea",
+                "color": "#888",
+                "weight": 0.8,
+                "fillOpacity": 0.5,
+            },
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[""]),
-            name="units",
         ).add_to(m)
-    if areas is not None and len(areas):
-        folium.GeoJson(
-            areas[["geometry"]].to_json(ensure_ascii=False),
-            style_function=lambda f: {
-                "color": "#1f618d",
-                "weight": 1,
-                "fillColor": "#5dade2",
-                "fillOpacity": 0.25,
-            },
-            name="service areas",
-        ).add_to(m)
-    if uncovered is not None and len(uncovered):
-        folium.GeoJson(
-            uncovered[["geometry"]].to_json(ensure_ascii=False),
-            style_function=lambda f: {
-                "color": "#922b21",
-                "weight": 1,
-                "fillColor": "#e74c3c",
-                "fillOpacity": 0.45,
-                "dashArray": "4 3",
-            },
-            name="uncovered",
-        ).add_to(m)
+    for layer, style in (
+        (areas, {"color": "#1f618d", "weight": 1, "fillColor": "#5dade2", "fillOpacity": 0.35}),
+        (uncovered, {"color": "#922b21", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.45, "dashArray": "4 3"}),
+    ):  # fmt: skip
+        if len(layer):
+            folium.GeoJson(layer[["geometry"]].to_json(), style_function=lambda f, st=style: st).add_to(m)
     for _idx, row in facilities.iterrows():
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=4, color="#0b5345", fill=True, fill_opacity=1,
-                            tooltip=html.escape(str(row.get("name", "")))).add_to(m)  # fmt: skip
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x], radius=3, color="#0b5345", fill=True, fill_opacity=1,
+            tooltip=html.escape(str(row.get("name", ""))),
+        ).add_to(m)  # fmt: skip
+    legend(
+        m,
+        [
+            ("#0b5345", _("%(kind)s (%(n)s)", kind=kind_name, n=len(facilities))),
+            ("#5dade2", _("Service circle, %(radius)s m", radius=f"{radius_m:g}")),
+            ("#e74c3c", _("Not covered")),
+            ("#f7f4ea", _("Community or village counted")),
+            ("#555555", _("District boundary, main roads")),
+        ],
+        title=_("Service circles and uncovered areas"),
+    )
     return m
+
+
+def add_basemap(m: folium.Map, basemap: dict) -> None:
+    """District outlines (``districts``) and main roads (``roads``) from our own layers, no online tiles."""
+    roads = basemap.get("roads")
+    if roads is not None and len(roads):
+        simple = roads[["geometry"]].copy()
+        simple["geometry"] = simple.geometry.simplify(0.0002)
+        folium.GeoJson(
+            simple.to_json(), style_function=lambda f: {"color": "#a6a6a6", "weight": 1.2, "opacity": 0.9}
+        ).add_to(m)
+    districts = basemap.get("districts")
+    if districts is not None and len(districts):
+        folium.GeoJson(
+            districts[["geometry"]].to_json(),
+            style_function=lambda f: {"color": "#555555", "weight": 2, "fill": False, "dashArray": "6 4"},
+        ).add_to(m)
+
+
+def legend(m: folium.Map, items: list[tuple[str, str]], *, title: str = "", note: str = "") -> None:
+    """A legend box in the lower right: a swatch and a text per item, an optional title and note."""
+    rows = "".join(
+        f'<div class="legend-item"><span style="display:inline-block;width:14px;height:12px;background:{c};'
+        f'border:1px solid #777;margin-right:5px;vertical-align:middle"></span>{html.escape(t)}</div>'
+        for c, t in items
+    )
+    head = f"<b>{html.escape(title)}</b>" if title else ""
+    foot = f'<div style="margin-top:4px;color:#444">{html.escape(note)}</div>' if note else ""
+    box = (
+        '<div class="map-legend" style="position:absolute;bottom:24px;right:10px;z-index:1000;background:#fff;'
+        'padding:6px 9px;font:12px sans-serif;border:1px solid #999;border-radius:3px;max-width:260px">'
+        f"{head}{rows}{foot}</div>"
+    )
+    m.get_root().html.add_child(folium.Element(box))
+
+
+def _bounds(gdf: gpd.GeoDataFrame) -> tuple[float, ...] | None:
+    return tuple(gdf.total_bounds) if len(gdf) else None
 
 
 def _pad(bounds: tuple[float, ...] | None, pad: float = 0.01) -> tuple[float, float, float, float] | None:
@@ -207,16 +289,3 @@ def _pad(bounds: tuple[float, ...] | None, pad: float = 0.01) -> tuple[float, fl
         return None
     x0, y0, x1, y1 = bounds
     return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-
-
-def _legend(m: folium.Map, items: list[tuple[str, str]], *, title: str = "") -> None:
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:4px"></span>{html.escape(t)}</div>'
-        for c, t in items
-    )
-    head = f"<b>{html.escape(title)}</b>" if title else ""
-    box = (
-        '<div style="position:absolute;bottom:20px;right:10px;z-index:1000;background:#fff;padding:6px 8px;'
-        f'font:12px sans-serif;border:1px solid #999;border-radius:3px">{head}{rows}</div>'
-    )
-    m.get_root().html.add_child(folium.Element(box))

@@ -4,13 +4,9 @@ siting runs and the report."""
 
 from __future__ import annotations
 
-import html
 from datetime import date
 from pathlib import Path
 
-import folium
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 from flask import Blueprint
 from flask import Response
@@ -25,7 +21,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from facilities import circles
 from facilities import indicators
 from facilities import report as freport
 from facilities import store as fstore
@@ -33,7 +28,6 @@ from facilities import usecases
 from facilities import whatif as whatif_mod
 from facilities.kinds import BY_CODE
 from facilities.kinds import KINDS
-from gis.crs import STORAGE_CRS
 from gis.errors import InvalidInput
 from webmap import forms
 from webmap import maps
@@ -123,19 +117,18 @@ def choropleth():
     year, level = _year(), _level()
     key = request.args.get("key") or "urban_elderly_coverage"
     s = get_session()
-    results = usecases.indicator_report(s, year=year, level=level)["units"]
-    levels = {
-        "city": ("city",),
-        "district": ("district",),
-        "town": ("town",),
-        "community": ("community", "village"),
-    }[level]
-    polys = fstore.divisions_frame(s, levels=levels, valid_in=year)
-    frame = indicators.indicator_frame(results, polys)
-    if key not in frame.columns:
-        abort(404, f"no indicator {key!r}")
-    meta = next(i for i in results[0]["indicators"] if i["key"] == key) if results else {}
-    m = _choropleth_map(frame, key, meta=meta, basemap=_basemap(s))
+    frame, meta = usecases.indicator_map(s, year=year, level=level, key=key)
+    unit = meta.get("unit", "")
+    m = maps.choropleth_map(
+        frame,
+        key,
+        title=f"{meta.get('name_zh', key)} ({unit})",
+        unit=unit,
+        decimals=meta["decimals"],
+        note=_("2025 target: %(target)s %(unit)s", target=f"{meta.get('target_2025', ''):g}", unit=unit),
+        basemap=usecases.basemap_layers(s),
+        palette=maps.CLASS_COLOURS,
+    )
     return Response(maps.render(m), mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
 
 
@@ -144,194 +137,20 @@ def choropleth():
 def coverage():
     """Service circles of one facility kind (straight-line), units served or not, uncovered areas."""
     kind = request.args.get("kind") or "home_care_station"
-    if kind not in BY_CODE:
-        raise InvalidInput(f"kind {kind[:40]!r} is not a facility kind", field="kind")
-    year = _year()
     s = get_session()
-    inputs = fstore.indicator_inputs(s, year=year)
-    fac = indicators.active_facilities(inputs.facilities, year)
-    fac = fac[fac["kind"] == kind]
-    radius = request.args.get("radius_m", type=float) or BY_CODE[kind].service_radius_m or 1000.0
-    if not 50 <= radius <= 20000:
-        raise InvalidInput("radius_m must be 50-20000", field="radius_m")
-    units = indicators.counted_units(inputs.units)
-    areas = (
-        circles.service_areas(fac, limit_m=radius)
-        if len(fac)
-        else gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
+    layers = usecases.kind_coverage(
+        s, year=_year(), kind=kind, radius_m=request.args.get("radius_m", type=float)
     )
-    uncovered = circles.uncovered_areas(units, areas)
-    m = _coverage_map(
-        units.to_crs(STORAGE_CRS),
-        fac.to_crs(STORAGE_CRS),
-        areas=areas.to_crs(STORAGE_CRS),
-        uncovered=uncovered.to_crs(STORAGE_CRS),
+    m = maps.coverage_map(
+        layers["units"],
+        layers["facilities"],
+        areas=layers["areas"],
+        uncovered=layers["uncovered"],
         kind_name=BY_CODE[kind].name_zh if str(get_locale()) == "zh" else BY_CODE[kind].name_en,
-        radius_m=radius,
-        basemap=_basemap(s),
+        radius_m=layers["radius_m"],
+        basemap=usecases.basemap_layers(s),
     )
     return Response(maps.render(m), mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
-
-
-def _basemap(session) -> dict[str, gpd.GeoDataFrame]:
-    """Our own layers under the planning maps: district outlines and the main roads (EPSG:4490)."""
-    districts = fstore.divisions_frame(session, levels=("district",))
-    roads = fstore.roads_gdf(session)
-    roads = roads[roads["road_class"].isin(["trunk", "primary", "secondary"])]
-    return {"districts": districts, "roads": roads}
-
-
-# -- map builders of the planning pages (Folium; no queries) ----------------------------------------
-
-#: Sequential classes, light to dark; grey for units without a value.
-CLASS_COLOURS = ("#fee8c8", "#fdbb84", "#fc8d59", "#d7301f", "#7f0000")
-NO_DATA = "#d9d9d9"
-
-
-def class_breaks(values: pd.Series, *, decimals: int = 0, n: int = 5) -> list[tuple[float, float]]:
-    """Classes for a legend: each distinct value when there are at most ``n``, else quantile
-    classes with edges rounded to the indicator's precision (duplicates merged)."""
-    finite = pd.Series(values, dtype=float).dropna()
-    finite = finite[np.isfinite(finite)].round(decimals)
-    distinct = sorted(finite.unique())
-    if len(distinct) <= n:
-        return [(v, v) for v in distinct]
-    edges = sorted(set(np.round(np.quantile(finite, np.linspace(0, 1, n + 1)), decimals)))
-    return list(zip(edges[:-1], edges[1:], strict=True))
-
-
-def _class_of(value: float | None, classes: list[tuple[float, float]]) -> int | None:
-    if value is None or not np.isfinite(value):
-        return None
-    for k, (_lo, hi) in enumerate(classes):
-        if value <= hi:
-            return k
-    return len(classes) - 1
-
-
-def _colours(n: int) -> list[str]:
-    picks = np.linspace(0, len(CLASS_COLOURS) - 1, max(n, 1)).round().astype(int)
-    return [CLASS_COLOURS[i] for i in picks][:n]
-
-
-def _choropleth_map(frame: gpd.GeoDataFrame, key: str, *, meta: dict, basemap: dict) -> folium.Map:
-    """Units coloured by the indicator in classes, with the unit, the target and no-data in the legend."""
-    unit = meta.get("unit", "")
-    decimals = indicators.BY_ID[meta["id"]].decimals if meta.get("id") in indicators.BY_ID else 1
-    m = maps.base_map(bounds=_padded(frame))
-    _add_basemap(m, basemap)
-    values = pd.to_numeric(frame[key], errors="coerce").astype(float)
-    classes = class_breaks(values, decimals=decimals)
-    colours = _colours(len(classes))
-    show = maps.escaped(frame[["name", "geometry"]].copy(), ["name"])
-    fill = [_class_of(v, classes) for v in values]
-    show["_fill"] = [NO_DATA if k is None else colours[k] for k in fill]
-    show["value"] = [_("no data") if not np.isfinite(v) else f"{round(v, decimals):g} {unit}" for v in values]
-    if len(show):
-        folium.GeoJson(
-            show.to_json(ensure_ascii=False),
-            style_function=lambda f: {
-                "fillColor": f["properties"]["_fill"],
-                "color": "#555",
-                "weight": 1,
-                "fillOpacity": 0.75,
-            },  # fmt: skip
-            tooltip=folium.GeoJsonTooltip(fields=["name", "value"], aliases=["", ""]),
-        ).add_to(m)
-    items = [
-        (c, f"{lo:g} {unit}" if lo == hi else f"{lo:g} – {hi:g} {unit}")
-        for c, (lo, hi) in zip(colours, classes, strict=True)
-    ]
-    if not np.isfinite(values).all() or not items:
-        items.append((NO_DATA, _("no data")))
-    title = f"{meta.get('name_zh', key)} ({unit})"
-    note = _("2025 target: %(target)s %(unit)s", target=f"{meta.get('target_2025', ''):g}", unit=unit)
-    _legend_box(m, items, title=title, note=note)
-    return m
-
-
-def _coverage_map(
-    units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, areas: gpd.GeoDataFrame,
-    uncovered: gpd.GeoDataFrame, kind_name: str, radius_m: float, basemap: dict,
-) -> folium.Map:  # fmt: skip
-    """Counted units, the service circles of one kind, the uncovered parts and the facilities
-    (fitted to the facilities' circles, where the circles can be seen)."""
-    m = maps.base_map(bounds=_padded(areas if len(areas) else units))
-    _add_basemap(m, basemap)
-    if len(units):
-        u = maps.escaped(units[["name", "geometry"]].copy(), ["name"])
-        folium.GeoJson(
-            u.to_json(ensure_ascii=False),
-            style_function=lambda f: {
-                "fillColor": "#f7f4ea",
-                "color": "#888",
-                "weight": 0.8,
-                "fillOpacity": 0.5,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[""]),
-        ).add_to(m)
-    for layer, style in (
-        (areas, {"color": "#1f618d", "weight": 1, "fillColor": "#5dade2", "fillOpacity": 0.35}),
-        (uncovered, {"color": "#922b21", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.45, "dashArray": "4 3"}),
-    ):  # fmt: skip
-        if len(layer):
-            folium.GeoJson(layer[["geometry"]].to_json(), style_function=lambda f, st=style: st).add_to(m)
-    for _idx, row in facilities.iterrows():
-        folium.CircleMarker(
-            [row.geometry.y, row.geometry.x], radius=3, color="#0b5345", fill=True, fill_opacity=1,
-            tooltip=html.escape(str(row.get("name", ""))),
-        ).add_to(m)  # fmt: skip
-    _legend_box(
-        m,
-        [
-            ("#0b5345", _("%(kind)s (%(n)s)", kind=kind_name, n=len(facilities))),
-            ("#5dade2", _("Service circle, %(radius)s m", radius=f"{radius_m:g}")),
-            ("#e74c3c", _("Not covered")),
-            ("#f7f4ea", _("Community or village counted")),
-            ("#555555", _("District boundary, main roads")),
-        ],
-        title=_("Service circles and uncovered areas"),
-    )
-    return m
-
-
-def _add_basemap(m: folium.Map, basemap: dict) -> None:
-    """District outlines and main roads drawn from our own layers (no online tiles)."""
-    roads = basemap.get("roads")
-    if roads is not None and len(roads):
-        simple = roads[["geometry"]].copy()
-        simple["geometry"] = simple.geometry.simplify(0.0002)
-        folium.GeoJson(
-            simple.to_json(), style_function=lambda f: {"color": "#a6a6a6", "weight": 1.2, "opacity": 0.9}
-        ).add_to(m)
-    districts = basemap.get("districts")
-    if districts is not None and len(districts):
-        folium.GeoJson(
-            districts[["geometry"]].to_json(),
-            style_function=lambda f: {"color": "#555555", "weight": 2, "fill": False, "dashArray": "6 4"},
-        ).add_to(m)
-
-
-def _padded(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
-    if not len(gdf):
-        return None
-    x0, y0, x1, y1 = gdf.total_bounds
-    return (x0 - 0.01, y0 - 0.01, x1 + 0.01, y1 + 0.01)
-
-
-def _legend_box(m: folium.Map, items: list[tuple[str, str]], *, title: str, note: str = "") -> None:
-    rows = "".join(
-        f'<div class="legend-item"><span style="display:inline-block;width:14px;height:12px;background:{c};'
-        f'border:1px solid #777;margin-right:5px;vertical-align:middle"></span>{html.escape(t)}</div>'
-        for c, t in items
-    )
-    foot = f'<div style="margin-top:4px;color:#444">{html.escape(note)}</div>' if note else ""
-    box = (
-        '<div class="map-legend" style="position:absolute;bottom:24px;right:10px;z-index:1000;background:#fff;'
-        'padding:6px 9px;font:12px sans-serif;border:1px solid #999;border-radius:3px;max-width:260px">'
-        f"<b>{html.escape(title)}</b>{rows}{foot}</div>"
-    )
-    m.get_root().html.add_child(folium.Element(box))
 
 
 def _whatif_page(*, error: str | None = None, status: int = 200, exc=None):
