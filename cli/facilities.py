@@ -90,6 +90,21 @@ def rule_from(opts: dict) -> CircleRule:
     return _circles.CircleRule(life_circles_m=circles, **{k: opts.pop(k) for k in keys})
 
 
+def dask_options(f):
+    """``--workers`` and ``--scheduler``: where a coverage computation runs (Dask)."""
+    f = click.option(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        envvar="DASK_SCHEDULER_ADDRESS",
+        help="Run the coverage on this Dask scheduler (partitioned by division).",
+    )(f)
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        help="Run the coverage on a local Dask cluster of this many workers.",
+    )(f)
+
+
 @click.command("indicators")
 @click.option("--year", type=int, required=True, help="Year of the population and facilities.")
 @click.option("--level", type=click.Choice(LEVELS), default="city", show_default=True)
@@ -107,10 +122,19 @@ def rule_from(opts: dict) -> CircleRule:
     help="Count facilities under construction/planned once their planned year is reached.",
 )
 @click.option("--standards", is_flag=True, help="Also list the communities below the floor-area standard.")
+@dask_options
 @format_option
 @pass_cli
 def indicators_cmd(
-    cli: CliContext, year: int, level: str, served_rule: str, include_planned: bool, standards: bool, fmt: str
+    cli: CliContext,
+    year: int,
+    level: str,
+    served_rule: str,
+    include_planned: bool,
+    standards: bool,
+    workers: int | None,
+    scheduler: str | None,
+    fmt: str,
 ) -> None:
     """The plan's twelve indicators (序号 1-12) with unit, value, 2020 baseline, 2025 target and kind.
 
@@ -125,6 +149,8 @@ def indicators_cmd(
             served_rule=served_rule,
             include_planned=include_planned,
             standards=standards,
+            workers=workers,
+            scheduler=scheduler,
         )
     result = report
     if level == "city":
@@ -331,6 +357,7 @@ def remove_cmd(
     type=click.Path(file_okay=False),
     help="Also write the per-community table (CSV/XLSX) and layers (GPKG) here.",
 )
+@dask_options
 @format_option
 @pass_cli
 def circles_cmd(
@@ -342,6 +369,8 @@ def circles_cmd(
     save: bool,
     title,
     out_dir,
+    workers: int | None,
+    scheduler: str | None,
     fmt: str,
     **opts,
 ) -> None:
@@ -355,6 +384,8 @@ def circles_cmd(
             roads_path=roads_path,
             households_per_point=households_per_point,
             life=life,
+            workers=workers,
+            scheduler=scheduler,
         )
         run_id = None
         if save:

@@ -31,6 +31,7 @@ from facilities.siting import candidate_sites
 from facilities.siting import coverage_matrix
 from facilities.siting import mclp
 from facilities.siting import set_cover
+from gis import settings
 from gis.crs import STORAGE_CRS
 from gis.errors import NotFound
 from gis.roads import roads_gdf
@@ -83,8 +84,14 @@ def served_series(
     rule: CircleRule | None = None,
     net: Network | None = None,
     seed: int = 0,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ):
-    """``None`` for the default rule (facility inside), else the circle rule's served flags."""
+    """``None`` for the default rule (facility inside), else the circle rule's served flags.
+
+    With ``workers`` (a local Dask cluster of that many) or ``scheduler`` (a Dask scheduler's
+    address), the coverage is computed on Dask, partitioned by division, with the same answer.
+    """
     if served_rule == "inside":
         return None
     rule = rule or CircleRule(method="network" if served_rule == "network" else "straight")
@@ -93,7 +100,14 @@ def served_series(
     if rule.method == "network" and net is None:
         net = load_network(session)
     pts = residential_points(units, seed=seed, roads=roads_gdf(session))
-    _pts, summary = coverage(units, fac, pts, rule=rule, net=net)
+    if workers or scheduler:
+        from facilities import distributed
+
+        _pts, summary = distributed.coverage(
+            units, fac, pts, rule=rule, net=net, workers=workers, scheduler=scheduler
+        )
+    else:
+        _pts, summary = coverage(units, fac, pts, rule=rule, net=net)
     return pd.Series(summary["served"].to_numpy(), index=summary["unit_code"].to_numpy(), dtype=bool)
 
 
@@ -104,23 +118,28 @@ def indicators(
     level: str = "city",
     served_rule: str = "inside",
     include_planned: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> list[dict]:
-    """The plan's indicators for ``year`` at ``level`` from the stored data."""
+    """The plan's indicators for ``year`` at ``level`` from the stored data (Dask options as in
+    :func:`served_series`)."""
     inputs = store.indicator_inputs(session, year=year)
-    served = served_series(session, inputs, served_rule=served_rule)
+    served = served_series(session, inputs, served_rule=served_rule, workers=workers, scheduler=scheduler)
     return compute_indicators(inputs, level=level, served=served, include_planned=include_planned)
 
 
 def circle_analysis(
     session: Session, *, year: int, rule: CircleRule, roads_path: str | Path | None = None,
     households_per_point: int = 50, seed: int = 0, facilities: gpd.GeoDataFrame | None = None,
-    life: bool = False,
+    life: bool = False, workers: int | None = None, scheduler: str | None = None,
 ) -> CircleAnalysis:  # fmt: skip
     """Coverage of households and elderly by the elderly-care facilities' circles, service areas and gaps.
 
     With ``life``, the 5/10/15-minute life-circle areas of the urban facilities are added to
     ``areas`` (``circle`` = ``'5min'`` ...) and the urban households and elderly within each circle
-    are counted in ``life_circles``.
+    are counted in ``life_circles``. With ``workers`` (a local Dask cluster of that many),
+    ``scheduler`` (a Dask scheduler's address) or the setting ``DASK_SCHEDULER_ADDRESS``, the
+    analysis runs on Dask, partitioned by division, with the same answer.
     """
     units = counted_units(store.units_gdf(session, year=year))
     fac = active_facilities(store.facilities_gdf(session) if facilities is None else facilities, year)
@@ -129,6 +148,16 @@ def circle_analysis(
     pts = residential_points(
         units, households_per_point=households_per_point, seed=seed, roads=roads_gdf(session)
     )
+    if workers or scheduler or settings.get("DASK_SCHEDULER_ADDRESS"):
+        from facilities import distributed
+
+        layers = distributed.circle_layers(
+            units, fac, pts, rule=rule, net=net, life=life, workers=workers, scheduler=scheduler
+        )
+        return CircleAnalysis(
+            rule=rule, points=layers.points, summary=layers.summary, areas=layers.areas,
+            uncovered=layers.uncovered, life_circles=layers.life_circles,
+        )  # fmt: skip
     points, summary = coverage(units, fac, pts, rule=rule, net=net)
     urban_fac = fac[fac["kind"].isin(URBAN_ELDERLY_KINDS)]
     areas = [

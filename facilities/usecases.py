@@ -159,16 +159,21 @@ def indicator_report(
     served_rule: str = "inside",
     include_planned: bool = False,
     standards: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> dict:
     """The plan's indicators for ``year`` at ``level`` with the notes a reader needs.
 
     A year outside the data's years is refused. With ``standards``, the communities below the
-    floor-area standard and what each floor-area standard measures are added.
+    floor-area standard and what each floor-area standard measures are added. ``workers`` and
+    ``scheduler`` run a circle rule's coverage on Dask (see ``planning.served_series``).
     """
     if level not in LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}", field="level")
     inputs = store.indicator_inputs(session, year=year)
-    served = planning.served_series(session, inputs, served_rule=served_rule)
+    served = planning.served_series(
+        session, inputs, served_rule=served_rule, workers=workers, scheduler=scheduler
+    )
     units = compute_indicators(inputs, level=level, served=served, include_planned=include_planned)
     years = store.data_years(session)
     out = {

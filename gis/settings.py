@@ -67,6 +67,11 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Redis shared by several web hosts, e.g. `redis://127.0.0.1:6379/0`: rate limits, the OGC API page cache and product-build locks live there; when unset each host keeps its own (a SQLite file, process memory, a file lock).",
     ),
+    Setting(
+        "DASK_SCHEDULER_ADDRESS",
+        None,
+        "A running Dask scheduler, e.g. `tcp://127.0.0.1:8786`: service circles and the indicators under a circle rule (`--served straight|network`) are computed there, partitioned by division; when unset they run in one process unless `--workers` starts a local cluster.",
+    ),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -287,3 +287,33 @@ def test_circles_runs_and_siting(city_url, method, tmp_path):
         "json",
     )
     assert mclp["solver"] == "greedy" and len(mclp["sites"]) <= 1
+
+
+@pytest.fixture(scope="module")
+def scheduler_address():
+    """An in-process Dask scheduler with two workers, by its address (as ``--scheduler`` takes it)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as lc:
+        yield lc.scheduler_address
+
+
+@pytest.mark.parametrize("method", ["straight", "network"])
+def test_circles_and_indicators_on_a_dask_scheduler_answer_the_same(
+    city_url, scheduler_address, method, monkeypatch
+):
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    circles = ["facilities", "circles", "--method", method, "--households-per-point", "20", "--life-circles"]
+    circles += ["--no-save", "--format", "json"]
+    alone = _run(city_url, *circles)
+    assert _run(city_url, *circles, "--scheduler", scheduler_address) == alone
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", scheduler_address)
+    assert _run(city_url, *circles) == alone
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
+    indicators = ["indicators", "--year", "2020", "--served", method, "--level", "town", "--format", "json"]
+    assert _run(city_url, *indicators, "--scheduler", scheduler_address) == _run(city_url, *indicators)
+
+
+def test_workers_must_be_at_least_one(city_url):
+    result = CliRunner().invoke(main, ["--database-url", city_url, "facilities", "circles", "--workers", "0"])
+    assert result.exit_code == 2 and "--workers" in result.output
