@@ -223,11 +223,6 @@ def test_ogcapi_writes_refuse_hostile_bodies(app, client, cid, role, valid):
     run()
 
 
-@pytest.mark.xfail(
-    reason="OGC API text properties accept formula prefixes and invisible characters: "
-    "facilities/validation.py clean_text (POST and PATCH), the sign update path for code (PATCH only)",
-    strict=False,
-)
 @pytest.mark.parametrize(
     ("cid", "role", "valid", "field"),
     [

@@ -33,6 +33,8 @@ _ROMAN_RE = re.compile(r"^[A-Za-zÜüĀāÁáǍǎÀàĒēÉéĚěÈèĪīÍíǏ�
 _MONGOLIAN_RE = re.compile(r"^[\u1800-\u18af\u202f\u200c\u200d \-]+$")
 _TONE_RE = re.compile(r"[ĀāÁáǍǎÀàĒēÉéĚěÈèĪīÍíǏǐÌìŌōÓóǑǒÒòŪūÚúǓǔÙùǕǖǗǘǙǚǛǜ]")
 
+#: A sign's code: capital Latin letters and digits, in parts joined by single hyphens.
+SIGN_CODE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 _FREE_TEXT_LIMITS = {"material": 30, "size": 30, "installer": 100, "code": 40}
 _SIGN_TEXT_LIMIT = 200
 
@@ -190,6 +192,10 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
             out[field] = check_free_text(record.get(field), field=field, max_len=limit)
         except InvalidInput as exc:
             problems.append(str(exc))
+    if out.get("code") and not SIGN_CODE.fullmatch(out["code"]):
+        problems.append(
+            f"code {out['code'][:40]!r}: capital letters A-Z, digits and single hyphens only (e.g. WH150302D000001)"
+        )
     number = record.get("house_number")
     if number not in (None, ""):
         try:
