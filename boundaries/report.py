@@ -16,12 +16,10 @@ from matplotlib import font_manager  # noqa: E402
 
 from gis.crs import METRIC_CRS  # noqa: E402
 from gis.crs import require_crs  # noqa: E402
+from gis.mapdraw import FONT_FAMILY  # noqa: E402
+from gis.mapdraw import cjk_font  # noqa: E402
+from gis.mapdraw import furnish  # noqa: E402
 
-CJK_FAMILY = "Noto Sans CJK SC"
-_FONT_FILES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-)
 _CONDITION_ZH = {
     "found": "已找到",
     "intact": "完好",
@@ -107,6 +105,7 @@ def overview_png(
     ax.ticklabel_format(style="plain", useOffset=False)
     ax.set_xlabel("CGCS2000 / 3° GK CM 108E (EPSG:4545) E (m)", fontsize=7)
     ax.set_ylabel("N (m)", fontsize=7)
+    furnish(ax)
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png")
@@ -144,6 +143,7 @@ def findings_png(
     ax.set_aspect("equal")
     ax.tick_params(labelsize=6)
     ax.ticklabel_format(style="plain", useOffset=False)
+    furnish(ax)
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png")
@@ -197,7 +197,7 @@ def render_html(summary: dict, map_png: bytes) -> str:
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{e(rnd["title"])}报告</title>
 <style>
 @page {{ size: A4; margin: 16mm 14mm; @bottom-center {{ content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 8pt; }} }}
-body {{ font-family: "{CJK_FAMILY}", "Noto Sans CJK", sans-serif; font-size: 9.5pt; color: #222; }}
+body {{ font-family: "{FONT_FAMILY}", "Noto Sans CJK", sans-serif; font-size: 9.5pt; color: #222; }}
 h1 {{ font-size: 16pt; text-align: center; margin: 0 0 4mm; }} h2 {{ font-size: 12pt; border-bottom: 1px solid #999; margin-top: 6mm; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 7.5pt; }} th, td {{ border: 1px solid #bbb; padding: 1.2mm; }}
 th {{ background: #eee; }} tr.flag td {{ background: #fdecea; }} img {{ width: 100%; }} .meta td {{ font-size: 9pt; }}
@@ -228,10 +228,7 @@ def write_pdf(html: str, path: str | Path) -> Path:
 
 
 def _font() -> font_manager.FontProperties:
-    for f in _FONT_FILES:
-        if Path(f).exists():
-            return font_manager.FontProperties(fname=f)
-    return font_manager.FontProperties(family=CJK_FAMILY)
+    return cjk_font() or font_manager.FontProperties(family=FONT_FAMILY)
 
 
 def _e(value) -> str:
