@@ -36,7 +36,9 @@ lint: init
 fix: init
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
+# wrk drives the OGC API load benchmark (a bounded Python client stands in without it).
 bench: init
+	@EXTRA_DEBIAN_PACKAGES=wrk bash scripts/system-deps.sh
 	$(BIN)/python -m bench
 
 clean:
