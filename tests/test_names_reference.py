@@ -37,7 +37,6 @@ def test_reference_names(session):
     assert former == ["卡布其街道"]
     statuses = dict(session.execute(select(PlaceName.status, func.count()).group_by(PlaceName.status)).all())
     assert statuses["announced"] > 0.85 * total and statuses.get("retired", 0) > 0
-    search.invalidate()
     assert search.search(session, "卡布其")[0]["name"] == "林荫街道"
     assert search.search(session, "hbwq")[0]["name"] == "海勃湾区"
     again = load_reference(session, actor="ref", steps=["base", "names"])

@@ -73,7 +73,6 @@ def registry(session):
 @pytest.fixture
 def shared(fresh_db_url):
     """Two engines on one database (two connections, as two processes would have), with names committed."""
-    search.invalidate()  # the database was recreated behind the audit log's back
     engines = [make_engine(fresh_db_url) for _ in range(3)]
     factories = [make_session_factory(e) for e in engines]
     with factories[0]() as session:

@@ -180,10 +180,6 @@ def search(
     return results[:limit]
 
 
-def invalidate() -> None:
-    """Nothing to forget: the index lives in the database and its triggers keep it current."""
-
-
 def normalise_query(q: str | None) -> str:
     """NFKC, trimmed, without control characters; raises :class:`gis.errors.InvalidInput` when over-long."""
     if q is None:
