@@ -10,7 +10,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from placenames.signs import store as signs_store
+from placenames.signs import queries as sign_queries
 from webmap import tiles
 from webmap.auth import role_required
 from webmap.db import get_session
@@ -81,7 +81,7 @@ def sign_audit():
     division = (request.args.get("division") or "").strip()[:12]
     if not division.isdigit():
         abort(400, "division must be a division code")
-    gdf = signs_store.run_audit(get_session(), division_code=division)
+    gdf = sign_queries.run_audit(get_session(), division_code=division)
     feats = []
     for row in gdf.itertuples(index=False):
         if row.geometry is None or row.geometry.is_empty:

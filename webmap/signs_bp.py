@@ -26,6 +26,7 @@ from placenames.models import SIGN_KINDS
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
+from placenames.signs import queries as sign_queries
 from placenames.signs import store as signs_store
 from placenames.signs import usecases
 from placenames.signs import workorders
@@ -164,7 +165,7 @@ def audit():
     findings = None
     by_kind: dict[str, int] = {}
     if division.isdigit():
-        gdf = signs_store.run_audit(s, division_code=division)
+        gdf = sign_queries.run_audit(s, division_code=division)
         by_kind = gdf["kind"].value_counts().to_dict() if len(gdf) else {}
         findings = gdf.drop(columns="geometry").head(500).to_dict("records")
     districts = _districts(s)

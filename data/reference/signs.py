@@ -23,6 +23,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boundaries.divisions import district_of
 from boundaries.models import Division
 from data.reference.base import record_bulk
 from data.reference.signs_gen import building_sites
@@ -38,7 +39,6 @@ from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.romanize import romanize
 from placenames.signs.audit import plated_streets
-from placenames.signs.queries import district_of
 from placenames.signs.queries import divisions_frame
 from placenames.signs.queries import roads_gdf
 

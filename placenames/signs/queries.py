@@ -31,10 +31,8 @@ from placenames.signs.stats import statistics_layer
 from placenames.signs.validation import MAX_STREET_DISTANCE_M
 from placenames.signs.validation import STREET_KINDS
 
-#: ``district_of`` is re-exported for the reference data's sign generator.
 __all__ = [
     "SIGN_COLUMNS",
-    "district_of",
     "divisions_frame",
     "roads_gdf",
     "run_audit",

@@ -33,7 +33,6 @@ from placenames.models import Sign
 from placenames.romanize import romanize
 from placenames.signs.queries import SIGN_COLUMNS
 from placenames.signs.queries import divisions_frame
-from placenames.signs.queries import run_audit  # noqa: F401  (re-exported for callers of the store)
 from placenames.signs.queries import signs_gdf
 from placenames.signs.queries import statistics  # noqa: F401
 from placenames.signs.queries import statistics_map_layer  # noqa: F401
