@@ -184,7 +184,8 @@ def marker_form(round_id: int, number: str):
 @bp.get("/rounds/<int:round_id>/map")
 @role_required(ROLE)
 def round_map(round_id: int):
-    """Recorded and measured marker positions with the displacement vectors (Folium)."""
+    """The round's boundary line, the markers at their recorded positions coloured by displacement
+    and the displacement vectors, with a legend and a metric scale (Folium)."""
     sm = inspections.summary(get_session(), round_id)
     rows = []
     for m in sm["markers"]:
@@ -197,7 +198,10 @@ def round_map(round_id: int):
         if rows
         else gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
     )
-    html = maps.render(maps.displacement_map(gdf, tolerance_m=sm["stats"]["tolerance_m"]))
+    codes = {section["code"] for section in sm["line"]["sections"]}
+    lines = store.lines_gdf(get_session())
+    line = lines[lines["code"].isin(codes)]
+    html = maps.render(maps.displacement_map(gdf, tolerance_m=sm["stats"]["tolerance_m"], line=line))
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
 
 

@@ -26,6 +26,8 @@ PALETTE = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
 CLASS_COLOURS = ("#fee8c8", "#fdbb84", "#fc8d59", "#d7301f", "#7f0000")
 #: Fill of the polygons without a value.
 NO_DATA = "#d9d9d9"
+#: The inspected boundary line on a round's map (red and green mark the displacements).
+ROUND_LINE = "#1f3a5f"
 
 
 def base_map(*, bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
@@ -86,10 +88,8 @@ def displacement_map(
     if line is not None and len(line):
         folium.GeoJson(
             line[["geometry"]].to_json(ensure_ascii=False),
-            style_function=lambda f: {"color": "#c0392b", "weight": 4, "opacity": 0.8},
+            style_function=lambda f: {"color": ROUND_LINE, "weight": 4, "opacity": 0.85},
         ).add_to(m)
-    if len(gdf) == 0:
-        return m
     for _idx, row in gdf.iterrows():
         d = row.get("displacement_m")
         colour = "#7f8c8d" if d is None or d != d else ("#c0392b" if row.get("flagged") else "#27ae60")
@@ -103,7 +103,16 @@ def displacement_map(
         shift = row.get("shift")
         if shift is not None and not getattr(shift, "is_empty", True):
             folium.PolyLine([(y, x) for x, y in shift.coords], color=colour, weight=3).add_to(m)
-    legend(m, [("#27ae60", f"≤ {tolerance_m} m"), ("#c0392b", f"> {tolerance_m} m"), ("#7f8c8d", "—")])
+    legend(
+        m,
+        [
+            (ROUND_LINE, _("Boundary line")),
+            ("#27ae60", _("within tolerance (≤ %(tol)s m)", tol=tolerance_m)),
+            ("#c0392b", _("displaced beyond tolerance (> %(tol)s m)", tol=tolerance_m)),
+            ("#7f8c8d", _("not measured yet")),
+        ],
+        title=_("Displacement map"),
+    )
     return m
 
 
