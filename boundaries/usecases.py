@@ -7,6 +7,7 @@ flushes; the front end commits and presents the result.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -17,14 +18,21 @@ from boundaries import alarms
 from boundaries import inspections
 from boundaries import store
 from boundaries import telemetry
+from boundaries.divisions import get_division
+from boundaries.markers import check_line_offset
+from boundaries.markers import line_offset_m
+from boundaries.models import BoundaryLine
 from boundaries.models import BoundaryMarker
 from boundaries.models import Dispute
 from boundaries.models import InspectionRecord
 from boundaries.models import InspectionRound
 from boundaries.models import MarkerAlarm
 from boundaries.models import MarkerDevice
+from gis import history
 from gis.errors import InvalidInput
 from gis.errors import require_actor
+from gis.rows import check_version
+from gis.rows import flush_or_conflict
 from gis.rows import geometry_of
 
 # -- markers ------------------------------------------------------------------------------------
@@ -80,6 +88,170 @@ def update_marker(
     return store.update_marker(
         session, actor=actor, number=number, expected_version=expected_version, reason=reason, **changes
     )
+
+
+#: A marker's line, sequence, type and group follow from its number (GB/T 17796).
+_MARKER_BY_NUMBER = ("line_id", "seq", "marker_type", "group_key")
+
+
+def edit_marker(
+    session: Session,
+    actor: str,
+    *,
+    number: str,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    lon: float | None = None,
+    lat: float | None = None,
+    reason: str | None = None,
+    justification: str | None = None,
+) -> BoundaryMarker:
+    """Change a marker's recorded fields (blank ones cleared) and, with ``lon``/``lat``, its position.
+
+    The fields given by the number (line, sequence, type, group) are not changed: another number
+    is another marker. A new position farther than the tolerance from the marker's line needs
+    ``justification``, as when the marker is registered.
+    """
+    actor = require_actor(actor)
+    fixed = sorted(set(changes) & set(_MARKER_BY_NUMBER))
+    if fixed:
+        raise InvalidInput(
+            f"marker {number}: its line, sequence number, type and group follow from its number; "
+            "a marker with another number is another marker",
+            field=fixed[0],
+        )
+    marker = store.marker_by_number(session, number)
+    check_version(marker, expected_version)
+    values = dict(changes)
+    if (lon is None) != (lat is None):
+        raise InvalidInput(f"marker {number}: give both lon and lat", field="lon")
+    if lon is not None:
+        point = store.point_lonlat(lon, lat, what=f"marker {number}")
+        line_geom = geometry_of(session.get(BoundaryLine, marker.line_id))
+        if line_geom is not None:
+            check_line_offset(number, line_offset_m(point, line_geom), justification=justification)
+        values.update(lon=lon, lat=lat)
+    if not values:
+        raise InvalidInput(f"marker {number}: nothing to change")
+    return store.update_marker(
+        session, actor=actor, number=number, expected_version=expected_version, reason=reason, **values
+    )
+
+
+# -- boundary lines -----------------------------------------------------------------------------
+
+#: Line fields an edit may change (the inspection year follows from completed rounds).
+LINE_EDITABLE = (
+    "name", "level", "left_code", "left_name", "right_code", "right_name", "line_code", "line_name",
+    "agreement", "length_km", "inspection_cycle_years",
+)  # fmt: skip
+
+
+def update_line(
+    session: Session,
+    actor: str,
+    *,
+    code: str,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    geometry: BaseGeometry | None = None,
+    reason: str | None = None,
+    justification: str | None = None,
+) -> BoundaryLine:
+    """Correct a boundary line section's attributes or course (stale version refused, audited).
+
+    The year of the last joint inspection is set by completing a round, not here. The line code
+    of a section that has markers stays (their numbers carry it). A new course that leaves one of
+    the section's markers farther than the tolerance needs ``justification``.
+    """
+    actor = require_actor(actor)
+    line = store.line_by_code(session, code)
+    check_version(line, expected_version)
+    values = dict(changes)
+    if "last_inspection_year" in values:
+        raise InvalidInput(
+            f"line {code}: the last inspection year is set by completing an inspection round "
+            "(boundaries rounds complete), not by an edit",
+            field="last_inspection_year",
+        )
+    other = sorted(set(values) - set(LINE_EDITABLE))
+    if other:
+        raise InvalidInput(f"line {code}: cannot change {', '.join(other)}", field=other[0])
+    markers = store.markers_gdf(session, line_ids=[line.id])
+    if "line_code" in values and len(markers):
+        raise InvalidInput(
+            f"line {code}: its {len(markers)} markers are numbered with line code {line.line_code}; "
+            "the line code stays",
+            field="line_code",
+        )
+    left = values.get("left_code", line.left_code)
+    if left == values.get("right_code", line.right_code):
+        raise InvalidInput(f"line {code}: the two sides must be different divisions", field="right_code")
+    if geometry is not None:
+        for number, point in zip(markers["number"], markers.geometry, strict=True):
+            check_line_offset(number, line_offset_m(point, geometry), justification=justification)
+    if not values and geometry is None:
+        raise InvalidInput(f"line {code}: nothing to change")
+    before = history.snapshot(line)
+    for key, value in values.items():
+        setattr(line, key, value)
+    if geometry is not None:
+        line.geom = store.to_db_geom(geometry)
+    line.author = actor
+    flush_or_conflict(session, line)
+    history.record(session, actor=actor, action="update", obj=line, before=before, reason=reason)
+    return line
+
+
+# -- divisions ----------------------------------------------------------------------------------
+
+#: Division fields an edit may change; the name, level, parent and period change by dated events.
+DIVISION_EDITABLE = (
+    "kind", "in_wuhai", "urban_rural", "households", "population", "population_60plus", "pinyin",
+)  # fmt: skip
+
+
+def update_division(
+    session: Session,
+    actor: str,
+    *,
+    code: str,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    geometry: BaseGeometry | None = None,
+    reason: str | None = None,
+) -> Any:
+    """Correct the attributes or the outline of a division's row (stale version refused, audited).
+
+    A division's row holds one unit over its validity period (``valid_from``..``valid_to``): an
+    edit corrects that row. Its name, level, parent and period change only by dated division
+    events (renamed, merged, split, abolished...), which keep the history, so an edit refuses them.
+    """
+    actor = require_actor(actor)
+    division = get_division(session, code)
+    check_version(division, expected_version)
+    values = dict(changes)
+    dated = sorted(set(values) & {"name", "level", "parent_code", "valid_from", "valid_to"})
+    if dated:
+        raise InvalidInput(
+            f"division {code}: {dated[0]} changes by a dated division event (renamed, merged, split, "
+            "abolished...), not by an edit",
+            field=dated[0],
+        )
+    other = sorted(set(values) - set(DIVISION_EDITABLE))
+    if other:
+        raise InvalidInput(f"division {code}: cannot change {', '.join(other)}", field=other[0])
+    if not values and geometry is None:
+        raise InvalidInput(f"division {code}: nothing to change")
+    before = history.snapshot(division)
+    for key, value in values.items():
+        setattr(division, key, value)
+    if geometry is not None:
+        division.geom = store.to_db_geom(geometry)
+    division.author = actor
+    flush_or_conflict(session, division)
+    history.record(session, actor=actor, action="update", obj=division, before=before, reason=reason)
+    return division
 
 
 # -- inspection rounds --------------------------------------------------------------------------

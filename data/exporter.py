@@ -191,6 +191,8 @@ def _write(lyr: Layer, gdf: gpd.GeoDataFrame, path: Path, *, fmt: str, labels: s
         write_vector(overflow, companion, fmt="gpkg", layer=lyr.name)
         return [path, companion]
     groups = _geometry_groups(gdf)
+    # A looked-up link travels by the other row's code (a marker's line_code), not its row id.
+    gdf = gdf.drop(columns=[f.name for f in lyr.fields if f.lookup is not None and f.column in gdf])
     if fmt == "shp":
         out = _plain_columns(gdf, shapefile=True)
         out = out.rename(columns=_short_names(lyr, list(out.columns)))

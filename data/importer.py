@@ -326,9 +326,8 @@ def _update(
     report.problems = sorted(problems, key=_problem_order)
     if report.problems:
         raise ImportRefused(report)
-    plan = roundtrip.plan_update(
-        session, lyr, values, geoms, _file_keys(values, lyr), roundtrip.file_versions(gdf)
-    )
+    keys = roundtrip.file_keys(lyr, gdf, _file_keys(values, lyr) if lyr.key else [])
+    plan = roundtrip.plan_update(session, lyr, values, geoms, keys, roundtrip.file_versions(gdf))
     report.outcomes = plan.outcomes
     clock.lap("check_database")
     if plan.problems:
@@ -337,7 +336,9 @@ def _update(
     if report.dry_run:
         return
     why = reason or f"import --update of {report.file}"
-    report.problems = roundtrip.apply_changes(session, lyr, plan, actor=actor, reason=why)
+    report.problems = roundtrip.apply_changes(
+        session, lyr, plan, actor=actor, reason=why, justification=reason
+    )
     if report.problems:
         raise ImportRefused(report)
     if plan.new.any():

@@ -1,7 +1,8 @@
 """``import --update``: apply an edited export back to the database, row by row, through the domain.
 
 Rows are matched by the layer's key (a sign's code, a facility's kind and name, a place name's
-name, category and division). A matched row whose values (and geometry) equal the stored ones is
+name, category and division, a division's, line's or marker's code or number); a layer without
+a key (roads) is matched by the ``id`` column of the export. A matched row whose values (and geometry) equal the stored ones is
 unchanged; a changed row is applied through the domain's use case at the version the file
 carries, so a row changed in the database since the export is refused; a row whose key is not
 stored is new and inserted as a plain import does. Any refused row refuses the whole file.
@@ -31,6 +32,8 @@ from gis.errors import InvalidInput
 
 #: Headers of the version column (as exported in English and Chinese).
 VERSION_COLUMNS = ("version", "版本")
+#: Headers of the id column (as exported in English and Chinese).
+ID_COLUMNS = ("id", "记录id")
 #: Degrees under which two coordinates count as the same (about a centimetre).
 SAME_POSITION = 1e-7
 
@@ -79,6 +82,16 @@ def file_versions(frame: pd.DataFrame) -> pd.Series | None:
     return None
 
 
+def file_keys(lyr: Layer, frame: pd.DataFrame, keys: list[str]) -> list[str]:
+    """The keys rows are matched by: ``keys`` (the layer's key), or the file's ids for a keyless layer."""
+    if lyr.key:
+        return keys
+    for column in frame.columns:
+        if str(column).strip().lower() in ID_COLUMNS:
+            return ["" if (n := _version(frame[column], int(r))) is None else str(n) for r in frame.index]
+    return [""] * len(frame)
+
+
 def plan_update(
     session: Session,
     lyr: Layer,
@@ -93,23 +106,32 @@ def plan_update(
             f"layer {lyr.name} does not take --update (layers: {', '.join(_APPLY)})", field="update"
         )
     model = lyr.model
-    key_cols = [model.__table__.c[k] for k in lyr.key]
-    stored: dict[str, int] = {}
-    wanted = {v for v in values[lyr.key[0]].tolist() if v is not None}
+    pk = lyr.table.primary_key.columns.values()[0]
+    key_cols = [model.__table__.c[k] for k in lyr.key] or [pk]
+    stored: dict[str, Any] = {}
+    if lyr.key:
+        wanted = {v for v in values[lyr.key[0]].tolist() if v is not None}
+    else:
+        wanted = {int(k) for k in keys if k}
     for start in range(0, len(wanted), 900):
         chunk = sorted(wanted)[start : start + 900]
-        rows = session.execute(select(model.id, *key_cols).where(key_cols[0].in_(chunk))).all()
+        rows = session.execute(select(pk, *key_cols).where(key_cols[0].in_(chunk))).all()
         stored.update({"|".join("" if v is None else str(v) for v in r[1:]): r[0] for r in rows})
     objects = {
-        o.id: o
+        getattr(o, pk.key): o
         for start in range(0, len(stored), 900)
-        for o in session.scalars(
-            select(model).where(model.id.in_(sorted(stored.values())[start : start + 900]))
-        )
+        for o in session.scalars(select(model).where(pk.in_(sorted(stored.values())[start : start + 900])))
     }
     plan = Plan(new=np.zeros(len(values), dtype=bool), changes=[], outcomes=[], problems=[])
+    seen: set[str] = set()
     for i, (row, key) in enumerate(zip(values.index, keys, strict=True)):
         row = int(row)
+        if key and key in seen and not lyr.key:
+            message = f"id {key} appears twice in the file"
+            plan.outcomes.append(RowOutcome(row, key, "refused", [], message))
+            plan.problems.append(Problem(row, "id", message))
+            continue
+        seen.add(key)
         if key not in stored:
             plan.new[i] = True
             plan.outcomes.append(RowOutcome(row, key, "new"))
@@ -140,13 +162,28 @@ def plan_update(
     return plan
 
 
-def apply_changes(session: Session, lyr: Layer, plan: Plan, *, actor: str, reason: str) -> list[Problem]:
-    """Apply the planned changes through the domain; stop at the first row refused (returned)."""
+def apply_changes(
+    session: Session, lyr: Layer, plan: Plan, *, actor: str, reason: str, justification: str | None = None
+) -> list[Problem]:
+    """Apply the planned changes through the domain; stop at the first row refused (returned).
+
+    ``reason`` goes into the audit entries; ``justification`` (the reason the user gave, if any)
+    is what a domain rule asks for, e.g. a marker or line moved beyond the tolerance.
+    """
     apply = _APPLY[lyr.name]
     outcomes = {o.row: o for o in plan.outcomes}
     for row, obj, changed, geom, version in plan.changes:
         try:
-            apply(session, obj, changed, geom, version=version, actor=actor, reason=reason)
+            apply(
+                session,
+                obj,
+                changed,
+                geom,
+                version=version,
+                actor=actor,
+                reason=reason,
+                justification=justification,
+            )
         except DomainError as exc:
             outcome = outcomes[row]
             outcome.status, outcome.message = "refused", str(exc)
@@ -157,7 +194,7 @@ def apply_changes(session: Session, lyr: Layer, plan: Plan, *, actor: str, reaso
 # --- per layer -------------------------------------------------------------------------------
 
 
-def _apply_sign(session, obj, changed, geom, *, version, actor, reason) -> None:
+def _apply_sign(session, obj, changed, geom, *, version, actor, reason, **_) -> None:
     from placenames.signs.usecases import edit_sign
 
     lon, lat = (geom.x, geom.y) if geom is not None else (None, None)
@@ -184,7 +221,7 @@ _NAME_ACTS = {
 }
 
 
-def _apply_place_name(session, obj, changed, geom, *, version, actor, reason) -> None:
+def _apply_place_name(session, obj, changed, geom, *, version, actor, reason, **_) -> None:
     from placenames import usecases
     from placenames.store import EDITABLE
 
@@ -208,7 +245,7 @@ def _apply_place_name(session, obj, changed, geom, *, version, actor, reason) ->
     )
 
 
-def _apply_facility(session, obj, changed, geom, *, version, actor, reason) -> None:
+def _apply_facility(session, obj, changed, geom, *, version, actor, reason, **_) -> None:
     from facilities import store
 
     lon, lat = (geom.x, geom.y) if geom is not None else (None, None)
@@ -217,9 +254,67 @@ def _apply_facility(session, obj, changed, geom, *, version, actor, reason) -> N
     )
 
 
+def _apply_division(session, obj, changed, geom, *, version, actor, reason, **_) -> None:
+    from boundaries import usecases
+
+    usecases.update_division(
+        session,
+        actor,
+        code=obj.code,
+        changes=changed,
+        expected_version=version,
+        geometry=geom,
+        reason=reason,
+    )
+
+
+def _apply_road(session, obj, changed, geom, *, version, actor, reason, **_) -> None:
+    from gis.roads import update_segment
+
+    update_segment(
+        session, obj.id, actor=actor, changes=changed, expected_version=version, geometry=geom, reason=reason
+    )
+
+
+def _apply_line(session, obj, changed, geom, *, version, actor, reason, justification) -> None:
+    from boundaries import usecases
+
+    usecases.update_line(
+        session,
+        actor,
+        code=obj.code,
+        changes=changed,
+        expected_version=version,
+        geometry=geom,
+        reason=reason,
+        justification=justification,
+    )
+
+
+def _apply_marker(session, obj, changed, geom, *, version, actor, reason, justification) -> None:
+    from boundaries import usecases
+
+    lon, lat = (geom.x, geom.y) if geom is not None else (None, None)
+    usecases.edit_marker(
+        session,
+        actor,
+        number=obj.number,
+        changes=changed,
+        expected_version=version,
+        lon=lon,
+        lat=lat,
+        reason=reason,
+        justification=justification,
+    )
+
+
 _APPLY: dict[str, Callable[..., None]] = {
-    "signs": _apply_sign,
+    "divisions": _apply_division,
+    "roads": _apply_road,
     "place_names": _apply_place_name,
+    "signs": _apply_sign,
+    "boundary_lines": _apply_line,
+    "markers": _apply_marker,
     "facilities": _apply_facility,
 }
 
