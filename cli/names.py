@@ -561,3 +561,63 @@ def renaming_approve_cmd(cli: CliContext, renaming_id: int, fmt: str, **opts) ->
 def renaming_announce_cmd(cli: CliContext, renaming_id: int, fmt: str, **opts) -> None:
     """Announce (公告) a renaming: the name, road segments and sign work orders follow."""
     _act(cli, fmt, lambda s: usecases.announce_renaming(s, renaming_id, actor=cli.actor, **opts))
+
+
+@renaming_group.command("list")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(renaming.STATUSES),
+    help="Only renamings of this status (repeat for several; default: those in progress).",
+)
+@format_option
+@pass_cli
+def renaming_list_cmd(cli: CliContext, statuses: tuple[str, ...], fmt: str) -> None:
+    """List renamings, oldest first: by default those in progress (proposed, under review, approved)."""
+    columns = [
+        "id",
+        "place_name_id",
+        "old_name",
+        "new_name",
+        "status",
+        "version",
+        "approval_doc_no",
+        "reason",
+    ]
+    _run(
+        cli,
+        fmt,
+        lambda s: usecases.list_renamings(s, statuses=list(statuses)),
+        lambda rows: table(rows, columns),
+    )
+
+
+@renaming_group.command("show")
+@click.argument("renaming_id", type=int)
+@format_option
+@pass_cli
+def renaming_show_cmd(cli: CliContext, renaming_id: int, fmt: str) -> None:
+    """Show one renaming: its place, steps, approval and the new name's rule findings."""
+
+    def render(d: dict) -> str:
+        lines = [
+            _renaming_line(d),
+            f"  place: #{d['place_name_id']} {d['place_name']} ({d['category_code']})",
+        ]
+        keys = (
+            "romanized",
+            "reason",
+            "justification",
+            "approving_authority",
+            "approval_doc_no",
+            "approval_date",
+            "announcement_date",
+            "announcement_doc",
+            "author",
+        )
+        lines += [f"  {key}: {d[key]}" for key in keys if d.get(key)]
+        lines += [f"  [{f['severity']}] {f['rule']}: {f['message']}" for f in d["findings"]]
+        return "\n".join(lines)
+
+    _run(cli, fmt, lambda s: usecases.show_renaming(s, renaming_id), render)

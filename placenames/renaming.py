@@ -26,7 +26,11 @@ from placenames.models import Renaming
 
 WHAT = "renaming"
 _NEXT = {"review": ("proposed", "under_review"), "approve": ("under_review", "approved")}
-_OPEN = ("proposed", "under_review", "approved")
+#: The statuses of a renaming, in the order of the procedure.
+STATUSES = ("proposed", "under_review", "approved", "announced", "withdrawn")
+#: The statuses of a renaming still in progress (not yet announced or withdrawn).
+IN_PROGRESS = ("proposed", "under_review", "approved")
+_OPEN = IN_PROGRESS
 
 
 def propose(
@@ -167,6 +171,37 @@ def renamings_of(session: Session, place_id: int) -> list[Renaming]:
     )
 
 
+def listing(session: Session, *, statuses: tuple[str, ...] | list[str] | None = None) -> list[dict]:
+    """Renamings as plain data, oldest first, with the place's current name and category.
+
+    ``statuses`` selects by status (default: those in progress, :data:`IN_PROGRESS`); an unknown
+    status is refused with :class:`gis.errors.InvalidInput`.
+    """
+    wanted = tuple(statuses) if statuses else IN_PROGRESS
+    unknown = sorted(set(wanted) - set(STATUSES))
+    if unknown:
+        raise InvalidInput(
+            f"unknown renaming status {', '.join(unknown)}; one of {', '.join(STATUSES)}", field="status"
+        )
+    rows = session.execute(
+        select(Renaming, PlaceName.name, PlaceName.category_code, PlaceName.division_code)
+        .join(PlaceName, PlaceName.id == Renaming.place_name_id)
+        .where(Renaming.status.in_(wanted))
+        .order_by(Renaming.id)
+    ).all()
+    return [_with_place(to_dict(r), name, category, division) for r, name, category, division in rows]
+
+
+def details(session: Session, renaming_id: int) -> dict:
+    """One renaming as plain data with its place and, while in progress, the new name's rule findings."""
+    r = get(session, renaming_id)
+    pn = store.get(session, r.place_name_id)
+    out = _with_place(to_dict(r), pn.name, pn.category_code, pn.division_code)
+    in_progress = r.status in IN_PROGRESS
+    out["findings"] = [f.to_dict() for f in findings(session, r)] if in_progress else []
+    return out
+
+
 def get(session: Session, renaming_id: int) -> Renaming:
     """The renaming ``renaming_id`` or :class:`gis.errors.NotFound`."""
     return get_or_raise(session, Renaming, renaming_id, what=WHAT)
@@ -176,6 +211,13 @@ def to_dict(r: Renaming) -> dict:
     """A renaming as plain data."""
     out = history.snapshot(r)
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in out.items()}
+
+
+def _with_place(out: dict, name: str, category: str, division: str | None) -> dict:
+    out["place_name"] = name
+    out["category_code"] = category
+    out["division_code"] = division
+    return out
 
 
 def _step(

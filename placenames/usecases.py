@@ -281,6 +281,18 @@ def announce_renaming(
     return _outcome(session, pn, work_orders=orders)
 
 
+def list_renamings(session: Session, *, statuses: list[str] | tuple[str, ...] | None = None) -> list[dict]:
+    """Renamings as plain data, oldest first; by default those in progress (proposed, under
+    review, approved), else those of ``statuses`` (:func:`placenames.renaming.listing`)."""
+    return renaming.listing(session, statuses=statuses)
+
+
+def show_renaming(session: Session, renaming_id: int) -> dict:
+    """One renaming as plain data with its place and, while in progress, the rule findings of the
+    new name (:func:`placenames.renaming.details`)."""
+    return renaming.details(session, renaming_id)
+
+
 def retire(
     session: Session,
     place_id: int,

@@ -138,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     from webmap import placenames_bp
     from webmap import planning_bp
     from webmap import public
+    from webmap import renamings_bp
     from webmap import signs_bp
     from webmap import telemetry_bp
     from webmap.ogcapi import bp as ogcapi_bp
@@ -147,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
         auth.bp,
         api.bp,
         placenames_bp.bp,
+        renamings_bp.bp,
         signs_bp.bp,
         boundaries_bp.bp,
         telemetry_bp.bp,
