@@ -397,10 +397,11 @@ def categories_cmd(fmt: str) -> None:
 @pass_cli
 def gazetteer_cmd(cli: CliContext, out_dir: Path, no_pdf: bool, fmt: str) -> None:
     """Write the gazetteer 《乌海市地名志》 (HTML, PDF, overview maps) to a folder."""
+    from cli.progress import progress_bar
     from placenames.gazetteer import write_gazetteer
 
-    with cli.session() as session:
-        result = write_gazetteer(session, out_dir, pdf=not no_pdf)
+    with cli.session() as session, progress_bar("gazetteer") as progress:
+        result = write_gazetteer(session, out_dir, pdf=not no_pdf, progress=progress)
     emit(result, fmt, lambda r: "\n".join(f"{k}: {v}" for k, v in r.items()))
 
 

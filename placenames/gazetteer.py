@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
 from gis.errors import NotFound
+from gis.progress import Progress
+from gis.progress import Steps
 from placenames import categories
 from placenames import queries
 from placenames.mapping import map_divisions
@@ -47,6 +49,7 @@ h3 { font-family: "Noto Sans CJK SC", sans-serif; font-size: 12pt; color: #8a4b0
 .meta { color: #555; font-size: 8.5pt; }
 figure { text-align: center; margin: 8pt 0; }
 figure img { width: 120mm; }
+figure img.district { width: auto; height: 185mm; max-width: 100%; }
 .toc li { margin: 2pt 0; }
 .toc a { color: #222; text-decoration: none; }
 .toc a::after { content: leader('.') target-counter(attr(href), page); }
@@ -64,7 +67,7 @@ figure img.city { width: 150mm; }
 {% if city_map %}<figure><img class="city" src="{{ city_map }}" alt="乌海市标准地名图"><figcaption>乌海市标准地名图</figcaption></figure>{% endif %}
 {% for d in districts %}
 <h2 id="d{{ d.code }}">{{ d.name }}</h2>
-{% if d.map %}<figure><img src="{{ d.map }}" alt="{{ d.name }}地名概览图"><figcaption>{{ d.name }}地名概览图</figcaption></figure>{% endif %}
+{% if d.map %}<figure><img class="district" src="{{ d.map }}" alt="{{ d.name }}地名概览图"><figcaption>{{ d.name }}地名概览图</figcaption></figure>{% endif %}
 {% for group in d.groups %}
 <h3>{{ group.label }}</h3>
 {% for e in group.entries %}
@@ -85,8 +88,12 @@ figure img.city { width: 150mm; }
 """
 
 
-def write_gazetteer(session: Session, out_dir: str | Path, *, pdf: bool = True) -> dict[str, Any]:
+def write_gazetteer(
+    session: Session, out_dir: str | Path, *, pdf: bool = True, progress: Progress | None = None
+) -> dict[str, Any]:
     """Write ``乌海市地名志.html`` (+ ``.pdf``) and the district overview maps into ``out_dir``.
+
+    ``progress`` is told each step as it starts (reading, each map, the HTML, the PDF).
 
     Returns
     -------
@@ -97,18 +104,23 @@ def write_gazetteer(session: Session, out_dir: str | Path, *, pdf: bool = True) 
     if out.exists() and not out.is_dir():
         raise InvalidInput(f"{out.name} is a file: the gazetteer is written into a folder", field="output")
     out.mkdir(parents=True, exist_ok=True)
+    step = Steps(progress, len(DISTRICTS) + 3 + int(pdf))
+    step("reading the names")
     names = queries.names_gdf(session)
     if names.empty:
         raise NotFound("no approved or announced names to publish")
     former = queries.former_names_frame(session)
     divisions = map_divisions(session, levels=("district", "town"))
     maps = {}
-    for code in DISTRICTS:
+    for code, district in DISTRICTS.items():
+        step(f"map of {district}")
         if (divisions["code"] == code).any():
             maps[code] = overview_map(divisions, names, out / f"overview_{code[:6]}.png", district=code).name
+    step("map of the city")
     city = map_divisions(session)
     fig, _count = names_map(city, names)
     fig.savefig(out / "overview_city.png", dpi=110)
+    step("writing the HTML edition")
     html = render_html(names, former, maps=maps, city_map="overview_city.png")
     html_path = out / f"{TITLE}.html"
     html_path.write_text(html, encoding="utf-8")
@@ -116,9 +128,11 @@ def write_gazetteer(session: Session, out_dir: str | Path, *, pdf: bool = True) 
     if pdf:
         from weasyprint import HTML  # heavy import, only when the PDF is wanted
 
+        step("writing the PDF edition")
         pdf_path = out / f"{TITLE}.pdf"
         HTML(string=html, base_url=str(out)).write_pdf(pdf_path)
         result["pdf"] = str(pdf_path)
+    step.finish()
     return result
 
 

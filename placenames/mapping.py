@@ -19,15 +19,21 @@ from sqlalchemy.orm import Session
 from boundaries import divisions as division_reader
 from gis.errors import InvalidInput
 from gis.errors import NotFound
+from gis.mapdraw import AROUND
+from gis.mapdraw import Label
+from gis.mapdraw import fit_extent
 from gis.mapdraw import furnish
 from gis.mapdraw import legend
 from gis.mapdraw import metric
+from gis.mapdraw import place_labels
 from gis.mapdraw import use_cjk_fonts
 from placenames import queries
 
 #: Point categories labelled on the place-name map (the rest are too many to label at this scale).
 _LABELLED = ("121", "122", "125", "131", "132", "271", "273", "274")
 KINDS = ("names", "divisions")
+#: Size (inches) of a district overview map: fits an A4 page under the district's heading.
+OVERVIEW_SIZE = (6.3, 7.6)
 _DISTRICT_COLOURS = {"150302000000": "#f6d8ae", "150303000000": "#cfe8c6", "150304000000": "#d5dcf5"}
 #: How point categories are drawn on the place-name map: (label, marker, colour, size, labelled).
 _POINT_STYLE = {
@@ -94,15 +100,6 @@ def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: st
         linewidth=2.2,
         zorder=3,
     )
-    _label(
-        ax,
-        water[water.geom_type != "Point"],
-        fontsize=8,
-        color="#1f4e99",
-        style="italic",
-        ha="right",
-        zorder=8,
-    )
     roads = nm[nm["category_code"].isin(["252", "253"])]
     _plot(roads, ax, color="#e08a2c", linewidth=0.7, zorder=4)
     handles = [
@@ -113,6 +110,7 @@ def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: st
         Line2D([], [], color="#e08a2c", label="道路"),
     ]
     points = nm[nm.geom_type == "Point"]
+    point_labels: list[Label] = []
     for prefix, (label, marker, colour, size, labelled) in _POINT_STYLE.items():
         layer = points[points["category_code"].str[:2] == prefix]
         if layer.empty:
@@ -123,29 +121,37 @@ def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: st
         handles.append(Line2D([], [], marker=marker, color=colour, linestyle="", label=label))
         if labelled:
             shown = layer[layer["category_code"].isin(_LABELLED)]
-            for x, y, name in zip(shown.geometry.x, shown.geometry.y, shown["name"], strict=True):
-                ax.annotate(
-                    name,
-                    (x, y),
-                    xytext=(3, 3),
-                    textcoords="offset points",
-                    fontsize=5.5,
-                    color=colour,
-                    zorder=7,
-                )
-    _label(ax, wuhai, fontsize=13, fontweight="bold", ha="center", color="#333333", alpha=0.8, zorder=8)
-    _label(ax, towns, fontsize=5, ha="center", color="#666666", zorder=7)
+            point_labels += [
+                Label(x, y, name, {"fontsize": 5.5, "color": colour, "zorder": 7}, AROUND)
+                for x, y, name in zip(shown.geometry.x, shown.geometry.y, shown["name"], strict=True)
+            ]
     main_roads = roads.assign(length=roads.length).sort_values("length", ascending=False).head(40)
-    for _, row in main_roads.iterrows():
-        p = row.geometry.interpolate(0.5, normalized=True)
-        ax.text(p.x, p.y, row["name"], fontsize=4.5, color="#8a4b08", ha="center", va="center", zorder=7)
-    _finish(
+    road_labels = [
+        Label(p.x, p.y, name, {"fontsize": 4.5, "color": "#8a4b08", "ha": "center", "va": "center", "zorder": 7})
+        for p, name in zip(main_roads.geometry.interpolate(0.5, normalized=True), main_roads["name"], strict=True)
+    ]  # fmt: skip
+    avoid = _finish(
         fig,
         ax,
         div,
         handles,
         "标准地名：已批准及已公告；坐标系：CGCS2000（EPSG:4490），投影：高斯-克吕格 3° 带（EPSG:4545）",
     )
+    labels = [
+        *_labels(wuhai, fontsize=13, fontweight="bold", color="#333333", alpha=0.8, zorder=8),
+        *_labels(
+            water[water.geom_type != "Point"],
+            fontsize=8,
+            color="#1f4e99",
+            style="italic",
+            zorder=8,
+            centred=False,
+        ),  # fmt: skip
+        *_labels(towns, fontsize=5, color="#666666", zorder=7),
+        *point_labels,
+        *road_labels,
+    ]
+    place_labels(ax, labels, avoid=avoid)
     return fig, len(nm)
 
 
@@ -156,10 +162,13 @@ def divisions_map(divisions: gpd.GeoDataFrame, *, title: str = "乌海市行政�
     fig, ax = _canvas(div, title)
     neighbours = div[~div["in_wuhai"] & (div["level"] == "district")]
     _plot(neighbours, ax, facecolor="#eeeeee", edgecolor="#bbbbbb", linewidth=0.6, zorder=1)
+    view = _frame_box(div)
+    neighbour_labels = []
     for _, row in neighbours.iterrows():
-        p = row.geometry.intersection(_frame_box(div)).representative_point()
+        p = row.geometry.intersection(view).representative_point()
         if not p.is_empty:
-            ax.text(p.x, p.y, row["name"], fontsize=8, color="#888888", ha="center", zorder=5)
+            style = {"fontsize": 8, "color": "#888888", "ha": "center", "va": "center", "zorder": 5}
+            neighbour_labels.append(Label(p.x, p.y, row["name"], style))
     districts = div[div["in_wuhai"] & (div["level"] == "district")]
     handles = []
     for _, row in districts.iterrows():
@@ -172,15 +181,21 @@ def divisions_map(divisions: gpd.GeoDataFrame, *, title: str = "乌海市行政�
     _plot(towns.boundary, ax, color="#666666", linewidth=0.5, linestyle="--", zorder=3)
     city = div[div["in_wuhai"] & (div["level"] == "city")]
     _plot(city.boundary, ax, color="#b2182b", linewidth=2.2, zorder=4)
-    _label(ax, towns, fontsize=5.5, ha="center", color="#333333", zorder=6)
-    _label(ax, districts, fontsize=15, fontweight="bold", ha="center", color="#222222", alpha=0.7, zorder=7)
     handles += [
         Line2D([], [], color="#b2182b", linewidth=2.2, label="市界"),
         Line2D([], [], color="#333333", linewidth=1.5, label="区界"),
         Line2D([], [], color="#666666", linestyle="--", label="街道、镇界"),
         Patch(facecolor="#eeeeee", edgecolor="#bbbbbb", label="相邻县级行政区"),
     ]
-    _finish(fig, ax, div, handles, "行政区划：国家统计局 2023 年区划代码；坐标系：CGCS2000（EPSG:4490）")
+    avoid = _finish(
+        fig, ax, div, handles, "行政区划：国家统计局 2023 年区划代码；坐标系：CGCS2000（EPSG:4490）"
+    )
+    labels = [
+        *_labels(districts, fontsize=15, fontweight="bold", color="#222222", alpha=0.7, zorder=7),
+        *_labels(towns, fontsize=5.5, color="#333333", zorder=6),
+        *neighbour_labels,
+    ]
+    place_labels(ax, labels, avoid=avoid)
     return fig, len(div)
 
 
@@ -192,13 +207,12 @@ def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str
     shape = div[div["code"] == district]
     if shape.empty:
         raise NotFound(f"no district {district}", field="district")
-    fig = Figure(figsize=(6, 6))
-    ax = fig.subplots()
+    fig = Figure(figsize=OVERVIEW_SIZE)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.9))
     ax.set_axis_off()
     _plot(shape, ax, facecolor="#fbf8f0", edgecolor="#333333", linewidth=1.2)
     towns = div[(div["level"] == "town") & div["code"].str.startswith(district[:6])]
     _plot(towns.boundary, ax, color="#999999", linewidth=0.4, linestyle="--")
-    _label(ax, towns, fontsize=6, ha="center", color="#444444")
     nm = metric(
         names[names.geometry.notna() & names["division_code"].fillna("").str.startswith(district[:6])]
     )
@@ -206,10 +220,19 @@ def overview_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, path: str
     _plot(roads, ax, color="#e08a2c", linewidth=0.6)
     pts = nm[nm.geom_type == "Point"]
     ax.scatter(pts.geometry.x, pts.geometry.y, s=2, c="#c0504d", linewidths=0)
-    ax.set_title(f"{shape.iloc[0]['name']}地名概览图", fontsize=11)
-    furnish(ax)
+    fig.suptitle(f"{shape.iloc[0]['name']}地名概览图", fontsize=13, y=0.97)
+    fit_extent(ax, tuple(shape.total_bounds), pad=0.03)
+    handles = [
+        Patch(facecolor="#fbf8f0", edgecolor="#333333", label="区界"),
+        Line2D([], [], color="#999999", linestyle="--", label="街道、镇界"),
+        Line2D([], [], color="#e08a2c", label="道路"),
+        Line2D([], [], marker="o", markersize=3, color="#c0504d", linestyle="", label="地名点"),
+    ]
+    key = legend(ax, handles, title="图例", loc="lower right", anchor=None, fontsize=7, frame=True)
+    avoid = [key, *furnish(ax)]
+    place_labels(ax, _labels(towns, fontsize=7, color="#333333", zorder=7), avoid=avoid)
     path = Path(path)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    fig.savefig(path, dpi=dpi)
     return path
 
 
@@ -219,11 +242,15 @@ def _plot(layer: gpd.GeoDataFrame | gpd.GeoSeries, ax, **style) -> None:
         layer.plot(ax=ax, **style)
 
 
-def _label(ax, layer: gpd.GeoDataFrame, **style) -> None:
-    """Write each feature's name at its representative point."""
-    for geom, name in zip(layer.geometry, layer["name"], strict=True):
-        p = geom.representative_point()
-        ax.text(p.x, p.y, name, **style)
+def _labels(layer: gpd.GeoDataFrame, *, centred: bool = True, **style) -> list[Label]:
+    """A label per feature at its representative point (centred, else to its left), nudged up or
+    down when that place is taken."""
+    style = style | ({"ha": "center", "va": "center"} if centred else {"ha": "right", "va": "center"})
+    offsets = ((0.0, 0.0), (0.0, 8.0), (0.0, -8.0))
+    return [
+        Label(p.x, p.y, name, style, offsets)
+        for p, name in zip(layer.geometry.representative_point(), layer["name"], strict=True)
+    ]
 
 
 def _frame_box(div: gpd.GeoDataFrame):
@@ -234,31 +261,27 @@ def _frame_box(div: gpd.GeoDataFrame):
 
 
 def _canvas(div: gpd.GeoDataFrame, title: str):
-    fig = Figure(figsize=(8.27, 11.69))  # A4 portrait
-    ax = fig.subplots()
-    minx, miny, maxx, maxy = _frame_box(div).bounds
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
-    ax.set_aspect("equal")
+    """An A4 portrait page with the map's axes fitted to Wuhai (the layout is final from here on)."""
+    fig = Figure(figsize=(8.27, 11.69))
+    ax = fig.add_axes((0.04, 0.06, 0.92, 0.88))
+    fit_extent(ax, _frame_box(div).bounds, pad=0.0)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
     ax.set_title(title, fontsize=20, fontweight="bold", pad=12)
     return fig, ax
 
 
-def _finish(fig, ax, div: gpd.GeoDataFrame, handles: list, note: str) -> None:
-    minx, miny, maxx, maxy = _frame_box(div).bounds
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
+def _finish(fig, ax, div: gpd.GeoDataFrame, handles: list, note: str) -> list:
+    """The extent again (plotting a layer rescales the axes), legend, scale bar, north arrow and the
+    notes under the map; returns the artists the labels keep clear of."""
+    fit_extent(ax, _frame_box(div).bounds, pad=0.0)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    legend(ax, handles, title="图例", loc="lower right", anchor=None, fontsize=7, frame=True)
-    furnish(ax)
+    key = legend(ax, handles, title="图例", loc="lower right", anchor=None, fontsize=7, frame=True)
+    furniture = furnish(ax)
     fig.text(0.5, 0.03, note, ha="center", fontsize=6.5, color="#555555")
     fig.text(0.5, 0.015, "乌海市民政局 编制", ha="center", fontsize=6.5, color="#555555")
-    fig.subplots_adjust(left=0.04, right=0.96, top=0.94, bottom=0.06)
+    return [key, *furniture]
 
 
 def _metadata(kind: str, path: Path) -> dict:
