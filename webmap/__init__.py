@@ -135,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from webmap import api
     from webmap import auth
     from webmap import boundaries_bp
+    from webmap import imports_bp
     from webmap import placenames_bp
     from webmap import planning_bp
     from webmap import public
@@ -153,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
         boundaries_bp.bp,
         telemetry_bp.bp,
         planning_bp.bp,
+        imports_bp.bp,
         admin.bp,
         ogcapi_bp,
     ):
