@@ -12,6 +12,7 @@ from __future__ import annotations
 import _bounds_world as world
 import geopandas as gpd
 import io_fixtures as fx
+import pandas as pd
 import pytest
 import shapely
 from sqlalchemy import func
@@ -26,6 +27,7 @@ from data.exporter import export_layer
 from data.importer import ImportRefused
 from data.importer import import_file
 from gis.models import AuditLog
+from gis.models import RoadSegment
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.romanize import romanize
@@ -172,3 +174,67 @@ def test_geopackage_export_round_trips(session, tmp_path, layer):
     report = import_file(session, out, layer=layer, actor="officer", update=True)
     assert report.counts() == {"new": 0, "changed": 0, "unchanged": rows, "refused": 0}
     assert links(session) == before_links
+
+
+def _exported(session, tmp_path, layer: str) -> tuple[gpd.GeoDataFrame, object]:
+    path = tmp_path / f"{layer}.gpkg"
+    export_layer(session, layer, path)
+    return gpd.read_file(path, layer=layer), tmp_path / f"{layer}-edited.gpkg"
+
+
+def test_marker_moved_off_its_line_needs_a_reason(session, tmp_path):
+    world.build(session, markers=True)
+    gdf, path = _exported(session, tmp_path, "markers")
+    first = gdf["number"] == "1564001Q"
+    gdf.loc[first, "geometry"] = shapely.Point(106.91, 39.52)  # about 860 m east of the line
+    gdf.to_file(path)
+    with pytest.raises(ImportRefused, match="farther than the tolerance"):
+        import_file(session, path, layer="markers", actor="officer", update=True)
+    report = import_file(
+        session, path, layer="markers", actor="officer", update=True, reason="界桩随河道迁移，联检确认"
+    )
+    assert report.counts()["changed"] == 1
+    entry = session.scalars(
+        select(AuditLog).where(AuditLog.table_name == "boundary_marker").order_by(AuditLog.id.desc())
+    ).first()
+    assert entry.action == "update" and entry.reason == "界桩随河道迁移，联检确认"
+
+
+@pytest.mark.parametrize(
+    ("layer", "column", "value", "message"),
+    [
+        ("divisions", "name", "新海南区", "dated division event"),
+        ("divisions", "valid_to", "2030-01-01", "dated division event"),
+        ("boundary_lines", "last_inspection_year", 2024, "completing an inspection round"),
+        ("boundary_lines", "line_code", "1565", "the line code stays"),
+        ("markers", "seq", 9, "follow from its number"),
+    ],
+)
+def test_edits_outside_an_import_are_refused(session, tmp_path, layer, column, value, message):
+    world.build(session, markers=True)
+    gdf, path = _exported(session, tmp_path, layer)
+    if layer == "divisions":
+        row = gdf["code"] == "150303000000"
+    elif layer == "boundary_lines":
+        row = gdf["line_code"] == "1564"
+    else:
+        row = gdf["number"] == "1564001Q"
+    gdf.loc[row, column] = value
+    gdf.to_file(path)
+    with pytest.raises(ImportRefused, match=message) as refused:
+        import_file(session, path, layer=layer, actor="officer", update=True)
+    assert [o.status for o in refused.value.report.outcomes].count("refused") == 1
+
+
+def test_roads_are_matched_by_their_id(session, tmp_path):
+    _roads(session, tmp_path)
+    gdf, path = _exported(session, tmp_path, "roads")
+    gdf.loc[gdf["name"] == "乙街", "road_class"] = "lane"
+    extra = gdf.iloc[[0]].copy()
+    extra["id"], extra["name"] = None, "丙路"
+    pd_rows = gpd.GeoDataFrame(pd.concat([gdf, extra], ignore_index=True), crs=gdf.crs)
+    pd_rows.to_file(path)
+    report = import_file(session, path, layer="roads", actor="officer", update=True)
+    assert report.counts() == {"new": 1, "changed": 1, "unchanged": 2, "refused": 0}
+    assert session.scalar(select(RoadSegment.road_class).where(RoadSegment.name == "乙街")) == "lane"
+    assert session.scalar(select(func.count()).select_from(RoadSegment)) == 4
