@@ -7,8 +7,9 @@ Every entry names its source. Sources:
 - ``GB/T 16159-2012``: 汉语拼音正词法基本规则, the place-name examples of its rules;
 - ``division list``: the spelling of county-level and higher divisions as published by the
   Ministry of Civil Affairs (中华人民共和国行政区划简册, the national place-name database);
-- ``transcription``: 少数民族语地名汉语拼音字母音译转写法 (1976) as applied in the division list and
-  the national atlases (地图集, 中国地名录);
+- registered transcriptions (少数民族语地名汉语拼音字母音译转写法, 1976): each entry names the
+  document it was checked against (the region's and cities' published English forms, ISO 3166-2:CN,
+  the encyclopaedia pages that cite them) with its address;
 - ``Wuhai registry``: the readings of Wuhai's standard names in its own register.
 """
 
@@ -20,7 +21,29 @@ DIVISION_LIST = "division list (中华人民共和国行政区划简册)"
 RULES_1984 = "1984 rules (中国地名汉语拼音字母拼写规则)"
 GBT_16159 = "GB/T 16159-2012"
 WUHAI = "Wuhai registry"
-TRANSCRIPTION = "transcription (少数民族语地名汉语拼音字母音译转写法) in the division list"
+
+
+#: Where each registered transcription below was checked (title, publisher, date, address).
+CHINA_DAILY_IM = (
+    "China Daily, Inner Mongolia: About (2013-12-16), the region's divisions in their official "
+    "English forms, https://www.chinadaily.com.cn/m/innermongolia/2013-12/16/content_17177049.htm"
+)
+ORDOS_GOV = (
+    "Ordos municipal government, Administrative division (2017-03-28), "
+    "http://en.goordos.com/2017-03/28/c_72624.htm"
+)
+ISO_3166_2_CN = (
+    "ISO 3166-2:CN subdivision names (GB/T 2260 codes; national romanization = ISO 7098), "
+    "as listed at https://en.wikipedia.org/wiki/ISO_3166-2:CN"
+)
+WP_IM_DIVISIONS = (
+    "Wikipedia, List of administrative divisions of Inner Mongolia, "
+    "https://en.wikipedia.org/wiki/List_of_administrative_divisions_of_Inner_Mongolia"
+)
+
+
+def _wp(title: str) -> str:
+    return f"Wikipedia, {title.replace('_', ' ')}, https://en.wikipedia.org/wiki/{title}"
 
 
 @dataclass(frozen=True)
@@ -98,76 +121,72 @@ READINGS: dict[str, Reading] = {
     "圪旦": _r("ge dan", WUHAI),
     "行政": _r("xing zheng", WUHAI),
     "银行": _r("yin hang", WUHAI),
+    # Characters read one way in every place name (the other reading is a word of its own).
+    "勒": _r("le", ORDOS_GOV + " (Aolezhaoqi, Aletengxire)"),
+    "什": _r("shi", ORDOS_GOV + " (Kangbashi)"),
 }
 
 
-def _mn(text: str, source: str = TRANSCRIPTION) -> Transcription:
+def _mn(text: str, source: str) -> Transcription:
     return Transcription(text, "mn", source)
 
 
-#: Registered Latin forms of name parts of minority-language origin (Chinese characters → form).
+#: Registered Latin forms of name parts of minority-language origin (Chinese characters → form),
+#: each with the document it was checked against. Where two documents differ the form of the
+#: transcription rules (少数民族语地名汉语拼音字母音译转写法) is kept and both are named. A name part
+#: of minority-language origin that is not here is spelt from its characters and flagged for
+#: review (``romanization(..., origin=...)``); entries are never added without a source.
 TRANSCRIPTIONS: dict[str, Transcription] = {
-    "内蒙古": _mn("Nei Mongol"),
-    "呼和浩特": _mn("Hohhot", GBT_16159),
-    "鄂尔多斯": _mn("Ordos"),
-    "呼伦贝尔": _mn("Hulun Buir"),
-    "巴彦淖尔": _mn("Bayannur"),
-    "乌兰察布": _mn("Ulanqab"),
-    "兴安": _mn("Hinggan"),
-    "锡林郭勒": _mn("Xilin Gol"),
-    "阿拉善": _mn("Alxa"),
-    "额济纳": _mn("Ejin"),
-    "鄂托克": _mn("Otog"),
-    "杭锦": _mn("Hanggin"),
-    "乌审": _mn("Uxin"),
-    "伊金霍洛": _mn("Ejin Horo"),
-    "准格尔": _mn("Jungar"),
-    "达拉特": _mn("Dalad"),
-    "乌拉特": _mn("Urad"),
-    "土默特": _mn("Tumd"),
-    "达尔罕茂明安": _mn("Darhan Muminggan"),
-    "察哈尔": _mn("Qahar"),
-    "科尔沁": _mn("Horqin"),
-    "阿鲁科尔沁": _mn("Ar Horqin"),
-    "扎鲁特": _mn("Jarud"),
-    "巴林": _mn("Bairin"),
-    "克什克腾": _mn("Hexigten"),
-    "翁牛特": _mn("Ongniud"),
-    "喀喇沁": _mn("Harqin"),
-    "锡林浩特": _mn("Xilinhot"),
-    "二连浩特": _mn("Erenhot"),
-    "阿巴嘎": _mn("Abag"),
-    "苏尼特": _mn("Sonid"),
-    "乌珠穆沁": _mn("Ujimqin"),
-    "乌兰浩特": _mn("Ulanhot"),
-    "阿尔山": _mn("Arxan"),
-    "扎赉特": _mn("Jalaid"),
-    "海拉尔": _mn("Hailar"),
-    "额尔古纳": _mn("Ergun"),
-    "巴尔虎": _mn("Barag"),
-    "霍林郭勒": _mn("Holingol"),
-    "鄂温克族": _mn("Ewenki"),
-    "鄂伦春": _mn("Oroqen"),
-    "莫力达瓦": _mn("Morin Dawa"),
-    "达斡尔族": _mn("Daurzu"),
-    "四子王": _mn("Dorbod"),
-    "杜尔伯特": _mn("Dorbod"),
-    "太仆寺": _mn("Taibus"),
-    "扎赉诺尔": _mn("Jalainur"),
-    "阿荣": _mn("Arun"),
-    "白云鄂博": _mn("Bayan Obo"),
-    "和林格尔": _mn("Horinger"),
-    "托克托": _mn("Togtoh"),
-    "郭尔罗斯": _mn("Gorlos"),
-    "蒙古族": _mn("Mongolzu"),
-    "裕固族": Transcription("Yugurzu", "ug", TRANSCRIPTION),
-    "哈萨克族": Transcription("Kazakzu", "kk", TRANSCRIPTION),
-    "阿克塞": Transcription("Aksay", "kk", TRANSCRIPTION),
-    "齐齐哈尔": Transcription("Qiqihar", "dta", TRANSCRIPTION),
-    "陕西": Transcription("Shaanxi", "zh", DIVISION_LIST),
-    "维吾尔": Transcription("Uygur", "ug", TRANSCRIPTION),
-    "乌鲁木齐": Transcription("Urumqi", "ug", GBT_16159),
-    "拉萨": Transcription("Lhasa", "bo", GBT_16159),
+    "内蒙古": _mn("Nei Mongol", ISO_3166_2_CN),
+    "呼和浩特": _mn("Hohhot", CHINA_DAILY_IM),
+    "鄂尔多斯": _mn("Ordos", ORDOS_GOV + "; China Daily (2013) writes Erdos"),
+    "呼伦贝尔": _mn("Hulun Buir", _wp("Hulunbuir") + " (Hulunbuir or Hulun Buir)"),
+    "巴彦淖尔": _mn("Bayannur", CHINA_DAILY_IM),
+    "乌兰察布": _mn("Ulanqab", CHINA_DAILY_IM),
+    "兴安": _mn("Hinggan", CHINA_DAILY_IM),
+    "锡林郭勒": _mn("Xilin Gol", CHINA_DAILY_IM),
+    "阿拉善": _mn("Alxa", CHINA_DAILY_IM + "; " + _wp("Alxa_League")),
+    "鄂托克": _mn("Otog", ORDOS_GOV),
+    "杭锦": _mn("Hanggin", ORDOS_GOV),
+    "乌审": _mn("Uxin", ORDOS_GOV),
+    "伊金霍洛": _mn("Ejin Horo", ORDOS_GOV),
+    "准格尔": _mn("Jungar", ORDOS_GOV),
+    "达拉特": _mn("Dalad", ORDOS_GOV),
+    "乌拉特": _mn("Urad", _wp("Urad_Front_Banner")),
+    "土默特": _mn("Tumd", CHINA_DAILY_IM + "; Wikipedia now titles it Tumed"),
+    "达尔罕茂明安": _mn("Darhan Muminggan", WP_IM_DIVISIONS + "; China Daily (2013) misprints Muninggan"),
+    "科尔沁": _mn("Horqin", CHINA_DAILY_IM),
+    "阿鲁科尔沁": _mn("Ar Horqin", CHINA_DAILY_IM),
+    "扎鲁特": _mn("Jarud", CHINA_DAILY_IM),
+    "巴林": _mn("Bairin", CHINA_DAILY_IM),
+    "克什克腾": _mn("Hexigten", CHINA_DAILY_IM),
+    "翁牛特": _mn("Ongniud", CHINA_DAILY_IM),
+    "喀喇沁": _mn("Harqin", CHINA_DAILY_IM),
+    "锡林浩特": _mn("Xilinhot", CHINA_DAILY_IM),
+    "二连浩特": _mn("Erenhot", CHINA_DAILY_IM),
+    "阿巴嘎": _mn("Abag", CHINA_DAILY_IM),
+    "苏尼特": _mn("Sonid", _wp("Sonid_Right_Banner")),
+    "乌珠穆沁": _mn("Ujimqin", _wp("East_Ujimqin_Banner")),
+    "乌兰浩特": _mn("Ulanhot", CHINA_DAILY_IM),
+    "阿尔山": _mn(
+        "Arxan",
+        "Wikipedia (de), Arxan, https://de.wikipedia.org/wiki/Arxan; China Daily (2013) writes Arshaan",
+    ),
+    "扎赉特": _mn("Jalaid", CHINA_DAILY_IM),
+    "海拉尔": _mn("Hailar", CHINA_DAILY_IM),
+    "额尔古纳": _mn("Ergun", CHINA_DAILY_IM),
+    "巴尔虎": _mn("Barag", CHINA_DAILY_IM),
+    "霍林郭勒": _mn("Holingol", _wp("Holingol") + "; China Daily (2013) writes Huolin Gol"),
+    "鄂温克族": _mn("Ewenki", CHINA_DAILY_IM + " (Ewenki Autonomous Banner)"),
+    "鄂伦春": _mn("Oroqen", CHINA_DAILY_IM),
+    "莫力达瓦": _mn("Morin Dawa", CHINA_DAILY_IM),
+    "达斡尔": _mn("Daur", CHINA_DAILY_IM + " (Daur Autonomous Banner of Morin Dawa)"),
+    "四子王": _mn("Dorbod", _wp("Dorbod_Banner")),
+    "阿荣": _mn("Arun", CHINA_DAILY_IM),
+    "库伦": _mn("Hure", CHINA_DAILY_IM + " (Hure Banner)"),
+    "和林格尔": _mn("Horinger", CHINA_DAILY_IM + "; " + WP_IM_DIVISIONS),
+    "托克托": _mn("Togtoh", CHINA_DAILY_IM + "; " + WP_IM_DIVISIONS),
+    "陕西": Transcription("Shaanxi", "zh", ISO_3166_2_CN),
 }
 
 #: The 56 nationalities; "<name>族" inside a name is a word of its own (Ningxia Huizu Zizhiqu).

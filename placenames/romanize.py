@@ -222,36 +222,47 @@ def _proper_words(proper: str, sylls: list[str], sources: list[str]) -> list[str
         if kind == "transcription":
             entry = lexicon.TRANSCRIPTIONS[proper[start:end]]
             sources.append(entry.source)
-            words.extend(_flush(plain, sylls, len(proper)))
+            words.extend(_flush(plain, sylls, proper))
             plain = []
             words.append(entry.text)
+        elif kind == "ethnic" and proper[start : end - 1] in lexicon.TRANSCRIPTIONS:
+            # A nationality with a registered transcription: that form and "zu" (Daur → Daurzu).
+            entry = lexicon.TRANSCRIPTIONS[proper[start : end - 1]]
+            sources.append(entry.source)
+            words.extend(_flush(plain, sylls, proper))
+            plain = []
+            words.append(entry.text + "zu")
+        elif kind == "word" and end == len(proper) and proper[start:end] not in _LEXICON_WORDS:
+            # A generic closing the specific has become part of it (泊尔江海子镇: Haizi stays).
+            plain.append((start, end))
         elif kind in ("ethnic", "wing", "ordinal") or (kind == "word" and len(proper) >= _LONG_PROPER):
-            words.extend(_flush(plain, sylls, len(proper)))
+            words.extend(_flush(plain, sylls, proper))
             plain = []
             words.append(_word(sylls[start:end]))
         else:
             plain.append((start, end))
-    words.extend(_flush(plain, sylls, len(proper)))
+    words.extend(_flush(plain, sylls, proper))
     return words
 
 
-def _flush(spans: list[tuple[int, int]], sylls: list[str], size: int) -> list[str]:
+def _flush(spans: list[tuple[int, int]], sylls: list[str], proper: str) -> list[str]:
     """Words of a run of plain characters: one word, a long run divided at position words."""
     if not spans:
         return []
     start, end = spans[0][0], spans[-1][1]
-    if size < _LONG_PROPER:
+    if len(proper) < _LONG_PROPER:
         return [_word(sylls[start:end])]
     cuts = [start]
     for i in range(start + 2, end - 1):
-        if sylls and _is_direction_at(i, sylls, start):
+        if sylls and _is_direction_at(i, proper, start):
             cuts.append(i)
     cuts.append(end)
     return [_word(sylls[a:b]) for a, b in zip(cuts, cuts[1:], strict=False) if a < b]
 
 
-def _is_direction_at(i: int, sylls: list[str], start: int) -> bool:
-    return sylls[i] in ("dong", "xi", "nan", "bei") and i - start >= 2
+def _is_direction_at(i: int, proper: str, start: int) -> bool:
+    """Whether a direction character (东西南北, not a homophone such as 席 or 锡) starts a word at ``i``."""
+    return proper[i] in "东西南北" and i - start >= 2
 
 
 def _tokens(proper: str) -> list[tuple[int, int, str]]:
@@ -289,6 +300,7 @@ def _match_at(text: str, i: int) -> tuple[int, str] | None:
 
 
 _ETHNIC = frozenset(lexicon.ETHNIC_NAMES)
+_LEXICON_WORDS = frozenset(lexicon.WORDS)
 _WORDS = frozenset(lexicon.WORDS) | frozenset(
     g.replace(" ", "") for g in categories.ALL_GENERICS if len(g.replace(" ", "")) > 1
 )

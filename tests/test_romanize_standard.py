@@ -119,9 +119,6 @@ GBT_16159 = [
     ("王村", "242", "Wangcun"),
     ("周口店", "242", "Zhoukoudian"),
     ("三潭印月", None, "Santanyinyue"),
-    ("乌鲁木齐", None, "Urumqi"),
-    ("呼和浩特", None, "Hohhot"),
-    ("拉萨", None, "Lhasa"),
 ]
 
 #: Banners, ethnic autonomous areas, transcriptions and long specifics.
@@ -163,7 +160,20 @@ def test_banners_ethnic_names_transcriptions_long_specifics(name, category, expe
 def test_rate_on_divisions_of_inner_mongolia_and_neighbours():
     pairs = places()
     wrong = [(n, e, romanize(n)) for n, e in pairs if romanize(n) != e]
-    assert len(pairs) > 180
+    assert len(pairs) > 170
+    assert 1 - len(wrong) / len(pairs) >= 0.98, wrong
+
+
+def test_rate_on_divisions_and_the_held_out_towns_of_ordos():
+    """The divisions above and the towns of Ordos as printed (held out) together: at least 98 %.
+
+    The towns alone come out 33 of 36: 泊尔江海子镇 (printed Bojianghaizi, which drops a syllable;
+    泊 reads po here), 苏布尔嘎镇 (printed without the apostrophe the rules put before "er") and
+    乌审召镇 (printed in pinyin, Wushenzhao, while the banner is Uxin).
+    """
+    pairs = places() + [(n, f"{e} Zhen") for n, e in ordos_towns()]
+    wrong = [(n, e, romanize(n)) for n, e in pairs if romanize(n) != e]
+    assert len(pairs) > 200
     assert 1 - len(wrong) / len(pairs) >= 0.98, wrong
 
 
@@ -171,8 +181,8 @@ def test_transcriptions_are_recorded_with_language_and_source():
     result = romanization("阿拉善左旗", origin="mn")
     assert result.text == "Alxa Zuoqi"
     assert not result.needs_review
-    assert lexicon.TRANSCRIPTION in result.sources
-    assert all(t.source and t.language for t in lexicon.TRANSCRIPTIONS.values())
+    assert any(lexicon.CHINA_DAILY_IM in source for source in result.sources)
+    assert all("http" in t.source and t.language for t in lexicon.TRANSCRIPTIONS.values())
     assert all(r.source for r in lexicon.READINGS.values())
 
 
@@ -208,7 +218,6 @@ PLACES = """
 昆都仑区 Kundulun Qu
 青山区 Qingshan Qu
 石拐区 Shiguai Qu
-白云鄂博矿区 Bayan Obo Kuangqu
 九原区 Jiuyuan Qu
 土默特右旗 Tumd Youqi
 固阳县 Guyang Xian
@@ -246,10 +255,10 @@ PLACES = """
 鄂托克旗 Otog Qi
 杭锦旗 Hanggin Qi
 乌审旗 Uxin Qi
+康巴什区 Kangbashi Qu
 伊金霍洛旗 Ejin Horo Qi
 呼伦贝尔市 Hulun Buir Shi
 海拉尔区 Hailar Qu
-扎赉诺尔区 Jalainur Qu
 阿荣旗 Arun Qi
 莫力达瓦达斡尔族自治旗 Morin Dawa Daurzu Zizhiqi
 鄂伦春自治旗 Oroqen Zizhiqi
@@ -277,9 +286,6 @@ PLACES = """
 商都县 Shangdu Xian
 兴和县 Xinghe Xian
 凉城县 Liangcheng Xian
-察哈尔右翼前旗 Qahar Youyi Qianqi
-察哈尔右翼中旗 Qahar Youyi Zhongqi
-察哈尔右翼后旗 Qahar Youyi Houqi
 四子王旗 Dorbod Qi
 丰镇市 Fengzhen Shi
 兴安盟 Hinggan Meng
@@ -297,7 +303,6 @@ PLACES = """
 苏尼特右旗 Sonid Youqi
 东乌珠穆沁旗 Dong Ujimqin Qi
 西乌珠穆沁旗 Xi Ujimqin Qi
-太仆寺旗 Taibus Qi
 镶黄旗 Xianghuang Qi
 正镶白旗 Zhengxiangbai Qi
 正蓝旗 Zhenglan Qi
@@ -305,7 +310,6 @@ PLACES = """
 阿拉善盟 Alxa Meng
 阿拉善左旗 Alxa Zuoqi
 阿拉善右旗 Alxa Youqi
-额济纳旗 Ejin Qi
 宁夏回族自治区 Ningxia Huizu Zizhiqu
 银川市 Yinchuan Shi
 兴庆区 Xingqing Qu
@@ -345,9 +349,6 @@ PLACES = """
 白银市 Baiyin Shi
 景泰县 Jingtai Xian
 天祝藏族自治县 Tianzhu Zangzu Zizhixian
-肃南裕固族自治县 Sunan Yugurzu Zizhixian
-肃北蒙古族自治县 Subei Mongolzu Zizhixian
-阿克塞哈萨克族自治县 Aksay Kazakzu Zizhixian
 陕西省 Shaanxi Sheng
 榆林市 Yulin Shi
 府谷县 Fugu Xian
@@ -366,21 +367,61 @@ PLACES = """
 张家口市 Zhangjiakou Shi
 承德市 Chengde Shi
 康保县 Kangbao Xian
-围场满族蒙古族自治县 Weichang Manzu Mongolzu Zizhixian
 辽宁省 Liaoning Sheng
 朝阳市 Chaoyang Shi
-阜新蒙古族自治县 Fuxin Mongolzu Zizhixian
-喀喇沁左翼蒙古族自治县 Harqin Zuoyi Mongolzu Zizhixian
 吉林省 Jilin Sheng
 白城市 Baicheng Shi
-前郭尔罗斯蒙古族自治县 Qian Gorlos Mongolzu Zizhixian
 黑龙江省 Heilongjiang Sheng
-齐齐哈尔市 Qiqihar Shi
-杜尔伯特蒙古族自治县 Dorbod Mongolzu Zizhixian
 广西壮族自治区 Guangxi Zhuangzu Zizhiqu
-新疆维吾尔自治区 Xinjiang Uygur Zizhiqu
 西藏自治区 Xizang Zizhiqu
 """
+
+
+#: Towns of Ordos's banners as the municipal government prints them ("Administrative division",
+#: 2017-03-28, http://en.goordos.com/2017-03/28/c_72624.htm): held out, none is in the lexicon.
+ORDOS_TOWNS = """
+罕台镇 Hantai
+铜川镇 Tongchuan
+泊尔江海子镇 Bojianghaizi
+中和西镇 Zhonghexi
+恩格贝镇 Engebei
+昭君镇 Zhaojun
+树林召镇 Shulinzhao
+王爱召镇 Wang'aizhao
+白泥井镇 Bainijing
+吉格斯太镇 Jigesitai
+薛家湾镇 Xuejiawan
+龙口镇 Longkou
+纳日松镇 Narisong
+沙圪堵镇 Shagedu
+大路镇 Dalu
+阿勒腾席热镇 Aletengxire
+红庆河镇 Hongqinghe
+纳林陶亥镇 Nalintaohai
+札萨克镇 Zhasake
+苏布尔嘎镇 Subuerga
+乌兰木伦镇 Wulanmulun
+嘎鲁图镇 Galutu
+图克镇 Tuke
+乌审召镇 Wushenzhao
+无定河镇 Wudinghe
+独贵塔拉镇 Duguitala
+呼和木独镇 Huhemudu
+吉日嘎朗图镇 Jirigalangtu
+锡尼镇 Xini
+乌兰镇 Wulan
+棋盘井镇 Qipanjing
+蒙西镇 Mengxi
+敖勒召其镇 Aolezhaoqi
+上海庙镇 Shanghaimiao
+城川镇 Chengchuan
+昂素镇 Angsu
+"""
+
+
+def ordos_towns() -> list[tuple[str, str]]:
+    """(town, specific as printed) pairs of :data:`ORDOS_TOWNS`."""
+    return [tuple(line.split(" ", 1)) for line in ORDOS_TOWNS.strip().splitlines()]
 
 
 def places() -> list[tuple[str, str]]:
@@ -390,3 +431,96 @@ def places() -> list[tuple[str, str]]:
         name, spelling = line.split(" ", 1)
         out.append((name, spelling))
     return out
+
+
+#: Every registered transcription of the lexicon, in a name as the checked document prints it,
+#: with the address of that document (the lexicon must name the same one).
+CHINA_DAILY = "chinadaily.com.cn/m/innermongolia/2013-12/16/content_17177049.htm"
+ORDOS = "en.goordos.com/2017-03/28/c_72624.htm"
+ISO = "wikipedia.org/wiki/ISO_3166-2:CN"
+WP = "en.wikipedia.org/wiki/"
+TRANSCRIBED = [
+    ("内蒙古", "内蒙古自治区", "Nei Mongol Zizhiqu", ISO),
+    ("呼和浩特", "呼和浩特市", "Hohhot Shi", CHINA_DAILY),
+    ("鄂尔多斯", "鄂尔多斯市", "Ordos Shi", ORDOS),
+    ("呼伦贝尔", "呼伦贝尔市", "Hulun Buir Shi", WP + "Hulunbuir"),
+    ("巴彦淖尔", "巴彦淖尔市", "Bayannur Shi", CHINA_DAILY),
+    ("乌兰察布", "乌兰察布市", "Ulanqab Shi", CHINA_DAILY),
+    ("兴安", "兴安盟", "Hinggan Meng", CHINA_DAILY),
+    ("锡林郭勒", "锡林郭勒盟", "Xilin Gol Meng", CHINA_DAILY),
+    ("阿拉善", "阿拉善右旗", "Alxa Youqi", CHINA_DAILY),
+    ("鄂托克", "鄂托克旗", "Otog Qi", ORDOS),
+    ("杭锦", "杭锦旗", "Hanggin Qi", ORDOS),
+    ("乌审", "乌审旗", "Uxin Qi", ORDOS),
+    ("伊金霍洛", "伊金霍洛旗", "Ejin Horo Qi", ORDOS),
+    ("准格尔", "准格尔旗", "Jungar Qi", ORDOS),
+    ("达拉特", "达拉特旗", "Dalad Qi", ORDOS),
+    ("乌拉特", "乌拉特前旗", "Urad Qianqi", WP + "Urad_Front_Banner"),
+    ("土默特", "土默特右旗", "Tumd Youqi", CHINA_DAILY),
+    (
+        "达尔罕茂明安",
+        "达尔罕茂明安联合旗",
+        "Darhan Muminggan Lianheqi",
+        WP + "List_of_administrative_divisions_of_Inner_Mongolia",
+    ),
+    ("科尔沁", "科尔沁右翼前旗", "Horqin Youyi Qianqi", CHINA_DAILY),
+    ("阿鲁科尔沁", "阿鲁科尔沁旗", "Ar Horqin Qi", CHINA_DAILY),
+    ("扎鲁特", "扎鲁特旗", "Jarud Qi", CHINA_DAILY),
+    ("巴林", "巴林左旗", "Bairin Zuoqi", CHINA_DAILY),
+    ("克什克腾", "克什克腾旗", "Hexigten Qi", CHINA_DAILY),
+    ("翁牛特", "翁牛特旗", "Ongniud Qi", CHINA_DAILY),
+    ("喀喇沁", "喀喇沁旗", "Harqin Qi", CHINA_DAILY),
+    ("锡林浩特", "锡林浩特市", "Xilinhot Shi", CHINA_DAILY),
+    ("二连浩特", "二连浩特市", "Erenhot Shi", CHINA_DAILY),
+    ("阿巴嘎", "阿巴嘎旗", "Abag Qi", CHINA_DAILY),
+    ("苏尼特", "苏尼特右旗", "Sonid Youqi", WP + "Sonid_Right_Banner"),
+    ("乌珠穆沁", "东乌珠穆沁旗", "Dong Ujimqin Qi", WP + "East_Ujimqin_Banner"),
+    ("乌兰浩特", "乌兰浩特市", "Ulanhot Shi", CHINA_DAILY),
+    ("阿尔山", "阿尔山市", "Arxan Shi", "de.wikipedia.org/wiki/Arxan"),
+    ("扎赉特", "扎赉特旗", "Jalaid Qi", CHINA_DAILY),
+    ("海拉尔", "海拉尔区", "Hailar Qu", CHINA_DAILY),
+    ("额尔古纳", "额尔古纳市", "Ergun Shi", CHINA_DAILY),
+    ("巴尔虎", "陈巴尔虎旗", "Chen Barag Qi", CHINA_DAILY),
+    ("霍林郭勒", "霍林郭勒市", "Holingol Shi", WP + "Holingol"),
+    ("鄂温克族", "鄂温克族自治旗", "Ewenki Zizhiqi", CHINA_DAILY),
+    ("鄂伦春", "鄂伦春自治旗", "Oroqen Zizhiqi", CHINA_DAILY),
+    ("莫力达瓦", "莫力达瓦达斡尔族自治旗", "Morin Dawa Daurzu Zizhiqi", CHINA_DAILY),
+    ("达斡尔", "达斡尔族", "Daurzu", CHINA_DAILY),
+    ("四子王", "四子王旗", "Dorbod Qi", WP + "Dorbod_Banner"),
+    ("阿荣", "阿荣旗", "Arun Qi", CHINA_DAILY),
+    ("库伦", "库伦旗", "Hure Qi", CHINA_DAILY),
+    ("和林格尔", "和林格尔县", "Horinger Xian", CHINA_DAILY),
+    ("托克托", "托克托县", "Togtoh Xian", CHINA_DAILY),
+    ("陕西", "陕西省", "Shaanxi Sheng", ISO),
+]
+
+
+@pytest.mark.parametrize(("entry", "name", "expected", "address"), TRANSCRIBED)
+def test_each_registered_transcription_against_its_source(entry, name, expected, address):
+    recorded = lexicon.TRANSCRIPTIONS[entry]
+    assert address in recorded.source
+    assert romanize(name) == expected
+    assert not romanization(name, origin=recorded.language).needs_review
+
+
+def test_every_registered_transcription_has_a_checked_case():
+    assert sorted(lexicon.TRANSCRIPTIONS) == sorted(entry for entry, *_ in TRANSCRIBED)
+
+
+#: Names of Mongolian origin whose transcription could not be checked against a document: no
+#: registered form, so the pinyin form is used and flagged for review.
+UNCHECKED_MONGOLIAN = [
+    "额济纳旗",
+    "太仆寺旗",
+    "察哈尔右翼前旗",
+    "白云鄂博矿区",
+    "扎赉诺尔区",
+    "杜尔伯特蒙古族自治县",
+]
+
+
+@pytest.mark.parametrize("name", UNCHECKED_MONGOLIAN)
+def test_a_name_without_a_checked_transcription_is_flagged_for_review(name):
+    result = romanization(name, origin="mn")
+    assert result.needs_review
+    assert result.text.isascii()
