@@ -200,12 +200,19 @@ def _detail_page(
     pn = store.get(s, place_id)
     info = queries.to_dict(s, pn, with_history=True)
     pending = renamings.open_renaming(s, pn.id)
-    geojson = json.dumps(mapping(to_shape(pn.geom))) if pn.geom is not None else ""
+    shape = to_shape(pn.geom) if pn.geom is not None else None
+    geojson = json.dumps(mapping(shape)) if shape is not None else ""
+    geometry_type = shape.geom_type if shape is not None else ""
+    refused_edit = error is not None and action == "edit"
     body = render_template(
         "placenames/detail.html",
         pn=pn,
         info=info,
         geojson=geojson,
+        geometry_type=geometry_type,
+        geometry_kind=_geometry_kinds().get(geometry_type, geometry_type),
+        failed_action=action if error is not None else None,
+        posted_geometry=request.form.get("geometry", "") if refused_edit else "",
         current_findings=store.check(
             s, name=pn.name, category_code=pn.category_code, division_code=pn.division_code, self_id=pn.id
         ),
@@ -219,6 +226,18 @@ def _detail_page(
         pending_findings=renamings.findings(s, pending) if pending is not None else [],
     )
     return body, status
+
+
+def _geometry_kinds() -> dict[str, str]:
+    """How each geometry type of a name is called on its page."""
+    return {
+        "Point": _("a point"),
+        "MultiPoint": _("points"),
+        "LineString": _("a line"),
+        "MultiLineString": _("a line"),
+        "Polygon": _("an area"),
+        "MultiPolygon": _("an area"),
+    }
 
 
 def _review(s, place_id: int, who: str, version: int) -> usecases.Outcome:

@@ -156,22 +156,129 @@ def open_order(sign_id: int):
     return redirect(url_for("signs.detail", sign_id=sign_id))
 
 
+#: How urgent each kind of audit finding is: a sign that misleads (wrong or old text, a wrong
+#: or doubled number, a missing sign) is an error; the rest are warnings to plan for.
+FINDING_SEVERITY = {
+    "sign_missing": "error",
+    "wrong_text": "error",
+    "old_name": "error",
+    "unknown_street": "error",
+    "bad_number": "error",
+    "duplicate_number": "error",
+    "wrong_side": "error",
+    "wrong_romanization": "warning",
+    "missing_mongolian": "warning",
+    "wrong_mongolian": "warning",
+    "far_from_street": "warning",
+    "number_gap": "warning",
+    "out_of_order": "warning",
+    "intersection_without_sign": "warning",
+    "street_end_without_sign": "warning",
+    "street_without_plates": "warning",
+}
+#: Colours of the finding kinds on the audit map and in its legend.
+FINDING_COLOURS = {
+    "sign_missing": "#c0392b",
+    "wrong_text": "#e67e22",
+    "old_name": "#8e44ad",
+    "unknown_street": "#6c3483",
+    "bad_number": "#784212",
+    "duplicate_number": "#2e86c1",
+    "wrong_side": "#5d6d7e",
+    "wrong_romanization": "#d4ac0d",
+    "missing_mongolian": "#b7950b",
+    "wrong_mongolian": "#9a7d0a",
+    "far_from_street": "#aab7b8",
+    "number_gap": "#17a589",
+    "out_of_order": "#1abc9c",
+    "intersection_without_sign": "#a93226",
+    "street_end_without_sign": "#cb4335",
+    "street_without_plates": "#6e2c00",
+}
+SEVERITIES = ("error", "warning")
+#: Rows of the findings table per page; the map shows every finding of the filter.
+AUDIT_PAGE = PAGE
+
+
 @bp.get("/audit")
 @role_required(*ROLES)
 def audit():
-    """Audit findings (text, coverage, numbering, missing) for one district or town."""
+    """Audit findings (text, coverage, numbering, missing) of the whole city or of one district or
+    town, filtered by kind and severity: counted, on a map coloured by kind and in a paged table."""
     s = get_session()
-    division = (request.args.get("division") or "").strip()[:12]
-    findings = None
-    by_kind: dict[str, int] = {}
-    if division.isdigit():
-        gdf = sign_queries.run_audit(s, division_code=division)
-        by_kind = gdf["kind"].value_counts().to_dict() if len(gdf) else {}
-        findings = gdf.drop(columns="geometry").head(500).to_dict("records")
     districts = _districts(s)
+    known = {code for code, _name in districts}
+    division = (request.args.get("division") or "").strip()[:12]
+    division = division if division in known else ""
+    kind = request.args.get("kind") or ""
+    kind = kind if kind in FINDING_SEVERITY else ""
+    severity = request.args.get("severity") or ""
+    severity = severity if severity in SEVERITIES else ""
+    page = max(request.args.get("page", 1, type=int), 1)
+    gdf = sign_queries.run_audit(s, division_code=division or None)
+    gdf["severity"] = gdf["kind"].map(FINDING_SEVERITY).fillna("warning")
+    all_kinds = gdf["kind"].value_counts().to_dict()
+    if severity:
+        gdf = gdf[gdf["severity"] == severity]
+    if kind:
+        gdf = gdf[gdf["kind"] == kind]
+    by_kind = gdf["kind"].value_counts().to_dict()
+    start = (page - 1) * AUDIT_PAGE
+    rows = [_finding_row(r) for r in gdf.iloc[start : start + AUDIT_PAGE].itertuples(index=False)]
     return render_template(
-        "signs/audit.html", findings=findings, by_kind=by_kind, division=division, districts=districts
+        "signs/audit.html",
+        findings=rows,
+        total=len(gdf),
+        first=start + 1,
+        page=page,
+        has_next=len(gdf) > start + AUDIT_PAGE,
+        by_kind=by_kind,
+        kinds=sorted(set(FINDING_SEVERITY) | set(all_kinds), key=lambda k: (-all_kinds.get(k, 0), k)),
+        all_kinds=all_kinds,
+        severity_of=FINDING_SEVERITY,
+        colours=FINDING_COLOURS,
+        map_data=_audit_map_data(gdf, by_kind),
+        division=division,
+        kind=kind,
+        severity=severity,
+        severities=SEVERITIES,
+        districts=districts,
     )
+
+
+def _finding_row(row) -> dict:
+    """One finding as the table shows it (missing values as ``None``)."""
+
+    def plain(value):
+        return None if value is None or value != value else value
+
+    sign = plain(row.sign_id)
+    return {
+        "kind": row.kind,
+        "severity": row.severity,
+        "sign_id": int(sign) if sign is not None else None,
+        **{k: plain(getattr(row, k)) for k in ("street_key", "expected", "actual", "difference", "detail")},
+    }
+
+
+def _audit_map_data(gdf, by_kind: dict[str, int]) -> dict:
+    """The findings as ``[lon, lat, kind, sign id, text]`` with each kind's colour, label and count."""
+    points = []
+    for row in gdf.itertuples(index=False):
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            continue
+        pt = geom if geom.geom_type == "Point" else geom.representative_point()
+        sign = None if row.sign_id is None or row.sign_id != row.sign_id else int(row.sign_id)
+        text = next(
+            (str(v) for v in (row.difference, row.expected) if v is not None and v == v and v != ""), ""
+        )
+        points.append([round(pt.x, 6), round(pt.y, 6), row.kind, sign, text])
+    kinds = {
+        k: {"colour": FINDING_COLOURS.get(k, "#7f8c8d"), "label": _(k), "count": n}
+        for k, n in by_kind.items()
+    }
+    return {"points": points, "kinds": kinds}
 
 
 @bp.get("/worklist/<int:place_id>")

@@ -89,31 +89,61 @@
     return node ? JSON.parse(node.textContent) : null;
   }
 
-  // ---- geometry editing -----------------------------------------------------------------------
+  // ---- geometry editing: the recorded shape editable in place, the toolbar draws a new one ----
+  var SHAPE = { color: "#e67e22", weight: 5, fillColor: "#f5b041", fillOpacity: 0.3 };
+
   function editMap(node) {
     var out = document.getElementById("geometry");
     var map = newMap(node);
     basemap(map);
     var items = new L.FeatureGroup().addTo(map);
-    if (node.dataset.geojson) {
-      L.geoJSON(JSON.parse(node.dataset.geojson)).eachLayer(function (l) { items.addLayer(l); });
-      if (items.getLayers().length) {
-        var b = items.getBounds();
-        if (b.isValid()) { map.fitBounds(b, { maxZoom: 16 }); }
-      }
+    function fit() {
+      var b = items.getLayers().length ? items.getBounds() : null;
+      if (b && b.isValid()) { map.fitBounds(b, { maxZoom: 16, padding: [12, 12] }); }
     }
-    if (!L.Control.Draw) { return; }
-    map.addControl(new L.Control.Draw({
-      edit: { featureGroup: items },
-      draw: { circle: false, circlemarker: false, rectangle: false }
-    }));
     function sync() {
       var layers = items.getLayers();
       out.value = layers.length ? JSON.stringify(layers[layers.length - 1].toGeoJSON().geometry) : "";
+      node.dataset.edited = String(Number(node.dataset.edited || 0) + 1);
     }
-    map.on(L.Draw.Event.CREATED, function (e) { items.clearLayers(); items.addLayer(e.layer); sync(); });
-    map.on(L.Draw.Event.EDITED, sync);
-    map.on(L.Draw.Event.DELETED, sync);
+    // A point is dragged; a line's or an area's vertices are dragged, added (the middle squares)
+    // or removed (a click on a vertex) with Leaflet.draw's vertex editing.
+    function editable(layer) {
+      if (layer instanceof L.Marker) {
+        if (layer.dragging) { layer.dragging.enable(); }
+        layer.on("dragend", sync);
+      } else if (layer.editing) {
+        layer.editing.enable();
+        layer.on("edit", sync);
+      }
+    }
+    if (node.dataset.geojson) {
+      L.geoJSON(JSON.parse(node.dataset.geojson), { style: SHAPE }).eachLayer(function (l) { items.addLayer(l); });
+      fit();
+    }
+    if (L.Control.Draw) {
+      items.eachLayer(editable);
+      map.addControl(new L.Control.Draw({
+        edit: false,
+        draw: { circle: false, circlemarker: false, rectangle: false,
+                polyline: { shapeOptions: SHAPE }, polygon: { shapeOptions: SHAPE } }
+      }));
+      map.on(L.Draw.Event.CREATED, function (e) {
+        items.eachLayer(function (l) { if (l.editing && l.editing.enabled()) { l.editing.disable(); } });
+        items.clearLayers();
+        items.addLayer(e.layer);
+        editable(e.layer);
+        sync();
+      });
+    }
+    // A map inside a closed <details> has no size until it opens.
+    var box = node.closest("details");
+    if (box) {
+      box.addEventListener("toggle", function () {
+        if (box.open) { map.invalidateSize(); fit(); }
+      });
+    }
+    node.editMap = map;
   }
 
   // ---- point picker: a click, a drag or "use my location" fills the two fields ----------------
@@ -235,7 +265,7 @@
     });
     var codes = data.sections.map(function (s) { return encodeURIComponent(s.code); }).join(",");
     features("boundary_lines", WUHAI, 16, "&code=" + codes).then(function (fc) {
-      var line = L.geoJSON(fc, { style: { color: "#c0392b", weight: 4, opacity: 0.85 }, interactive: false }).addTo(map);
+      var line = L.geoJSON(fc, { style: { color: "#1f3a5f", weight: 4, opacity: 0.85 }, interactive: false }).addTo(map);
       line.bringToBack();
       var b = line.getBounds();
       if (group.getLayers().length) { b.extend(group.getBounds()); }
@@ -248,34 +278,29 @@
     legend(map, rows);
   }
 
-  // ---- sign audit findings ------------------------------------------------------------------
+  // ---- sign audit findings: points coloured by kind, from the page's own data ---------------
   function auditMap(node) {
+    var data = readJSON("audit-data");
+    if (!data) { return; }
     var map = newMap(node);
     basemap(map);
-    var colours = JSON.parse(node.dataset.colours || "{}");
-    var byKind = {};
-    getJSON(node.dataset.url).then(function (fc) {
-      var all = L.featureGroup().addTo(map);
-      fc.features.forEach(function (f) {
-        var p = f.properties;
-        var c = f.geometry.coordinates;
-        var mk = L.circleMarker([c[1], c[0]], { radius: 5, color: "#333", weight: 1, fillColor: colours[p.kind] || "#7f8c8d", fillOpacity: 0.9 });
-        mk.bindTooltip(document.createTextNode((p.label || p.kind) + (p.difference ? " · " + p.difference : p.expected ? " · " + p.expected : "")));
-        if (p.sign_url) { mk.on("click", function () { window.location.href = p.sign_url; }); }
-        (byKind[p.kind] = byKind[p.kind] || L.featureGroup().addTo(all)).addLayer(mk);
-      });
-      if (all.getLayers().length) { map.fitBounds(all.getBounds(), { padding: [10, 10], maxZoom: 16 }); }
-      node.dataset.findings = String(fc.features.length);
-    }).catch(function () {});
-    // The kind check boxes filter both the map and the table.
-    document.querySelectorAll(".kind-filter input[type=checkbox]").forEach(function (box) {
-      box.addEventListener("change", function () {
-        var k = box.value;
-        document.querySelectorAll("tr[data-kind='" + k + "']").forEach(function (tr) { tr.hidden = !box.checked; });
-        var g = byKind[k];
-        if (g) { if (box.checked) { g.addTo(map); } else { map.removeLayer(g); } }
-      });
+    var all = L.featureGroup().addTo(map);
+    var signUrl = node.dataset.signUrl || "";
+    data.points.forEach(function (p) {  // [lon, lat, kind, sign id or null, text]
+      var colour = (data.kinds[p[2]] || {}).colour || "#7f8c8d";
+      var label = (data.kinds[p[2]] || {}).label || p[2];
+      var mk = L.circleMarker([p[1], p[0]], { radius: 5, color: "#333", weight: 1, fillColor: colour, fillOpacity: 0.9 });
+      mk.bindTooltip(document.createTextNode(label + (p[4] ? " · " + p[4] : "")));
+      if (p[3] !== null && signUrl) {
+        mk.on("click", function () { window.location.href = signUrl.replace(/0$/, String(p[3])); });
+      }
+      mk.addTo(all);
     });
+    if (all.getLayers().length) { map.fitBounds(all.getBounds(), { padding: [10, 10], maxZoom: 16 }); }
+    legend(map, Object.keys(data.kinds).map(function (k) {
+      return ["dot", data.kinds[k].label + " (" + data.kinds[k].count + ")", data.kinds[k].colour];
+    }));
+    node.dataset.findings = String(data.points.length);
   }
 
   var node = document.getElementById("editmap");
