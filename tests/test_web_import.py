@@ -178,3 +178,23 @@ def test_command_line_and_web_import_alike(twins, tmp_path):
     assert review.status_code == 200, html
     assert web.post(f"/imports/{_token(html)}").status_code == 200
     twins.assert_same(["sign"])
+
+
+def test_shapefile_uploaded_with_its_side_files(client, web_db, tmp_path):
+    import io_fixtures as fx
+
+    url, _ids = web_db
+    gdf = fx.signs_gdf(3, prefix="WEB")
+    gdf["kind"] = "门牌"
+    gdf["门牌"] = ["1", "2", "3"]  # house_number, in 10 characters
+    fx.write_shapefile(gdf, tmp_path / "门牌.shp", encoding="gbk", cpg=None)
+    files = [(io.BytesIO(p.read_bytes()), p.name) for p in sorted(tmp_path.glob("门牌.*"))]
+    assert len(files) >= 4
+    login(client, "sign_maintainer")
+    review = client.post(
+        "/imports/", data={"layer": "signs", "file": files}, content_type="multipart/form-data"
+    )
+    html = review.get_data(as_text=True)
+    assert review.status_code == 200, html
+    assert client.post(f"/imports/{_token(html)}").status_code == 200
+    assert _sign(url, "WEB00002")[1] == 1
