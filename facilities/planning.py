@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy.orm import Session
 
 from facilities import store
@@ -31,7 +32,10 @@ from facilities.siting import candidate_sites
 from facilities.siting import coverage_matrix
 from facilities.siting import mclp
 from facilities.siting import set_cover
+from facilities.whatif import Scenario
+from facilities.whatif import apply_scenario
 from gis import settings
+from gis.crs import METRIC_CRS
 from gis.crs import STORAGE_CRS
 from gis.errors import NotFound
 from gis.roads import roads_gdf
@@ -301,3 +305,73 @@ def siting(
         "inside_rule_stations_needed": len(unserved),
     }  # fmt: skip
     return report, chosen
+
+
+def coverage_change(
+    session: Session,
+    *,
+    year: int,
+    kinds: list[str],
+    scenario: Scenario,
+    radius_m: float,
+    area: str | None = None,
+) -> dict:
+    """Straight-line service circles of ``kinds`` before and after ``scenario``, for a map.
+
+    Parameters
+    ----------
+    kinds
+        Facility kinds whose circles count (the scenario's added facilities are drawn as proposed
+        whatever their kind).
+    radius_m
+        Radius of every circle, metres.
+    area
+        ``'urban'`` or ``'rural'`` to count only those units, else every counted unit.
+
+    Returns
+    -------
+    dict
+        EPSG:4490 layers ``units``, ``facilities`` (kept, of ``kinds``), ``proposed`` (added or
+        moved), ``areas`` (circles of the kept facilities), ``proposed_areas``, ``newly_covered``
+        (uncovered before, covered after) and ``uncovered`` (still uncovered), with ``radius_m``
+        and the uncovered area before and after in km².
+    """
+    inputs = store.indicator_inputs(session, year=year)
+    units = counted_units(inputs.units)
+    if area is not None:
+        units = units[units["urban_rural"] == area]
+    before = active_facilities(inputs.facilities, year)
+    before = before[before["kind"].isin(kinds)]
+    after = active_facilities(apply_scenario(inputs.facilities, scenario, year=year), year)
+    changed = after["id"].isin([*scenario.move]) | (after["id"] < 0)
+    proposed = after[changed]
+    kept = after[~changed & after["kind"].isin(kinds)]
+    circles_before = _circles(before, radius_m)
+    circles_after = _circles(after[after["kind"].isin(kinds) | changed], radius_m)
+    uncovered_before = uncovered_areas(units, circles_before)
+    uncovered_after = uncovered_areas(units, circles_after)
+    gained = shapely.difference(
+        shapely.union_all(uncovered_before.geometry.values),
+        shapely.union_all(uncovered_after.geometry.values),
+    )
+    newly = gpd.GeoDataFrame(geometry=[] if gained.is_empty else [gained], crs=METRIC_CRS)
+    return {
+        "units": units.to_crs(STORAGE_CRS),
+        "facilities": kept.to_crs(STORAGE_CRS),
+        "proposed": proposed.to_crs(STORAGE_CRS),
+        "areas": _circles(kept, radius_m).to_crs(STORAGE_CRS),
+        "proposed_areas": _circles(proposed, radius_m).to_crs(STORAGE_CRS),
+        "newly_covered": newly.to_crs(STORAGE_CRS),
+        "uncovered": uncovered_after.to_crs(STORAGE_CRS),
+        "radius_m": radius_m,
+        "uncovered_km2": {
+            "before": round(float(uncovered_before.geometry.area.sum()) / 1e6, 2),
+            "after": round(float(uncovered_after.geometry.area.sum()) / 1e6, 2),
+        },
+    }
+
+
+def _circles(facilities: gpd.GeoDataFrame, radius_m: float) -> gpd.GeoDataFrame:
+    if len(facilities) == 0:
+        return gpd.GeoDataFrame(geometry=[], crs=METRIC_CRS)
+    return service_areas(facilities, limit_m=radius_m)

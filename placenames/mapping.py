@@ -80,6 +80,14 @@ def map_divisions(
     return division_reader.divisions_gdf(session, levels=levels, in_wuhai=None)
 
 
+def water_gdf(session: Session) -> gpd.GeoDataFrame:
+    """Rivers and lakes (category 12x standard names drawn as lines or areas, EPSG:4490): the water
+    our own maps draw under their layers (黄河, 乌海湖), with ``name`` and ``category_code``."""
+    water = queries.names_gdf(session, category_prefix="12")
+    water = water[water.geometry.notna() & ~water.geom_type.isin(["Point", "MultiPoint"])]
+    return water[["id", "name", "category_code", "geometry"]].reset_index(drop=True)
+
+
 def names_map(divisions: gpd.GeoDataFrame, names: gpd.GeoDataFrame, *, title: str = "乌海市标准地名图"):
     """The standard place-name map (pure: GeoDataFrames in, figure out)."""
     use_cjk_fonts()

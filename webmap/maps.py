@@ -24,6 +24,8 @@ from gis.crs import WUHAI_EXTENT
 PALETTE = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
 #: Sequential classes for the planning indicators, light to dark.
 CLASS_COLOURS = ("#fee8c8", "#fdbb84", "#fc8d59", "#d7301f", "#7f0000")
+#: Rivers and lakes on the basemap (line, area fill).
+WATER, WATER_FILL = "#3b7dd8", "#a6cee3"
 #: Fill of the polygons without a value.
 NO_DATA = "#d9d9d9"
 #: The inspected boundary line on a round's map (red and green mark the displacements).
@@ -170,7 +172,7 @@ def choropleth_map(
     ]
     if not np.isfinite(values).all() or not items:
         items.append((NO_DATA, no_data))
-    legend(m, items, title=title or column, note=note)
+    legend(m, [*items, *basemap_legend(basemap or {})], title=title or column, note=note)
     return m
 
 
@@ -248,15 +250,91 @@ def coverage_map(
             ("#5dade2", _("Service circle, %(radius)s m", radius=f"{radius_m:g}")),
             ("#e74c3c", _("Not covered")),
             ("#f7f4ea", _("Community or village counted")),
-            ("#555555", _("District boundary, main roads")),
+            *basemap_legend(basemap or {}),
         ],
         title=_("Service circles and uncovered areas"),
     )
     return m
 
 
+def change_map(layers: dict, *, title: str, proposed_label: str, basemap: dict | None = None) -> folium.Map:
+    """A planned change on the map: the kept facilities and their circles, the proposed (added or
+    moved) facilities and their circles, the area they newly cover and the area still uncovered.
+
+    Parameters
+    ----------
+    layers
+        EPSG:4490 layers as :func:`facilities.planning.coverage_change` returns them.
+    proposed_label
+        The legend's text for the proposed facilities (what-if or siting).
+    """
+    units, proposed = layers["units"], layers["proposed"]
+    focus = proposed if len(proposed) else units
+    m = base_map(bounds=_pad(_bounds(focus), 0.03 if len(proposed) else 0.01))
+    add_basemap(m, basemap or {})
+    if len(units):
+        u = escaped(units[["name", "geometry"]].copy(), ["name"])
+        folium.GeoJson(
+            u.to_json(ensure_ascii=False),
+            style_function=lambda f: {
+                "fillColor": "#f7f4ea",
+                "color": "#888",
+                "weight": 0.8,
+                "fillOpacity": 0.5,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[""]),
+        ).add_to(m)
+    for key, style in (
+        ("areas", {"color": "#1f618d", "weight": 1, "fillColor": "#5dade2", "fillOpacity": 0.3}),
+        ("uncovered", {"color": "#922b21", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.4, "dashArray": "4 3"}),
+        ("newly_covered", {"color": "#1e8449", "weight": 1.5, "fillColor": "#2ecc71", "fillOpacity": 0.6}),
+        ("proposed_areas", {"color": "#b9770e", "weight": 2.5, "fill": False, "dashArray": "8 4"}),
+    ):  # fmt: skip
+        layer = layers[key]
+        if len(layer):
+            folium.GeoJson(
+                layer[["geometry"]].to_json(), style_function=lambda f, st=style: st, name=key
+            ).add_to(m)
+    for _idx, row in layers["facilities"].iterrows():
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x], radius=3, color="#0b5345", fill=True, fill_opacity=1,
+            tooltip=html.escape(str(row.get("name", ""))),
+        ).add_to(m)  # fmt: skip
+    for _idx, row in proposed.iterrows():
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x], radius=8, color="#7e5109", weight=2, fill=True,
+            fill_color="#f39c12", fill_opacity=1, tooltip=html.escape(str(row.get("name", ""))),
+        ).add_to(m)  # fmt: skip
+    km2 = layers.get("uncovered_km2") or {}
+    legend(
+        m,
+        [
+            ("#f39c12", _("%(what)s (%(n)s)", what=proposed_label, n=len(proposed))),
+            ("#b9770e", _("Their service circles, %(radius)s m", radius=f"{layers['radius_m']:g}")),
+            ("#2ecc71", _("Newly covered")),
+            ("#e74c3c", _("Still not covered")),
+            ("#0b5345", _("Existing facilities (%(n)s)", n=len(layers["facilities"]))),
+            ("#5dade2", _("Their service circles")),
+            ("#f7f4ea", _("Community or village counted")),
+            *basemap_legend(basemap or {}),
+        ],
+        title=title,
+        note=_("Uncovered: %(before)s km² before, %(after)s km² after", before=km2.get("before", "—"),
+               after=km2.get("after", "—")) if km2 else "",
+    )  # fmt: skip
+    return m
+
+
 def add_basemap(m: folium.Map, basemap: dict) -> None:
-    """District outlines (``districts``) and main roads (``roads``) from our own layers, no online tiles."""
+    """Water (``water``: rivers as lines, lakes as areas), main roads (``roads``) and district outlines
+    (``districts``) from our own layers, no online tiles."""
+    water = basemap.get("water")
+    if water is not None and len(water):
+        folium.GeoJson(
+            water[["geometry"]].to_json(),
+            style_function=lambda f: {"color": WATER, "weight": 5, "opacity": 0.9, "fillColor": WATER_FILL,
+                                      "fillOpacity": 0.9},
+        ).add_to(m)  # fmt: skip
     roads = basemap.get("roads")
     if roads is not None and len(roads):
         simple = roads[["geometry"]].copy()
@@ -270,6 +348,18 @@ def add_basemap(m: folium.Map, basemap: dict) -> None:
             districts[["geometry"]].to_json(),
             style_function=lambda f: {"color": "#555555", "weight": 2, "fill": False, "dashArray": "6 4"},
         ).add_to(m)
+
+
+def basemap_legend(basemap: dict) -> list[tuple[str, str]]:
+    """Legend entries of the basemap layers drawn (see :func:`add_basemap`)."""
+    items = []
+    if basemap.get("water") is not None and len(basemap["water"]):
+        items.append((WATER, _("Water: Yellow River, Wuhai Lake")))
+    if basemap.get("roads") is not None and len(basemap["roads"]):
+        items.append(("#a6a6a6", _("Main roads")))
+    if basemap.get("districts") is not None and len(basemap["districts"]):
+        items.append(("#555555", _("District boundary")))
+    return items
 
 
 def legend(m: folium.Map, items: list[tuple[str, str]], *, title: str = "", note: str = "") -> None:

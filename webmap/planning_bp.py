@@ -22,13 +22,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from facilities import indicators
+from facilities import planning
 from facilities import report as freport
 from facilities import store as fstore
 from facilities import usecases
 from facilities import whatif as whatif_mod
 from facilities.kinds import BY_CODE
 from facilities.kinds import KINDS
+from facilities.kinds import RURAL_ELDERLY_KINDS
+from facilities.kinds import URBAN_ELDERLY_KINDS
+from facilities.store import load_run
 from gis.errors import InvalidInput
+from gis.text import clean_text
 from webmap import forms
 from webmap import maps
 from webmap import products
@@ -126,7 +131,7 @@ def choropleth():
         unit=unit,
         decimals=meta["decimals"],
         note=_("2025 target: %(target)s %(unit)s", target=f"{meta.get('target_2025', ''):g}", unit=unit),
-        basemap=usecases.basemap_layers(s),
+        basemap=_basemap(s),
         palette=maps.CLASS_COLOURS,
     )
     return Response(maps.render(m), mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
@@ -148,7 +153,112 @@ def coverage():
         uncovered=layers["uncovered"],
         kind_name=BY_CODE[kind].name_zh if str(get_locale()) == "zh" else BY_CODE[kind].name_en,
         radius_m=layers["radius_m"],
-        basemap=usecases.basemap_layers(s),
+        basemap=_basemap(s),
+    )
+    return Response(maps.render(m), mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
+
+
+def _basemap(session) -> dict:
+    """Our own layers under the planning maps: water (黄河, 乌海湖), main roads, district outlines."""
+    from placenames.mapping import water_gdf  # matplotlib comes with it: only when a map is drawn
+
+    return usecases.basemap_layers(session) | {"water": water_gdf(session)}
+
+
+def _kind_name(kind: str) -> str:
+    return BY_CODE[kind].name_zh if str(get_locale()) == "zh" else BY_CODE[kind].name_en
+
+
+def _scenario() -> whatif_mod.Scenario:
+    """The what-if form's change (query string or form): one added facility, removals, one move."""
+    add = []
+    kind = _value("kind")
+    if kind:
+        new = {
+            "kind": kind,
+            "name": _("proposed facility"),
+            "lon": _value("lon"),
+            "lat": _value("lat"),
+        }
+        new |= {k: _value(k) for k in ("beds", "nursing_beds", "floor_area_m2") if _value(k)}
+        add.append(new)
+    removed = [_facility_id(v, "remove") for v in request.values.getlist("remove") if v.strip()]
+    move = {}
+    if _value("move_id"):
+        move[_facility_id(_value("move_id"), "move_id")] = (
+            _value("move_lon"),
+            _value("move_lat"),
+        )
+    return whatif_mod.Scenario(add=add, move=move, remove=removed)
+
+
+def _value(name: str) -> str | None:
+    """A short field of the form or of the query string (the map of a what-if is asked for by GET)."""
+    value = request.values.get(name)
+    return clean_text(value, field=name, limit=100) or None if value else None
+
+
+def _changed_kind(scenario: whatif_mod.Scenario) -> str:
+    """The kind whose circles a what-if map shows: the added facility's, else the moved or removed one's."""
+    if scenario.add:
+        return scenario.add[0]["kind"]
+    ids = [*scenario.move, *scenario.remove]
+    if ids:
+        return fstore.get_facility(get_session(), ids[0]).kind
+    return "home_care_station"
+
+
+@bp.get("/whatif/map")
+@role_required(ROLE)
+def whatif_map():
+    """A what-if change on the map: proposed facilities, their circles, newly and still uncovered areas."""
+    s = get_session()
+    scenario = _scenario()
+    kind = _changed_kind(scenario)
+    if kind not in BY_CODE:
+        raise InvalidInput(f"kind {kind[:40]!r} is not a facility kind", field="kind")
+    radius = BY_CODE[kind].service_radius_m or 1000.0
+    layers = planning.coverage_change(s, year=_year(), kinds=[kind], scenario=scenario, radius_m=radius)
+    m = maps.change_map(
+        layers,
+        title=_("What-if: %(kind)s", kind=_kind_name(kind)),
+        proposed_label=_("Proposed or moved facilities"),
+        basemap=_basemap(s),
+    )
+    return Response(maps.render(m), mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
+
+
+@bp.get("/siting/<int:run_id>/map")
+@role_required(ROLE)
+def siting_map(run_id: int):
+    """A stored siting run on the map: the chosen sites, their circles, newly and still uncovered areas."""
+    s = get_session()
+    run, sites = load_run(s, run_id)
+    if run.kind != "siting":
+        abort(404)
+    summary = run.summary or {}
+    area = summary.get("area", "urban")
+    kind = summary.get("kind", "home_care_station")
+    points = [] if sites is None else [(p.x, p.y) for p in sites.geometry if p is not None]
+    scenario = whatif_mod.Scenario(
+        add=[
+            {"kind": kind, "name": _("Site %(n)s", n=i + 1), "lon": x, "lat": y}
+            for i, (x, y) in enumerate(points)
+        ]
+    )
+    layers = planning.coverage_change(
+        s,
+        year=int((run.inputs or {}).get("year") or _latest_year()),
+        kinds=list(URBAN_ELDERLY_KINDS if area == "urban" else RURAL_ELDERLY_KINDS),
+        scenario=scenario,
+        radius_m=float(summary.get("limit_m") or 1000.0),
+        area=area,
+    )
+    m = maps.change_map(
+        layers,
+        title=_("Siting: %(kind)s", kind=_kind_name(kind)),
+        proposed_label=_("Proposed sites"),
+        basemap=_basemap(s),
     )
     return Response(maps.render(m), mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
 
@@ -166,30 +276,20 @@ def _whatif_page(*, error: str | None = None, status: int = 200, exc=None):
 def whatif():
     """Add, move or remove facilities in a scenario and see every indicator recomputed."""
     year = _year()
-    add = []
-    kind = forms.text("kind")
-    if kind:
-        new = {
-            "kind": kind,
-            "name": _("proposed facility"),
-            "lon": forms.text("lon"),
-            "lat": forms.text("lat"),
-        }
-        new |= {k: forms.text(k) for k in ("beds", "nursing_beds", "floor_area_m2") if forms.text(k)}
-        add.append(new)
-    removed = [_facility_id(v, "remove") for v in request.form.getlist("remove") if v.strip()]
-    move = {}
-    if forms.text("move_id"):
-        move[_facility_id(forms.text("move_id"), "move_id")] = (
-            forms.text("move_lon"),
-            forms.text("move_lat"),
-        )
-    scenario = whatif_mod.Scenario(add=add, move=move, remove=removed)
+    scenario = _scenario()
     result = usecases.what_if(get_session(), year=year, scenario=scenario, level="city")
     if wants_json():
         return jsonify({"year": year, "scenario": scenario.describe(), "units": result})
+    kind = scenario.add[0]["kind"] if scenario.add else None
+    keys = ("kind", "lon", "lat", "move_id", "move_lon", "move_lat")
+    query = {k: _value(k) for k in keys if _value(k)} | {"remove": scenario.remove}
     return render_template(
-        "planning/whatif.html", rows=result[0]["indicators"], year=year, kind=kind, removed=removed
+        "planning/whatif.html",
+        rows=result[0]["indicators"],
+        year=year,
+        kind=kind,
+        removed=scenario.remove,
+        map_url=url_for("planning.whatif_map", year=year, **query),
     )
 
 
