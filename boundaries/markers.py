@@ -11,6 +11,9 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from boundaries.models import MARKER_NUMBER_PATTERN
+from boundaries.models import MARKER_STATUSES
+from boundaries.models import MARKER_TYPES
 from gis.crs import METRIC_SRID
 from gis.crs import STORAGE_SRID
 from gis.crs import transformer
@@ -20,11 +23,11 @@ from gis.errors import InvalidInput
 SINGLE = "Q"
 TWIN = ("A", "B")
 TRIPLE = ("C", "D", "E")
-TYPES = (SINGLE, *TWIN, *TRIPLE)
+TYPES = MARKER_TYPES
 MATERIALS = ("花岗岩", "钢筋混凝土", "不锈钢", "复合材料", "智慧界桩")
-STATUSES = ("intact", "damaged", "moved", "missing", "rebuilt", "planned")
+STATUSES = MARKER_STATUSES
 
-_NUMBER = re.compile(r"^(?P<line>\d{4}|\d{8}|\d{12})(?P<seq>\d{3})(?P<type>[QABCDE])$")
+_NUMBER = re.compile(MARKER_NUMBER_PATTERN)
 
 
 @dataclass(frozen=True)

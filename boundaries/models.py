@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
+from gis import contracts
 from gis.models import Base
 from gis.models import Tracked
 from gis.models import geometry
@@ -277,3 +279,67 @@ class Dispute(Base, Tracked):
     geom = geometry("GEOMETRY")
 
     __table_args__ = (CheckConstraint("status IN ('open','negotiating','resolved','closed')", name="status"),)
+
+
+#: Marker types: Q single (单立); A/B twin (同号双立); C/D/E triple (同号三立).
+MARKER_TYPES = ("Q", "A", "B", "C", "D", "E")
+MARKER_STATUSES = ("intact", "damaged", "moved", "missing", "rebuilt", "planned")
+LINE_LEVELS = ("provincial", "city", "district")
+#: A marker number (GB/T 17796): line code (4, 8 or 12 digits), 3-digit sequence, type letter.
+MARKER_NUMBER_PATTERN = r"^(?P<line>\d{4}|\d{8}|\d{12})(?P<seq>\d{3})(?P<type>[QABCDE])$"
+_CODE12 = contracts.division_code()
+
+DIVISION_CONTRACTS = contracts.declare(
+    Division,
+    {
+        "code": replace(_CODE12, required=True),
+        "name": contracts.text(required=True),
+        "level": contracts.choice(DIVISION_LEVELS, required=True),
+        "kind": contracts.text(),
+        "parent_code": _CODE12,
+        "in_wuhai": contracts.Contract("bool"),
+        "urban_rural": contracts.choice(("urban", "rural")),
+        "households": contracts.integer(0),
+        "population": contracts.integer(0),
+        "population_60plus": contracts.integer(0, note="at most population"),
+        "pinyin": contracts.text(),
+        "valid_from": contracts.Contract("date"),
+        "valid_to": contracts.Contract("date"),
+    },
+)
+BOUNDARY_LINE_CONTRACTS = contracts.declare(
+    BoundaryLine,
+    {
+        "code": contracts.text(required=True),
+        "name": contracts.text(required=True),
+        "level": contracts.choice(LINE_LEVELS, required=True),
+        "left_code": contracts.text(required=True, note="not the right code"),
+        "left_name": contracts.text(required=True),
+        "right_code": contracts.text(required=True),
+        "right_name": contracts.text(required=True),
+        "line_code": contracts.text(),
+        "line_name": contracts.text(),
+        "agreement": contracts.text(),
+        "length_km": contracts.number(0),
+        "last_inspection_year": contracts.integer(1949, 2100),
+        "inspection_cycle_years": contracts.integer(1, 20),
+    },
+)
+BOUNDARY_MARKER_CONTRACTS = contracts.declare(
+    BoundaryMarker,
+    {
+        "number": contracts.text(required=True, note="GB/T 17796 form, checked against its line when added"),
+        "line_id": contracts.integer(1, required=True),
+        "seq": contracts.integer(1, 999, required=True),
+        "marker_type": contracts.choice(MARKER_TYPES, required=True),
+        "group_key": contracts.text(),
+        "side_code": contracts.text(),
+        "material": contracts.text(),
+        "elevation_m": contracts.number(-100, 9000),
+        "reference_objects": contracts.Contract("list", note="objects with name, bearing_deg, distance_m"),
+        "status": contracts.choice(MARKER_STATUSES),
+        "smart": contracts.Contract("bool"),
+        "public": contracts.Contract("bool"),
+    },
+    managed=("photos",),
+)

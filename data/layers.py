@@ -23,20 +23,17 @@ from sqlalchemy import Float
 from sqlalchemy import Integer
 from sqlalchemy import String
 
-from boundaries.models import DIVISION_LEVELS
 from boundaries.models import BoundaryLine
 from boundaries.models import BoundaryMarker
 from boundaries.models import Division
-from facilities.kinds import FACILITY_STATUSES
 from facilities.kinds import KINDS
-from facilities.kinds import OPERATOR_TYPES
 from facilities.kinds import OPERATOR_TYPES_ZH
 from facilities.models import Facility
+from gis.contracts import Contract
+from gis.contracts import column_bounds
+from gis.contracts import contracts_of
 from gis.errors import InvalidInput
 from gis.models import RoadSegment
-from placenames.models import NAME_STATUSES
-from placenames.models import SIGN_CONDITIONS
-from placenames.models import SIGN_KINDS
 from placenames.models import PlaceName
 from placenames.models import Sign
 
@@ -52,7 +49,9 @@ class Field:
     ``value_aliases`` map spellings in files (often Chinese) to stored values. ``lookup``
     ``(model, column)`` means the file carries ``model.column`` under ``file_name`` and the row
     stores that row's primary key; ``references`` ``(model, column)`` means the value must exist
-    there. ``kind`` and ``max_length`` are filled from the model column by :func:`layer`.
+    there. ``kind`` and ``max_length`` are filled from the model column by :func:`layer`; the rules
+    (``pattern``, ``minimum``, ``maximum``, ``choices``, ``max_length``) from the field's input
+    contract (:mod:`gis.contracts`) where the model declares one.
     """
 
     name: str
@@ -70,6 +69,7 @@ class Field:
     references: tuple[type, str] | None = None
     kind: str = "text"
     max_length: int | None = None
+    contract: Contract | None = None
 
     @property
     def column(self) -> str:
@@ -179,7 +179,30 @@ def _typed(model: type, f: Field) -> Field:
     max_length = ctype.length if isinstance(ctype, String) and f.lookup is None else None
     if f.lookup is not None:
         max_length = f.lookup[0].__table__.c[f.lookup[1]].type.length
-    return Field(**{**f.__dict__, "kind": kind, "max_length": f.max_length or max_length})
+    rules: dict[str, Any] = {"kind": kind, "max_length": f.max_length or max_length}
+    contract = contracts_of(model).get(f.name) if f.lookup is None else None
+    if contract is None:  # a layer without declared contracts: its own rules as a contract
+        bounds = column_bounds(ctype) if kind in ("int", "float") else None
+        contract = Contract(
+            kind="list" if kind == "list" else kind if kind in ("int", "float") else "text",
+            minimum=f.minimum if f.minimum is not None or bounds is None else bounds[0],
+            maximum=f.maximum if f.maximum is not None or bounds is None else bounds[1],
+            max_length=rules["max_length"],
+            pattern=f.pattern,
+            choices=f.choices,
+            multiline=rules["max_length"] is None,
+        )
+        rules["contract"] = contract
+    else:
+        rules.update(
+            contract=contract,
+            pattern=contract.pattern,
+            minimum=contract.minimum,
+            maximum=contract.maximum,
+            choices=contract.choices,
+            max_length=contract.max_length,
+        )
+    return Field(**{**f.__dict__, **rules})
 
 
 def _f(name: str, zh: str, en: str, *aliases: str, **kw: Any) -> Field:
@@ -286,10 +309,9 @@ _DIVISION_FIELDS = (
         "admin_code",
         "qhdm",
         required=True,
-        pattern=CODE12,
     ),
     _f("name", "名称", "Name", "区划名称", "单位名称", "mc", required=True),
-    _f("level", "级别", "Level", "层级", required=True, choices=DIVISION_LEVELS, value_aliases=_LEVELS_ZH),
+    _f("level", "级别", "Level", "层级", required=True, value_aliases=_LEVELS_ZH),
     _f("kind", "类型", "Kind", "城乡分类"),
     _f(
         "parent_code",
@@ -297,7 +319,6 @@ _DIVISION_FIELDS = (
         "Parent code",
         "parent",
         "上级区划代码",
-        pattern=CODE12,
         references=(Division, "code"),
     ),
     _f("in_wuhai", "属乌海市", "In Wuhai"),
@@ -305,12 +326,11 @@ _DIVISION_FIELDS = (
         "urban_rural",
         "城乡属性",
         "Urban/rural",
-        choices=("urban", "rural"),
         value_aliases={"城镇": "urban", "城市": "urban", "乡村": "rural", "农村": "rural"},
     ),
-    _f("households", "户数", "Households", minimum=0),
-    _f("population", "常住人口", "Residents", "人口", minimum=0),
-    _f("population_60plus", "60岁以上人口", "Aged 60+", "老年人口", "pop60plus", minimum=0),
+    _f("households", "户数", "Households"),
+    _f("population", "常住人口", "Residents", "人口"),
+    _f("population_60plus", "60岁以上人口", "Aged 60+", "老年人口", "pop60plus"),
     _f("pinyin", "拼音", "Pinyin"),
     _f("valid_from", "生效日期", "Valid from"),
     _f("valid_to", "失效日期", "Valid to"),
@@ -405,11 +425,10 @@ LAYERS: dict[str, Layer] = {
                     "所在政区代码",
                     "Division code",
                     "区划代码",
-                    pattern=CODE12,
                     references=(Division, "code"),
                 ),
                 _f("location_desc", "位置描述", "Location", "地理位置"),
-                _f("status", "状态", "Status", choices=NAME_STATUSES, value_aliases=_NAME_STATUSES_ZH),
+                _f("status", "状态", "Status", value_aliases=_NAME_STATUSES_ZH),
                 _f("approving_authority", "批准机关", "Approving authority"),
                 _f("approval_doc_no", "批准文号", "Approval document"),
                 _f("approval_date", "批准日期", "Approval date"),
@@ -433,7 +452,6 @@ LAYERS: dict[str, Layer] = {
                     "Kind",
                     "类型",
                     required=True,
-                    choices=SIGN_KINDS,
                     value_aliases=_SIGN_KINDS_ZH,
                 ),
                 _f(
@@ -451,10 +469,9 @@ LAYERS: dict[str, Layer] = {
                     "side",
                     "朝向侧",
                     "Side",
-                    choices=("left", "right"),
                     value_aliases={"左": "left", "右": "right"},
                 ),
-                _f("facing_deg", "朝向角", "Facing (deg)", "朝向", minimum=0, maximum=360),
+                _f("facing_deg", "朝向角", "Facing (deg)", "朝向"),
                 _f("material", "材质", "Material"),
                 _f("size", "规格", "Size", "尺寸"),
                 _f("installer", "设置单位", "Installer"),
@@ -464,11 +481,10 @@ LAYERS: dict[str, Layer] = {
                     "状况",
                     "Condition",
                     "现状",
-                    choices=SIGN_CONDITIONS,
                     value_aliases=_CONDITIONS_ZH,
                 ),
                 _f("last_inspected", "最近巡查", "Last inspected"),
-                _f("division_code", "所在政区代码", "Division code", "区划代码", pattern=CODE12),
+                _f("division_code", "所在政区代码", "Division code", "区划代码"),
             ),
         ),
         layer(
@@ -490,7 +506,6 @@ LAYERS: dict[str, Layer] = {
                     "Level",
                     "级别",
                     required=True,
-                    choices=("provincial", "city", "district"),
                     value_aliases={"省级": "provincial", "市级": "city", "县级": "district"},
                 ),
                 _f("left_code", "左侧代码", "Left code", required=True),
@@ -500,16 +515,12 @@ LAYERS: dict[str, Layer] = {
                 _f("line_code", "界线编号", "Line code", "line"),
                 _f("line_name", "界线全称", "Line name"),
                 _f("agreement", "界线协议书", "Agreement", "协议书"),
-                _f("length_km", "长度(km)", "Length (km)", minimum=0),
-                _f(
-                    "last_inspection_year", "最近联检年份", "Last inspection year", minimum=1949, maximum=2100
-                ),
+                _f("length_km", "长度(km)", "Length (km)"),
+                _f("last_inspection_year", "最近联检年份", "Last inspection year"),
                 _f(
                     "inspection_cycle_years",
                     "联检周期(年)",
                     "Inspection cycle (years)",
-                    minimum=1,
-                    maximum=20,
                 ),
             ),
         ),
@@ -533,14 +544,13 @@ LAYERS: dict[str, Layer] = {
                     lookup=(BoundaryLine, "code"),
                     file_name="line_code",
                 ),
-                _f("seq", "序号", "Sequence", required=True, minimum=1, maximum=999),
+                _f("seq", "序号", "Sequence", required=True),
                 _f(
                     "marker_type",
                     "界桩类型",
                     "Marker type",
                     "类型",
                     required=True,
-                    choices=("Q", "A", "B", "C", "D", "E"),
                 ),
                 _f("group_key", "同号桩组", "Group"),
                 _f("side_code", "所在侧代码", "Side code"),
@@ -551,7 +561,6 @@ LAYERS: dict[str, Layer] = {
                     "状态",
                     "Status",
                     "现状",
-                    choices=_MARKER_STATUSES,
                     value_aliases=_MARKER_STATUSES_ZH,
                 ),
                 _f("smart", "智能界桩", "Smart"),
@@ -575,7 +584,6 @@ LAYERS: dict[str, Layer] = {
                     "Kind",
                     "类型",
                     required=True,
-                    choices=tuple(k.code for k in KINDS),
                     value_aliases={
                         **{k.name_zh: k.code for k in KINDS},
                         **{k.name_en.lower(): k.code for k in KINDS},
@@ -587,22 +595,19 @@ LAYERS: dict[str, Layer] = {
                     "运营性质",
                     "Operator",
                     "性质",
-                    choices=OPERATOR_TYPES,
                     value_aliases={v: k for k, v in OPERATOR_TYPES_ZH.items()},
                 ),
-                _f(
-                    "status", "状态", "Status", choices=FACILITY_STATUSES, value_aliases=_FACILITY_STATUSES_ZH
-                ),
-                _f("year_opened", "开业年份", "Year opened", minimum=1949, maximum=2100),
-                _f("year_closed", "关闭年份", "Year closed", minimum=1949, maximum=2100),
-                _f("planned_year", "计划年份", "Planned year", minimum=1949, maximum=2100),
-                _f("beds", "床位数", "Beds", "床位", minimum=0),
-                _f("nursing_beds", "护理型床位数", "Nursing beds", "护理床位", minimum=0),
-                _f("floor_area_m2", "建筑面积", "Floor area (m²)", "面积", minimum=0),
+                _f("status", "状态", "Status", value_aliases=_FACILITY_STATUSES_ZH),
+                _f("year_opened", "开业年份", "Year opened"),
+                _f("year_closed", "关闭年份", "Year closed"),
+                _f("planned_year", "计划年份", "Planned year"),
+                _f("beds", "床位数", "Beds", "床位"),
+                _f("nursing_beds", "护理型床位数", "Nursing beds", "护理床位"),
+                _f("floor_area_m2", "建筑面积", "Floor area (m²)", "面积"),
                 _f("new_or_rebuilt", "新建改扩建", "New or rebuilt"),
                 _f("has_volunteer_site", "设志愿服务站点", "Volunteer site"),
-                _f("service_radius_m", "服务半径", "Service radius (m)", minimum=0),
-                _f("service_minutes", "服务时间圈", "Service minutes", minimum=0),
+                _f("service_radius_m", "服务半径", "Service radius (m)"),
+                _f("service_minutes", "服务时间圈", "Service minutes"),
                 _f("opening_hours", "开放时间", "Opening hours"),
                 _f("contact", "联系电话", "Contact", "电话"),
                 _f("address", "地址", "Address"),
@@ -611,7 +616,6 @@ LAYERS: dict[str, Layer] = {
                     "所在政区代码",
                     "Division code",
                     "区划代码",
-                    pattern=CODE12,
                     references=(Division, "code"),
                 ),
             ),

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -22,6 +23,10 @@ from data.layers import Field
 from data.layers import Layer
 from data.spreadsheet import formula_problem
 from data.spreadsheet import unquote
+from gis.contracts import Contract
+from gis.contracts import mojibake_original  # noqa: F401 - the import reports name it
+from gis.contracts import number_problem
+from gis.contracts import text_problem as text_problem_of
 from gis.io import extent_problems
 
 #: Columns written by exports or other tools that an import ignores silently.
@@ -41,19 +46,6 @@ IGNORED_COLUMNS = {
     "版本",
     "更新时间",
 }
-#: Largest magnitude of an integer field (the columns are 32-bit).
-INT_LIMIT = 2**31 - 1
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_NEWLINE = re.compile(r"[\r\n\t]")
-_MARKUP = re.compile(
-    r"<\s*/?\s*[a-zA-Z!?]|javascript\s*:|\bon[a-z]+\s*=|&#\d+;|&#x[0-9a-fA-F]+;", re.IGNORECASE
-)
-_SQL = re.compile(
-    r"(?:'|\"|;)\s*(?:or|and)\s+['\"\d]|;\s*(?:drop|delete|insert|update|alter|truncate|create)\s|--\s*$|/\*.*\*/|"
-    r"\bunion\s+(?:all\s+)?select\b",
-    re.IGNORECASE,
-)
 #: Anything that needs a closer look: control characters, line breaks, markup, SQL, U+FFFD, Latin-1 runs.
 _SUSPECT = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufffd<>&;'\"]|--|/\*|javascript|\bon[a-z]+\s*=|union"
@@ -62,12 +54,6 @@ _SUSPECT = re.compile(
 )
 #: The ASCII characters ``_SUSPECT`` matches on their own.
 _SUSPECT_ASCII = re.compile(r"[\x00-\x1f\x7f<>&;'\"]")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-#: Two or more characters in a row that CP1252/Latin-1 make of bytes >= 0x80 (a CJK character read wrongly).
-_HIGH_RUN = re.compile(
-    "[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
-    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]{2,}"
-)
 _TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "x"}
 _FALSE = {"0", "false", "f", "no", "n", "否", "无", ""}
 
@@ -204,34 +190,25 @@ def duplicate_keys(frame: pd.DataFrame, layer: Layer) -> list[Problem]:
 
 
 def text_problem(value: str, f: Field) -> str | None:
-    """Why ``value`` is not acceptable text for ``f`` (or ``None``)."""
-    if not _SUSPECT.search(value):  # the fast path for ordinary text
+    """Why ``value`` is not acceptable text for ``f`` (or ``None``): the field's contract, bar choices and pattern."""
+    if not _SUSPECT.search(value) and value.isascii():  # the fast path for ordinary text
         return _ordinary_text_problem(value, f)
-    if "\ufffd" in value:
-        return "replacement character U+FFFD: the text was decoded with the wrong encoding"
-    m = _CONTROL.search(value)
-    if m:
-        return f"control character U+{ord(m.group()):04X}"
-    if f.max_length is not None and _NEWLINE.search(value):
-        return "line break or tab in a one-line field"
-    if _MARKUP.search(value):
-        return "markup or script (e.g. <script>) is not allowed"
-    if _SQL.search(value):
-        return "looks like an SQL fragment"
-    original = mojibake_original(value)
-    if original is not None:
-        return f"garbled text (mojibake); the original was probably {original!r}"
-    if f.max_length is not None and len(value) > f.max_length:
-        return f"too long: {len(value)} characters, at most {f.max_length}"
-    return None
+    return text_problem_of(_plain(f), value)
+
+
+def _plain(f: Field) -> Contract:
+    """The contract of ``f``'s text before value aliases, choices and patterns are applied."""
+    contract = f.contract or Contract(max_length=f.max_length, multiline=f.max_length is None)
+    if f.kind == "list":
+        contract = contract.item or Contract(max_length=f.max_length, multiline=True)
+    return replace(contract, choices=None, pattern=None)
 
 
 def _ordinary_text_problem(value: str, f: Field) -> str | None:
-    """:func:`text_problem` for text that ``_SUSPECT`` does not match."""
-    if not value.isascii() and _utf8_read_as_gbk(value) is not None:
-        return f"garbled text (mojibake); the original was probably {_utf8_read_as_gbk(value)!r}"
-    if f.max_length is not None and len(value) > f.max_length:
-        return f"too long: {len(value)} characters, at most {f.max_length}"
+    """:func:`text_problem` for ASCII text that ``_SUSPECT`` does not match: only the length can be wrong."""
+    limit = _plain(f).max_length
+    if limit is not None and len(value) > limit:
+        return f"too long: {len(value)} characters, at most {limit}"
     return None
 
 
@@ -248,30 +225,6 @@ def _none_suspect(texts: list[str]) -> bool:
         return False
     low = blob.lower()
     return not any(part in low for part in ("--", "/*", "javascript", "union", "="))
-
-
-def mojibake_original(value: str) -> str | None:
-    """The Chinese text ``value`` was garbled from, if it looks like UTF-8/GBK decoded the wrong way."""
-    if _HIGH_RUN.search(value):  # UTF-8 or GBK bytes read as Latin-1/CP1252
-        for single in ("cp1252", "latin-1"):
-            for codec in ("utf-8", "gb18030"):
-                try:
-                    original = value.encode(single).decode(codec)
-                except (UnicodeEncodeError, UnicodeDecodeError):
-                    continue
-                if _CJK.search(original) and not _HIGH_RUN.search(original):
-                    return original
-    return _utf8_read_as_gbk(value)
-
-
-def _utf8_read_as_gbk(value: str) -> str | None:
-    try:
-        original = value.encode("gb18030").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return None
-    if original != value and len(original) < len(value) and len(_CJK.findall(original)) >= 2:
-        return original
-    return None
 
 
 # --- per-field coercion ----------------------------------------------------------------------
@@ -391,37 +344,20 @@ def _check_texts(texts: list, f: Field) -> tuple[list, list[tuple[int, str]]]:
 def _check_numbers(
     cells: list, texts: list, blank: list[bool], f: Field
 ) -> tuple[list, list[tuple[int, str]]]:
+    contract = f.contract or Contract(f.kind, minimum=f.minimum, maximum=f.maximum)
     values: list[int | float | None] = []
     problems: list[tuple[int, str]] = []
     for i, (cell, t, b) in enumerate(zip(cells, texts, blank, strict=True)):
         if b:
             values.append(None)
             continue
-        try:
-            x = (
-                float(cell)
-                if isinstance(cell, int | float | np.number) and not isinstance(cell, bool)
-                else float(t)
-            )
-        except (TypeError, ValueError):
-            x = math.nan
-        if not math.isfinite(x):
-            problems.append((i, f"not a number: {t!r}"))
-            values.append(None)
-            continue
-        if f.kind == "int" and x % 1 != 0:
-            problems.append((i, f"not a whole number: {t!r}"))
-            values.append(None)
-            continue
-        if f.kind == "int" and abs(x) > INT_LIMIT:
-            problems.append((i, f"{t} is out of range (at most {INT_LIMIT} in magnitude)"))
-            values.append(None)
-            continue
-        if f.minimum is not None and x < f.minimum:
-            problems.append((i, f"{x:g} is below {f.minimum:g}"))
-        elif f.maximum is not None and x > f.maximum:
-            problems.append((i, f"{x:g} is above {f.maximum:g}"))
-        values.append(int(x) if f.kind == "int" else x)
+        if isinstance(cell, np.generic):
+            cell = cell.item()
+        typed = isinstance(cell, int | float) and not isinstance(cell, bool)
+        why, x = number_problem(contract, cell if typed else t)
+        if why:
+            problems.append((i, why))
+        values.append(x)
     return values, problems
 
 

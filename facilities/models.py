@@ -21,6 +21,7 @@ from sqlalchemy.orm import mapped_column
 from facilities.kinds import FACILITY_STATUSES
 from facilities.kinds import KIND_CODES
 from facilities.kinds import OPERATOR_TYPES
+from gis import contracts
 from gis.models import Base
 from gis.models import Tracked
 from gis.models import geometry
@@ -129,3 +130,31 @@ class AnalysisRun(Base):
     inputs: Mapped[dict] = mapped_column(JSON, default=dict)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     result_geojson: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+_CODE12 = contracts.division_code()
+_YEAR = contracts.integer(1949, 2100)
+FACILITY_CONTRACTS = contracts.declare(
+    Facility,
+    {
+        "kind": contracts.choice(KIND_CODES, required=True),
+        "name": contracts.text(required=True),
+        "operator_type": contracts.choice(OPERATOR_TYPES),
+        "status": contracts.choice(FACILITY_STATUSES),
+        "year_opened": _YEAR,
+        "year_closed": _YEAR,
+        "planned_year": _YEAR,
+        "beds": contracts.integer(0),
+        "nursing_beds": contracts.integer(0, note="at most beds"),
+        "floor_area_m2": contracts.number(0, note="≥ 300 m² for a community service centre"),
+        "new_or_rebuilt": contracts.Contract("bool"),
+        "has_volunteer_site": contracts.Contract("bool"),
+        "service_radius_m": contracts.number(0),
+        "service_minutes": contracts.number(0),
+        "opening_hours": contracts.text(),
+        "contact": contracts.text(),
+        "address": contracts.text(),
+        "division_code": _CODE12,
+        "serves_code": _CODE12,
+    },
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
+from gis import contracts
 from gis.models import Base
 from gis.models import Tracked
 from gis.models import geometry
@@ -195,3 +197,78 @@ class WorkOrder(Base, Tracked):
         CheckConstraint("reason IN ('damaged','missing','wrong_text','renamed','other')", name="reason"),
         CheckConstraint("status IN ('open','assigned','done','closed','rejected')", name="status"),
     )
+
+
+#: A standard name: Chinese characters, no markup or SQL punctuation (地名管理条例: a plausible name).
+NAME_PATTERN = r"^(?!.*(?:--|/\*))[^<>\"'`;=\\{}\[\]]*[\u3400-\u9fff][^<>\"'`;=\\{}\[\]]*$"
+#: A sign's code: capital Latin letters and digits, in parts joined by single hyphens.
+SIGN_CODE_PATTERN = r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$"
+#: A plate number as typed: ``12``, ``12号``, ``12-1``, ``12附1`` (stored without 号).
+HOUSE_NUMBER_PATTERN = r"^(?P<base>[1-9]\d{0,4})(?:(?P<sep>-|附)(?P<sub>[1-9]\d{0,2}))?号?$"
+HAN_PATTERN = r"^[\u3400-\u9fff\uf900-\ufaff0-9０-９·（）()\-—、]+$"
+ROMAN_PATTERN = r"^[A-Za-zÜüĀāÁáǍǎÀàĒēÉéĚěÈèĪīÍíǏǐÌìŌōÓóǑǒÒòŪūÚúǓǔÙùǕǖǗǘǙǚǛǜ0-9' \-·]+$"
+MONGOLIAN_PATTERN = r"^[\u1800-\u18af\u202f\u200c\u200d \-]+$"
+
+_NAME = contracts.text(
+    50,
+    required=True,
+    pattern=NAME_PATTERN,
+    says="must contain Chinese characters and no markup or SQL punctuation",
+)
+PLACE_NAME_CONTRACTS = contracts.declare(
+    PlaceName,
+    {
+        "name": _NAME,
+        "proper_part": contracts.text(),
+        "generic_part": contracts.text(),
+        "category_code": contracts.text(required=True, pattern=r"^\d{2,8}$", says="is not a category code"),
+        "romanized": contracts.text(),
+        "romanized_override_reason": contracts.text(4000, multiline=True),
+        "mongolian": contracts.text(pattern=MONGOLIAN_PATTERN, says="must be traditional Mongolian script"),
+        "mongolian_source": contracts.text(),
+        "origin_language": contracts.text(pattern=r"^[a-z]{2,8}$", says="is not an ISO 639 code"),
+        "aliases": contracts.Contract("list", item=replace(_NAME, required=False)),
+        "meaning": contracts.text(4000, multiline=True),
+        "history": contracts.text(8000, multiline=True),
+        "division_code": contracts.division_code(),
+        "location_desc": contracts.text(1000, multiline=True),
+        "status": contracts.choice(NAME_STATUSES),
+        "approving_authority": contracts.text(),
+        "approval_doc_no": contracts.text(),
+        "approval_date": contracts.Contract("date"),
+        "announcement_date": contracts.Contract("date"),
+        "successor_id": contracts.integer(1),
+    },
+    managed=("pinyin_key", "initials"),
+)
+SIGN_CONTRACTS = contracts.declare(
+    Sign,
+    {
+        "code": contracts.text(
+            pattern=SIGN_CODE_PATTERN,
+            says="capital letters A-Z, digits and single hyphens only (e.g. WH150302D000001)",
+        ),
+        "kind": contracts.choice(SIGN_KINDS, required=True),
+        "place_name_id": contracts.integer(1),
+        "text_zh": contracts.text(pattern=HAN_PATTERN, says="must be written in Chinese characters"),
+        "text_romanized": contracts.text(
+            pattern=ROMAN_PATTERN, says="must be written in Latin letters (Hanyu Pinyin)"
+        ),
+        "text_mongolian": contracts.text(
+            pattern=MONGOLIAN_PATTERN, says="must be traditional Mongolian script"
+        ),
+        "house_number": contracts.text(
+            pattern=HOUSE_NUMBER_PATTERN, says="is not a number pattern (expected e.g. 12, 12-1 or 12附1)"
+        ),
+        "side": contracts.choice(("left", "right")),
+        "facing_deg": contracts.number(0, 360, below=True),
+        "material": contracts.text(),
+        "size": contracts.text(),
+        "installer": contracts.text(),
+        "install_date": contracts.Contract("date", note="not in the future"),
+        "condition": contracts.choice(SIGN_CONDITIONS),
+        "last_inspected": contracts.Contract("date", note="not in the future"),
+        "division_code": contracts.division_code(),
+    },
+    managed=("photos",),
+)
