@@ -22,7 +22,7 @@ from placenames import queries
 from placenames.mapping import map_divisions
 from placenames.mapping import names_map
 from placenames.mapping import overview_map
-from placenames.mongolian import vertical_svg
+from placenames.mongolian import vertical_html
 
 TITLE = "乌海市地名志"
 DISTRICTS = {"150302000000": "海勃湾区", "150303000000": "海南区", "150304000000": "乌达区"}
@@ -186,7 +186,7 @@ def _entry(row, former_by_id: dict[int, list[str]]) -> dict[str, Any]:
     mongolian = _text(getattr(row, "mongolian", None))
     return {
         "name": row.name,
-        "mongolian": Markup(vertical_svg(mongolian, size=13)) if mongolian else None,
+        "mongolian": Markup(vertical_html(mongolian, size=13)) if mongolian else None,
         "romanized": _text(row.romanized),
         "category": categories.label(row.category_code) if row.category_code in categories.CATEGORIES else "",
         "location": _text(row.location_desc),

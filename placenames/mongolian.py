@@ -111,17 +111,40 @@ def svg_columns(
 
 
 def vertical_svg(text: str, *, size: float = 16, color: str = "currentColor", max_chars: int = 14) -> str:
-    """An inline SVG element showing ``text`` vertically, for HTML pages and WeasyPrint PDFs.
+    """An inline SVG element showing ``text`` vertically, for web pages (browsers shape SVG text).
 
-    Browsers could use CSS ``writing-mode: vertical-lr``, but WeasyPrint ignores it; an inline SVG
-    draws the same in both, with the font embedded in the PDF.
+    WeasyPrint draws SVG text without OpenType shaping (each letter in its isolated form, the
+    letters not joined): PDFs take :func:`vertical_html`.
     """
     body, width, height = svg_columns(text, x=0, y=2, size=size, max_chars=max_chars)
+    height += 0.3 * size  # the tail of a final letter reaches past the estimate
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="mongolian-vertical" width="{width:.0f}" '
         f'height="{height + 4:.0f}" viewBox="0 0 {width:.0f} {height + 4:.0f}" role="img" lang="mn-Mong" '
         f'aria-label="{escape(text, quote=True)}" style="vertical-align:top"><g fill="{escape(color)}">'
         f"{body}</g></svg>"
+    )
+
+
+def vertical_html(text: str, *, size: float = 16, max_chars: int = 14) -> str:
+    """``text`` as vertical HTML text: each column a line of text turned a quarter clockwise.
+
+    For WeasyPrint PDFs, which shape HTML text (joined letter forms) but neither SVG text nor
+    ``writing-mode``. The outer box takes the columns' width and estimated height; the turned
+    lines are drawn from its top, left to right, whatever their exact length.
+    """
+    step = 1.35 * size
+    cols = columns(text, max_chars=max_chars)
+    height = max((column_length(c, size) for c in cols), default=0.0) + 0.5 * size
+    lines = "".join(
+        f'<span style="position:absolute;top:0;left:{(i + 1) * step:.1f}px;white-space:nowrap;'
+        f"transform-origin:0 0;transform:rotate(90deg);line-height:{step:.1f}px;font-size:{size:g}px;"
+        f'font-family:{escape(FONT_FAMILY)}">{escape(col)}</span>'
+        for i, col in enumerate(cols)
+    )
+    return (
+        f'<span class="mongolian-vertical" lang="mn-Mong" style="display:inline-block;position:relative;'
+        f'vertical-align:top;width:{len(cols) * step:.1f}px;height:{height:.1f}px">{lines}</span>'
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 
 import geopandas as gpd
 import pandas as pd
@@ -14,6 +15,7 @@ from placenames.models import PlaceName
 from placenames.mongolian import clean_mongolian
 from placenames.mongolian import columns
 from placenames.mongolian import same_form
+from placenames.mongolian import vertical_html
 from placenames.mongolian import vertical_svg
 from placenames.signs.audit import text_findings
 from placenames.signs.render import sign_face_svg
@@ -120,6 +122,53 @@ def test_vertical_svg_escapes_and_labels():
     svg = vertical_svg(WORD)
     assert svg.startswith("<svg") and 'lang="mn-Mong"' in svg and "rotate(90)" in svg
     assert "&lt;" in vertical_svg(WORD + "<b>")  # escaped even when unchecked
+
+
+def test_vertical_html_turns_each_column_a_quarter_clockwise_left_to_right():
+    html = vertical_html(f"{WORD} {WORD} {WORD} {WORD}", size=20)
+    lefts = [float(x) for x in re.findall(r"left:([\d.]+)px;[^\"]*rotate\(90deg\)", html)]
+    assert len(lefts) == 2 and lefts[0] < lefts[1]
+    assert 'lang="mn-Mong"' in html and "Noto Sans Mongolian" in html
+    assert "&lt;b&gt;" in vertical_html(WORD + "<b>")
+
+
+def _pdf_glyphs(markup: str) -> list[str]:
+    """Glyph ids of the text WeasyPrint draws for ``markup``, in drawing order."""
+    from weasyprint import HTML
+
+    pdf = HTML(string=f"<html><body>{markup}</body></html>").write_pdf()
+    ids: list[str] = []
+    for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            data = zlib.decompress(stream.group(1))
+        except zlib.error:
+            continue
+        for array in re.findall(rb"\[([^\]]*)\]\s*TJ", data):
+            ids += [g.decode() for g in re.findall(rb"<([0-9a-fA-F]{4})>", array)]
+    return ids
+
+
+def test_the_pdf_draws_mongolian_in_joined_letter_forms():
+    # ᠠᠷᠠᠳ: the first a is an initial form, the second a medial one when the text is shaped.
+    glyphs = _pdf_glyphs(vertical_html(WORD, size=20))
+    assert len(glyphs) == 4 and glyphs[0] != glyphs[2]
+    # SVG text comes out unshaped in WeasyPrint (one form for both), which is why PDFs use HTML.
+    unshaped = _pdf_glyphs(vertical_svg(WORD, size=20))
+    assert len(unshaped) == 4 and unshaped[0] == unshaped[2]
+
+
+def test_the_gazetteer_entry_draws_its_mongolian_as_html_text():
+    from types import SimpleNamespace
+
+    from placenames import gazetteer
+
+    row = SimpleNamespace(
+        id=1, name="人民路", romanized="Renmin Lu", category_code="253", location_desc=None,
+        geometry=None, meaning=None, history=None, approving_authority=None, approval_doc_no=None,
+        approval_date=None, announcement_date=None, aliases=[], mongolian=WORD,
+    )  # fmt: skip
+    entry = gazetteer._entry(row, {})
+    assert "mongolian-vertical" in entry["mongolian"] and "<svg" not in entry["mongolian"]
 
 
 def _signs(mongolian: list[str | None]) -> gpd.GeoDataFrame:
