@@ -25,6 +25,7 @@ from boundaries import alarms
 from boundaries import inspections
 from boundaries import store
 from boundaries import usecases
+from boundaries.divisions import divisions_gdf
 from boundaries.markers import STATUSES
 from boundaries.round_report import round_pdf
 from boundaries.store import DISPUTE_STATUSES
@@ -201,7 +202,12 @@ def round_map(round_id: int):
     codes = {section["code"] for section in sm["line"]["sections"]}
     lines = store.lines_gdf(get_session())
     line = lines[lines["code"].isin(codes)]
-    html = maps.render(maps.displacement_map(gdf, tolerance_m=sm["stats"]["tolerance_m"], line=line))
+    districts = divisions_gdf(get_session(), levels=("district",))
+    html = maps.render(
+        maps.displacement_map(
+            gdf, tolerance_m=sm["stats"]["tolerance_m"], line=line, basemap={"districts": districts}
+        )
+    )
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": FOLIUM_CSP})
 
 

@@ -70,7 +70,11 @@ def escaped(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
 
 
 def displacement_map(
-    gdf: gpd.GeoDataFrame, *, tolerance_m: float, line: gpd.GeoDataFrame | None = None
+    gdf: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float,
+    line: gpd.GeoDataFrame | None = None,
+    basemap: dict | None = None,
 ) -> folium.Map:
     """Markers at their recorded positions, coloured by displacement, with the shift vectors.
 
@@ -83,10 +87,13 @@ def displacement_map(
         Displacement over which a marker is flagged.
     line
         The inspected boundary line's sections (EPSG:4490), drawn under the markers.
+    basemap
+        ``districts`` and ``roads`` layers drawn under everything (see :func:`add_basemap`).
     """
     frames = [f for f in (gdf, line) if f is not None and len(f)]
     bounds = tuple(pd.concat([f.geometry for f in frames]).total_bounds) if frames else None
     m = base_map(bounds=_pad(bounds))
+    add_basemap(m, basemap or {})
     if line is not None and len(line):
         folium.GeoJson(
             line[["geometry"]].to_json(ensure_ascii=False),

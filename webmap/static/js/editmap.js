@@ -177,6 +177,13 @@
       var rll = L.latLng(parseFloat(rec.dataset.lat), parseFloat(rec.dataset.lon));
       L.circleMarker(rll, { radius: 6, color: "#222", weight: 1, fillColor: "#c0392b", fillOpacity: 0.9 }).addTo(map);
       map.setView(rll, 17);
+      if (rec.dataset.lines) {  // the marker's boundary line, under the dot
+        features("boundary_lines", WUHAI, 16, "&code=" + rec.dataset.lines.split(",").map(encodeURIComponent).join(","))
+          .then(function (fc) {
+            L.geoJSON(fc, { style: { color: "#1f3a5f", weight: 4, opacity: 0.8 }, interactive: false }).addTo(map).bringToBack();
+            node.dataset.lineDrawn = String(fc.features.length);
+          }).catch(function () {});
+      }
     }
     if (fromFields()) { map.setView(marker.getLatLng(), 16); }
     map.on("click", function (e) { put(e.latlng, true); });
