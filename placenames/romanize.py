@@ -232,8 +232,8 @@ def _proper_words(proper: str, sylls: list[str], sources: list[str]) -> list[str
             words.extend(_flush(plain, sylls, proper))
             plain = []
             words.append(entry.text + "zu")
-        elif kind == "word" and end == len(proper) and proper[start:end] not in _LEXICON_WORDS:
-            # A generic closing the specific has become part of it (泊尔江海子镇: Haizi stays).
+        elif kind == "word" and end == len(proper) and proper[start:end] in _NATURAL_GENERICS:
+            # A natural feature's generic closing the specific has become part of it (泊尔江海子镇).
             plain.append((start, end))
         elif kind in ("ethnic", "wing", "ordinal") or (kind == "word" and len(proper) >= _LONG_PROPER):
             words.extend(_flush(plain, sylls, proper))
@@ -300,7 +300,13 @@ def _match_at(text: str, i: int) -> tuple[int, str] | None:
 
 
 _ETHNIC = frozenset(lexicon.ETHNIC_NAMES)
-_LEXICON_WORDS = frozenset(lexicon.WORDS)
+_NATURAL_GENERICS = frozenset(
+    g.replace(" ", "")
+    for c in categories.CATEGORIES.values()
+    if c.code.startswith("1")
+    for g in c.generics
+    if len(g.replace(" ", "")) > 1
+) - frozenset(lexicon.WORDS)
 _WORDS = frozenset(lexicon.WORDS) | frozenset(
     g.replace(" ", "") for g in categories.ALL_GENERICS if len(g.replace(" ", "")) > 1
 )

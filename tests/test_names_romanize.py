@@ -14,6 +14,12 @@ from placenames.romanize import validate_override
 CASES = [
     # proper and generic apart
     ("人民路", None, "Renmin Lu"),
+    # A lake's generic closing a town's specific stays in it; an area's generic is a word of its own.
+    ("大白杨树海子镇", None, "Dabaiyangshuhaizi Zhen"),
+    ("卓山至骆驼山矿区社区", "221", "Zhuoshanzhiluotuoshan Kuangqu Shequ"),
+    # 席 and 锡 read xi but are no direction word; 勒 reads le and 什 shi in place names.
+    ("阿勒腾席热镇", None, "Aletengxire Zhen"),
+    ("康巴什区", None, "Kangbashi Qu"),
     ("海勃湾区", None, "Haibowan Qu"),
     ("乌达区", None, "Wuda Qu"),
     ("海勃湾区", "213", "Haibowan Qu"),
