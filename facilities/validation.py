@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from facilities.kinds import BY_CODE
 from facilities.kinds import FACILITY_STATUSES
-from facilities.kinds import OPERATOR_TYPES
+from facilities.models import FACILITY_CONTRACTS
+from gis.contracts import check
+from gis.contracts import text as text_contract
 from gis.crs import in_extent
 from gis.errors import InvalidInput
-from gis.text import clean_text as shared_clean_text
 
 FACILITY_COLUMNS = (
     "id", "kind", "name", "operator_type", "status", "year_opened", "year_closed", "planned_year", "beds",
@@ -18,42 +18,31 @@ FACILITY_COLUMNS = (
     "service_minutes", "opening_hours", "contact", "address", "division_code", "serves_code", "source", "version",
 )  # fmt: skip
 EDITABLE = set(FACILITY_COLUMNS) - {"id", "source", "version"}
-_HOSTILE = re.compile(
-    r"<\s*/?\s*(script|iframe|object|embed|style)|javascript:|;\s*(drop|delete|insert|update)\s", re.I
-)
-_TEXT_LIMITS = {"name": 200, "opening_hours": 100, "contact": 100, "address": 200}
-_INTEGERS = ("year_opened", "year_closed", "planned_year", "beds", "nursing_beds")
-_NUMBERS = ("floor_area_m2", "service_radius_m", "service_minutes")
 
 
 def validate_facility(values: dict, *, lon: Any, lat: Any) -> dict:
-    """Checked, cleaned column values for a facility (:class:`InvalidInput` naming the field)."""
+    """Checked, cleaned column values for a facility (:class:`InvalidInput` naming the field).
+
+    Each value is checked against its field's contract (:data:`facilities.models.FACILITY_CONTRACTS`),
+    then the rules across fields and those of the facility's kind.
+    """
     out = {k: v for k, v in values.items() if k in EDITABLE}
     kind = BY_CODE.get(out.get("kind"))
     if kind is None:
         raise InvalidInput(
             f"kind {out.get('kind')!r} is not a facility kind ({', '.join(BY_CODE)})", field="kind"
         )
-    for key, limit in _TEXT_LIMITS.items():
-        if out.get(key) is not None:
-            out[key] = clean_text(out[key], field=key, limit=limit)
-    if not out.get("name"):
-        raise InvalidInput("name: required", field="name")
-    for keys, kind_of in ((_INTEGERS, int), (_NUMBERS, float)):
-        for key in keys:
-            if key in out:
-                out[key] = as_number(out[key], key, kind_of)
+    out.setdefault("name", None)
+    for key, value in out.items():
+        contract = FACILITY_CONTRACTS.get(key)
+        if contract is not None and contract.kind != "bool":
+            out[key] = check(contract, value, field=key)
     check_point(lon, lat)
     if out.get("status", "running") not in FACILITY_STATUSES:
         raise InvalidInput(f"status {out['status']!r}: one of {FACILITY_STATUSES}", field="status")
-    if out.get("operator_type") is not None and out["operator_type"] not in OPERATOR_TYPES:
-        raise InvalidInput(
-            f"operator_type {out['operator_type']!r}: one of {OPERATOR_TYPES}", field="operator_type"
-        )
     beds, nursing = out.get("beds"), out.get("nursing_beds")
-    if beds is not None and (not kind.has_beds or beds < 0):
-        message = f"beds: {kind.code} has no beds" if not kind.has_beds else "beds: must be ≥ 0"
-        raise InvalidInput(message, field="beds")
+    if beds is not None and not kind.has_beds:
+        raise InvalidInput(f"beds: {kind.code} has no beds", field="beds")
     if nursing is not None and (beds is None or not 0 <= nursing <= beds):
         raise InvalidInput(
             f"nursing_beds {nursing}: must be between 0 and beds ({beds})", field="nursing_beds"
@@ -65,9 +54,6 @@ def validate_facility(values: dict, *, lon: Any, lat: Any) -> dict:
         raise InvalidInput(
             f"floor_area_m2 {area}: a community service facility needs ≥ 300 m²", field="floor_area_m2"
         )
-    for key in ("year_opened", "year_closed", "planned_year"):
-        if out.get(key) is not None and not 1949 <= out[key] <= 2100:
-            raise InvalidInput(f"{key} {out[key]}: not a plausible year", field=key)
     if out.get("status") in ("under_construction", "planned") and out.get("planned_year") is None:
         raise InvalidInput(
             "planned_year: required for facilities under construction or planned", field="planned_year"
@@ -82,11 +68,8 @@ def validate_facility(values: dict, *, lon: Any, lat: Any) -> dict:
 
 
 def clean_text(value: object, *, field: str, limit: int) -> str:
-    """The shared text contract (:func:`gis.text.clean_text`), and no markup or SQL fragments."""
-    text = shared_clean_text(value, field=field, limit=limit)
-    if _HOSTILE.search(text):
-        raise InvalidInput(f"{field}: contains markup or SQL ({text[:40]!r})", field=field)
-    return text
+    """Free text of at most ``limit`` characters under the rules every text contract shares (:mod:`gis.contracts`)."""
+    return check(text_contract(limit, multiline=True), value, field=field) or ""
 
 
 def check_point(lon: Any, lat: Any) -> tuple[float, float]:
