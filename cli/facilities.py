@@ -498,10 +498,11 @@ def site_cmd(
 @pass_cli
 def report_cmd(cli: CliContext, year: int, out_dir: str, pdf: bool, lang: str, fmt: str) -> None:
     """Planning report "progress to the 2025 targets" (HTML, PDF) with maps, and tables (CSV, XLSX)."""
+    from cli.progress import progress_bar
     from facilities.report import build_report
 
-    with cli.session() as session:
-        files = build_report(session, year=year, out_dir=Path(out_dir), pdf=pdf, lang=lang)
+    with cli.session() as session, progress_bar("report") as progress:
+        files = build_report(session, year=year, out_dir=Path(out_dir), pdf=pdf, lang=lang, progress=progress)
     emit({"files": [str(f) for f in files]}, fmt, lambda r: "\n".join(r["files"]))
 
 

@@ -29,6 +29,8 @@ from gis.mapdraw import cjk_font
 from gis.mapdraw import font_file
 from gis.mapdraw import furnish
 from gis.mapdraw import legend
+from gis.progress import Progress
+from gis.progress import Steps
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -192,15 +194,19 @@ def build_report(
     pdf: bool = True,
     rule: CircleRule | None = None,
     lang: str = "zh",
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Compute everything for ``year`` and write report.html (+ report.pdf), maps and tables into ``out_dir``.
 
     The report is in one language, ``lang`` (``'zh'`` or ``'en'``), headings, notes and maps alike.
+    ``progress`` is told each step as it starts.
     """
     if lang not in LANGUAGES:
         raise InvalidInput(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}", field="lang")
     if out_dir.exists() and not out_dir.is_dir():
         raise InvalidInput(f"{out_dir}: a file, not a folder for the report", field="out")
+    step = Steps(progress, 6 + int(pdf))
+    step("computing the indicators")
     inputs = store.indicator_inputs(session, year=year)
     out_dir.mkdir(parents=True, exist_ok=True)
     t = TEXT[lang]
@@ -208,10 +214,13 @@ def build_report(
     districts = compute_indicators(inputs, level="district")
     communities = compute_indicators(inputs, level="community")
     checks = floor_area_checks(inputs.units, inputs.facilities, year=year)
+    step("computing the service circles")
     analysis = planning.circle_analysis(session, year=year, rule=rule or CircleRule())
     units = counted_units(inputs.units)
     fac = active_facilities(inputs.facilities, year)
+    step("drawing the chart")
     figures = [_chart(out_dir / "chart_targets.png", city[0]["indicators"], year=year, t=t, lang=lang)]
+    step("drawing the maps")
     maps = [
         _map_facilities(out_dir / "map_facilities.png", units, fac, communities, t=t, lang=lang),
         _map_floor_area(
@@ -227,7 +236,9 @@ def build_report(
         "floor_area_checks": checks,
         "coverage_by_community": analysis.summary,
     }
+    step("writing the tables")
     files = write_tables(out_dir, tables)
+    step("writing the HTML report")
     page = _html(
         year=year, city=city[0], districts=districts, checks=checks, analysis=analysis,
         figures=figures, maps=maps, notes=indicator_notes(inputs), lang=lang,
@@ -238,9 +249,11 @@ def build_report(
     if pdf:
         from weasyprint import HTML
 
+        step("writing the PDF report")
         pdf_path = out_dir / "report.pdf"
         HTML(string=page, base_url=str(out_dir)).write_pdf(pdf_path)
         files.insert(1, pdf_path)
+    step.finish()
     return files
 
 

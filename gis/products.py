@@ -13,11 +13,16 @@ product across processes (an ``flock`` on ``<params>/.lock``; across hosts shari
 folder, a Redis lock with expiry when ``redis`` is given, see :mod:`gis.shared_state`). A failed build leaves
 ``failed.json`` with the error; it is not retried automatically for the same generation.
 The previous build stays in place, downloadable, until a new one has been completed.
+
+A builder that takes a ``progress`` keyword is given a :data:`gis.progress.Progress` callback;
+its steps are kept in ``<params>/.progress.json`` while the build runs, so that every process
+answering the status (not only the one building) can tell how far it is.
 """
 
 from __future__ import annotations
 
 import fcntl
+import inspect
 import json
 import logging
 import os
@@ -40,12 +45,14 @@ from gis.errors import InvalidInput
 from gis.errors import NotFound
 from gis.history import generation as data_generation
 
-#: Builder: writes the product's files into the directory and returns the main file's name.
-Builder = Callable[[Session, Path], str]
+#: Builder: writes the product's files into the directory and returns the main file's name
+#: (called as ``builder(session, directory)``, plus ``progress=`` when it takes that keyword).
+Builder = Callable[..., str]
 
 STATES = ("ready", "queued", "building", "failed", "missing")
 META = ".product.json"
 FAILED = "failed.json"
+PROGRESS = ".progress.json"
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,40}")
 _VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,40}")
 _BUILD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}")
@@ -86,6 +93,7 @@ class Status:
     error: str | None = None
     failed_at: datetime | None = None
     since: datetime | None = None
+    progress: dict | None = None
 
     @property
     def current(self) -> bool:
@@ -202,7 +210,10 @@ class ProductCache:
             state, since = "failed", None
         else:
             state, since = "missing", None
-        return Status(state, generation, latest, error=error, failed_at=failed_at, since=since)
+        progress = _read_json(folder / PROGRESS) if state == "building" else None
+        return Status(
+            state, generation, latest, error=error, failed_at=failed_at, since=since, progress=progress
+        )
 
     def _start(self, folder: Path, builder: Builder, generation: str) -> None:
         slot = _SLOT.acquire(blocking=False)  # taken here, so that the state is known at once
@@ -257,7 +268,7 @@ class ProductCache:
             with self._sessions() as session:
                 generation = data_generation(session)
                 tmp.mkdir(parents=True)
-                main = builder(session, tmp)
+                main = builder(session, tmp, **_progress_keyword(builder, folder / PROGRESS))
             if not isinstance(main, str) or not (tmp / main).is_file():
                 raise RuntimeError(f"the builder did not write its main file {main!r}")
             built_at = _now()
@@ -269,14 +280,35 @@ class ProductCache:
         except Exception as exc:  # recorded and shown on the product's page, never swallowed
             _log.exception("building %s failed", folder)
             shutil.rmtree(tmp, ignore_errors=True)
+            (folder / PROGRESS).unlink(missing_ok=True)
             failure = {"generation": generation, "at": _now().isoformat(),
                        "error": f"{type(exc).__name__}: {exc}"[:2000], "traceback": traceback.format_exc()[-8000:]}  # fmt: skip
             _write_json(folder / FAILED, failure)
             return
         (folder / FAILED).unlink(missing_ok=True)
+        (folder / PROGRESS).unlink(missing_ok=True)
         for old in folder.iterdir():  # earlier builds and leftovers of interrupted ones
             if old.is_dir() and old.name != build_id:
                 shutil.rmtree(old, ignore_errors=True)
+
+
+def _progress_keyword(builder: Builder, path: Path) -> dict:
+    """``{"progress": callback}`` for a builder that takes it (the callback keeps the steps in
+    ``path``), else nothing."""
+    try:
+        takes = "progress" in inspect.signature(builder).parameters
+    except (TypeError, ValueError):
+        takes = False
+    if not takes:
+        return {}
+    path.unlink(missing_ok=True)
+
+    def progress(done: int, total: int, text: str) -> None:
+        _write_json(
+            path, {"done": int(done), "total": int(total), "text": str(text)[:200], "at": _now().isoformat()}
+        )
+
+    return {"progress": progress}
 
 
 def _latest(folder: Path) -> Build | None:

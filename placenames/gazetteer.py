@@ -112,11 +112,11 @@ def write_gazetteer(
     former = queries.former_names_frame(session)
     divisions = map_divisions(session, levels=("district", "town"))
     maps = {}
-    for code, district in DISTRICTS.items():
-        step(f"map of {district}")
+    for code in DISTRICTS:
+        step("drawing the district maps")
         if (divisions["code"] == code).any():
             maps[code] = overview_map(divisions, names, out / f"overview_{code[:6]}.png", district=code).name
-    step("map of the city")
+    step("drawing the city map")
     city = map_divisions(session)
     fig, _count = names_map(city, names)
     fig.savefig(out / "overview_city.png", dpi=110)

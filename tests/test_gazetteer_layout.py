@@ -160,4 +160,4 @@ def test_gazetteer_reports_increasing_steps(session, tmp_path):
     done = [d for d, _t, _x in seen]
     assert done == sorted(done) and done[0] == 0 and done[-1] == seen[-1][1]
     assert len(set(done)) == len(done) and len(seen) >= 5
-    assert any("海勃湾区" in text for _d, _t, text in seen)
+    assert "drawing the district maps" in [text for _d, _t, text in seen]

@@ -446,10 +446,11 @@ def _gazetteer_params() -> dict[str, str]:
 
 
 def _gazetteer_builder(pdf: bool):
-    def build(session, out: Path) -> str:
+    def build(session, out: Path, progress=None) -> str:
         from placenames import gazetteer as gz
 
-        return Path(gz.write_gazetteer(session, out, pdf=pdf)["pdf" if pdf else "html"]).name
+        result = gz.write_gazetteer(session, out, pdf=pdf, progress=progress)
+        return Path(result["pdf" if pdf else "html"]).name
 
     return build
 

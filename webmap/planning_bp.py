@@ -32,8 +32,8 @@ from facilities.kinds import KINDS
 from facilities.kinds import RURAL_ELDERLY_KINDS
 from facilities.kinds import URBAN_ELDERLY_KINDS
 from facilities.store import load_run
+from gis import contracts
 from gis.errors import InvalidInput
-from gis.text import clean_text
 from webmap import forms
 from webmap import maps
 from webmap import products
@@ -192,10 +192,12 @@ def _scenario() -> whatif_mod.Scenario:
     return whatif_mod.Scenario(add=add, move=move, remove=removed)
 
 
+_SHORT_TEXT = contracts.text(100)
+
+
 def _value(name: str) -> str | None:
     """A short field of the form or of the query string (the map of a what-if is asked for by GET)."""
-    value = request.values.get(name)
-    return clean_text(value, field=name, limit=100) or None if value else None
+    return contracts.check(_SHORT_TEXT, request.values.get(name), field=name)
 
 
 def _changed_kind(scenario: whatif_mod.Scenario) -> str:
@@ -353,9 +355,9 @@ def _report_params() -> dict[str, str]:
 
 
 def _report_builder(year: int, pdf: bool, lang: str = "zh"):
-    def build(session, out: Path) -> str:
+    def build(session, out: Path, progress=None) -> str:
         name = "report.pdf" if pdf else "report.html"
-        files = freport.build_report(session, year=year, out_dir=out, pdf=pdf, lang=lang)
+        files = freport.build_report(session, year=year, out_dir=out, pdf=pdf, lang=lang, progress=progress)
         if not any(Path(f).name == name for f in files):
             raise RuntimeError("the report was not written")
         return name

@@ -14,6 +14,8 @@ from flask import render_template
 from flask import request
 from flask import send_file
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from gis.products import Builder
 from gis.products import ProductCache
@@ -23,6 +25,24 @@ from webmap.db import get_session
 _KEY = "wuhai_products"
 #: Policy of generated HTML products (no script; their images come from this server).
 PRODUCT_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+
+
+#: The steps the builders report (``gis.progress``), as the waiting page shows them.
+STEPS = {
+    "reading the names": _l("reading the names"),
+    "drawing the district maps": _l("drawing the district maps"),
+    "drawing the city map": _l("drawing the city map"),
+    "writing the HTML edition": _l("writing the HTML edition"),
+    "writing the PDF edition": _l("writing the PDF edition"),
+    "computing the indicators": _l("computing the indicators"),
+    "computing the service circles": _l("computing the service circles"),
+    "drawing the chart": _l("drawing the chart"),
+    "drawing the maps": _l("drawing the maps"),
+    "writing the tables": _l("writing the tables"),
+    "writing the HTML report": _l("writing the HTML report"),
+    "writing the PDF report": _l("writing the PDF report"),
+    "done": _l("done"),
+}
 
 
 @dataclass(frozen=True)
@@ -93,8 +113,25 @@ def status_json(product: WebProduct, params: dict[str, str]):
             "page_url": url_for(product.endpoint, **params),
             "error": status.error,
             "failed_at": _iso(status.failed_at),
+            "progress": progress_of(status),
         }
     )
+
+
+def progress_of(status: Status) -> dict | None:
+    """How far a running build is: ``{"done", "total", "percent", "text"}`` (the step in the page's
+    language), ``None`` before its first step or when none runs."""
+    step = status.progress
+    if status.state != "building" or not step or not step.get("total"):
+        return None
+    done, total = int(step["done"]), int(step["total"])
+    text = str(STEPS.get(step.get("text"), step.get("text") or ""))
+    return {
+        "done": done,
+        "total": total,
+        "percent": round(100 * done / total),
+        "text": _("Step %(n)s of %(total)s: %(step)s", n=min(done + 1, total), total=total, step=text),
+    }
 
 
 def rebuild(product: WebProduct, params: dict[str, str], builder: Builder):
@@ -119,6 +156,7 @@ def _waiting(product: WebProduct, params: dict[str, str], status: Status) -> str
         product=product,
         params=params,
         status=status,
+        progress=progress_of(status),
         file_url=_file_url(product, params, status) if status.latest else None,
         built_at=_local(status.latest.built_at) if status.latest else None,
         since=_local(status.since),
