@@ -67,6 +67,13 @@
 
   function el(map) { return map.getContainer(); }
 
+  // Fit a shape: a point at a zoom that shows its surroundings, a line or an area whole.
+  function fitShape(map, b) {
+    if (!b || !b.isValid()) { return; }
+    if (b.getNorthEast().equals(b.getSouthWest())) { map.setView(b.getCenter(), 14); return; }
+    map.fitBounds(b, { maxZoom: 16, padding: [12, 12] });
+  }
+
   function legend(map, rows) {
     var Legend = L.Control.extend({ options: { position: "bottomright" }, onAdd: function () {
       var box = L.DomUtil.create("div", "map-legend");
@@ -97,10 +104,7 @@
     var map = newMap(node);
     basemap(map);
     var items = new L.FeatureGroup().addTo(map);
-    function fit() {
-      var b = items.getLayers().length ? items.getBounds() : null;
-      if (b && b.isValid()) { map.fitBounds(b, { maxZoom: 16, padding: [12, 12] }); }
-    }
+    function fit() { fitShape(map, items.getLayers().length ? items.getBounds() : null); }
     function sync() {
       var layers = items.getLayers();
       out.value = layers.length ? JSON.stringify(layers[layers.length - 1].toGeoJSON().geometry) : "";
@@ -216,8 +220,7 @@
       style: { color: "#e67e22", weight: 5, fillColor: "#f5b041", fillOpacity: 0.3 },
       pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 8, color: "#e67e22", weight: 3, fillOpacity: 0.3 }); }
     }).addTo(map);
-    var b = shape.getBounds();
-    if (b.isValid()) { map.fitBounds(b, { maxZoom: 16, padding: [10, 10] }); }
+    fitShape(map, shape.getBounds());
   }
 
   // ---- boundary lines and markers ----------------------------------------------------------
