@@ -8,10 +8,11 @@ from __future__ import annotations
 from geoalchemy2.shape import from_shape
 from shapely.geometry.base import BaseGeometry
 
+from gis.contracts import check
 from gis.crs import STORAGE_SRID
 from gis.crs import in_extent
 from gis.errors import InvalidInput
-from placenames import rules
+from placenames.models import PLACE_NAME_CONTRACTS
 from placenames.models import PlaceName
 from placenames.mongolian import clean_mongolian
 from placenames.romanize import initials
@@ -19,13 +20,10 @@ from placenames.romanize import pinyin_key
 from placenames.romanize import romanization
 from placenames.romanize import validate_override
 
-#: Longest text of each descriptive field, in characters.
+#: The descriptive fields and their longest text, in characters (from their contracts).
 TEXT_LIMITS = {
-    "meaning": 4000,
-    "history": 8000,
-    "location_desc": 1000,
-    "mongolian": 200,
-    "mongolian_source": 200,
+    key: PLACE_NAME_CONTRACTS[key].max_length
+    for key in ("meaning", "history", "location_desc", "mongolian", "mongolian_source")
 }
 
 
@@ -67,16 +65,12 @@ def clean_language(code: str | None) -> str | None:
 
 
 def clean_name(name: str, *, field: str = "name") -> str:
-    """A name stripped and checked (characters, length)."""
+    """A name stripped and checked against the name's contract (characters, length)."""
     if not isinstance(name, str):
         raise InvalidInput("the name must be text", field=field)
-    name = name.strip()
-    bad = rules.check_characters(name)
-    if bad:
-        raise InvalidInput(bad.message, field=field)
-    if len(name) > 100:
-        raise InvalidInput(f"name of {len(name)} characters is longer than 100", field=field)
-    return name
+    if not name.strip():
+        raise InvalidInput("the name is empty", field=field)
+    return check(PLACE_NAME_CONTRACTS["name"], name, field=field)
 
 
 def clean_aliases(aliases: list[str] | None) -> list[str]:
@@ -90,18 +84,15 @@ def clean_aliases(aliases: list[str] | None) -> list[str]:
 
 
 def set_text(pn: PlaceName, **values: str | None) -> None:
-    """Set descriptive texts (``None`` leaves a field as it is; the Mongolian form is checked as script)."""
+    """Set descriptive texts checked by their contracts (``None`` leaves a field as it is; the Mongolian form is checked as script too)."""
     for key, value in values.items():
         if value is None:
             continue
         if not isinstance(value, str):
             raise InvalidInput(f"{key} must be text", field=key)
         if key == "mongolian":
-            pn.mongolian = limit(clean_mongolian(value, field=key), TEXT_LIMITS[key], key)
-            continue
-        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-            raise InvalidInput(f"{key} contains control characters", field=key)
-        setattr(pn, key, limit(value.strip(), TEXT_LIMITS[key], key) or None)
+            value = clean_mongolian(value, field=key)
+        setattr(pn, key, check(PLACE_NAME_CONTRACTS[key], value, field=key))
 
 
 def limit(value: str | None, size: int, what: str) -> str | None:

@@ -12,8 +12,15 @@ from typing import Any
 
 import pandas as pd
 
+from gis.contracts import check
+from gis.contracts import text
 from gis.errors import InvalidInput
+from placenames.models import HAN_PATTERN
+from placenames.models import HOUSE_NUMBER_PATTERN
+from placenames.models import MONGOLIAN_PATTERN
+from placenames.models import ROMAN_PATTERN
 from placenames.models import SIGN_CONDITIONS
+from placenames.models import SIGN_CONTRACTS
 from placenames.models import SIGN_KINDS
 from placenames.mongolian import clean_mongolian
 
@@ -26,17 +33,14 @@ MAX_STREET_DISTANCE_M = 60.0
 
 SUB_SEPARATORS = {"dash": "-", "fu": "附"}
 
-_NUMBER_RE = re.compile(r"^(?P<base>[1-9]\d{0,4})(?:(?P<sep>-|附)(?P<sub>[1-9]\d{0,2}))?号?$")
-_MARKUP_RE = re.compile(r"<\s*[A-Za-z/!?]|&#?\w+;|javascript:", re.IGNORECASE)
-_HAN_RE = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff0-9０-９·（）()\-—、]+$")
-_ROMAN_RE = re.compile(r"^[A-Za-zÜüĀāÁáǍǎÀàĒēÉéĚěÈèĪīÍíǏǐÌìŌōÓóǑǒÒòŪūÚúǓǔÙùǕǖǗǘǙǚǛǜ0-9' \-·]+$")
-_MONGOLIAN_RE = re.compile(r"^[\u1800-\u18af\u202f\u200c\u200d \-]+$")
+_NUMBER_RE = re.compile(HOUSE_NUMBER_PATTERN)
+_HAN_RE = re.compile(HAN_PATTERN)
+_ROMAN_RE = re.compile(ROMAN_PATTERN)
+_MONGOLIAN_RE = re.compile(MONGOLIAN_PATTERN)
 _TONE_RE = re.compile(r"[ĀāÁáǍǎÀàĒēÉéĚěÈèĪīÍíǏǐÌìŌōÓóǑǒÒòŪūÚúǓǔÙùǕǖǗǘǙǚǛǜ]")
 
-#: A sign's code: capital Latin letters and digits, in parts joined by single hyphens.
-SIGN_CODE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
-_FREE_TEXT_LIMITS = {"material": 30, "size": 30, "installer": 100, "code": 40}
-_SIGN_TEXT_LIMIT = 200
+#: The sign's free texts and its code, checked by their contracts alone.
+_FREE_TEXTS = ("material", "size", "installer", "code")
 
 
 class SignValidationError(InvalidInput):
@@ -89,39 +93,18 @@ def parse_house_number(value: str | int) -> HouseNumber:
 
 
 def check_free_text(value: Any, *, field: str, max_len: int, multiline: bool = False) -> str | None:
-    """Return ``value`` stripped, or raise :class:`~gis.errors.InvalidInput` for control characters, markup or excess length."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        value = str(value)
-    text = value.strip()
-    if not text:
-        return None
-    allowed = {"\n", "\t"} if multiline else set()
-    for ch in text:
-        if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cs", "Co"):
-            raise InvalidInput(f"{field} contains a control character (U+{ord(ch):04X})", field=field)
-    if _MARKUP_RE.search(text):
-        raise InvalidInput(f"{field} contains markup, which is not allowed: {text[:40]!r}", field=field)
-    if len(text) > max_len:
-        raise InvalidInput(f"{field} is {len(text)} characters long, at most {max_len} allowed", field=field)
-    return text
+    """Return ``value`` stripped (``None`` when empty), or raise :class:`~gis.errors.InvalidInput`.
+
+    The rules every text contract shares (:mod:`gis.contracts`) with a length of ``max_len``.
+    """
+    return check(text(max_len, multiline=multiline), value, field=field)
 
 
 def check_sign_text(value: Any, *, field: str) -> str | None:
     """Validate one text line of a sign face (``text_zh``, ``text_romanized`` or ``text_mongolian``)."""
     if field == "text_mongolian":
-        return check_free_text(clean_mongolian(value, field=field), field=field, max_len=_SIGN_TEXT_LIMIT)
-    text = check_free_text(value, field=field, max_len=_SIGN_TEXT_LIMIT)
-    if text is None:
-        return None
-    if any(unicodedata.category(ch) == "Cf" for ch in text):
-        raise InvalidInput(f"{field} contains an invisible format character", field=field)
-    pattern = {"text_zh": _HAN_RE, "text_romanized": _ROMAN_RE}[field]
-    if not pattern.match(text):
-        script = {"text_zh": "Chinese characters", "text_romanized": "Latin letters (Hanyu Pinyin)"}[field]
-        raise InvalidInput(f"{field} {text[:40]!r} must be written in {script}", field=field)
-    return text
+        value = clean_mongolian(value, field=field)
+    return check(SIGN_CONTRACTS[field], value, field=field)
 
 
 def layout_problems(
@@ -187,15 +170,11 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
             out[field] = check_sign_text(record.get(field), field=field)
         except InvalidInput as exc:
             problems.append(str(exc))
-    for field, limit in _FREE_TEXT_LIMITS.items():
+    for field in (*_FREE_TEXTS, "facing_deg", "place_name_id", "division_code"):
         try:
-            out[field] = check_free_text(record.get(field), field=field, max_len=limit)
+            out[field] = check(SIGN_CONTRACTS[field], record.get(field), field=field)
         except InvalidInput as exc:
             problems.append(str(exc))
-    if out.get("code") and not SIGN_CODE.fullmatch(out["code"]):
-        problems.append(
-            f"code {out['code'][:40]!r}: capital letters A-Z, digits and single hyphens only (e.g. WH150302D000001)"
-        )
     number = record.get("house_number")
     if number not in (None, ""):
         try:
@@ -216,18 +195,8 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
     if side not in (None, "left", "right"):
         problems.append(f"side {str(side)[:10]!r} must be 'left' or 'right'")
     out["side"] = side
-    out["facing_deg"] = _number_in(record.get("facing_deg"), "facing_deg", 0.0, 360.0, problems)
     for field in ("install_date", "last_inspected"):
         out[field] = _date(record.get(field), field, problems)
-    for field in ("place_name_id",):
-        value = record.get(field)
-        out[field] = int(value) if value not in (None, "") and str(value).isdigit() else None
-        if value not in (None, "") and out[field] is None:
-            problems.append(f"{field} {str(value)[:20]!r} is not an id")
-    code = record.get("division_code")
-    if code not in (None, "") and not (isinstance(code, str) and code.isdigit() and len(code) == 12):
-        problems.append(f"division_code {str(code)[:20]!r} is not a 12-digit code")
-    out["division_code"] = code or None
     if kind in SIGN_KINDS and not problems:
         problems.extend(
             layout_problems(
@@ -240,20 +209,6 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
     if problems:
         raise SignValidationError(problems, row=row)
     return out
-
-
-def _number_in(value: Any, field: str, low: float, high: float, problems: list[str]) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        problems.append(f"{field} {str(value)[:20]!r} is not a number")
-        return None
-    if not low <= number < high:
-        problems.append(f"{field} {number} is outside [{low}, {high})")
-        return None
-    return number
 
 
 def _date(value: Any, field: str, problems: list[str]) -> date | None:
