@@ -192,3 +192,22 @@ def test_round_map_page_draws_the_line_with_a_legend(client, app):
     assert "行政区域界线" in chinese and "尚未实测" in chinese
     page = client.get(f"/boundaries/rounds/{rid}").get_data(as_text=True)
     assert 'id="roundmap"' in page and "round-line" in page
+
+
+def test_disputes_page_maps_each_dispute_and_draws_a_new_one(client, app):
+    login(client, "boundary_inspector")
+    area = {
+        "type": "Polygon",
+        "coordinates": [[[106.80, 39.61], [106.82, 39.61], [106.82, 39.63], [106.80, 39.61]]],
+    }
+    made = client.post(
+        "/boundaries/disputes",
+        data={"title": "草场权属", "parties": "海勃湾区、海南区", "geometry": json.dumps(area)},
+    )
+    assert made.status_code == 302
+    html = client.get("/boundaries/disputes").get_data(as_text=True)
+    shown = re.search(r'id="dispute-map-(\d+)" class="minimap featuremap" data-geojson="([^"]+)"', html)
+    geojson = json.loads(shown.group(2).replace("&#34;", '"').replace("&quot;", '"'))
+    assert geojson["type"] == "Polygon" and geojson["coordinates"][0][0] == [106.80, 39.61]
+    assert 'id="editmap"' in html and '<textarea name="geometry" id="geometry"' in html
+    assert "leaflet.draw.js" in html

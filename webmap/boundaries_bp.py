@@ -3,6 +3,7 @@ GNSS upload, displacement map, sign-off, report, markers, smart-marker devices a
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -20,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from shapely.geometry import LineString
 from shapely.geometry import Point
+from shapely.geometry import mapping
 
 from boundaries import alarms
 from boundaries import inspections
@@ -344,7 +346,10 @@ def alarm_action(alarm_id: int, action: str):
 
 def _disputes_page(*_args, error: str | None = None, status: int = 200, **_kw):
     gdf = store.list_disputes(get_session(), viewer_roles=current_user.roles)
-    rows = [{k: v for k, v in r.items() if k != "geometry"} for r in gdf.to_dict("records")]
+    rows = [
+        {**{k: v for k, v in r.items() if k != "geometry"}, "geojson": _geojson(r.get("geometry"))}
+        for r in gdf.to_dict("records")
+    ]
     page = render_template(
         "boundaries/disputes.html",
         disputes=rows,
@@ -439,6 +444,13 @@ def dispute_close(dispute_id: int):
     )
     get_session().commit()
     return redirect(url_for("boundaries.disputes"))
+
+
+def _geojson(geom) -> str:
+    """A geometry as GeoJSON text for a page's map, or ``""`` without one."""
+    if geom is None or getattr(geom, "is_empty", True):
+        return ""
+    return json.dumps(mapping(geom))
 
 
 def _parties() -> list[str]:
