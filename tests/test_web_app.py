@@ -90,10 +90,26 @@ def test_database_text_is_escaped(client):
 def test_public_report_needs_photo_and_is_rate_limited(client, app):
     app.config["RATE_LIMITS"] = {**app.config["RATE_LIMITS"], "report": (2, 600)}
     data = {"reason": "damaged", "description": "牌子倒了", "lon": "106.82", "lat": "39.67"}
-    first = client.post("/report", data=data)
-    assert first.status_code == 200 and "photo" in first.get_data(as_text=True)
-    client.post("/report", data=data)
+    first = client.post("/report", data=data)  # not a browser: the problem, naming the field
+    assert first.status_code == 422 and first.mimetype == "application/problem+json"
+    assert first.get_json()["field"] == "photo"
+    page = client.post("/report", data=data, headers={"Accept": "text/html"})  # a browser: the form again
+    assert (
+        page.status_code == 422
+        and "photo" in page.get_data(as_text=True)
+        and "<form" in page.get_data(as_text=True)
+    )
     assert client.post("/report", data=data).status_code == 429
+
+
+def test_public_report_refuses_a_bad_field_with_422_naming_it(client):
+    data = {"reason": "damaged", "description": "", "lon": "106.82", "lat": "39.67"}
+    as_json = client.post("/report", data=data, headers={"Accept": "application/json"})
+    assert as_json.status_code == 422 and as_json.get_json()["field"] == "description"
+    far = client.post("/report", data={**data, "description": "倒了", "lon": "120"})
+    assert far.status_code == 422 and far.get_json()["field"] == "lon"
+    page = client.post("/report", data=data, headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 422 and "<form" in page.get_data(as_text=True)
 
 
 def test_public_report_with_photo_opens_work_order(client, app):
@@ -116,7 +132,10 @@ def test_public_report_with_photo_opens_work_order(client, app):
         assert [(o.reason, o.reported_by, o.source) for o in orders] == [("missing", "public", "public")]
     fake = {**data, "photo": (io.BytesIO(b"<svg onload=alert(1)>"), "p.png")}
     bad = client.post("/report", data=fake, content_type="multipart/form-data")
-    assert bad.status_code == 200 and "image" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "image" in bad.get_json()["detail"]
+    page = client.post("/report", data={**fake, "photo": (io.BytesIO(b"<svg>"), "p.png")},
+                       content_type="multipart/form-data", headers={"Accept": "text/html"})  # fmt: skip
+    assert page.status_code == 422 and "image" in page.get_data(as_text=True)
 
 
 def test_every_interface_text_has_a_chinese_translation():
