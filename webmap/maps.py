@@ -179,7 +179,7 @@ def choropleth_map(
     ]
     if not np.isfinite(values).all() or not items:
         items.append((NO_DATA, no_data))
-    legend(m, [*items, *basemap_legend(basemap or {})], title=title or column, note=note)
+    legend(m, [*items, *basemap_legend(basemap or {})], title=title or column, note=note, collapsible=True)
     return m
 
 
@@ -260,6 +260,7 @@ def coverage_map(
             *basemap_legend(basemap or {}),
         ],
         title=_("Service circles and uncovered areas"),
+        collapsible=True,
     )
     return m
 
@@ -326,6 +327,7 @@ def change_map(layers: dict, *, title: str, proposed_label: str, basemap: dict |
             *basemap_legend(basemap or {}),
         ],
         title=title,
+        collapsible=True,
         note=_("Uncovered: %(before)s km² before, %(after)s km² after", before=km2.get("before", "—"),
                after=km2.get("after", "—")) if km2 else "",
     )  # fmt: skip
@@ -369,8 +371,14 @@ def basemap_legend(basemap: dict) -> list[tuple[str, str]]:
     return items
 
 
-def legend(m: folium.Map, items: list[tuple[str, str]], *, title: str = "", note: str = "") -> None:
-    """A legend box in the lower right: a swatch and a text per item, an optional title and note."""
+def legend(
+    m: folium.Map, items: list[tuple[str, str]], *, title: str = "", note: str = "", collapsible: bool = False
+) -> None:
+    """A legend box in the lower right: a swatch and a text per item, an optional title and note.
+
+    A ``collapsible`` legend opens and closes on its title, and starts closed on a narrow map (a
+    phone), where it would hide most of the map.
+    """
     rows = "".join(
         f'<div class="legend-item"><span style="display:inline-block;width:14px;height:12px;background:{c};'
         f'border:1px solid #777;margin-right:5px;vertical-align:middle"></span>{html.escape(t)}</div>'
@@ -378,11 +386,19 @@ def legend(m: folium.Map, items: list[tuple[str, str]], *, title: str = "", note
     )
     head = f"<b>{html.escape(title)}</b>" if title else ""
     foot = f'<div style="margin-top:4px;color:#444">{html.escape(note)}</div>' if note else ""
-    box = (
-        '<div class="map-legend" style="position:absolute;bottom:24px;right:10px;z-index:1000;background:#fff;'
-        'padding:6px 9px;font:12px sans-serif;border:1px solid #999;border-radius:3px;max-width:260px">'
-        f"{head}{rows}{foot}</div>"
+    style = (
+        "position:absolute;bottom:24px;right:10px;z-index:1000;background:#fff;padding:6px 9px;"
+        "font:12px sans-serif;border:1px solid #999;border-radius:3px;max-width:260px"
     )
+    if collapsible:
+        box = (
+            f'<details class="map-legend" open style="{style};max-height:70%;overflow:auto">'
+            f'<summary style="cursor:pointer">{head or html.escape(_("Legend"))}</summary>{rows}{foot}</details>'
+            "<script>if (window.innerWidth < 520) { document.currentScript.previousElementSibling.open = false; }"
+            "</script>"
+        )
+    else:
+        box = f'<div class="map-legend" style="{style}">{head}{rows}{foot}</div>'
     m.get_root().html.add_child(folium.Element(box))
 
 

@@ -289,7 +289,7 @@ def whatif():
         "planning/whatif.html",
         rows=result[0]["indicators"],
         year=year,
-        kind=kind,
+        kind=_kind_name(kind) if kind in BY_CODE else kind,
         removed=scenario.remove,
         map_url=url_for("planning.whatif_map", year=year, **query),
     )
