@@ -112,6 +112,7 @@ TEXT = {
         "district": "分区",
         "district_col": "区",
         "coverage": "服务圈覆盖（{method}，城市 {limit:.0f} 米）",
+        "methods": {"straight": "直线距离", "network": "路网距离"},
         "cov_cols": ("", "覆盖户数", "覆盖老年人", "已服务社区（村）"),
         "areas": {"urban": "城市社区", "rural": "农区村"},
         "uncovered": "未覆盖面积：{km2} 平方千米。",
@@ -155,6 +156,7 @@ TEXT = {
         "district": "By district",
         "district_col": "District",
         "coverage": "Service-circle coverage ({method}, {limit:.0f} m urban)",
+        "methods": {"straight": "straight line", "network": "along the roads"},
         "cov_cols": ("", "households covered", "elderly covered", "units served"),
         "areas": {"urban": "urban communities", "rural": "rural villages"},
         "uncovered": "Uncovered area: {km2} km².",
@@ -553,7 +555,7 @@ th {{ background: #eef2f7; }} td:first-child {{ white-space: nowrap; }} figure {
 {_table(dhead, drows)}
 <h2>{_e(t["beds"])}</h2>
 {_table(t["beds_cols"], brows)}
-<h2>{_e(t["coverage"].format(method=analysis.rule.method, limit=limit))}</h2>
+<h2>{_e(t["coverage"].format(method=t["methods"].get(analysis.rule.method, analysis.rule.method), limit=limit))}</h2>
 {_table(t["cov_cols"], crows)}
 <p class="note">{_e(t["uncovered"].format(km2=tot["uncovered_area_km2"]))}</p>
 <h2>{_e(t["floor"])}</h2>
