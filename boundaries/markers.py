@@ -6,14 +6,17 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from boundaries.models import BOUNDARY_MARKER_CONTRACTS
 from boundaries.models import MARKER_NUMBER_PATTERN
 from boundaries.models import MARKER_STATUSES
 from boundaries.models import MARKER_TYPES
+from gis.contracts import check
 from gis.crs import METRIC_SRID
 from gis.crs import STORAGE_SRID
 from gis.crs import transformer
@@ -45,6 +48,20 @@ class MarkerNumber:
     def group_key(self) -> str:
         """The number shared by the members of a twin or triple group (without the letter)."""
         return f"{self.line_code}{self.seq:03d}"
+
+
+def check_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A marker's values checked against their contracts (:data:`BOUNDARY_MARKER_CONTRACTS`).
+
+    Texts, numbers and choices come back cleaned; other values (lists, flags) as given. A value
+    a contract refuses is :class:`~gis.errors.InvalidInput` naming the field.
+    """
+    out = dict(values)
+    for key, value in values.items():
+        contract = BOUNDARY_MARKER_CONTRACTS.get(key)
+        if contract is not None and contract.kind in ("text", "int", "float"):
+            out[key] = check(contract, value, field=key)
+    return out
 
 
 def format_number(line_code: str, seq: int, marker_type: str) -> str:

@@ -19,6 +19,7 @@ from boundaries.divisions import get_division
 from boundaries.lines import LINE_FIELDS
 from boundaries.markers import STATUSES
 from boundaries.markers import check_line_offset
+from boundaries.markers import check_values
 from boundaries.markers import line_offset_m
 from boundaries.markers import validate_number
 from boundaries.models import BoundaryLine
@@ -326,8 +327,8 @@ def add_marker(
         raise InvalidInput(
             f"marker {number}: a twin marker needs side_code (the division it stands in)", field="side_code"
         )
-    if elevation_m is not None and not -100 <= float(elevation_m) <= 9000:
-        raise InvalidInput(f"marker {number}: elevation {elevation_m} m is out of range", field="elevation_m")
+    checked = check_values({"side_code": side_code, "material": material, "elevation_m": elevation_m})
+    side_code, material, elevation_m = checked["side_code"], checked["material"], checked["elevation_m"]
     refs = [_reference_object(number, r) for r in (reference_objects or [])]
     point = point_lonlat(lon, lat, what=f"marker {number}")
     line_geom = geometry_of(line)
@@ -397,6 +398,7 @@ def update_marker(
         marker.geom = to_db_geom(point)
     if "reference_objects" in changes:
         changes["reference_objects"] = [_reference_object(number, r) for r in changes["reference_objects"]]
+    changes = check_values(changes)
     for k, v in changes.items():
         setattr(marker, k, v)
     marker.author = actor

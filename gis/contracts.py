@@ -72,9 +72,9 @@ class Contract:
     """What one field accepts.
 
     ``kind`` is ``text``, ``int``, ``float``, ``bool``, ``date`` or ``list`` (a JSON list whose
-    texts follow ``item``); ``minimum``/``maximum`` bound numbers (``below``: the maximum itself
-    is excluded, as 360° is 0°), ``max_length`` text;
-    ``pattern`` must match the whole stripped text (``says`` tells the user what it means);
+    texts follow ``item``); ``minimum``/``maximum`` bound numbers, ``max_length`` text;
+    ``pattern`` must match the whole stripped text (``says`` is that form in words, for messages
+    and the documentation);
     ``multiline`` allows tab and line breaks; ``formula`` allows a first character a spreadsheet
     runs as a formula unquoted. Markup, SQL fragments, control and invisible characters and
     garbled encodings are refused in every text.
@@ -84,7 +84,6 @@ class Contract:
     required: bool = False
     minimum: float | None = None
     maximum: float | None = None
-    below: bool = False
     max_length: int | None = None
     pattern: str | None = None
     says: str | None = None
@@ -112,7 +111,7 @@ def number(minimum: float | None = None, maximum: float | None = None, **kw: Any
 
 def division_code(**kw: Any) -> Contract:
     """A 12-digit statistical division code."""
-    return Contract("text", max_length=12, pattern=CODE12, says="is not a 12-digit division code", **kw)
+    return Contract("text", max_length=12, pattern=CODE12, says="12 digits", **kw)
 
 
 def choice(values: tuple[str, ...], **kw: Any) -> Contract:
@@ -142,11 +141,7 @@ def declare(
 
 def writable_columns(model: type, *, managed: tuple[str, ...] = ()) -> list[str]:
     """The columns of ``model`` a user writes (not the system columns, not ``managed`` ones)."""
-    return [
-        c.name
-        for c in model.__table__.columns
-        if c.name not in SYSTEM_COLUMNS and c.name not in managed and not c.primary_key
-    ]
+    return [c.name for c in model.__table__.columns if c.name not in SYSTEM_COLUMNS and c.name not in managed]
 
 
 def contracts_of(model: type) -> Mapping[str, Contract]:
@@ -218,7 +213,7 @@ def text_problem(contract: Contract, value: str) -> str | None:
     if contract.choices is not None and value not in contract.choices:
         return f"{value[:40]!r} is not one of {', '.join(contract.choices)}"
     if contract.pattern and not re.search(contract.pattern, value):
-        return f"{value[:40]!r} {contract.says or f'does not match {contract.pattern}'}"
+        return f"{value[:40]!r} does not have the required form: {contract.says or contract.pattern}"
     return None
 
 
@@ -263,7 +258,7 @@ def json_schema(contract: Contract) -> dict[str, Any]:
         if contract.minimum is not None:
             out["minimum"] = contract.minimum
         if contract.maximum is not None:
-            out["exclusiveMaximum" if contract.below else "maximum"] = contract.maximum
+            out["maximum"] = contract.maximum
     if contract.item is not None:
         out["items"] = json_schema(contract.item)
     return out
@@ -278,8 +273,7 @@ def describe(contract: Contract) -> str:
         parts.append("one of " + ", ".join(f"`{c}`" for c in contract.choices))
     elif contract.kind in ("int", "float"):
         word = "whole number" if contract.kind == "int" else "number"
-        upper = f"below {_num(contract.maximum)}" if contract.below else _num(contract.maximum)
-        parts.append(f"{word} {_num(contract.minimum)} … {upper}")
+        parts.append(f"{word} {_num(contract.minimum)} … {_num(contract.maximum)}")
     elif contract.kind == "list":
         parts.append(
             "list"
@@ -304,7 +298,11 @@ def describe(contract: Contract) -> str:
 def _num(x: float | None) -> str:
     if x is None:
         return "…"
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+    if abs(x) == FLOAT_LIMIT:
+        return "−10¹²" if x < 0 else "10¹²"
+    if not float(x).is_integer():
+        return f"{x:g}"
+    return f"{int(x):,}".replace("-", "−") if abs(x) >= 10_000 else str(int(x)).replace("-", "−")
 
 
 def _hidden(ch: str) -> bool:
@@ -355,9 +353,8 @@ def number_problem(contract: Contract, value: Any) -> tuple[str | None, Any]:
         x = int(x)
     if contract.minimum is not None and x < contract.minimum:
         return f"{_short(x)} is out of range: below {_num(contract.minimum)}", x
-    if contract.maximum is not None and (x >= contract.maximum if contract.below else x > contract.maximum):
-        word = "not below" if contract.below else "above"
-        return f"{_short(x)} is out of range: {word} {_num(contract.maximum)}", x
+    if contract.maximum is not None and x > contract.maximum:
+        return f"{_short(x)} is out of range: above {_num(contract.maximum)}", x
     return None, x
 
 
@@ -367,14 +364,14 @@ def _short(x: float) -> str:
 
 
 def _text(contract: Contract, raw: str) -> tuple[str | None, str]:
-    """The formula rule on the text as typed, then the rest on the text stripped and unquoted.
+    """The formula rule on the text stripped, then the rest on the text unquoted too.
 
     Text starting with a formula character is refused unless written quoted (``'=A1``): the
     quote is dropped and the text kept, as spreadsheets read it and as imports do.
     """
     text = raw.strip()
     if not contract.formula:
-        why = formula_problem(raw.lstrip(" ")) or formula_problem(text)
+        why = formula_problem(text)
         if why:
             return why, text
     if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:

@@ -213,7 +213,7 @@ _NAME = contracts.text(
     50,
     required=True,
     pattern=NAME_PATTERN,
-    says="must contain Chinese characters and no markup or SQL punctuation",
+    says="Chinese characters, no markup or SQL punctuation",
 )
 PLACE_NAME_CONTRACTS = contracts.declare(
     PlaceName,
@@ -221,12 +221,16 @@ PLACE_NAME_CONTRACTS = contracts.declare(
         "name": _NAME,
         "proper_part": contracts.text(),
         "generic_part": contracts.text(),
-        "category_code": contracts.text(required=True, pattern=r"^\d{2,8}$", says="is not a category code"),
+        "category_code": contracts.text(
+            required=True, pattern=r"^\d{2,8}$", says="a category code of 2 to 8 digits"
+        ),
         "romanized": contracts.text(),
         "romanized_override_reason": contracts.text(4000, multiline=True),
-        "mongolian": contracts.text(pattern=MONGOLIAN_PATTERN, says="must be traditional Mongolian script"),
+        "mongolian": contracts.text(pattern=MONGOLIAN_PATTERN, says="traditional Mongolian script"),
         "mongolian_source": contracts.text(),
-        "origin_language": contracts.text(pattern=r"^[a-z]{2,8}$", says="is not an ISO 639 code"),
+        "origin_language": contracts.text(
+            pattern=r"^[a-z]{2,8}$", says="an ISO 639 language code in lower case"
+        ),
         "aliases": contracts.Contract("list", item=replace(_NAME, required=False)),
         "meaning": contracts.text(4000, multiline=True),
         "history": contracts.text(8000, multiline=True),
@@ -250,18 +254,16 @@ SIGN_CONTRACTS = contracts.declare(
         ),
         "kind": contracts.choice(SIGN_KINDS, required=True),
         "place_name_id": contracts.integer(1),
-        "text_zh": contracts.text(pattern=HAN_PATTERN, says="must be written in Chinese characters"),
+        "text_zh": contracts.text(pattern=HAN_PATTERN, says="written in Chinese characters"),
         "text_romanized": contracts.text(
-            pattern=ROMAN_PATTERN, says="must be written in Latin letters (Hanyu Pinyin)"
+            pattern=ROMAN_PATTERN, says="written in Latin letters (Hanyu Pinyin)"
         ),
-        "text_mongolian": contracts.text(
-            pattern=MONGOLIAN_PATTERN, says="must be traditional Mongolian script"
-        ),
+        "text_mongolian": contracts.text(pattern=MONGOLIAN_PATTERN, says="traditional Mongolian script"),
         "house_number": contracts.text(
-            pattern=HOUSE_NUMBER_PATTERN, says="is not a number pattern (expected e.g. 12, 12-1 or 12附1)"
+            pattern=HOUSE_NUMBER_PATTERN, says="a house number such as 12, 12-1 or 12附1"
         ),
         "side": contracts.choice(("left", "right")),
-        "facing_deg": contracts.number(0, 360, below=True),
+        "facing_deg": contracts.number(0, 360),
         "material": contracts.text(),
         "size": contracts.text(),
         "installer": contracts.text(),

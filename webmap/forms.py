@@ -20,12 +20,13 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from gis.contracts import FLOAT_LIMIT
+from gis.contracts import INT_MAX
+from gis.contracts import INT_MIN
+from gis.contracts import Contract
+from gis.contracts import check
 from gis.errors import InvalidInput
 
-#: The range of the integer columns (ids, versions, counts): PostgreSQL's ``integer``.
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-#: No measured quantity of the system (degrees, metres, beds, kilometres) comes near this.
-FLOAT_LIMIT = 1e12
 #: Control characters a form field may not hold (tab, line feed and carriage return may).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -55,14 +56,23 @@ def day(name: str, *, default: date | None = None) -> date | None:
         raise InvalidInput(f"{name}: not a date (YYYY-MM-DD)", field=name) from None
 
 
-def number(name: str, *, kind: type = float, lo: float | None = None, hi: float | None = None) -> Any:
-    """A numeric form field (``None`` when empty) within ``lo``..``hi``.
+def number(
+    name: str,
+    *,
+    kind: type = float,
+    lo: float | None = None,
+    hi: float | None = None,
+    contract: Contract | None = None,
+) -> Any:
+    """A numeric form field (``None`` when empty) within ``lo``..``hi``, or as its field's ``contract`` says.
 
     Integers default to the 32-bit column range, floats to finite values within ``±FLOAT_LIMIT``.
     """
     value = text(name, limit=40)
     if value is None:
         return None
+    if contract is not None:
+        return check(contract, value, field=name)
     return bounded(name, value, kind=kind, lo=lo, hi=hi)
 
 

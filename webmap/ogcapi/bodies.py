@@ -17,6 +17,8 @@ from flask import request
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from gis.contracts import check
+from gis.contracts import contracts_of
 from gis.errors import InvalidInput
 from gis.rows import MAX_INT64
 from webmap.ogcapi.collections import Collection
@@ -61,7 +63,12 @@ def patch_body(coll: Collection) -> tuple[dict[str, Any], BaseGeometry | None]:
 
 
 def typed_properties(coll: Collection, props: Mapping[str, Any]) -> dict[str, Any]:
-    """``props`` checked against the collection's types (dates parsed); unknown names refused."""
+    """``props`` checked against the collection's types (dates parsed) and the fields' contracts.
+
+    Unknown names are refused; a value its field's contract refuses is refused naming the field
+    (the value is passed on as sent: the use case cleans it by the same contract).
+    """
+    declared = contracts_of(coll.model)
     out: dict[str, Any] = {}
     for name, value in props.items():
         if name in EXTRA:
@@ -72,6 +79,9 @@ def typed_properties(coll: Collection, props: Mapping[str, Any]) -> dict[str, An
         if name not in coll.properties:
             raise InvalidInput(f"{coll.id} has no property {name!r}", field=name)
         out[name] = None if value is None else _typed(coll.column_type(name), name, value)
+        contract = declared.get(name)
+        if contract is not None and out[name] is not None and contract.kind in ("text", "int", "float"):
+            check(contract, out[name], field=name)
     return out
 
 

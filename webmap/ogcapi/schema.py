@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from gis.contracts import contracts_of
+from gis.contracts import json_schema
 from webmap.ogcapi.collections import READ_ONLY
 from webmap.ogcapi.collections import Collection
 
@@ -19,6 +21,7 @@ SCHEMA_MEDIA_TYPE = "application/schema+json"
 REL_SCHEMA = "http://www.opengis.net/def/rel/ogc/1.0/schema"
 #: Part 3's link relation of the queryables.
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+_NUMERIC = ("enum", "minimum", "maximum")
 _FORMATS = {
     "Point": "geometry-point",
     "LineString": "geometry-linestring",
@@ -29,7 +32,7 @@ _FORMATS = {
 
 
 def property_schema(coll: Collection, name: str) -> dict[str, Any]:
-    """The JSON schema of one property: type, format, title, limits and choices from the registry."""
+    """The JSON schema of one property: type, format and title; limits and choices from its contract."""
     kind = coll.column_type(name)
     out: dict[str, Any] = {"title": name}
     if kind in ("date", "date-time"):
@@ -39,16 +42,11 @@ def property_schema(coll: Collection, name: str) -> dict[str, Any]:
     field = _fields(coll.layer).get(name)
     if field is not None:
         out["title"] = f"{field.label_zh} / {field.label_en}"
-        if field.choices:
-            out["enum"] = list(field.choices)
-        if field.max_length and kind == "string":
-            out["maxLength"] = field.max_length
-        if field.pattern:
-            out["pattern"] = field.pattern
-        if field.minimum is not None and kind in ("integer", "number"):
-            out["minimum"] = field.minimum
-        if field.maximum is not None and kind in ("integer", "number"):
-            out["maximum"] = field.maximum
+    contract = contracts_of(coll.model).get(name) or (field.contract if field is not None else None)
+    if contract is not None:
+        limits = json_schema(contract)
+        keep = {"string": ("enum", "maxLength", "pattern"), "integer": _NUMERIC, "number": _NUMERIC}
+        out.update({k: limits[k] for k in keep.get(kind, ()) if k in limits})
     if name == coll.id_column:
         out["x-ogc-role"] = "id"
     if name == coll.datetime_property:
