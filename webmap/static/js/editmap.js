@@ -247,7 +247,7 @@
         var c = f.geometry.coordinates;
         var p = f.properties;
         var colour = MARKER_COLOURS[p.status] || "#7f8c8d";
-        L.circleMarker([c[1], c[0]], { radius: 5, color: "#333", weight: 1, fillColor: colour, fillOpacity: 0.95 })
+        L.circleMarker([c[1], c[0]], { radius: 4, color: "#333", weight: 1, fillColor: colour, fillOpacity: 0.95 })
           .bindTooltip(document.createTextNode(p.number + " · " + (p.status || "")))
           .addTo(markers);
       });
