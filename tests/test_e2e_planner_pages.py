@@ -85,6 +85,9 @@ def test_what_if_result_is_on_a_map(server, browser, water, size, backend):  # n
     page.goto(base + "/planning/?year=2024")
     form = page.locator("form[action$='/planning/whatif']")
     form.locator("select[name=kind]").select_option("home_care_station")
+    form.locator("#whatif-lon-map").click()  # the map picker fills the position
+    assert form.locator("input[name=lon]").input_value().startswith("106.")
+    assert form.locator("input[name=lat]").input_value().startswith("39.")
     form.locator("input[name=lon]").fill("106.83")
     form.locator("input[name=lat]").fill("39.67")
     form.locator("button[type=submit]").click()
