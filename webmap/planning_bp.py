@@ -300,6 +300,7 @@ def _siting_page(*, report=None, error: str | None = None, status: int = 200, ex
         "planning/siting.html",
         report=report,
         kinds=KINDS,
+        kind_names={k: _kind_name(k) for k in BY_CODE},
         year=request.values.get("year"),
         error=error,
         field=getattr(exc, "field", None),
