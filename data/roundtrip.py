@@ -6,6 +6,9 @@ a key (roads) is matched by the ``id`` column of the export. A matched row whose
 unchanged; a changed row is applied through the domain's use case at the version the file
 carries, so a row changed in the database since the export is refused; a row whose key is not
 stored is new and inserted as a plain import does. Any refused row refuses the whole file.
+
+An emptied cell clears the field (one change, audited like any other); emptying a field every row
+needs (a required column, or one the table keeps NOT NULL) refuses the row, naming the field.
 """
 
 from __future__ import annotations
@@ -147,6 +150,13 @@ def plan_update(
             plan.outcomes.append(RowOutcome(row, key, "unchanged"))
             continue
         names = sorted(changed) + (["geometry"] if geom is not None else [])
+        emptied = [f for f in _not_nullable(lyr) if f.name in changed and _empty(changed[f.name])]
+        if emptied:
+            f = emptied[0]
+            message = f"{f.column} ({f.label_zh}) cannot be emptied: every row needs one"
+            plan.outcomes.append(RowOutcome(row, key, "refused", names, message))
+            plan.problems.append(Problem(row, f.column, message))
+            continue
         version = _version(versions, row)
         if version is None or version != obj.version:
             message = (
@@ -221,12 +231,20 @@ _NAME_ACTS = {
 }
 
 
+#: Place-name texts the edit clears when given as "".
+_NAME_TEXTS = ("meaning", "history", "location_desc", "mongolian", "mongolian_source")
+
+
 def _apply_place_name(session, obj, changed, geom, *, version, actor, reason, **_) -> None:
     from placenames import usecases
     from placenames.store import EDITABLE
 
-    values = dict(changed)
+    # An emptied cell clears the field: the edit leaves a text given as None alone, and clears
+    # one given as "" (a blank romanized form goes back to the automatic one).
+    values = {k: ("" if v is None and k in _NAME_TEXTS else v) for k, v in changed.items()}
     romanized = values.pop("romanized", None)
+    if "romanized" in changed and romanized is None:
+        romanized = ""
     romanized_reason = values.pop("romanized_override_reason", None)
     other = sorted(set(values) - set(EDITABLE))
     if other:
@@ -320,6 +338,12 @@ _APPLY: dict[str, Callable[..., None]] = {
 
 
 # --- comparisons -----------------------------------------------------------------------------
+
+
+def _not_nullable(lyr: Layer) -> list[Any]:
+    """Fields whose column takes no NULL (an emptied cell cannot clear them); lists empty to ``[]``."""
+    columns = lyr.table.c
+    return [f for f in lyr.fields if f.kind != "list" and f.name in columns and not columns[f.name].nullable]
 
 
 def _version(versions: pd.Series | None, row: int) -> int | None:
