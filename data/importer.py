@@ -32,6 +32,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+import pyogrio.errors
 from pyproj import Transformer
 from pyproj.exceptions import CRSError
 from pyproj.exceptions import ProjError
@@ -59,6 +61,7 @@ from gis.dialects import dialect_name
 from gis.errors import InvalidInput
 from gis.errors import require_actor
 from gis.io import FileError
+from gis.io import ReadResult
 from gis.io import parse_crs
 from gis.io import read_vector
 from gis.models import AuditLog
@@ -66,6 +69,8 @@ from gis.models import utcnow
 
 #: Rows per ``IN (...)`` query when checking keys against the database.
 CHUNK = 900
+#: Table-name endings of a GeoPackage exported one table per geometry type (data.exporter).
+_GEOMETRY_PARTS = ("point", "line", "polygon")
 
 
 @dataclass
@@ -268,7 +273,7 @@ def _import(
     reason: str | None,
 ) -> None:
     try:
-        read = read_vector(path, crs=crs, encoding=encoding)
+        read = _read(path, crs=crs, encoding=encoding)
     except FileError as exc:
         report.problems.append(Problem(0, None, str(exc)))
         raise ImportRefused(report) from exc
@@ -353,6 +358,52 @@ def _update(
         _audit(session, lyr, new_values, report, actor=actor, reason=reason)
     session.flush()
     clock.lap("insert")
+
+
+def _read(path: Path, *, crs: str | int | None, encoding: str | None) -> ReadResult:
+    """The file's features; every geometry type's table of a GeoPackage exported in parts.
+
+    A layer holding several geometry types (place names) is exported to a GeoPackage as one table
+    per type (``<layer>_point``, ``<layer>_line``, ``<layer>_polygon``). Such a file is read whole:
+    its tables one after the other, rows numbered on across them (each table's rows in a note).
+    Any other GeoPackage is read from its first table, as :func:`gis.io.read_vector` does.
+    """
+    parts = _typed_tables(path)
+    if len(parts) <= 1:
+        return read_vector(path, crs=crs, encoding=encoding)
+    reads = [read_vector(path, crs=crs, encoding=encoding, layer=name) for name in parts]
+    gdf = pd.concat([r.gdf for r in reads], ignore_index=True)
+    gdf = gpd.GeoDataFrame(gdf, geometry=reads[0].gdf.geometry.name, crs=reads[0].gdf.crs)
+    gdf.index = pd.RangeIndex(1, len(gdf) + 1, name="row")
+    spans, first = [], 1
+    for name, r in zip(parts, reads, strict=True):
+        spans.append(f"{name} (rows {first}-{first + len(r.gdf) - 1})" if len(r.gdf) else f"{name} (no rows)")
+        first += len(r.gdf)
+    notes = list(dict.fromkeys(n for r in reads for n in r.notes))
+    notes.append(f"tables read one after the other: {', '.join(spans)}")
+    head = reads[0]
+    return ReadResult(
+        gdf=gdf, format=head.format, source_crs=head.source_crs, encoding=head.encoding, notes=notes
+    )
+
+
+def _typed_tables(path: Path) -> list[str]:
+    """The spatial tables of a GeoPackage exported one table per geometry type, in the export's order.
+
+    Empty for any other file, or a GeoPackage whose spatial tables are not all ``<stem>_<type>``.
+    """
+    if not path.is_file() or path.suffix.lower() != ".gpkg":
+        return []
+    try:
+        listed = pyogrio.list_layers(path)
+    except (pyogrio.errors.DataSourceError, OSError):
+        return []  # read_vector names the problem
+    spatial = [str(name) for name, geometry_type in listed if geometry_type]
+    stems = {name.rpartition("_")[0] for name in spatial}
+    suffixes = [name.rpartition("_")[2] for name in spatial]
+    if len(spatial) < 2 or len(stems) != 1 or not set(suffixes) <= set(_GEOMETRY_PARTS):
+        return []
+    return sorted(spatial, key=lambda name: _GEOMETRY_PARTS.index(name.rpartition("_")[2]))
 
 
 def _checked_crs(crs: str | int | None) -> str | int | None:

@@ -384,4 +384,6 @@ def _day(value: Any) -> Any:
 def _same_geometry(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    return bool(shapely.equals_exact(shapely.force_2d(a), shapely.force_2d(b), tolerance=SAME_POSITION))
+    # Normalised first: a Shapefile turns outer rings clockwise, a GIS may start a ring elsewhere.
+    a, b = shapely.normalize(shapely.force_2d(a)), shapely.normalize(shapely.force_2d(b))
+    return bool(shapely.equals_exact(a, b, tolerance=SAME_POSITION))
