@@ -107,7 +107,9 @@ def test_audit_without_a_district_shows_the_citys_findings_on_a_map_and_in_a_tab
     shown = int(page.get_attribute("#auditmap", "data-findings"))
     assert shown >= rows.count()
     assert page.locator("#auditmap path.leaflet-interactive").count() == shown
-    kinds = {k for k in page.eval_on_selector_all("#audit-findings tr.finding-row", "rs => rs.map(r => r.dataset.kind)")}
+    kinds = set(
+        page.eval_on_selector_all("#audit-findings tr.finding-row", "rs => rs.map(r => r.dataset.kind)")
+    )
     legend = page.locator("#auditmap .map-legend div")
     assert legend.count() == len(kinds)
     assert "sign_missing" in kinds and "缺少标志 (1)" in page.inner_text("#auditmap .map-legend")
@@ -143,7 +145,9 @@ def test_round_page_draws_the_line_markers_by_displacement_a_legend_and_a_metric
     assert int(page.get_attribute("#roundmap", "data-line-drawn")) == 1
     strokes = page.eval_on_selector_all("#roundmap path", "ps => ps.map(p => p.getAttribute('stroke'))")
     assert "#1f3a5f" in strokes  # the line itself
-    fills = page.eval_on_selector_all("#roundmap path.leaflet-interactive", "ps => ps.map(p => p.getAttribute('fill'))")
+    fills = page.eval_on_selector_all(
+        "#roundmap path.leaflet-interactive", "ps => ps.map(p => p.getAttribute('fill'))"
+    )
     assert "#c0392b" in fills and "#7f8c8d" in fills  # HN001Q displaced 2.6 m, HN002Q not measured
     legend = page.inner_text("#roundmap .map-legend")
     for entry in ("行政区域界线", "1.0", "尚未实测"):
@@ -166,6 +170,16 @@ def test_markers_page_maps_lines_and_markers(server, page, backend):
     assert int(page.get_attribute("#linesmap", "data-lines")) >= 1
     assert int(page.get_attribute("#linesmap", "data-markers")) >= 1
     assert page.locator("#linesmap .map-legend").count() == 1
+    page.click("text=登记界桩")  # the picker of the registration form, in a closed <details> until now
+    picker = page.locator("#new-lon-map")
+    picker.scroll_into_view_if_needed()
+    assert _poll(page, "document.getElementById('new-lon-map').clientWidth > 300")
+    box = picker.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert _poll(page, "document.getElementById('new-lon').value")
+    # opened, the picker shows the city's centre (106.82, 39.66) in its middle
+    lon, lat = float(page.input_value("#new-lon")), float(page.input_value("#new-lat"))
+    assert abs(lon - 106.82) < 0.05 and abs(lat - 39.66) < 0.05
 
 
 @pytest.mark.parametrize("path", ["/names/{name}", "/signs/{sign}", "/signs/audit", "/boundaries/markers"])

@@ -190,6 +190,15 @@
       }
     }
     if (fromFields()) { map.setView(marker.getLatLng(), 16); }
+    var box = node.closest("details");  // a picker in a closed <details> has no size until it opens
+    if (box) {
+      box.addEventListener("toggle", function () {
+        if (!box.open) { return; }
+        var centre = marker ? marker.getLatLng() : map.getCenter();
+        map.invalidateSize();
+        map.setView(centre, map.getZoom(), { animate: false });
+      });
+    }
     map.on("click", function (e) { put(e.latlng, true); });
     lon.addEventListener("change", fromFields);
     lat.addEventListener("change", fromFields);
