@@ -190,9 +190,9 @@ FINDING_COLOURS = {
     "wrong_mongolian": "#9a7d0a",
     "far_from_street": "#aab7b8",
     "number_gap": "#17a589",
-    "out_of_order": "#1abc9c",
-    "intersection_without_sign": "#a93226",
-    "street_end_without_sign": "#cb4335",
+    "out_of_order": "#229954",
+    "intersection_without_sign": "#1b2631",
+    "street_end_without_sign": "#f1948a",
     "street_without_plates": "#6e2c00",
 }
 SEVERITIES = ("error", "warning")

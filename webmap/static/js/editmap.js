@@ -10,7 +10,7 @@
   var WUHAI = [106.2, 39.0, 107.4, 40.1];
 
   function newMap(el, opts) {
-    var map = L.map(el, L.extend({ maxZoom: 18, minZoom: 7 }, opts || {})).setView([39.66, 106.82], 10);
+    var map = L.map(el, L.extend({ maxZoom: 18, minZoom: 7, zoomSnap: 0.5 }, opts || {})).setView([39.66, 106.82], 10);
     L.control.scale({ imperial: false }).addTo(map);
     [["land", 210], ["water", 220], ["roads", 230]].forEach(function (p) {  // water on land, roads on both
       map.createPane(p[0]);
