@@ -92,7 +92,18 @@ def _items(c: Collection) -> dict[str, Any]:
         for p in c.properties
         if p != c.id_column
     ]
-    common = ("bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f")
+    common = (
+        "bbox",
+        "bbox-crs",
+        "crs",
+        "limit",
+        "offset",
+        "datetime",
+        "filter",
+        "filter-lang",
+        "filter-crs",
+        "f",
+    )
     return {
         "get": {
             "summary": f"Features of {c.id}",
@@ -272,6 +283,28 @@ def _parameters(default_limit: int, max_limit: int) -> dict[str, Any]:
             "schema": {"type": "integer", "minimum": 0, "default": 0},
         },
         "datetime": {"name": "datetime", "in": "query", "schema": {"type": "string"}},
+        "filter": {
+            "name": "filter",
+            "in": "query",
+            "description": (
+                "a CQL2 filter on the collection's queryables: comparisons, AND, OR, NOT, LIKE, IN, "
+                "BETWEEN, IS NULL, S_INTERSECTS(geometry, BBOX(...) or a WKT geometry); "
+                "e.g. `category_code = '2511' AND name LIKE '%路'`"
+            ),
+            "schema": {"type": "string"},
+        },
+        "filter-lang": {
+            "name": "filter-lang",
+            "in": "query",
+            "description": "the filter's encoding",
+            "schema": {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
+        },
+        "filter-crs": {
+            "name": "filter-crs",
+            "in": "query",
+            "description": "the CRS of the filter's geometries (CRS84 unless given)",
+            "schema": uri,
+        },
         "f": _F,
         "featureId": {
             "name": "featureId",

@@ -1,4 +1,4 @@
-"""Items queries of OGC API - Features: parameters, CRS (Part 2), bbox, datetime, property filters."""
+"""Items queries of OGC API - Features: parameters, CRS (Part 2), bbox, datetime, property and CQL2 filters (Part 3)."""
 
 from __future__ import annotations
 
@@ -23,13 +23,25 @@ from gis.dialects import bbox_filter
 from gis.rows import MAX_INT32
 from gis.rows import MAX_INT64
 from gis.rows import to_jsonable
+from webmap.ogcapi import cql2
 from webmap.ogcapi.collections import Collection
 from webmap.spatial import bounds
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
 SUPPORTED_CRS = (CRS84, EPSG4490)
-RESERVED = {"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"}
+RESERVED = {
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "limit",
+    "offset",
+    "datetime",
+    "f",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+}
 
 
 class BadRequest(ValueError):
@@ -46,6 +58,15 @@ class ItemsQuery:
     crs: str = CRS84
     datetime: tuple[Any, Any] | None = None
     filters: dict[str, Any] = field(default_factory=dict)
+    cql: dict[str, Any] | None = None  # a CQL2 filter as CQL2 JSON (webmap.ogcapi.cql2)
+    filter_crs: str = CRS84
+
+    @property
+    def filtered(self) -> bool:
+        """Whether anything narrows the collection (then no typed-first order, counts in SQL)."""
+        return (
+            self.bbox is not None or self.datetime is not None or bool(self.filters) or self.cql is not None
+        )
 
 
 def parse_crs(value: str | None, *, name: str = "crs") -> str:
@@ -76,6 +97,15 @@ def parse_items(coll: Collection, args: dict[str, str], *, default_limit: int, m
     for key in coll.properties:
         if key in args:
             q.filters[key] = _typed(coll, key, args[key])
+    if "filter" in args:
+        q.filter_crs = parse_crs(args.get("filter-crs"), name="filter-crs")
+        try:
+            q.cql = cql2.parse(args["filter"], args.get("filter-lang"))
+            cql2.check(coll, q.cql, crs=q.filter_crs)
+        except cql2.FilterError as exc:
+            raise BadRequest(str(exc)) from None
+    elif "filter-lang" in args or "filter-crs" in args:
+        raise BadRequest("filter-lang and filter-crs go with a filter")
     return q
 
 
@@ -97,6 +127,8 @@ def where_clauses(session: Session, coll: Collection, q: ItemsQuery) -> list[Any
             clauses.append(col <= end)
     for key, value in q.filters.items():
         clauses.append(t.c[key] == value)
+    if q.cql is not None:
+        clauses.append(cql2.to_clause(session, coll, q.cql, crs=q.filter_crs))
     return clauses
 
 
@@ -112,8 +144,7 @@ def fetch_items(session: Session, coll: Collection, q: ItemsQuery) -> tuple[list
     t = coll.table
     where = where_clauses(session, coll, q)
     key = t.c[coll.id_column]
-    unfiltered = q.bbox is None and q.datetime is None and not q.filters
-    keys = page_keys(session, coll, where, limit=q.limit, offset=q.offset, typed_first=unfiltered)
+    keys = page_keys(session, coll, where, limit=q.limit, offset=q.offset, typed_first=not q.filtered)
     position = {k: i for i, k in enumerate(keys)}
     rows = sorted(
         session.execute(select(*_columns(coll)).where(key.in_(keys))).all(), key=lambda r: position[r[0]]
@@ -154,7 +185,8 @@ def loads(data: bytes | str) -> Any:
 
 def number_matched(session: Session, coll: Collection, q: ItemsQuery, where: list[Any]) -> int:
     """How many features match ``q`` (counted in the spatial index alone when only a bbox filters)."""
-    if q.bbox is not None and q.datetime is None and not q.filters and not coll.public_filters():
+    only_bbox = q.bbox is not None and q.datetime is None and not q.filters and q.cql is None
+    if only_bbox and not coll.public_filters():
         return bbox_count(session, coll.table, q.bbox, column=coll.geometry_column)
     return int(session.scalar(select(func.count()).select_from(coll.table).where(*where)) or 0)
 

@@ -9,6 +9,7 @@ from flask import render_template
 
 from webmap.db import get_session
 from webmap.ogcapi import bp
+from webmap.ogcapi import cql2
 from webmap.ogcapi import query
 from webmap.ogcapi import schema
 from webmap.ogcapi.collections import collections
@@ -28,8 +29,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    *cql2.CONFORMANCE,  # Part 3: queryables, filter, features-filter and the CQL2 classes
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
