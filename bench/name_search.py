@@ -94,6 +94,11 @@ def main(argv: list[str] | None = None) -> dict:
         help="generated names through the ORM with the index triggers firing (orm), or by COPY with the "
         "place trigger off, indexed by the full build (copy, PostGIS only; for 10,000,000 names)",
     )
+    parser.add_argument(
+        "--keep-index",
+        action="store_true",
+        help="with --reuse: time the queries on the index as it is, without the full build",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)  # URL, query file: a fresh web worker
     args = parser.parse_args(argv)
     if args.worker:
@@ -104,7 +109,8 @@ def main(argv: list[str] | None = None) -> dict:
         try:
             out["backends"][backend] = run_backend(urls[backend], backend, n_names=args.names,
                                                    n_queries=args.queries, n_scan=args.scan_queries,
-                                                   seed=args.seed, reuse=args.reuse, load=args.load)  # fmt: skip
+                                                   seed=args.seed, reuse=args.reuse, load=args.load,
+                                                   keep_index=args.keep_index)  # fmt: skip
         except Exception as exc:  # an unreachable PostGIS is reported, not fatal
             out["backends"][backend] = {"error": f"{type(exc).__name__}: {exc}"}
     out["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -125,9 +131,11 @@ def run_backend(
     seed: int,
     reuse: bool = False,
     load: str = "orm",
+    keep_index: bool = False,
 ) -> dict:
     """Build the database, then time both approaches on the same queries."""
     engine = _existing(url, n_names) if reuse else None
+    built = engine is not None
     started = time.perf_counter()
     if engine is None:
         engine = _fresh(url, backend)
@@ -145,15 +153,18 @@ def run_backend(
         total = session.scalar(select(func.count()).select_from(PlaceName))
         queries = _queries(session, n_queries, seed=seed)
         t0 = time.perf_counter()
-        n_entries = search.rebuild(session)
-        session.commit()
+        if keep_index and built:
+            n_entries = session.scalar(text("SELECT count(*) FROM name_entry"))
+        else:
+            n_entries = search.rebuild(session)
+            session.commit()
         build_index = time.perf_counter() - t0
     if backend == "postgis":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE name_entry"))
     with factory() as session:
         result: dict = {"names": total, "entries": n_entries, "db_build_s": round(build_db, 1),
-                        "index_build_s": round(build_index, 1), "index_mb": _index_size(session, url, backend),
+                        "index_build_s": None if keep_index and built else round(build_index, 1), "index_mb": _index_size(session, url, backend),
                         "mismatches": _check(session, queries), "kinds": {}}  # fmt: skip
         for kind, qs in queries.items():
             ours, found = _time(lambda q: search.search(session, q, limit=20), qs)
