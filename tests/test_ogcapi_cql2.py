@@ -90,6 +90,10 @@ ATTRIBUTE_FILTERS = [
         "text_zh = '人民路' AND kind = 'street'",
         lambda p: p["text_zh"] == "人民路" and p["kind"] == "street",
     ),
+    ("signs", "text_romanized LIKE 'RENMIN%'", lambda p: p["text_romanized"].startswith("RENMIN")),
+    ("signs", "text_romanized LIKE 'renmin%'", lambda p: False),  # case counts, on SQLite too
+    ("signs", "text_romanized LIKE 'RENMIN_LU'", lambda p: p["text_romanized"] == "RENMIN LU"),
+    ("signs", "text_romanized LIKE 'RENMIN\\_LU'", lambda p: p["text_romanized"] == "RENMIN_LU"),
     ("boundary_lines", "length_km > 8.5", lambda p: p["length_km"] > 8.5),
     ("markers", "seq = 1", lambda p: p["seq"] == 1),
 ]
@@ -116,6 +120,7 @@ def test_attribute_filter_matches_the_same_predicate(ro_client, cid, text, keep)
 
 
 def test_filters_are_not_trivially_all_or_nothing(ro_client):
+    assert len(_filtered(ro_client, "signs", "text_romanized LIKE 'RENMIN%'")) == 3
     everything = _where(ro_client, "divisions", lambda p: True)
     assert 0 < len(_filtered(ro_client, "divisions", "level = 'district'")) < len(everything)
     assert 0 < len(_filtered(ro_client, "divisions", "population IS NOT NULL")) < len(everything)

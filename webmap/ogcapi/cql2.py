@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from gis.crs import STORAGE_SRID
 from gis.dialects import bbox_filter
+from gis.dialects import dialect_name
 from webmap.ogcapi.collections import Collection
 
 #: Conformance classes of Part 3 and CQL2 this module implements.
@@ -132,7 +133,7 @@ class _Translator:
             pattern = args[1]
             if not isinstance(pattern, str):
                 raise FilterError(f"filter: the pattern of {name} LIKE must be text")
-            return column.like(pattern, escape="\\")
+            return self.like(column, pattern)
         if op == "in":
             self._arity(op, args, 2)
             name, column = self.property(args[0])
@@ -197,6 +198,12 @@ class _Translator:
             raise FilterError(f"filter: {name} is text; quote the value ('{_show(value)}')")
         return value
 
+    def like(self, column: Any, pattern: str) -> Any:
+        """``LIKE``, case-sensitive as CQL2 wants: SQLite's LIKE ignores ASCII case, so there as GLOB."""
+        if self.session is None or dialect_name(self.session) != "sqlite":
+            return column.like(pattern, escape="\\")
+        return column.bool_op("GLOB")(_glob(pattern))
+
     def intersects(self, prop: Any, value: Any) -> Any:
         if not _is_property(prop) or str(prop["property"]) not in GEOMETRY_NAMES:
             raise FilterError(
@@ -241,6 +248,22 @@ class _Translator:
     def _arity(self, op: str, args: list, n: int) -> None:
         if len(args) != n:
             raise FilterError(f"filter: {op} takes {n} arguments, not {len(args)}")
+
+
+def _glob(pattern: str) -> str:
+    """A CQL2 ``LIKE`` pattern (``%``, ``_``, ``\\`` escapes) as a SQLite ``GLOB`` pattern."""
+    out, chars = [], iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            ch = next(chars, "\\")
+            out.append(f"[{ch}]" if ch in "*?[" else ch)
+        elif ch == "%":
+            out.append("*")
+        elif ch == "_":
+            out.append("?")
+        else:
+            out.append(f"[{ch}]" if ch in "*?[" else ch)
+    return "".join(out)
 
 
 def _is_property(node: Any) -> bool:
