@@ -215,3 +215,58 @@ def test_qgis_loads_every_collection_single_typed_with_typed_numbers(served, tmp
     assert layers["facilities"]["fields"]["floor_area_m2"] == "Real"
     assert layers["facilities"]["fields"]["planned_year"] == "Integer"
     assert {"人民路", "海北大街", "团结巷", "滨河大道"} == set(layers["place_names"]["names"])
+
+
+def _gdal_names(text: str) -> list[str]:
+    return sorted(re.findall(r"^\s+name \(String\) = (.+)$", text, re.M))
+
+
+def _cql2(base: str, cid: str, text: str) -> list[str]:
+    """The names of the features the API's CQL2 filter keeps (every page)."""
+    from urllib.parse import quote
+    from urllib.request import urlopen
+
+    url, names = f"{base}/collections/{cid}/items?f=json&limit=1000&filter={quote(text)}", []
+    while url:
+        with urlopen(url, timeout=60) as resp:  # noqa: S310 (the test's own server)
+            page = json.loads(resp.read())
+        names += [f["properties"]["name"] for f in page["features"]]
+        url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+    return sorted(names)
+
+
+@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin not installed")
+@pytest.mark.parametrize(
+    "where",
+    [
+        "kind = 'community_service' AND floor_area_m2 > 100",
+        "kind = 'home_care_station' AND name LIKE '%第1%'",
+        "status = 'running' OR planned_year >= 2027",
+    ],
+)
+def test_gdal_where_keeps_the_features_the_cql2_filter_keeps(served, where):
+    """ogrinfo -where through OAPIF (GDAL sends what the server takes, filters the rest itself)
+    selects the same facilities as the server's CQL2 filter of the same predicate."""
+    base, _expected = served
+    out = _run("ogrinfo", "-ro", "-al", "-q", "-where", where, f"OAPIF:{base}", "facilities")
+    assert out.returncode == 0, out.stderr
+    by_gdal = _gdal_names(out.stdout)
+    assert by_gdal == _cql2(base, "facilities", where)
+    assert 0 < len(by_gdal) < 12 + 1
+
+
+@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin not installed")
+def test_gdal_reads_a_cql2_filtered_items_url(served):
+    """GDAL's GeoJSON reader opens a CQL2-filtered items URL: only the matching features, typed."""
+    from urllib.parse import quote
+
+    base, _expected = served
+    text = "S_INTERSECTS(geometry, BBOX(106.8145, 39.67, 106.8175, 39.69)) AND floor_area_m2 IS NULL"
+    url = f"{base}/collections/facilities/items?f=json&limit=1000&filter={quote(text)}"
+    out = _run("ogrinfo", "-ro", "-al", "-q", url)
+    assert out.returncode == 0, out.stderr
+    assert (
+        _gdal_names(out.stdout)
+        == _cql2(base, "facilities", text)
+        == [f"新华社区第{i}服务站" for i in (5, 6, 7)]
+    )
