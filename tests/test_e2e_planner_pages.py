@@ -1,5 +1,5 @@
-"""The planner's what-if and siting results on a map, and water on the planning basemap, in headless
-Chromium at a desktop and a phone size."""
+"""The planner's what-if and siting results on a map, water on the planning basemap, and long names in
+the public map's suggestions, in headless Chromium at a desktop and a phone size."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from placenames import store as names_store
 pytestmark = pytest.mark.e2e
 
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
+LONG_NAME = "乌海高新技术产业开发区海勃湾产业园综合服务中心职工家园"
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,7 @@ def water(server):  # noqa: F811
         for name, code, geom in [
             ("黄河", "121", LineString([(106.775, 39.55), (106.79, 39.80)])),
             ("乌海湖", "122", box(106.785, 39.66, 106.795, 39.70)),
+            (LONG_NAME, "241", box(106.82, 39.66, 106.83, 39.67)),
         ]:
             pn = names_store.propose(
                 s, actor="t", name=name, category_code=code, division_code=DISTRICT, geom=geom
@@ -145,3 +147,23 @@ def test_planning_maps_draw_water_with_a_legend_entry(server, browser, water, ba
     assert len(water_drawn) == 2  # the river's line and the lake
     context.close()
     assert errors == []
+
+
+@only_backends("spatialite")
+def test_a_long_name_suggestion_keeps_its_line_on_a_phone(server, browser, water, backend):  # noqa: F811
+    base, _app = server
+    context = browser.new_context(
+        viewport=dict(zip(("width", "height"), SIZES["phone"], strict=True)), locale="zh-CN"
+    )
+    page = context.new_page()
+    page.goto(base + "/?lang=zh")
+    page.fill("#search-input", "产业园")
+    item = page.locator("#search-results li").filter(has_text=LONG_NAME).first
+    item.wait_for(timeout=20000)
+    name, rom, where = (item.locator(sel).bounding_box() for sel in (".name", "small", ".where"))
+    row = item.bounding_box()
+    assert name["width"] > 0.8 * row["width"]  # the name takes the row, not a narrow column
+    assert name["height"] < 4 * 24  # a few lines at most, never one character per line
+    assert name["y"] + name["height"] <= rom["y"] + 1 <= where["y"] + 1  # romanization under the name
+    page.screenshot(path=str(ARTIFACTS / "e2e_long_suggestion_phone.png"))
+    context.close()
