@@ -418,7 +418,7 @@ def _map_built_up(
                 part.plot(ax=ax, color=colour, markersize=14)
                 shown.add(kind)
         ax.set_xlim(minx - pad, maxx + pad)
-        ax.set_ylim(miny - pad, maxy + pad)
+        ax.set_ylim(miny - 2.5 * pad, maxy + pad)  # room under the facilities for the scale bar
         ax.set_aspect("equal", adjustable="box")
         _furnish(ax, lang)
     fig.suptitle(t["map_built"], fontproperties=font, fontsize=12)

@@ -108,7 +108,10 @@ def scale_bar(ax, *, lang: str = "zh", fontsize: float = 6.5) -> list:
     bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
     height = 0.007 * (y1 - y0)
     font = cjk_font(fontsize)
-    artists = []
+    w, h = x1 - x0, y1 - y0
+    backing = Rectangle((bx - 0.02 * w, by - 0.015 * h), length + 0.14 * w, height + 0.06 * h, facecolor="white",
+                        edgecolor="none", alpha=0.75, zorder=19)  # fmt: skip
+    artists = [ax.add_patch(backing)]  # the bar reads over dense layers
     for i in range(2):
         artists.append(ax.add_patch(Rectangle((bx + i * step, by), step, height, facecolor="black" if i == 0 else "white",
                                edgecolor="black", linewidth=0.6, zorder=20)))  # fmt: skip
