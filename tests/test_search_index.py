@@ -13,9 +13,11 @@ from placenames import search
 from placenames import store
 from placenames.models import FormerName
 from placenames.models import PlaceName
+from placenames.search import entries
 from placenames.search.entries import similar
 from placenames.search.entries import substring
 from placenames.search.grams import cover
+from tests.conftest import only_backends
 
 
 def _entries(session) -> list[tuple]:
@@ -121,3 +123,21 @@ def test_the_triggers_exist_at_head(session, backend):
         f"name_entry_{table}_{op}" for table in ("place", "former") for op in ("insert", "update", "delete")
     }
     assert expected <= names
+
+
+@only_backends("postgis")
+def test_postgres_asks_the_index_for_the_rarest_grams(registry):
+    session, _ = registry
+    rows = [{"name": f"{a}{b}花园小区", "category_code": "241", "status": "announced", "author": "t",
+             "aliases": []} for a in "金银华锦富嘉瑞祥和泰" for b in "康宁安盛鑫隆兴昌源丰"]  # fmt: skip
+    session.execute(insert(PlaceName), rows)
+    session.execute(text("ANALYZE name_entry"))
+    entries._STATS.clear()
+    query = "甘德尔山花园小区"
+    chosen = entries._Postgres.selective(session, query, 2)
+    assert len(chosen) == entries.SELECTIVE_GRAMS
+    assert "花园" not in chosen and "小区" not in chosen  # in 100 names each: left to the check
+    scan = session.execute(
+        text("SELECT id FROM name_entry WHERE text LIKE :p ORDER BY length(text), id"), {"p": "%花园小区%"}
+    ).scalars()
+    assert [h.id for h in substring(session, "花园小区")] == list(scan)[:200]

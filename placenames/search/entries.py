@@ -26,6 +26,8 @@ from placenames.search.grams import grams
 TYPO_CANDIDATES = 300
 #: Postings a typo lookup reads at most (rarest n-grams first).
 FUZZY_POSTINGS = 6_000
+#: n-grams a substring lookup asks the GIN index for at most (PostgreSQL; the rarest ones).
+SELECTIVE_GRAMS = 5
 #: How long a process keeps PostgreSQL's n-gram statistics before reading them again.
 STATS_SECONDS = 300.0
 _STATS: dict[str, tuple] = {}
@@ -59,11 +61,11 @@ def substring(session: Session, query: str, *, pinyin: bool = False, limit: int 
 def substring_sql(session: Session, query: str, *, pinyin: bool = False) -> tuple[str, dict] | None:
     """The SQL of :func:`substring` (columns of :class:`Hit`, at most ``:sn`` rows) and its
     parameters, to run alone or inside a larger statement; ``None`` for an empty query."""
-    selected = cover(query, 3 if pinyin else 2)
+    dialect = _dialect(session)
+    selected = dialect.selective(session, query, 3 if pinyin else 2)
     if not selected:
         return None
     column = "pinyin" if pinyin else "text"
-    dialect = _dialect(session)
     where = dialect.having(selected)
     if where is None:  # no indexable n-gram (punctuation only): verify every entry
         where = "1 = 1"
@@ -129,6 +131,20 @@ def _dialect(session: Session) -> _Postgres | _Sqlite:
 class _Postgres:
     """n-grams as a ``text[]`` column under GIN."""
 
+    @classmethod
+    def selective(cls, session: Session, query: str, n: int) -> list[str]:
+        """The query's rarest n-grams, overlapping or not (any of them selects every entry holding the query).
+
+        The candidates are what the n-grams share, each fetched from the table to be checked, so the
+        rarest few narrow them more than a non-overlapping cover whose n-grams may all be common
+        (``uan``, ``yua``); statistics from :meth:`frequencies`.
+        """
+        if len(query) <= n:
+            return [query] if query else []
+        counts = cls.frequencies(session, sorted(grams(query, n)))
+        ranked = sorted(counts, key=lambda g: (counts[g], g))
+        return sorted(ranked[:SELECTIVE_GRAMS])
+
     @staticmethod
     def indexable(gram: str) -> bool:
         return bool(gram)
@@ -169,6 +185,11 @@ class _Postgres:
 
 class _Sqlite:
     """n-grams as the tokens of a contentless FTS5 table (its rowid is the entry id)."""
+
+    @staticmethod
+    def selective(session: Session, query: str, n: int) -> list[str]:
+        """Non-overlapping n-grams covering the query (FTS5 intersects its doclists cheaply)."""
+        return cover(query, n)
 
     @staticmethod
     def indexable(gram: str) -> bool:
