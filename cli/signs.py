@@ -20,6 +20,10 @@ from placenames.signs import queries as signs_queries
 from placenames.signs import store as signs_store
 from placenames.signs import usecases
 from placenames.signs import workorders
+from placenames.signs.audit import FINDING_KINDS
+from placenames.signs.audit import FINDING_SEVERITY
+from placenames.signs.audit import SEVERITIES
+from placenames.signs.audit import filter_findings
 from placenames.signs.audit import findings_by_kind
 from placenames.signs.numbering import DIRECTIONS
 from placenames.signs.numbering import NumberingRule
@@ -83,10 +87,20 @@ def signs_group() -> None:
     show_default=True,
     help="Largest plate-to-street distance (m).",
 )
+@click.option(
+    "--severity",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Only findings of this severity (error: the sign misleads; warning: to plan for).",
+)
+@click.option("--kind", type=click.Choice(FINDING_KINDS), default=None, help="Only findings of this kind.")
 @format_option
 @pass_cli
-def audit_cmd(cli: CliContext, district, direction, odd_side, radius, max_gap, max_distance, fmt) -> None:
-    """List sign findings by kind: text against the standard names, coverage, numbering."""
+def audit_cmd(
+    cli: CliContext, district, direction, odd_side, radius, max_gap, max_distance, severity, kind, fmt
+) -> None:
+    """List sign findings by kind with their severity: text against the standard names, coverage,
+    numbering."""
     rule = NumberingRule(direction=direction, odd_side=odd_side)
     with cli.session() as session:
         findings = signs_queries.run_audit(
@@ -97,15 +111,33 @@ def audit_cmd(cli: CliContext, district, direction, odd_side, radius, max_gap, m
             max_gap=max_gap,
             max_distance_m=max_distance,
         )
+    findings = filter_findings(findings, kind=kind, severity=severity)
     by_kind = findings_by_kind(findings)
-    result = {"district": district, "counts": {k: len(v) for k, v in by_kind.items()}, "findings": by_kind}
+    result = {
+        "district": district,
+        "kind": kind,
+        "severity": severity,
+        "total": len(findings),
+        "severities": {s: int((findings["severity"] == s).sum()) for s in SEVERITIES},
+        "counts": {k: len(v) for k, v in by_kind.items()},
+        "findings": by_kind,
+    }
 
     def render(r: dict) -> str:
-        lines = [table([{"kind": k, "findings": n} for k, n in r["counts"].items()])]
+        counts = [
+            {"kind": k, "severity": FINDING_SEVERITY.get(k), "findings": n} for k, n in r["counts"].items()
+        ]
+        lines = [
+            table(counts),
+            ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in r["severities"].items()),
+        ]
         for kind, items in r["findings"].items():
-            lines.append(f"\n{kind} (first 5 of {len(items)})")
+            lines.append(f"\n{kind}, {FINDING_SEVERITY.get(kind)} (first 5 of {len(items)})")
             lines.append(
-                table(items[:5], ["sign_id", "street_key", "expected", "actual", "difference", "detail"])
+                table(
+                    items[:5],
+                    ["severity", "sign_id", "street_key", "expected", "actual", "difference", "detail"],
+                )
             )
         return "\n".join(lines)
 

@@ -10,14 +10,19 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from placenames.signs import queries as sign_queries
+from gis.errors import InvalidInput
+from placenames.signs.audit import filter_findings
 from webmap import tiles
 from webmap.auth import role_required
 from webmap.db import get_session
 from webmap.search import outline
 from webmap.search import suggest
+from webmap.signs_audit import audit_findings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+#: Findings per page of ``/api/signs/audit`` unless asked otherwise, and the most asked at once.
+AUDIT_LIMIT = 1000
+AUDIT_MAX_LIMIT = 10000
 
 
 @bp.get("/layers")
@@ -77,31 +82,73 @@ def name_outline(place_id: int):
 @bp.get("/signs/audit")
 @role_required("placename_officer", "sign_maintainer")
 def sign_audit():
-    """Sign audit findings of a district or town as GeoJSON points: ``GET /api/signs/audit?division=150302000000``."""
-    division = (request.args.get("division") or "").strip()[:12]
-    if not division.isdigit():
-        abort(400, "division must be a division code")
-    gdf = sign_queries.run_audit(get_session(), division_code=division)
+    """Sign audit findings as GeoJSON points, the same as the audit page's:
+    ``GET /api/signs/audit[?division=150302000000][&kind=wrong_text][&severity=error][&limit=&offset=]``.
+
+    Without a division, the whole city. ``numberMatched`` counts the findings of the filter,
+    ``counts`` them by kind; ``limit`` (1 to 10,000, default 1,000) and ``offset`` page them, with
+    a ``next`` link while more remain.
+    """
+    division = (request.args.get("division") or request.args.get("district") or "").strip()[:12]
+    if division and not division.isdigit():
+        raise InvalidInput("division must be a 12-digit division code", field="division")
+    limit = _int_arg("limit", AUDIT_LIMIT, 1, AUDIT_MAX_LIMIT)
+    offset = _int_arg("offset", 0, 0, None)
+    gdf = filter_findings(
+        audit_findings(division or None),
+        kind=request.args.get("kind") or None,
+        severity=request.args.get("severity") or None,
+    )
     feats = []
-    for row in gdf.itertuples(index=False):
-        if row.geometry is None or row.geometry.is_empty:
-            continue
-        point = row.geometry if row.geometry.geom_type == "Point" else row.geometry.representative_point()
+    for row in gdf.iloc[offset : offset + limit].itertuples(index=False):
         sign = None if row.sign_id is None or row.sign_id != row.sign_id else int(row.sign_id)
         props = {
-            k: _plain(getattr(row, k)) for k in ("kind", "street_key", "expected", "actual", "difference")
+            k: _plain(getattr(row, k))
+            for k in ("kind", "severity", "street_key", "expected", "actual", "difference", "detail")
         }
         props.update(
             label=_(row.kind), sign_id=sign, sign_url=url_for("signs.detail", sign_id=sign) if sign else None
         )
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [round(point.x, 7), round(point.y, 7)]},
-                "properties": props,
-            }
+        feats.append({"type": "Feature", "geometry": _point(row.geometry), "properties": props})
+    args = {k: v for k, v in request.args.items() if k in ("division", "district", "kind", "severity")}
+    links = [{"rel": "self", "href": url_for("api.sign_audit", **args, limit=limit, offset=offset)}]
+    if offset + limit < len(gdf):
+        links.append(
+            {"rel": "next", "href": url_for("api.sign_audit", **args, limit=limit, offset=offset + limit)}
         )
-    return jsonify({"type": "FeatureCollection", "features": feats})
+    return jsonify(
+        {
+            "type": "FeatureCollection",
+            "numberMatched": len(gdf),
+            "numberReturned": len(feats),
+            "counts": {str(k): int(n) for k, n in gdf["kind"].value_counts().sort_index().items()},
+            "links": links,
+            "features": feats,
+        }
+    )
+
+
+def _int_arg(name: str, default: int, lowest: int, highest: int | None) -> int:
+    """A whole-number query argument within bounds (refused naming it otherwise)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number", field=name) from None
+    if value < lowest or (highest is not None and value > highest):
+        bounds = f"from {lowest} to {highest}" if highest is not None else f"at least {lowest}"
+        raise InvalidInput(f"{name} must be {bounds}", field=name)
+    return value
+
+
+def _point(geom) -> dict | None:
+    """A finding's place as a GeoJSON point (a point inside it for a line or area), or ``None``."""
+    if geom is None or geom.is_empty:
+        return None
+    point = geom if geom.geom_type == "Point" else geom.representative_point()
+    return {"type": "Point", "coordinates": [round(point.x, 7), round(point.y, 7)]}
 
 
 def _plain(value):

@@ -26,10 +26,12 @@ from placenames.models import SIGN_KINDS
 from placenames.models import PlaceName
 from placenames.models import Sign
 from placenames.models import WorkOrder
-from placenames.signs import queries as sign_queries
 from placenames.signs import store as signs_store
 from placenames.signs import usecases
 from placenames.signs import workorders
+from placenames.signs.audit import FINDING_SEVERITY
+from placenames.signs.audit import SEVERITIES
+from placenames.signs.audit import filter_findings
 from placenames.signs.render import sign_face_svg
 from placenames.signs.usecases import EDIT_FIELDS
 from webmap import forms
@@ -37,6 +39,7 @@ from webmap.auth import actor
 from webmap.auth import role_required
 from webmap.db import get_session
 from webmap.errors import form_errors
+from webmap.signs_audit import audit_findings
 from webmap.uploads import read_limited
 
 bp = Blueprint("signs", __name__, url_prefix="/signs")
@@ -156,26 +159,6 @@ def open_order(sign_id: int):
     return redirect(url_for("signs.detail", sign_id=sign_id))
 
 
-#: How urgent each kind of audit finding is: a sign that misleads (wrong or old text, a wrong
-#: or doubled number, a missing sign) is an error; the rest are warnings to plan for.
-FINDING_SEVERITY = {
-    "sign_missing": "error",
-    "wrong_text": "error",
-    "old_name": "error",
-    "unknown_street": "error",
-    "bad_number": "error",
-    "duplicate_number": "error",
-    "wrong_side": "error",
-    "wrong_romanization": "warning",
-    "missing_mongolian": "warning",
-    "wrong_mongolian": "warning",
-    "far_from_street": "warning",
-    "number_gap": "warning",
-    "out_of_order": "warning",
-    "intersection_without_sign": "warning",
-    "street_end_without_sign": "warning",
-    "street_without_plates": "warning",
-}
 #: Colours of the finding kinds on the audit map and in its legend.
 FINDING_COLOURS = {
     "sign_missing": "#c0392b",
@@ -195,7 +178,6 @@ FINDING_COLOURS = {
     "street_end_without_sign": "#f1948a",
     "street_without_plates": "#6e2c00",
 }
-SEVERITIES = ("error", "warning")
 #: Rows of the findings table per page; the map shows every finding of the filter.
 AUDIT_PAGE = PAGE
 
@@ -215,13 +197,9 @@ def audit():
     severity = request.args.get("severity") or ""
     severity = severity if severity in SEVERITIES else ""
     page = max(request.args.get("page", 1, type=int), 1)
-    gdf = sign_queries.run_audit(s, division_code=division or None)
-    gdf["severity"] = gdf["kind"].map(FINDING_SEVERITY).fillna("warning")
-    all_kinds = gdf["kind"].value_counts().to_dict()
-    if severity:
-        gdf = gdf[gdf["severity"] == severity]
-    if kind:
-        gdf = gdf[gdf["kind"] == kind]
+    found = audit_findings(division or None)
+    all_kinds = found["kind"].value_counts().to_dict()
+    gdf = filter_findings(found, kind=kind, severity=severity)
     by_kind = gdf["kind"].value_counts().to_dict()
     start = (page - 1) * AUDIT_PAGE
     rows = [_finding_row(r) for r in gdf.iloc[start : start + AUDIT_PAGE].itertuples(index=False)]

@@ -16,6 +16,7 @@ import shapely
 from gis.crs import METRIC_CRS
 from gis.crs import require_crs
 from gis.crs import to_metric
+from gis.errors import InvalidInput
 from placenames.mongolian import same_form
 from placenames.signs.numbering import NumberingRule
 from placenames.signs.numbering import locate_on_lines
@@ -23,7 +24,41 @@ from placenames.signs.numbering import street_lines
 from placenames.signs.validation import MAX_STREET_DISTANCE_M
 
 #: Columns of every findings table.
-FINDING_COLUMNS = ["kind", "sign_id", "street_key", "expected", "actual", "difference", "detail", "geometry"]
+FINDING_COLUMNS = [
+    "kind",
+    "severity",
+    "sign_id",
+    "street_key",
+    "expected",
+    "actual",
+    "difference",
+    "detail",
+    "geometry",
+]
+#: How urgent each kind of finding is: a sign that misleads (wrong or old text, a wrong or doubled
+#: number, a plate on a street the network lacks, a missing sign) is an ``error`` to correct; the
+#: rest are ``warning``s to plan for (incomplete bilingual lines, coverage, numbering gaps).
+FINDING_SEVERITY = {
+    "sign_missing": "error",
+    "wrong_text": "error",
+    "old_name": "error",
+    "unknown_street": "error",
+    "bad_number": "error",
+    "duplicate_number": "error",
+    "wrong_side": "error",
+    "wrong_romanization": "warning",
+    "missing_mongolian": "warning",
+    "wrong_mongolian": "warning",
+    "far_from_street": "warning",
+    "number_gap": "warning",
+    "out_of_order": "warning",
+    "intersection_without_sign": "warning",
+    "street_end_without_sign": "warning",
+    "street_without_plates": "warning",
+}
+#: Every finding kind, and the severities from the most urgent.
+FINDING_KINDS = tuple(FINDING_SEVERITY)
+SEVERITIES = ("error", "warning")
 #: Road classes that carry house numbers.
 URBAN_CLASSES = ("primary", "secondary", "street", "lane")
 #: Generic parts of the city streets that carry house numbers (not highways or bridges).
@@ -333,6 +368,30 @@ def findings_by_kind(findings: gpd.GeoDataFrame) -> dict[str, list[dict]]:
     }
 
 
+def filter_findings(
+    findings: gpd.GeoDataFrame, *, kind: str | None = None, severity: str | None = None
+) -> gpd.GeoDataFrame:
+    """Findings of one ``kind`` and/or one ``severity`` (``None`` or empty: all), index renumbered.
+
+    An unknown kind or severity is refused (``InvalidInput`` naming the field), so a typing
+    mistake never reads as "no findings".
+    """
+    if kind and kind not in FINDING_SEVERITY:
+        raise InvalidInput(
+            f"unknown finding kind {str(kind)[:40]!r}; one of {', '.join(FINDING_KINDS)}", field="kind"
+        )
+    if severity and severity not in SEVERITIES:
+        raise InvalidInput(
+            f"unknown severity {str(severity)[:20]!r}; one of {', '.join(SEVERITIES)}", field="severity"
+        )
+    keep = pd.Series(True, index=findings.index)
+    if kind:
+        keep &= findings["kind"] == kind
+    if severity:
+        keep &= findings["severity"] == severity
+    return findings[keep].reset_index(drop=True)
+
+
 def _gaps(df: pd.DataFrame, max_gap: int) -> gpd.GeoDataFrame:
     bases = df[["street_key", "rule_side", "base", "geometry"]].drop_duplicates(
         ["street_key", "rule_side", "base"]
@@ -354,6 +413,7 @@ def _gaps(df: pd.DataFrame, max_gap: int) -> gpd.GeoDataFrame:
 def _findings(part: pd.DataFrame, kind: str, expected, actual, *, detail=None) -> gpd.GeoDataFrame:
     out = pd.DataFrame(index=part.index)
     out["kind"] = kind
+    out["severity"] = FINDING_SEVERITY[kind]
     out["sign_id"] = part.get("id", None)
     out["street_key"] = part.get("street_key", None)
     out["expected"] = expected
@@ -371,6 +431,7 @@ def _findings(part: pd.DataFrame, kind: str, expected, actual, *, detail=None) -
 
 
 def _normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    gdf["severity"] = gdf["kind"].map(FINDING_SEVERITY)
     for column in FINDING_COLUMNS:
         if column not in gdf:
             gdf[column] = None
