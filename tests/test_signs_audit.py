@@ -9,7 +9,13 @@ from shapely.geometry import LineString
 from shapely.geometry import Point
 from shapely.geometry import box
 
+from gis.errors import InvalidInput
+from placenames.signs.audit import FINDING_COLUMNS
+from placenames.signs.audit import FINDING_KINDS
+from placenames.signs.audit import FINDING_SEVERITY
+from placenames.signs.audit import SEVERITIES
 from placenames.signs.audit import describe_difference
+from placenames.signs.audit import filter_findings
 from placenames.signs.audit import findings_by_kind
 from placenames.signs.audit import intersection_findings
 from placenames.signs.audit import missing_signs
@@ -198,3 +204,78 @@ def test_statistics_by_district_and_town_and_layer():
     layer = statistics_layer(stats.reset_index(), divisions)
     assert len(layer) == 4
     assert layer.set_index("code").loc["150302001000", "share_bad"] == 0.5
+
+
+def test_every_finding_carries_the_severity_of_its_kind():
+    signs = gpd.GeoDataFrame(
+        {
+            "id": [1, 2, 3],
+            "kind": ["street", "street", "street"],
+            "condition": ["missing", "good", "good"],
+            "place_name_id": [1, 1, 1],
+            "text_zh": ["人民路", "人民街", "人民路"],
+            "text_romanized": ["RENMIN LU", "RENMIN JIE", "RENMINLU"],
+            "text_mongolian": [None] * 3,
+        },
+        geometry=[Point(106.8, 39.6)] * 3,
+        crs=4490,
+    )
+    names = pd.DataFrame({"id": [1], "name": ["人民路"], "romanized": ["Renmin Lu"], "mongolian": [None]})
+    plates = _plates([("1", (10, 12)), ("1", (20, 12)), ("5", (30, 12))])
+    found = pd.concat(
+        [text_findings(signs, names), missing_signs(signs), plate_findings(ROADS, plates)], ignore_index=True
+    )
+    assert list(found.columns) == FINDING_COLUMNS
+    graded = dict(zip(found["kind"], found["severity"], strict=True))
+    assert graded == {k: FINDING_SEVERITY[k] for k in graded}
+    assert {"wrong_text", "sign_missing", "duplicate_number"} <= {
+        k for k, s in graded.items() if s == "error"
+    }
+    assert {"wrong_romanization", "number_gap", "street_without_plates"} <= {
+        k for k, s in graded.items() if s == "warning"
+    }
+    grouped = findings_by_kind(found)
+    assert grouped["sign_missing"][0]["severity"] == "error"
+    empty = plate_findings(ROADS.iloc[:0], plates.iloc[:0])
+    assert list(empty.columns) == FINDING_COLUMNS
+
+
+def test_every_kind_has_a_severity():
+    assert set(FINDING_SEVERITY.values()) == set(SEVERITIES)
+    assert tuple(FINDING_SEVERITY) == FINDING_KINDS
+
+
+def test_filter_findings_by_kind_and_severity():
+    signs = gpd.GeoDataFrame(
+        {
+            "id": [1, 2],
+            "place_name_id": [1, 1],
+            "text_zh": ["人民街", "人民路"],
+            "text_romanized": ["RENMIN JIE", "RENMINLU"],
+            "text_mongolian": [None, None],
+            "kind": ["street", "street"],
+            "condition": ["missing", "good"],
+        },
+        geometry=[Point(106.8, 39.6), Point(106.81, 39.6)],
+        crs=4490,
+    )
+    names = pd.DataFrame({"id": [1], "name": ["人民路"], "romanized": ["Renmin Lu"], "mongolian": [None]})
+    found = pd.concat([text_findings(signs, names), missing_signs(signs)], ignore_index=True)
+    found = gpd.GeoDataFrame(found, geometry="geometry", crs=4490)
+    assert sorted(filter_findings(found)["kind"]) == ["sign_missing", "wrong_romanization", "wrong_text"]
+    assert sorted(filter_findings(found, severity="error")["kind"]) == ["sign_missing", "wrong_text"]
+    assert filter_findings(found, severity="warning")["kind"].tolist() == ["wrong_romanization"]
+    assert filter_findings(found, kind="wrong_text", severity="error")["sign_id"].tolist() == [1]
+    assert filter_findings(found, kind="wrong_text", severity="warning").empty
+    assert filter_findings(found, kind="", severity="")["kind"].size == 3
+    assert len(found) == 3  # the input is left as it was
+
+
+@pytest.mark.parametrize(
+    ("args", "field"), [({"kind": "nonsense"}, "kind"), ({"severity": "fatal"}, "severity")]
+)
+def test_filter_findings_refuses_unknown_values_naming_the_field(args, field):
+    empty = missing_signs(gpd.GeoDataFrame({"id": [], "kind": [], "condition": []}, geometry=[], crs=4490))
+    with pytest.raises(InvalidInput) as err:
+        filter_findings(empty, **args)
+    assert err.value.field == field
