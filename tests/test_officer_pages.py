@@ -174,6 +174,99 @@ def test_sign_audit_filters_by_district_kind_and_severity(client, app):
     assert unknown.status_code == 200 and "sign_missing" in _audit_rows(unknown.get_data(as_text=True))
 
 
+def _audit_total(html: str) -> int:
+    return int(re.search(r'<h2 id="audit-count">[^:]+: (\d+)', html).group(1))
+
+
+def _kept_findings(app):
+    """The findings the application keeps for the whole city (``None`` before any audit)."""
+    entry = app.extensions.get("wuhai_signs_audit", {}).get("findings", {}).get("")
+    return None if entry is None else entry[2]
+
+
+def test_sign_audit_is_kept_per_data_generation_and_filtered_from_what_is_kept(client, app):
+    _add_findings(app)
+    login(client, "sign_maintainer")
+    first = client.get("/signs/audit").get_data(as_text=True)
+    kept = _kept_findings(app)
+    assert kept is not None and len(kept) == _audit_total(first)
+    for query in ("?kind=sign_missing", "?severity=warning", "?severity=error&page=2"):
+        assert client.get("/signs/audit" + query).status_code == 200
+        assert _kept_findings(app) is kept  # a filter or a page reuses the findings, no new audit
+    assert client.get("/api/signs/audit?severity=error").status_code == 200
+    assert _kept_findings(app) is kept  # the API answers from the same findings
+    sid = app.config["SEED_IDS"]["sign1"]
+    assert client.post(f"/signs/{sid}", data={"version": "1", "condition": "missing"}).status_code == 302
+    after = client.get("/signs/audit?kind=sign_missing").get_data(as_text=True)
+    assert _kept_findings(app) is not kept  # the write moved the data generation
+    assert _audit_total(after) == (kept["kind"] == "sign_missing").sum() + 1
+    assert f'href="/signs/{sid}">{sid}</a>' in after
+
+
+def _api_findings(client, query: str = "") -> dict:
+    resp = client.get("/api/signs/audit" + query)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    return resp.get_json()
+
+
+def _page_findings(client, query: str = "") -> list[tuple]:
+    html = client.get("/signs/audit" + query).get_data(as_text=True)
+    rows = re.findall(
+        r'<tr data-kind="([a-z_]+)" class="finding-row">.*?<span class="severity (\w+)">.*?</td>\n<td>(.*?)</td>',
+        html,
+        flags=re.S,
+    )
+    return [(k, s, int(re.sub(r"<[^>]+>", "", sign)) if sign else None) for k, s, sign in rows]
+
+
+def test_sign_audit_api_answers_the_whole_city_with_the_page_filters(client, app):
+    _add_findings(app)
+    login(client, "placename_officer")
+    for query in ("", "?severity=error", "?severity=warning", "?kind=sign_missing", "?division=150302000000"):
+        fc = _api_findings(client, query)
+        shown = [(f["properties"]["kind"], f["properties"]["severity"], f["properties"]["sign_id"])
+                 for f in fc["features"]]  # fmt: skip
+        assert shown == _page_findings(client, query)
+        assert fc["numberMatched"] == fc["numberReturned"] == len(shown)
+        assert sum(fc["counts"].values()) == len(shown)
+    errors = _api_findings(client, "?severity=error")
+    assert {"sign_missing", "wrong_text"} <= set(errors["counts"])
+    assert {f["properties"]["severity"] for f in errors["features"]} == {"error"}
+    missing = _api_findings(client, "?kind=sign_missing&severity=error")["features"]
+    assert missing and all(f["geometry"]["type"] == "Point" for f in missing)
+    assert _api_findings(client, "?division=150303000000")["features"] == []
+
+
+def test_sign_audit_api_pages_the_findings(client, app):
+    _add_findings(app)
+    login(client, "sign_maintainer")
+    whole = _api_findings(client)
+    assert whole["numberMatched"] >= 3
+    first = _api_findings(client, "?limit=2")
+    assert [f["properties"] for f in first["features"]] == [f["properties"] for f in whole["features"][:2]]
+    nxt = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    assert "offset=2" in nxt and "limit=2" in nxt
+    second = client.get(nxt).get_json()
+    assert [f["properties"] for f in second["features"]] == [f["properties"] for f in whole["features"][2:4]]
+    last = _api_findings(client, f"?limit=2&offset={whole['numberMatched'] - 1}")
+    assert last["numberReturned"] == 1 and not [x for x in last["links"] if x["rel"] == "next"]
+
+
+def test_sign_audit_api_refuses_unknown_filters_naming_them(client, app):
+    login(client, "sign_maintainer")
+    for query, field in (
+        ("?severity=fatal", "severity"),
+        ("?kind=nonsense", "kind"),
+        ("?division=abc", "division"),
+        ("?limit=0", "limit"),
+        ("?limit=x", "limit"),
+        ("?offset=-1", "offset"),
+    ):
+        resp = client.get("/api/signs/audit" + query)
+        assert resp.status_code == 422, query
+        assert resp.mimetype == "application/problem+json" and resp.get_json()["field"] == field
+
+
 def test_round_map_page_draws_the_line_with_a_legend(client, app):
     with app.app_context():
         s = get_session()
