@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -322,3 +323,53 @@ def test_invalid_input_shows_the_form_again(twins):
             assert s.scalar(select(Sign.version).where(Sign.id == sid)) == 1
     finally:
         engine.dispose()
+
+
+def _cli_audit(twins, *args: str) -> list[tuple]:
+    out = json.loads(twins.cli("signs", "audit", "--format", "json", *args, actor="sign_maintainer").output)
+    assert out["total"] == sum(out["counts"].values()) == sum(out["severities"].values())
+    return sorted(
+        (kind, f["severity"], f["sign_id"], f["street_key"], f["expected"], f["actual"], f["difference"],
+         f["detail"], f["lon"], f["lat"])
+        for kind, items in out["findings"].items()
+        for f in items
+    )  # fmt: skip
+
+
+def _web_audit(client, query: str) -> list[tuple]:
+    resp = client.get("/api/signs/audit" + query)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    fc = resp.get_json()
+    assert fc["numberMatched"] == fc["numberReturned"]
+    page = client.get("/signs/audit" + query).get_data(as_text=True)
+    assert int(re.search(r'<h2 id="audit-count">[^:]+: (\d+)', page).group(1)) == fc["numberMatched"]
+    return sorted(
+        (p["kind"], p["severity"], p["sign_id"], p["street_key"], p["expected"], p["actual"], p["difference"],
+         p["detail"], *f["geometry"]["coordinates"])
+        for f in fc["features"]
+        for p in [f["properties"]]
+    )  # fmt: skip
+
+
+def test_audit_findings_and_severity_filter(twins):
+    """A sign recorded as missing through each front end, then the audit through each: the same
+    findings with the same severities, whole city and filtered."""
+    sid = twins.ids["sign1"]
+    twins.cli("signs", "edit", str(sid), "--condition", "missing", "--version", "1", actor="sign_maintainer")
+    web = twins.web("sign_maintainer")
+    assert web.post(f"/signs/{sid}", data={"version": "1", "condition": "missing"}).status_code == 302
+    twins.assert_same(["sign"])
+    every = _cli_audit(twins)
+    assert every == _web_audit(web, "")
+    assert ("sign_missing", "error", sid) in {f[:3] for f in every}
+    for args, query in (
+        (("--severity", "error"), "?severity=error"),
+        (("--severity", "warning"), "?severity=warning"),
+        (("--kind", "sign_missing"), "?kind=sign_missing"),
+        (("--district", "150302000000", "--severity", "error"), "?division=150302000000&severity=error"),
+    ):
+        assert _cli_audit(twins, *args) == _web_audit(web, query), args
+    assert {f[1] for f in _cli_audit(twins, "--severity", "error")} == {"error"}
+    assert {f[1] for f in every} == {"error", "warning"}  # both filters above select something
+    refused = twins.cli("signs", "audit", "--severity", "fatal", actor="sign_maintainer", ok=False)
+    assert refused.exit_code != 0 and web.get("/api/signs/audit?severity=fatal").status_code == 422
