@@ -332,9 +332,10 @@ def coverage_change(
     -------
     dict
         EPSG:4490 layers ``units``, ``facilities`` (kept, of ``kinds``), ``proposed`` (added or
-        moved), ``areas`` (circles of the kept facilities), ``proposed_areas``, ``newly_covered``
-        (uncovered before, covered after) and ``uncovered`` (still uncovered), with ``radius_m``
-        and the uncovered area before and after in km².
+        moved), ``removed``, ``areas`` (circles of the kept facilities), ``proposed_areas``,
+        ``newly_covered`` (uncovered before, covered after), ``no_longer_covered`` (the reverse)
+        and ``uncovered`` (uncovered after), with ``radius_m`` and the uncovered area before and
+        after in km².
     """
     inputs = store.indicator_inputs(session, year=year)
     units = counted_units(inputs.units)
@@ -350,11 +351,12 @@ def coverage_change(
     circles_after = _circles(after[after["kind"].isin(kinds) | changed], radius_m)
     uncovered_before = uncovered_areas(units, circles_before)
     uncovered_after = uncovered_areas(units, circles_after)
-    gained = shapely.difference(
-        shapely.union_all(uncovered_before.geometry.values),
-        shapely.union_all(uncovered_after.geometry.values),
-    )
+    gaps_before = shapely.union_all(uncovered_before.geometry.values)
+    gaps_after = shapely.union_all(uncovered_after.geometry.values)
+    gained, lost = shapely.difference(gaps_before, gaps_after), shapely.difference(gaps_after, gaps_before)
     newly = gpd.GeoDataFrame(geometry=[] if gained.is_empty else [gained], crs=METRIC_CRS)
+    no_longer = gpd.GeoDataFrame(geometry=[] if lost.is_empty else [lost], crs=METRIC_CRS)
+    removed = before[before["id"].isin(scenario.remove)]
     return {
         "units": units.to_crs(STORAGE_CRS),
         "facilities": kept.to_crs(STORAGE_CRS),
@@ -362,6 +364,8 @@ def coverage_change(
         "areas": _circles(kept, radius_m).to_crs(STORAGE_CRS),
         "proposed_areas": _circles(proposed, radius_m).to_crs(STORAGE_CRS),
         "newly_covered": newly.to_crs(STORAGE_CRS),
+        "no_longer_covered": no_longer.to_crs(STORAGE_CRS),
+        "removed": removed.to_crs(STORAGE_CRS),
         "uncovered": uncovered_after.to_crs(STORAGE_CRS),
         "radius_m": radius_m,
         "uncovered_km2": {

@@ -277,8 +277,12 @@ def change_map(layers: dict, *, title: str, proposed_label: str, basemap: dict |
         The legend's text for the proposed facilities (what-if or siting).
     """
     units, proposed = layers["units"], layers["proposed"]
-    focus = proposed if len(proposed) else units
-    m = base_map(bounds=_pad(_bounds(focus), 0.03 if len(proposed) else 0.01))
+    removed = layers.get("removed", proposed.iloc[:0])
+    changed = pd.concat([proposed.geometry, removed.geometry])
+    focus = changed if len(changed) else units.geometry
+    m = base_map(
+        bounds=_pad(tuple(focus.total_bounds) if len(focus) else None, 0.03 if len(changed) else 0.01)
+    )
     add_basemap(m, basemap or {})
     if len(units):
         u = escaped(units[["name", "geometry"]].copy(), ["name"])
@@ -296,6 +300,7 @@ def change_map(layers: dict, *, title: str, proposed_label: str, basemap: dict |
         ("areas", {"color": "#1f618d", "weight": 1, "fillColor": "#5dade2", "fillOpacity": 0.3}),
         ("uncovered", {"color": "#922b21", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.4, "dashArray": "4 3"}),
         ("newly_covered", {"color": "#1e8449", "weight": 1.5, "fillColor": "#2ecc71", "fillOpacity": 0.6}),
+        ("no_longer_covered", {"color": "#641e16", "weight": 1.5, "fillColor": "#7b241c", "fillOpacity": 0.7}),
         ("proposed_areas", {"color": "#b9770e", "weight": 2.5, "fill": False, "dashArray": "8 4"}),
     ):  # fmt: skip
         layer = layers[key]
@@ -307,6 +312,11 @@ def change_map(layers: dict, *, title: str, proposed_label: str, basemap: dict |
         folium.CircleMarker(
             [row.geometry.y, row.geometry.x], radius=3, color="#0b5345", fill=True, fill_opacity=1,
             tooltip=html.escape(str(row.get("name", ""))),
+        ).add_to(m)  # fmt: skip
+    for _idx, row in removed.iterrows():
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x], radius=6, color="#555555", weight=2, fill=True,
+            fill_color="#bbbbbb", fill_opacity=1, tooltip=html.escape(str(row.get("name", ""))),
         ).add_to(m)  # fmt: skip
     for _idx, row in proposed.iterrows():
         folium.CircleMarker(
@@ -320,7 +330,9 @@ def change_map(layers: dict, *, title: str, proposed_label: str, basemap: dict |
             ("#f39c12", _("%(what)s (%(n)s)", what=proposed_label, n=len(proposed))),
             ("#b9770e", _("Their service circles, %(radius)s m", radius=f"{layers['radius_m']:g}")),
             ("#2ecc71", _("Newly covered")),
+            *([("#7b241c", _("No longer covered"))] if len(layers.get("no_longer_covered", ())) else []),
             ("#e74c3c", _("Still not covered")),
+            *([("#bbbbbb", _("Removed facilities (%(n)s)", n=len(removed)))] if len(removed) else []),
             ("#0b5345", _("Existing facilities (%(n)s)", n=len(layers["facilities"]))),
             ("#5dade2", _("Their service circles")),
             ("#f7f4ea", _("Community or village counted")),
