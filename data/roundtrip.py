@@ -72,6 +72,12 @@ class Plan:
     problems: list[Problem]
 
 
+#: Fields whose emptied cell means "the automatic value", per layer: unchanged while it is automatic.
+_AUTOMATIC: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "place_names": {"romanized": lambda obj: not obj.romanized_override_reason},
+}
+
+
 def updatable(lyr: Layer) -> bool:
     """Whether ``lyr`` takes ``--update``."""
     return lyr.name in _APPLY
@@ -145,6 +151,9 @@ def plan_update(
             for name, value in values.loc[row].items()
             if name not in lyr.key and not _same(value, getattr(obj, name))
         }
+        for name, automatic in _AUTOMATIC.get(lyr.name, {}).items():
+            if name in changed and _empty(changed[name]) and automatic(obj):
+                del changed[name]  # blank where the stored value is the automatic one: no change
         geom = geoms[i] if not _same_geometry(geoms[i], to_shape(obj.geom)) else None
         if not changed and geom is None:
             plan.outcomes.append(RowOutcome(row, key, "unchanged"))

@@ -22,6 +22,8 @@ from data.exporter import export_layer
 from data.importer import ImportRefused
 from data.importer import import_file
 from data.layers import get_layer
+from placenames.models import PlaceName
+from placenames.romanize import romanize
 
 #: Layer -> (arrange, key cell, header of a nullable field, a value for it, field, audited table).
 CASES = {
@@ -142,3 +144,17 @@ def test_emptying_a_field_every_row_keeps_is_refused(session, tmp_path, layer):
         (get_layer(layer).field(field).column, True)
     ]
     assert _stored(session, layer, key, field) == before
+
+
+def test_a_blank_romanized_form_means_the_automatic_one(session, tmp_path):
+    _place_names(session, tmp_path)
+    place = session.execute(select(PlaceName).where(PlaceName.name == "滨河大道")).scalar_one()
+    place.romanized = romanize("滨河大道")  # as the naming acts set it: automatic, no override reason
+    session.flush()
+    path = _export(session, "place_names", tmp_path / "names.xlsx", "滨河大道")
+    automatic = _stored(session, "place_names", "滨河大道", "romanized")
+    assert automatic
+    _blank(path, "滨河大道", "罗马字母拼写")
+    report = import_file(session, path, layer="place_names", actor="officer", update=True)
+    assert report.counts()["changed"] == 0
+    assert _stored(session, "place_names", "滨河大道", "romanized") == automatic
