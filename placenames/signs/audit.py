@@ -261,7 +261,7 @@ def plate_findings(
     rule = rule or NumberingRule()
     require_crs(plates, name="plates")
     if lines is None:
-        lines = street_lines(roads, rule=rule)
+        lines = street_lines(to_metric(roads), rule=rule)  # reprojected once, not street by street
     findings = []
     urban = roads.loc[plated_streets(roads, urban_classes=urban_classes), "street_key"].dropna().unique()
     bare = lines[lines["street_key"].isin(urban) & ~lines["street_key"].isin(plates["street_key"])]

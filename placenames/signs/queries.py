@@ -32,6 +32,7 @@ from placenames.signs.validation import MAX_STREET_DISTANCE_M
 from placenames.signs.validation import STREET_KINDS
 
 __all__ = [
+    "AUDIT_SIGN_COLUMNS",
     "SIGN_COLUMNS",
     "divisions_frame",
     "roads_gdf",
@@ -65,6 +66,20 @@ SIGN_COLUMNS = [
 ]
 
 
+#: The sign columns the audit reads (reading only these halves the time to read 34,000 signs).
+AUDIT_SIGN_COLUMNS = [
+    "id",
+    "kind",
+    "place_name_id",
+    "text_zh",
+    "text_romanized",
+    "text_mongolian",
+    "house_number",
+    "condition",
+    "division_code",
+]
+
+
 def street_key(division_code: str | None, name: str | None) -> str | None:
     """The key of a street: its district and name (names are unique within a district)."""
     return f"{district_of(division_code)}:{name}" if division_code and name else None
@@ -79,13 +94,16 @@ def signs_gdf(
     division_code: str | None = None,
     kinds: tuple[str, ...] | None = None,
     bbox: tuple[float, float, float, float] | None = None,
+    columns: list[str] = SIGN_COLUMNS,
 ) -> gpd.GeoDataFrame:
     """Signs as a GeoDataFrame (EPSG:4490) with ``street_key`` and the linked ``place_name``.
 
     ``division_code`` restricts to a district, town or community (code prefix); ``bbox``
-    (min lon, min lat, max lon, max lat) to a map window, through the spatial index.
+    (min lon, min lat, max lon, max lat) to a map window, through the spatial index; ``columns``
+    (``SIGN_COLUMNS`` by default, ``kind``, ``text_zh`` and ``division_code`` among them) to the
+    columns a caller uses.
     """
-    cols = [getattr(Sign, c) for c in SIGN_COLUMNS]
+    cols = [getattr(Sign, c) for c in columns]
     q = select(*cols, PlaceName.name.label("place_name"), func.ST_AsBinary(Sign.geom).label("wkb")).outerjoin(
         PlaceName, PlaceName.id == Sign.place_name_id
     )
@@ -95,7 +113,7 @@ def signs_gdf(
         q = q.where(Sign.kind.in_(kinds))
     if bbox is not None:
         q = q.where(bbox_filter(session, Sign.__table__, bbox))
-    gdf = wkb_rows_to_gdf(session.execute(q.order_by(Sign.id)).all(), [*SIGN_COLUMNS, "place_name"])
+    gdf = wkb_rows_to_gdf(session.execute(q.order_by(Sign.id)).all(), [*columns, "place_name"])
     street_name = gdf["place_name"].where(gdf["place_name"].notna(), gdf["text_zh"])
     is_street = gdf["kind"].isin(STREET_KINDS)
     gdf["street_key"] = [
@@ -172,7 +190,7 @@ def run_audit(
     findings without a sign (a node or a street), when they lie inside its polygon.
     """
     district = district_of(division_code) if division_code else None
-    signs = signs_gdf(session, division_code=district)
+    signs = signs_gdf(session, division_code=district, columns=AUDIT_SIGN_COLUMNS)
     roads = roads_gdf(session, division_code=district)
     names, former = names_frames(session)
     parts = [text_findings(signs, names, former), missing_signs(signs)]
