@@ -27,6 +27,7 @@ from gis.contracts import Contract
 from gis.contracts import mojibake_original  # noqa: F401 - the import reports name it
 from gis.contracts import number_problem
 from gis.contracts import text_problem as text_problem_of
+from gis.contracts import tidy
 from gis.io import extent_problems
 
 #: Columns written by exports or other tools that an import ignores silently.
@@ -281,8 +282,13 @@ def _check_values(distinct: list[Any], f: Field) -> tuple[list[Any], dict[int, l
         for i in np.flatnonzero(blank):
             reasons[int(i)] = [f"required field {f.column} ({f.label_zh}) is empty"]
     if f.kind == "text":
-        formulas = [(i, why) for i, t in enumerate(texts) if t and (why := formula_problem(t))]
-        texts = [unquote(t) if t else t for t in texts]
+        formulas = [
+            (i, why)
+            for i, (c, t) in enumerate(zip(cells, texts, strict=True))
+            if t and (why := formula_problem(c.lstrip(" ") if type(c) is str else t) or formula_problem(t))
+        ]
+        plain = _plain(f)
+        texts = [tidy(plain, unquote(t)) if t else t for t in texts]
         values, found = _check_texts(texts, f)
         found += formulas
     elif f.kind == "list":

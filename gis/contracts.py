@@ -217,6 +217,13 @@ def text_problem(contract: Contract, value: str) -> str | None:
     return None
 
 
+def tidy(contract: Contract, text: str) -> str:
+    """``text`` as stored: line breaks of multi-line text as ``\\n`` (spreadsheets keep no ``\\r``)."""
+    if contract.multiline and "\r" in text:
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
 def mojibake_original(value: str) -> str | None:
     """The Chinese text ``value`` was garbled from, if it looks like UTF-8/GBK decoded the wrong way."""
     if _HIGH_RUN.search(value):  # UTF-8 or GBK bytes read as Latin-1/CP1252
@@ -364,18 +371,20 @@ def _short(x: float) -> str:
 
 
 def _text(contract: Contract, raw: str) -> tuple[str | None, str]:
-    """The formula rule on the text stripped, then the rest on the text unquoted too.
+    """The formula rule on the text as typed and stripped, then the rest on the text unquoted too.
 
-    Text starting with a formula character is refused unless written quoted (``'=A1``): the
-    quote is dropped and the text kept, as spreadsheets read it and as imports do.
+    Text starting with a formula character (a tab or carriage return before the text too) is
+    refused unless written quoted (``'=A1``): the quote is dropped and the text kept, as
+    spreadsheets read it and as imports do.
     """
     text = raw.strip()
     if not contract.formula:
-        why = formula_problem(text)
+        why = formula_problem(raw.lstrip(" ")) or formula_problem(text)
         if why:
             return why, text
     if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
         text = text[1:]
+    text = tidy(contract, text)
     return text_problem(contract, text), text
 
 

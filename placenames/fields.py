@@ -30,6 +30,8 @@ TEXT_LIMITS = {
 def set_romanization(pn: PlaceName, override: str | None, reason: str | None) -> None:
     """Set the romanized form: the automatic one, or a validated override with its reason."""
     auto = romanization(pn.name, category=pn.category_code, origin=pn.origin_language).text
+    if override is not None and override.strip():
+        override = check(PLACE_NAME_CONTRACTS["romanized"], override, field="romanized")
     if override is not None and override.strip() and override.strip() != auto:
         problems = validate_override(pn.name, override, reason=reason)
         if problems:
@@ -58,10 +60,7 @@ def clean_language(code: str | None) -> str | None:
     """A language-of-origin code (``zh``, ``mn``, ``bo``, ``ug``...; ISO 639, lower case) or None."""
     if code is None or not str(code).strip():
         return None
-    code = str(code).strip().lower()
-    if not code.isascii() or not code.isalpha() or not 2 <= len(code) <= 8:
-        raise InvalidInput(f"language of origin {code!r} is not an ISO 639 code", field="origin_language")
-    return code
+    return check(PLACE_NAME_CONTRACTS["origin_language"], str(code).lower(), field="origin_language")
 
 
 def clean_name(name: str, *, field: str = "name") -> str:

@@ -115,3 +115,29 @@ def test_an_empty_or_broken_drawn_geometry_is_422(app, client):
         }
         resp = client.post("/names/new", data=data, headers={"Accept": "application/json"})
         assert resp.status_code == 422, (geometry[:40], resp.get_data(as_text=True)[:300])
+
+
+#: Values the text contracts refuse, with what any text field says about them.
+CONTRACT_REFUSALS = [
+    "=cmd|' /C calc'!A0",
+    "铝<script>x</script>",
+    "铝\u202e材",
+    "Ã¤Ã¶Ã¼",
+    "铝'; DROP TABLE sign; --",
+]
+
+
+@pytest.mark.parametrize("value", CONTRACT_REFUSALS)
+def test_the_sign_form_refuses_what_the_contract_refuses_naming_the_field(app, client, value):
+    from gis.contracts import check
+    from gis.errors import InvalidInput
+    from placenames.models import SIGN_CONTRACTS
+
+    with pytest.raises(InvalidInput) as refused:
+        check(SIGN_CONTRACTS["material"], value, field="material")
+    sign = app.config["SEED_IDS"]["sign0"]
+    login(client, "sign_maintainer")
+    data = {"version": "1", "text_zh": "人民路", "lon": "106.81", "lat": "39.6702", "material": value}
+    resp = client.post(f"/signs/{sign}", data=data, headers={"Accept": "application/json"})
+    assert resp.status_code == 422 and resp.json["field"] == "material", resp.get_data(as_text=True)[:300]
+    assert refused.value.message in resp.json["detail"]

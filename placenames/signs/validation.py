@@ -160,6 +160,7 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
         Listing every problem of the record.
     """
     problems: list[str] = []
+    fields: list[str] = []  # the fields a contract refused, first one named by the error
     out: dict[str, Any] = {}
     kind = record.get("kind")
     if kind not in SIGN_KINDS:
@@ -170,11 +171,13 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
             out[field] = check_sign_text(record.get(field), field=field)
         except InvalidInput as exc:
             problems.append(str(exc))
+            fields.append(exc.field)
     for field in (*_FREE_TEXTS, "facing_deg", "place_name_id", "division_code"):
         try:
             out[field] = check(SIGN_CONTRACTS[field], record.get(field), field=field)
         except InvalidInput as exc:
             problems.append(str(exc))
+            fields.append(exc.field)
     number = record.get("house_number")
     if number not in (None, ""):
         try:
@@ -183,6 +186,7 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
             )
         except InvalidInput as exc:
             problems.append(str(exc))
+            fields.append(exc.field)
     elif kind in NUMBERED_KINDS:
         problems.append(f"a {kind} plate needs a house number")
     else:
@@ -207,7 +211,7 @@ def validate_sign_record(record: Mapping[str, Any], *, row: int | str | None = N
             )
         )
     if problems:
-        raise SignValidationError(problems, row=row)
+        raise SignValidationError(problems, row=row, field=next(iter(fields), None))
     return out
 
 
