@@ -126,8 +126,8 @@ def declare(
 
     Kinds come from the column (a contract given as text for an integer column becomes ``int``),
     lengths are narrowed to the column's, integer bounds to the column's range, floats to
-    ±:data:`FLOAT_LIMIT`; ``Text`` columns take line breaks. ``managed`` names columns the system
-    derives or fills itself (no user writes them). Every other column must have a contract.
+    ±:data:`FLOAT_LIMIT`. ``managed`` names columns the system derives or fills itself (no user
+    writes them). Every other column must have a contract.
     """
     table = model.__table__
     missing = sorted(set(writable_columns(model, managed=managed)) - set(contracts))
@@ -147,11 +147,6 @@ def writable_columns(model: type, *, managed: tuple[str, ...] = ()) -> list[str]
 def contracts_of(model: type) -> Mapping[str, Contract]:
     """The declared contracts of ``model`` (empty when it declares none)."""
     return _REGISTRY.get(model, MappingProxyType({}))
-
-
-def declared_models() -> tuple[type, ...]:
-    """The models that declared contracts."""
-    return tuple(_REGISTRY)
 
 
 def column_bounds(column_type: Any) -> tuple[float, float] | None:
