@@ -82,8 +82,8 @@ def test_unchanged_position_does_not_move_the_sign(twins):
     twins.cli("signs", "edit", str(sid), "--text-zh", "人民路", "--version", "1", actor="placename_officer")
     web = twins.web("placename_officer")
     page = web.get(f"/signs/{sid}").get_data(as_text=True)
-    lon = page.split('name="lon" value="')[1].split('"')[0]
-    lat = page.split('name="lat" value="')[1].split('"')[0]
+    lon = re.search(r'<input name="lon"[^>]* value="([^"]+)"', page).group(1)
+    lat = re.search(r'<input name="lat"[^>]* value="([^"]+)"', page).group(1)
     resp = web.post(f"/signs/{sid}", data={"version": "1", "text_zh": "人民路", "lon": lon, "lat": lat})
     assert resp.status_code == 302
     twins.assert_same(["sign"])
