@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import threading
 from pathlib import Path
 
 import pytest
 from conftest import only_backends
 from web_fixtures import PASSWORD
 from web_fixtures import seeded_app
+from web_fixtures import served_over_http
 
 pytestmark = pytest.mark.e2e
 
@@ -27,15 +27,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(request, backend, tmp_path_factory):
     """The seeded app served by waitress on a free loopback port."""
-    from waitress.server import create_server
-
     app = seeded_app(request, backend, tmp_path_factory.mktemp("e2e"))
-    port = _free_port()
-    srv = create_server(app, host="127.0.0.1", port=port, threads=6)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", app
-    srv.close()
+    with served_over_http(app, threads=6) as base:
+        yield base, app
     app.extensions["wuhai_engine"].dispose()
 
 
@@ -104,7 +98,7 @@ def test_officer_renames_and_sees_sign_work_list(server, page, backend):
     page.click("button[type=submit]")
     page.wait_for_url(base + "/home")
     page.goto(f"{base}/names/{pid}")
-    page.click("text=更名")
+    page.click("summary:text-is('更名')")  # the rename section, not the renamings menu
     page.fill("#rename-form input[name=new_name]", "新民路")
     page.fill("#rename-form input[name=reason]", "道路改造后更名")
     page.screenshot(path=str(ARTIFACTS / "e2e_rename_form.png"))

@@ -12,13 +12,13 @@ import re
 import shutil
 import socket
 import subprocess
-import threading
 from datetime import date
 
 import pytest
 from shapely.geometry import Point
 from shapely.geometry import box
 from web_fixtures import seeded_app
+from web_fixtures import served_over_http
 
 EXPECTED_TYPES = {
     "divisions": "MultiPolygon",
@@ -109,15 +109,10 @@ def _expected(app) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def served(request, backend, tmp_path_factory):
     """A seeded app with names of every geometry and facilities, served over HTTP on a free port."""
-    from waitress.server import create_server
-
     app = seeded_app(request, backend, tmp_path_factory.mktemp("ogcclients"), WTF_CSRF_ENABLED=False)
     _add_world(app)
-    port = _free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{port}/ogcapi", _expected(app)
-    server.close()
+    with served_over_http(app) as base:
+        yield f"{base}/ogcapi", _expected(app)
     app.extensions["wuhai_engine"].dispose()
 
 

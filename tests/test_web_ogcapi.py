@@ -7,7 +7,6 @@ import json
 import shutil
 import socket
 import subprocess
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from web_fixtures import app  # noqa: F401
 from web_fixtures import client  # noqa: F401
 from web_fixtures import ro_app  # noqa: F401
 from web_fixtures import ro_client  # noqa: F401
+from web_fixtures import served_over_http
 from web_fixtures import web_db  # noqa: F401
 
 from gis.models import AuditLog
@@ -176,16 +176,9 @@ def _free_port() -> int:
 
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin not installed")
 def test_gdal_oapif_driver_reads_every_layer(ro_app):
-    app = ro_app
-    from waitress.server import create_server
-
-    port = _free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    with served_over_http(ro_app) as base:
         out = subprocess.run(
-            ["ogrinfo", "-ro", "-so", "-al", f"OAPIF:http://127.0.0.1:{port}/ogcapi"],
+            ["ogrinfo", "-ro", "-so", "-al", f"OAPIF:{base}/ogcapi"],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert out.returncode == 0, out.stderr
@@ -193,7 +186,7 @@ def test_gdal_oapif_driver_reads_every_layer(ro_app):
             assert f"Layer name: {layer}" in out.stdout
         assert "Feature Count: 3" in out.stdout
         data = subprocess.run(
-            ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", f"OAPIF:http://127.0.0.1:{port}/ogcapi", "signs"],
+            ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", f"OAPIF:{base}/ogcapi", "signs"],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert data.returncode == 0, data.stderr
@@ -201,5 +194,3 @@ def test_gdal_oapif_driver_reads_every_layer(ro_app):
         assert sorted(f["properties"]["code"] for f in feats) == ["HBW-0000", "HBW-0001", "HBW-0002"]
         lon, lat = feats[0]["geometry"]["coordinates"][:2]
         assert 106.8 < lon < 106.84 and 39.6 < lat < 39.7
-    finally:
-        server.close()

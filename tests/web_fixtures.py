@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -209,3 +213,27 @@ def client(app):
 
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/auth/login", data={"username": username, "password": password})
+
+
+@contextmanager
+def served_over_http(app, *, threads: int = 4) -> Iterator[str]:
+    """``app`` served by waitress on a free loopback port (its base URL), stopped cleanly afterwards.
+
+    The server is closed from its own loop thread: closing its sockets from another thread while
+    the loop waits on them makes the loop fail with "Bad file descriptor".
+    """
+    from waitress import wasyncore
+    from waitress.server import create_server
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(30)
+        server.task_dispatcher.shutdown()
