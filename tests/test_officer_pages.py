@@ -231,6 +231,8 @@ def test_sign_audit_api_answers_the_whole_city_with_the_page_filters(client, app
         assert sum(fc["counts"].values()) == len(shown)
     errors = _api_findings(client, "?severity=error")
     assert {"sign_missing", "wrong_text"} <= set(errors["counts"])
+    page = client.get("/signs/audit").get_data(as_text=True)  # each severity counted in its filter
+    assert re.search(rf'<option value="error" >[^<(]+\({errors["numberMatched"]}\)</option>', page)
     assert {f["properties"]["severity"] for f in errors["features"]} == {"error"}
     missing = _api_findings(client, "?kind=sign_missing&severity=error")["features"]
     assert missing and all(f["geometry"]["type"] == "Point" for f in missing)

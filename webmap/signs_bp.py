@@ -199,6 +199,7 @@ def audit():
     page = max(request.args.get("page", 1, type=int), 1)
     found = audit_findings(division or None)
     all_kinds = found["kind"].value_counts().to_dict()
+    all_severities = found["severity"].value_counts().to_dict()
     gdf = filter_findings(found, kind=kind, severity=severity)
     by_kind = gdf["kind"].value_counts().to_dict()
     start = (page - 1) * AUDIT_PAGE
@@ -220,6 +221,7 @@ def audit():
         kind=kind,
         severity=severity,
         severities=SEVERITIES,
+        all_severities=all_severities,
         districts=districts,
     )
 
