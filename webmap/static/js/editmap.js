@@ -105,9 +105,14 @@
     basemap(map);
     var items = new L.FeatureGroup().addTo(map);
     function fit() { fitShape(map, items.getLayers().length ? items.getBounds() : null); }
+    // Leaflet.draw edits single lines and areas only: a recorded multi-part shape of one part (the
+    // reference divisions are MultiPolygons) is edited as that part and sent back as a multi-part.
+    var multi = null;
     function sync() {
       var layers = items.getLayers();
-      out.value = layers.length ? JSON.stringify(layers[layers.length - 1].toGeoJSON().geometry) : "";
+      var geom = layers.length ? layers[layers.length - 1].toGeoJSON().geometry : null;
+      if (geom && multi && geom.type === multi.slice(5)) { geom = { type: multi, coordinates: [geom.coordinates] }; }
+      out.value = geom ? JSON.stringify(geom) : "";
       node.dataset.edited = String(Number(node.dataset.edited || 0) + 1);
     }
     // A point is dragged; a line's or an area's vertices are dragged, added (the middle squares)
@@ -116,13 +121,22 @@
       if (layer instanceof L.Marker) {
         if (layer.dragging) { layer.dragging.enable(); }
         layer.on("dragend", sync);
-      } else if (layer.editing) {
+      } else if (layer.editing && singlePart(layer)) {  // several parts: drawn anew with the toolbar
         layer.editing.enable();
         layer.on("edit", sync);
       }
     }
+    function singlePart(layer) {
+      var ll = layer.getLatLngs();
+      return L.LineUtil.isFlat(layer instanceof L.Polygon ? ll[0] : ll);
+    }
     if (node.dataset.geojson) {
-      L.geoJSON(JSON.parse(node.dataset.geojson), { style: SHAPE }).eachLayer(function (l) { items.addLayer(l); });
+      var recorded = JSON.parse(node.dataset.geojson);
+      if (/^Multi(Polygon|LineString)$/.test(recorded.type) && recorded.coordinates.length === 1) {
+        multi = recorded.type;
+        recorded = { type: multi.slice(5), coordinates: recorded.coordinates[0] };
+      }
+      L.geoJSON(recorded, { style: SHAPE }).eachLayer(function (l) { items.addLayer(l); });
       fit();
     }
     if (L.Control.Draw) {
