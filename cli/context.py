@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -72,12 +73,22 @@ format_option = click.option(
 
 def emit(result: Any, fmt: str, render: Callable[[Any], str] | None = None) -> None:
     """Print ``result`` as JSON (``fmt == 'json'``) or through ``render`` for people."""
-    if fmt == "json":
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=to_jsonable))
-    elif render is not None:
-        click.echo(render(result))
+    if fmt == "json" or render is None:
+        click.echo(json.dumps(_finite(result), ensure_ascii=False, indent=2, default=to_jsonable))
     else:
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=to_jsonable))
+        click.echo(render(result))
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities (pandas' missing numbers) as None: ``json.dumps`` would
+    print them as ``NaN``, which is not JSON and which strict parsers (jq, JavaScript) refuse."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def table(rows: list[dict], columns: list[str] | None = None) -> str:
