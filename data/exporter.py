@@ -35,6 +35,8 @@ from data.styles import add_styles
 from gis.crs import STORAGE_CRS
 from gis.dialects import bbox_filter
 from gis.errors import InvalidInput
+from gis.io import FORMATS
+from gis.io import FileError
 from gis.io import detect_format
 from gis.io import write_vector
 from gis.rows import geometry_of
@@ -162,6 +164,12 @@ def export_layer(
     lyr = get_layer(layer) if isinstance(layer, str) else layer
     path = Path(path)
     fmt = fmt or detect_format(path)
+    suffixes = FORMATS[fmt][0] if fmt in FORMATS else ()
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise FileError(
+            f"{path.name}: a {fmt} export is written to a file ending in {' or '.join(suffixes)}",
+            field="output",
+        )
     gdf = layer_frame(session, lyr, where=where, district=district)
     path.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial"))
