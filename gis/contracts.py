@@ -149,6 +149,18 @@ def contracts_of(model: type) -> Mapping[str, Contract]:
     return _REGISTRY.get(model, MappingProxyType({}))
 
 
+def of(model: type, name: str) -> Contract:
+    """The contract of ``model``'s column ``name``: its declaration, else what the column itself bounds.
+
+    Columns of models without a declaration (free texts of history rows, work-order notes) take
+    their kind, length and range from the column, so a form or a message never restates them.
+    """
+    declared = contracts_of(model).get(name)
+    if declared is not None:
+        return declared
+    return _completed(model.__table__.c[name], text())
+
+
 def column_bounds(column_type: Any) -> tuple[float, float] | None:
     """The range of values an integer or float column takes (``None`` for other columns)."""
     for kind, lo, hi in _BOUNDS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -31,8 +32,16 @@ from gis.errors import InvalidInput
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def text(name: str, *, required: bool = False, limit: int = 4000) -> str | None:
-    """A stripped form field (``None`` when empty); refused when required and missing, too long or with control characters."""
+def text(
+    name: str, *, required: bool = False, contract: Contract | None = None, limit: int = 4000
+) -> str | None:
+    """A stripped form field (``None`` when empty); refused when required and missing, too long or with control characters.
+
+    With ``contract`` (the model field's declaration, see :func:`gis.contracts.of`) the field's
+    length, pattern, choices and text rules are the contract's, checked as on every other path.
+    """
+    if contract is not None and contract.max_length is not None:
+        limit = contract.max_length
     value = (request.form.get(name) or "").strip()
     if len(value) > limit:
         raise InvalidInput(f"{name}: longer than {limit} characters", field=name)
@@ -42,6 +51,8 @@ def text(name: str, *, required: bool = False, limit: int = 4000) -> str | None:
         if required:
             raise InvalidInput(f"{name} is required", field=name)
         return None
+    if contract is not None:
+        return check(replace(contract, required=required), value, field=name)
     return value
 
 

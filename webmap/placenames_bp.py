@@ -27,12 +27,16 @@ from markupsafe import Markup
 from shapely.geometry import mapping
 
 from boundaries.divisions import division_names
+from gis.contracts import of
 from placenames import categories
 from placenames import queries
 from placenames import renaming as renamings
 from placenames import store
 from placenames import usecases
 from placenames.models import NAME_STATUSES
+from placenames.models import NameEvent
+from placenames.models import PlaceName
+from placenames.models import Renaming
 from placenames.mongolian import vertical_svg
 from placenames.search import division_stem
 from placenames.search import search
@@ -160,9 +164,9 @@ def propose():
     if request.method == "GET":
         return _propose_page()
     s = get_session()
-    name = forms.text("name", required=True, limit=100)
-    category = forms.text("category_code", required=True, limit=8)
-    division = forms.text("division_code", limit=12)
+    name = forms.text("name", required=True, contract=of(PlaceName, "name"))
+    category = forms.text("category_code", required=True, contract=of(PlaceName, "category_code"))
+    division = forms.text("division_code", contract=of(PlaceName, "division_code"))
     if request.form.get("action") == "check":
         return _propose_page(
             findings=usecases.check(s, name=name, category_code=category, division_code=division)
@@ -174,12 +178,12 @@ def propose():
         category_code=category,
         division_code=division,
         geom=forms.geometry(),
-        romanized=forms.text("romanized", limit=200),
-        romanized_reason=forms.text("romanized_reason"),
-        meaning=forms.text("meaning"),
-        location_desc=forms.text("location_desc"),
-        reason=forms.text("reason"),
-        document=forms.text("document", limit=200),
+        romanized=forms.text("romanized", contract=of(PlaceName, "romanized")),
+        romanized_reason=forms.text("romanized_reason", contract=of(PlaceName, "romanized_override_reason")),
+        meaning=forms.text("meaning", contract=of(PlaceName, "meaning")),
+        location_desc=forms.text("location_desc", contract=of(PlaceName, "location_desc")),
+        reason=forms.text("reason", contract=of(NameEvent, "reason")),
+        document=forms.text("document", contract=of(NameEvent, "document")),
     )
     s.commit()
     flash(_("Name proposed: %(name)s", name=done.place.name), "ok")
@@ -241,7 +245,13 @@ def _geometry_kinds() -> dict[str, str]:
 
 
 def _review(s, place_id: int, who: str, version: int) -> usecases.Outcome:
-    return usecases.review(s, place_id, actor=who, expected_version=version, reason=forms.text("reason"))
+    return usecases.review(
+        s,
+        place_id,
+        actor=who,
+        expected_version=version,
+        reason=forms.text("reason", contract=of(NameEvent, "reason")),
+    )
 
 
 def _approve(s, place_id: int, who: str, version: int) -> usecases.Outcome:
@@ -249,10 +259,10 @@ def _approve(s, place_id: int, who: str, version: int) -> usecases.Outcome:
         s,
         place_id,
         actor=who,
-        authority=forms.text("authority", required=True, limit=100),
-        document=forms.text("document", required=True, limit=100),
+        authority=forms.text("authority", required=True, contract=of(PlaceName, "approving_authority")),
+        document=forms.text("document", required=True, contract=of(PlaceName, "approval_doc_no")),
         approval_date=forms.day("approval_date"),
-        justification=forms.text("justification"),
+        justification=forms.text("justification", contract=of(Renaming, "justification")),
         expected_version=version,
     )
 
@@ -263,7 +273,7 @@ def _announce(s, place_id: int, who: str, version: int) -> usecases.Outcome:
         place_id,
         actor=who,
         announcement_date=forms.day("announcement_date"),
-        document=forms.text("document", limit=200),
+        document=forms.text("document", contract=of(NameEvent, "document")),
         expected_version=version,
     )
 
@@ -273,13 +283,13 @@ def _rename(s, place_id: int, who: str, version: int) -> usecases.Outcome:
         s,
         place_id,
         actor=who,
-        new_name=forms.text("new_name", required=True, limit=100),
-        reason=forms.text("reason", required=True),
-        document=forms.text("document", limit=200),
+        new_name=forms.text("new_name", required=True, contract=of(PlaceName, "name")),
+        reason=forms.text("reason", required=True, contract=of(NameEvent, "reason")),
+        document=forms.text("document", contract=of(NameEvent, "document")),
         effective=forms.day("effective"),
-        justification=forms.text("justification"),
-        romanized=forms.text("romanized", limit=200),
-        romanized_reason=forms.text("romanized_reason"),
+        justification=forms.text("justification", contract=of(Renaming, "justification")),
+        romanized=forms.text("romanized", contract=of(PlaceName, "romanized")),
+        romanized_reason=forms.text("romanized_reason", contract=of(PlaceName, "romanized_override_reason")),
         expected_version=version,
     )
 
@@ -289,16 +299,16 @@ def _retire(s, place_id: int, who: str, version: int) -> usecases.Outcome:
         s,
         place_id,
         actor=who,
-        reason=forms.text("reason", required=True),
-        document=forms.text("document", limit=200),
-        successor_id=forms.number("successor_id", kind=int),
+        reason=forms.text("reason", required=True, contract=of(NameEvent, "reason")),
+        document=forms.text("document", contract=of(NameEvent, "document")),
+        successor_id=forms.number("successor_id", contract=of(PlaceName, "successor_id")),
         expected_version=version,
     )
 
 
 def _edit(s, place_id: int, who: str, version: int) -> usecases.Outcome:
     texts = ("meaning", "history", "location_desc", "mongolian", "mongolian_source")
-    values = {k: forms.text(k) for k in texts if k in request.form}
+    values = {k: forms.text(k, contract=of(PlaceName, k)) for k in texts if k in request.form}
     if "aliases" in request.form:
         values["aliases"] = [
             a.strip() for a in request.form["aliases"].replace("，", ",").split(",") if a.strip()
@@ -307,11 +317,11 @@ def _edit(s, place_id: int, who: str, version: int) -> usecases.Outcome:
         s,
         place_id,
         actor=who,
-        reason=forms.text("reason"),
+        reason=forms.text("reason", contract=of(NameEvent, "reason")),
         expected_version=version,
         geom=forms.geometry(),
-        romanized=forms.text("romanized", limit=200),
-        romanized_reason=forms.text("romanized_reason"),
+        romanized=forms.text("romanized", contract=of(PlaceName, "romanized")),
+        romanized_reason=forms.text("romanized_reason", contract=of(PlaceName, "romanized_override_reason")),
         **values,
     )
 
@@ -364,10 +374,10 @@ def propose_renaming(place_id: int):
         s,
         place_id,
         actor=actor(),
-        new_name=forms.text("new_name", required=True, limit=100),
-        reason=forms.text("reason", required=True),
-        romanized=forms.text("romanized", limit=200),
-        romanized_reason=forms.text("romanized_reason"),
+        new_name=forms.text("new_name", required=True, contract=of(PlaceName, "name")),
+        reason=forms.text("reason", required=True, contract=of(NameEvent, "reason")),
+        romanized=forms.text("romanized", contract=of(PlaceName, "romanized")),
+        romanized_reason=forms.text("romanized_reason", contract=of(PlaceName, "romanized_override_reason")),
     )
     s.commit()
     flash(_("Renaming proposed: %(old)s → %(new)s", old=r.old_name, new=r.new_name), "ok")
@@ -383,10 +393,10 @@ def _approve_renaming(s, renaming_id: int, who: str, version: int):
         s,
         renaming_id,
         actor=who,
-        authority=forms.text("authority", required=True, limit=100),
-        document=forms.text("document", required=True, limit=100),
+        authority=forms.text("authority", required=True, contract=of(Renaming, "approving_authority")),
+        document=forms.text("document", required=True, contract=of(Renaming, "approval_doc_no")),
         approval_date=forms.day("approval_date"),
-        justification=forms.text("justification"),
+        justification=forms.text("justification", contract=of(Renaming, "justification")),
         expected_version=version,
     )
 
@@ -397,7 +407,7 @@ def _announce_renaming(s, renaming_id: int, who: str, version: int):
         renaming_id,
         actor=who,
         announcement_date=forms.day("announcement_date"),
-        document=forms.text("document", limit=200),
+        document=forms.text("document", contract=of(Renaming, "announcement_doc")),
         expected_version=version,
     )
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from boundaries.divisions import divisions_gdf
+from gis.contracts import of
 from gis.rows import get_or_raise
 from placenames import queries as name_queries
 from placenames.models import SIGN_CONDITIONS
@@ -34,6 +35,7 @@ from placenames.signs.audit import SEVERITIES
 from placenames.signs.audit import filter_findings
 from placenames.signs.render import sign_face_svg
 from placenames.signs.usecases import EDIT_FIELDS
+from placenames.signs.workorders import WORK_ORDER_CONTRACTS
 from webmap import forms
 from webmap.auth import actor
 from webmap.auth import role_required
@@ -127,7 +129,7 @@ def detail(sign_id: int):
         s,
         sign_id,
         actor=actor(),
-        changes={k: forms.text(k, limit=200) for k in EDIT_FIELDS if k in request.form},
+        changes={k: forms.text(k, contract=of(Sign, k)) for k in EDIT_FIELDS if k in request.form},
         expected_version=forms.version(),
         lon=forms.number("lon"),
         lat=forms.number("lat"),
@@ -148,9 +150,9 @@ def open_order(sign_id: int):
     usecases.open_work_order(
         s,
         actor=actor(),
-        reason=forms.text("problem", required=True, limit=20),
+        reason=forms.text("problem", required=True, contract=WORK_ORDER_CONTRACTS["reason"]),
         sign_id=sign_id,
-        description=forms.text("description"),
+        description=forms.text("description", contract=WORK_ORDER_CONTRACTS["description"]),
         photos=[photo] if photo else [],
         instance_dir=current_app.instance_path,
     )
@@ -309,14 +311,14 @@ def order_action(order_id: int, action: str):
     common = {"actor": actor(), "expected_version": forms.version()}
     photo = uploaded_photo(request.files.get("photo"))
     if action == "assign":
-        assignee = forms.text("assignee", required=True, limit=64)
+        assignee = forms.text("assignee", required=True, contract=WORK_ORDER_CONTRACTS["assignee"])
         usecases.assign_work_order(s, order_id, assignee=assignee, **common)
     elif action == "resolve":
         usecases.resolve_work_order(
             s,
             order_id,
             action=forms.text("how") or "repaired",
-            note=forms.text("note"),
+            note=forms.text("note", contract=WORK_ORDER_CONTRACTS["note"]),
             photos=[photo] if photo else [],
             instance_dir=current_app.instance_path,
             **common,
@@ -326,12 +328,14 @@ def order_action(order_id: int, action: str):
             s,
             order_id,
             photo=photo,
-            note=forms.text("note"),
+            note=forms.text("note", contract=WORK_ORDER_CONTRACTS["note"]),
             instance_dir=current_app.instance_path,
             **common,
         )
     else:
-        usecases.reject_work_order(s, order_id, reason=forms.text("note"), **common)
+        usecases.reject_work_order(
+            s, order_id, reason=forms.text("note", contract=WORK_ORDER_CONTRACTS["reject_reason"]), **common
+        )
     s.commit()
     flash(_("Work order updated."), "ok")
     return redirect(request.referrer or url_for("signs.orders"))

@@ -12,6 +12,8 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gis import contracts
+from gis.contracts import check
 from gis.crs import STORAGE_SRID
 from gis.errors import InvalidInput
 from gis.history import record
@@ -31,11 +33,20 @@ from placenames.signs.store import get_sign
 from placenames.signs.store import sign_point
 from placenames.signs.store import standard_face
 from placenames.signs.store import update_sign
-from placenames.signs.validation import check_free_text
 
 REASONS = ("damaged", "missing", "wrong_text", "renamed", "other")
 STATUSES = ("open", "assigned", "done", "closed", "rejected")
 #: Step → (statuses it may start from, status it leads to).
+#: What a work order's texts accept (its reason, contact, assignee; the notes its history keeps).
+WORK_ORDER_CONTRACTS = {
+    "reason": contracts.choice(REASONS, required=True),
+    "description": contracts.text(2000, multiline=True),
+    "reporter_contact": contracts.of(WorkOrder, "reporter_contact"),
+    "assignee": contracts.of(WorkOrder, "assignee"),
+    "note": contracts.text(2000, multiline=True),
+    "reject_reason": contracts.text(500),
+}
+
 TRANSITIONS = {
     "assign": (("open", "assigned"), "assigned"),
     "resolve": (("assigned",), "done"),
@@ -69,8 +80,8 @@ def report(
     """
     if reason not in REASONS:
         raise InvalidInput(f"reason {str(reason)[:20]!r} is not one of {', '.join(REASONS)}", field="reason")
-    text = check_free_text(description, field="description", max_len=2000, multiline=True)
-    contact = check_free_text(reporter_contact, field="reporter_contact", max_len=100)
+    text = check(WORK_ORDER_CONTRACTS["description"], description, field="description")
+    contact = check(WORK_ORDER_CONTRACTS["reporter_contact"], reporter_contact, field="reporter_contact")
     photos = list(photos)
     for i, data in enumerate(photos, 1):
         try:
@@ -116,7 +127,7 @@ def assign(
 ) -> WorkOrder:
     """Assign a work order to a maintainer."""
     order, before = _step(session, order_id, "assign", expected_version)
-    who = check_free_text(assignee, field="assignee", max_len=64)
+    who = check(WORK_ORDER_CONTRACTS["assignee"], assignee, field="assignee")
     if not who:
         raise InvalidInput("an assignee is needed", field="assignee")
     order.assignee = who
@@ -144,7 +155,7 @@ def resolve(
     order, before = _step(session, order_id, "resolve", expected_version)
     if action not in ("repaired", "replaced"):
         raise InvalidInput("action must be 'repaired' or 'replaced'", field="action")
-    text = check_free_text(note, field="note", max_len=2000, multiline=True)
+    text = check(WORK_ORDER_CONTRACTS["note"], note, field="note")
     photos = list(photos)
     for data in photos:
         check_photo(data)
@@ -187,7 +198,7 @@ def close(
     if not photo:
         raise InvalidInput("closing a work order needs a photo of the finished sign", field="photo")
     check_photo(photo)
-    text = check_free_text(note, field="note", max_len=2000, multiline=True)
+    text = check(WORK_ORDER_CONTRACTS["note"], note, field="note")
     stored = save_photo(photo, instance_dir=instance_dir)
     order.photos = [*order.photos, stored]
     if order.sign_id is not None:
@@ -211,7 +222,7 @@ def reject(
 ) -> WorkOrder:
     """Reject a report (duplicate, not a sign problem, ...) with a reason."""
     order, before = _step(session, order_id, "reject", expected_version)
-    text = check_free_text(reason, field="reason", max_len=500)
+    text = check(WORK_ORDER_CONTRACTS["reject_reason"], reason, field="reason")
     if not text:
         raise InvalidInput("rejecting a report needs a reason", field="reason")
     return _finish(session, order, before, actor, "rejected", note=text)
