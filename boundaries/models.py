@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from datetime import datetime
+from types import MappingProxyType
 
 from sqlalchemy import JSON
 from sqlalchemy import BigInteger
@@ -342,4 +343,40 @@ BOUNDARY_MARKER_CONTRACTS = contracts.declare(
         "public": contracts.Contract("bool"),
     },
     managed=("photos",),
+)
+#: Texts inspection rounds and disputes keep in their lists (parties, segment notes, sign-offs,
+#: actions, documents) and the free texts of their forms.
+ROUND_CONTRACTS = MappingProxyType(
+    {
+        "parties": contracts.text(500, multiline=True, note="one party a line"),
+        "title": contracts.of(InspectionRound, "title"),
+        "round_no": contracts.integer(1),
+        "tolerance_m": contracts.number(0),
+        "segment": contracts.text(60),
+        "segment_note": contracts.text(1000, multiline=True),
+        "party": contracts.text(100),
+        "signer": contracts.text(60),
+        "condition": contracts.of(InspectionRecord, "condition"),
+        "notes": contracts.text(2000, multiline=True),
+        "supersedes_id": contracts.integer(1),
+        "alarm_note": contracts.text(500, multiline=True),
+    }
+)
+DISPUTE_CONTRACTS = MappingProxyType(
+    {
+        "title": contracts.of(Dispute, "title"),
+        "description": contracts.text(4000, multiline=True),
+        "parties": contracts.text(1000, multiline=True, note="one party a line"),
+        "action": contracts.text(500, multiline=True),
+        "outcome": contracts.text(500, multiline=True),
+        "reason": contracts.text(500, multiline=True),
+        "status": contracts.text(20),
+        "document": contracts.text(200),
+    }
+)
+MARKER_FORM_CONTRACTS = MappingProxyType(
+    {
+        "justification": contracts.text(1000, multiline=True),
+        "reason": contracts.text(200),
+    }
 )

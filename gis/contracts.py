@@ -153,12 +153,13 @@ def of(model: type, name: str) -> Contract:
     """The contract of ``model``'s column ``name``: its declaration, else what the column itself bounds.
 
     Columns of models without a declaration (free texts of history rows, work-order notes) take
-    their kind, length and range from the column, so a form or a message never restates them.
+    their kind, length and range from the column (a ``Text`` column takes line breaks), so a form or a message never restates them.
     """
     declared = contracts_of(model).get(name)
     if declared is not None:
         return declared
-    return _completed(model.__table__.c[name], text())
+    column = model.__table__.c[name]
+    return _completed(column, text(multiline=isinstance(column.type, Text)))
 
 
 def column_bounds(column_type: Any) -> tuple[float, float] | None:

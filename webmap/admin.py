@@ -15,6 +15,7 @@ from gis.accounts import ROLES
 from gis.accounts import create_user
 from gis.accounts import issue_token
 from gis.accounts import set_roles
+from gis.contracts import of
 from gis.models import AuditLog
 from gis.models import User
 from webmap import forms
@@ -47,10 +48,10 @@ def create():
     s = get_session()
     create_user(
         s,
-        username=forms.text("username", required=True, limit=64),
+        username=forms.text("username", required=True, contract=of(User, "username")),
         password=request.form.get("password", ""),
         roles=request.form.getlist("roles"),
-        display_name=forms.text("display_name", limit=100),
+        display_name=forms.text("display_name", contract=of(User, "display_name")),
         actor=actor(),
     )
     s.commit()

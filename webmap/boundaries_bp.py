@@ -29,8 +29,15 @@ from boundaries import store
 from boundaries import usecases
 from boundaries.divisions import divisions_gdf
 from boundaries.markers import STATUSES
+from boundaries.models import BOUNDARY_MARKER_CONTRACTS
+from boundaries.models import DISPUTE_CONTRACTS
+from boundaries.models import MARKER_FORM_CONTRACTS
+from boundaries.models import ROUND_CONTRACTS
+from boundaries.models import BoundaryLine
+from boundaries.models import MarkerDevice
 from boundaries.round_report import round_pdf
 from boundaries.store import DISPUTE_STATUSES
+from gis.contracts import of
 from gis.crs import STORAGE_CRS
 from placenames.signs.workorders import save_photo
 from webmap import forms
@@ -69,16 +76,21 @@ def index():
 @form_errors(_index)
 def round_create():
     """Plan a round for a line with the parties that inspect it."""
-    parties = [p.strip() for p in (forms.text("parties", required=True, limit=500) or "").splitlines()]
+    parties = [
+        p.strip()
+        for p in (
+            forms.text("parties", required=True, contract=ROUND_CONTRACTS["parties"]) or ""
+        ).splitlines()
+    ]
     rnd = usecases.create_round(
         get_session(),
         actor(),
-        line_code=forms.text("line_code", required=True, limit=40),
-        round_no=forms.number("round_no", kind=int) or 1,
-        title=forms.text("title", required=True, limit=200),
+        line_code=forms.text("line_code", required=True, contract=of(BoundaryLine, "code")),
+        round_no=forms.number("round_no", contract=ROUND_CONTRACTS["round_no"]) or 1,
+        title=forms.text("title", required=True, contract=ROUND_CONTRACTS["title"]),
         parties=[p for p in parties if p],
         start_date=forms.day("start"),
-        tolerance_m=forms.number("tolerance_m") or 1.0,
+        tolerance_m=forms.number("tolerance_m", contract=ROUND_CONTRACTS["tolerance_m"]) or 1.0,
     )
     get_session().commit()
     return redirect(url_for("boundaries.round_detail", round_id=rnd.id))
@@ -122,17 +134,17 @@ def round_action(round_id: int, action: str):
             s,
             who,
             round_id,
-            segment=forms.text("segment", required=True, limit=60),
+            segment=forms.text("segment", required=True, contract=ROUND_CONTRACTS["segment"]),
             kind=forms.text("kind") or "other",
-            note=forms.text("note", required=True, limit=1000),
+            note=forms.text("note", required=True, contract=ROUND_CONTRACTS["segment_note"]),
         )
     elif action == "signoff":
         usecases.sign_round(
             s,
             who,
             round_id,
-            party=forms.text("party", required=True, limit=100),
-            signer=forms.text("signer", required=True, limit=60),
+            party=forms.text("party", required=True, contract=ROUND_CONTRACTS["party"]),
+            signer=forms.text("signer", required=True, contract=ROUND_CONTRACTS["signer"]),
             on=forms.day("on", default=date.today()),
         )
     elif action == "complete":
@@ -171,13 +183,13 @@ def marker_form(round_id: int, number: str):
         actor(),
         round_id,
         marker_number=number,
-        condition=forms.text("condition", required=True, limit=12),
+        condition=forms.text("condition", required=True, contract=ROUND_CONTRACTS["condition"]),
         lon=forms.number("lon"),
         lat=forms.number("lat"),
-        elevation_m=forms.number("elevation_m"),
-        notes=forms.text("notes", limit=2000),
+        elevation_m=forms.number("elevation_m", contract=BOUNDARY_MARKER_CONTRACTS["elevation_m"]),
+        notes=forms.text("notes", contract=ROUND_CONTRACTS["notes"]),
         photos=photos,
-        supersedes_id=forms.number("supersedes_id", kind=int),
+        supersedes_id=forms.number("supersedes_id", contract=ROUND_CONTRACTS["supersedes_id"]),
     )
     get_session().commit()
     flash(_("Finding recorded for %(n)s.", n=number), "ok")
@@ -254,14 +266,14 @@ def marker_add():
     usecases.add_marker(
         get_session(),
         actor(),
-        number=forms.text("number", required=True, limit=30),
-        line_code=forms.text("line_code", required=True, limit=40),
+        number=forms.text("number", required=True, contract=BOUNDARY_MARKER_CONTRACTS["number"]),
+        line_code=forms.text("line_code", required=True, contract=of(BoundaryLine, "code")),
         lon=forms.number("lon"),
         lat=forms.number("lat"),
-        side_code=forms.text("side_code", limit=12),
-        material=forms.text("material", limit=40),
-        elevation_m=forms.number("elevation_m"),
-        justification=forms.text("justification", limit=1000),
+        side_code=forms.text("side_code", contract=BOUNDARY_MARKER_CONTRACTS["side_code"]),
+        material=forms.text("material", contract=BOUNDARY_MARKER_CONTRACTS["material"]),
+        elevation_m=forms.number("elevation_m", contract=BOUNDARY_MARKER_CONTRACTS["elevation_m"]),
+        justification=forms.text("justification", contract=MARKER_FORM_CONTRACTS["justification"]),
     )
     get_session().commit()
     return redirect(url_for("boundaries.markers"))
@@ -277,10 +289,10 @@ def marker_update(number: str):
         actor(),
         number=number,
         expected_version=forms.version(),
-        reason=forms.text("reason", limit=200),
-        status=forms.text("status", limit=12),
-        material=forms.text("material", limit=40),
-        elevation_m=forms.number("elevation_m"),
+        reason=forms.text("reason", contract=MARKER_FORM_CONTRACTS["reason"]),
+        status=forms.text("status", contract=BOUNDARY_MARKER_CONTRACTS["status"]),
+        material=forms.text("material", contract=BOUNDARY_MARKER_CONTRACTS["material"]),
+        elevation_m=forms.number("elevation_m", contract=BOUNDARY_MARKER_CONTRACTS["elevation_m"]),
     )
     get_session().commit()
     return redirect(url_for("boundaries.markers"))
@@ -291,12 +303,12 @@ def marker_update(number: str):
 @form_errors(_markers_page)
 def device_register():
     """Fit a telemetry device to a marker; its token is shown once, on the page that answers."""
-    device_id = forms.text("device_id", required=True, limit=40)
+    device_id = forms.text("device_id", required=True, contract=of(MarkerDevice, "device_id"))
     _device, token = usecases.register_device(
         get_session(),
         actor(),
         device_id=device_id,
-        marker_number=forms.text("marker", required=True, limit=30),
+        marker_number=forms.text("marker", required=True, contract=BOUNDARY_MARKER_CONTRACTS["number"]),
     )
     get_session().commit()
     return _markers_page(token={"device_id": device_id, "token": token})
@@ -334,7 +346,7 @@ def alarm_action(alarm_id: int, action: str):
         get_session(),
         actor(),
         alarm_id,
-        note=forms.text("note", limit=500),
+        note=forms.text("note", contract=ROUND_CONTRACTS["alarm_note"]),
         expected_version=forms.version(),
     )
     get_session().commit()
@@ -376,10 +388,10 @@ def dispute_action(dispute_id: int):
         actor(),
         current_user.roles,
         dispute_id,
-        action=forms.text("action", required=True, limit=500),
+        action=forms.text("action", required=True, contract=DISPUTE_CONTRACTS["action"]),
         on=forms.day("on", default=date.today()),
-        status=forms.text("status", limit=20),
-        document=forms.text("document", limit=200),
+        status=forms.text("status", contract=DISPUTE_CONTRACTS["status"]),
+        document=forms.text("document", contract=DISPUTE_CONTRACTS["document"]),
         expected_version=forms.version(),
     )
     get_session().commit()
@@ -395,12 +407,12 @@ def dispute_add():
         get_session(),
         actor(),
         current_user.roles,
-        title=forms.text("title", required=True, limit=200),
+        title=forms.text("title", required=True, contract=DISPUTE_CONTRACTS["title"]),
         parties=_parties(),
         geometry=forms.geometry("geometry"),
-        line_code=forms.text("line_code", limit=40),
-        description=forms.text("description", limit=4000),
-        document=forms.text("document", limit=200),
+        line_code=forms.text("line_code", contract=of(BoundaryLine, "code")),
+        description=forms.text("description", contract=DISPUTE_CONTRACTS["description"]),
+        document=forms.text("document", contract=DISPUTE_CONTRACTS["document"]),
     )
     get_session().commit()
     return redirect(url_for("boundaries.disputes"))
@@ -417,10 +429,10 @@ def dispute_edit(dispute_id: int):
         current_user.roles,
         dispute_id,
         expected_version=forms.version(),
-        reason=forms.text("reason", required=True, limit=500),
-        title=forms.text("title", limit=200),
+        reason=forms.text("reason", required=True, contract=DISPUTE_CONTRACTS["reason"]),
+        title=forms.text("title", contract=DISPUTE_CONTRACTS["title"]),
         parties=_parties() or None,
-        description=forms.text("description", limit=4000),
+        description=forms.text("description", contract=DISPUTE_CONTRACTS["description"]),
         geometry=forms.geometry("geometry"),
     )
     get_session().commit()
@@ -437,9 +449,9 @@ def dispute_close(dispute_id: int):
         actor(),
         current_user.roles,
         dispute_id,
-        outcome=forms.text("outcome", required=True, limit=500),
+        outcome=forms.text("outcome", required=True, contract=DISPUTE_CONTRACTS["outcome"]),
         on=forms.day("on", default=date.today()),
-        document=forms.text("document", limit=200),
+        document=forms.text("document", contract=DISPUTE_CONTRACTS["document"]),
         expected_version=forms.version(),
     )
     get_session().commit()
@@ -455,5 +467,5 @@ def _geojson(geom) -> str:
 
 def _parties() -> list[str]:
     """Parties typed one per line or separated by 、 or commas."""
-    text = forms.text("parties", limit=1000) or ""
+    text = forms.text("parties", contract=DISPUTE_CONTRACTS["parties"]) or ""
     return [p.strip() for p in re.split(r"[\n,，、;；]+", text) if p.strip()]

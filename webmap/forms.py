@@ -26,8 +26,14 @@ from gis.contracts import INT_MAX
 from gis.contracts import INT_MIN
 from gis.contracts import Contract
 from gis.contracts import check
+from gis.contracts import of
 from gis.errors import InvalidInput
+from gis.models import Base
 
+#: A form option that is not a stored field (a layer name, a CRS, an encoding): one line, no formula rule.
+OPTION = Contract("text", max_length=40, formula=True)
+#: The reason given for a bulk change, recorded in the audit log.
+REASON = Contract("text", max_length=500, multiline=True)
 #: Control characters a form field may not hold (tab, line feed and carriage return may).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -140,3 +146,11 @@ def geometry(name: str = "geometry") -> BaseGeometry | None:
     if not all(math.isfinite(c) for c in geom.bounds):
         raise InvalidInput(f"{name}: coordinates must be finite numbers", field=name)
     return geom
+
+
+def contract(table: str, name: str) -> Contract:
+    """The contract of column ``name`` of ``table`` (templates take ``maxlength`` and ``pattern`` from it)."""
+    for mapper in Base.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == table:
+            return of(mapper.class_, name)
+    raise KeyError(table)

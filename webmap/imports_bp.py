@@ -134,7 +134,7 @@ def apply(token: str):
 
 
 def _layer():
-    name = forms.text("layer", required=True, limit=40) or ""
+    name = forms.text("layer", required=True, contract=forms.OPTION) or ""
     lyr = get_layer(name)
     if not current_user.has_role(*LAYER_ROLES[lyr.name]):
         raise Forbidden(f"your role does not allow imports into {lyr.name}")
@@ -144,9 +144,9 @@ def _layer():
 def _options() -> dict[str, Any]:
     return {
         "update": bool(request.form.get("update")),
-        "crs": forms.text("crs", limit=40),
-        "encoding": forms.text("encoding", limit=40),
-        "reason": forms.text("reason", limit=500),
+        "crs": forms.text("crs", contract=forms.OPTION),
+        "encoding": forms.text("encoding", contract=forms.OPTION),
+        "reason": forms.text("reason", contract=forms.REASON),
     }
 
 

@@ -48,6 +48,7 @@ from webmap.db import get_session
 from webmap.errors import form_errors
 
 bp = Blueprint("placenames", __name__, url_prefix="/names")
+bp.add_app_template_global(forms.contract, "contract")
 PAGE = 50
 #: Most ranked results an officers' search pages through.
 SEARCH_MAX = 200

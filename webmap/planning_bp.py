@@ -31,6 +31,8 @@ from facilities.kinds import BY_CODE
 from facilities.kinds import KINDS
 from facilities.kinds import RURAL_ELDERLY_KINDS
 from facilities.kinds import URBAN_ELDERLY_KINDS
+from facilities.models import FACILITY_CONTRACTS
+from facilities.models import IndicatorEntry
 from facilities.store import load_run
 from gis import contracts
 from gis.errors import InvalidInput
@@ -504,7 +506,7 @@ def add_facility():
         get_session(),
         actor=actor(),
         kind=forms.text("kind"),
-        name=forms.text("name", limit=400),
+        name=forms.text("name", contract=FACILITY_CONTRACTS["name"]),
         lon=forms.text("lon"),
         lat=forms.text("lat"),
         reason=forms.text("reason"),
@@ -555,7 +557,7 @@ def facility(facility_id: int):
 @form_errors(_facility_page)
 def edit_facility(facility_id: int):
     """Save the attributes the form sends, at the version it was shown with (stale: 409)."""
-    changes = {k: forms.text(k, limit=400) for k in EDIT_FIELDS if k in request.form}
+    changes = {k: forms.text(k, contract=FACILITY_CONTRACTS[k]) for k in EDIT_FIELDS if k in request.form}
     changes |= {k: "1" in request.form.getlist(k) for k in FLAGS if k in request.form}
     usecases.edit_facility(
         get_session(),
@@ -631,7 +633,7 @@ def enter_indicator():
         number=forms.text("number"),
         year=forms.text("year"),
         value=forms.text("value"),
-        value_source=forms.text("value_source", limit=400),
+        value_source=forms.text("value_source", contract=contracts.of(IndicatorEntry, "value_source")),
         division_code=forms.text("division_code"),
         value_date=forms.text("value_date"),
         note=forms.text("note"),
