@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from types import MappingProxyType
 
 from sqlalchemy import func
 from sqlalchemy import select
@@ -38,9 +40,10 @@ from boundaries.models import BoundaryMarker
 from boundaries.models import MarkerDevice
 from boundaries.models import MarkerTelemetry
 from boundaries.models import TelemetryRejectCount
+from gis import contracts
 from gis.crs import METRIC_SRID
 from gis.crs import STORAGE_SRID
-from gis.crs import in_extent
+from gis.crs import WUHAI_EXTENT
 from gis.crs import transformer
 from gis.dialects import dialect_name
 from gis.errors import Conflict
@@ -61,6 +64,39 @@ MAX_BATCH = 1000
 #: Messages older than this (device clock, buffered uploads) are refused as out of range.
 MAX_AGE = timedelta(days=30)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+#: What each field of a telemetry message accepts, checked alike for the HTTP endpoint, the MQTT
+#: subscriber and ``boundaries telemetry ingest`` (:func:`ingest`). A device id or sequence number
+#: that breaks its contract is counted as ``malformed``, a number outside its range as ``out_of_range``.
+TELEMETRY_CONTRACTS = MappingProxyType(
+    {
+        "device_id": contracts.text(
+            40,
+            required=True,
+            pattern=r"^[\w-]{1,40}$",
+            says="1–40 letters, digits, '-' or '_'",
+            note="a registered, active device",
+        ),
+        "ts": contracts.text(
+            required=True,
+            note="ISO 8601 with a time zone, or epoch seconds; not more than 5 minutes ahead, not older than 30 days",
+        ),
+        "seq": contracts.integer(
+            0, MAX_SEQ, required=True, note="rising with every message the device sends (gaps allowed)"
+        ),
+        "lon": contracts.number(WUHAI_EXTENT[0], WUHAI_EXTENT[2], required=True, note="inside Wuhai"),
+        "lat": contracts.number(WUHAI_EXTENT[1], WUHAI_EXTENT[3], required=True, note="inside Wuhai"),
+        "tilt_deg": contracts.number(0, 90, required=True),
+        "battery_pct": contracts.number(0, 100, required=True),
+        "vibration": contracts.number(0, 1000),
+        "sig": contracts.text(
+            64,
+            pattern=r"^[0-9a-fA-F]{64}$",
+            says="64 hex digits",
+            note="the HMAC-SHA256 of the message's canonical JSON (the object without `sig` — and without"
+            " `token` over MQTT —, keys sorted, no spaces, UTF-8) keyed with the SHA-256 digest of the device token",
+        ),
+    }
+)
 _DUMMY_HASH = "sha256:" + "0" * 64
 
 
@@ -320,20 +356,15 @@ def _validate(msg, *, now: datetime) -> tuple[dict | None, str, str]:
     extra = [k for k in msg if k not in REQUIRED + OPTIONAL]
     if missing or extra:
         return None, "malformed", f"missing {missing} / unknown {[str(k)[:20] for k in extra]}"
+    rules = TELEMETRY_CONTRACTS
     dev = msg["device_id"]
-    if (
-        not isinstance(dev, str)
-        or not 1 <= len(dev) <= 40
-        or not dev.replace("-", "").replace("_", "").isalnum()
-    ):
-        return None, "malformed", "device_id must be 1–40 letters, digits, '-' or '_'"
+    if not isinstance(dev, str) or not re.fullmatch(rules["device_id"].pattern, dev):
+        return None, "malformed", f"device_id must be {rules['device_id'].says}"
     seq = msg["seq"]
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
-        return None, "malformed", f"seq must be an integer 0–{MAX_SEQ}"
+    if isinstance(seq, bool) or not isinstance(seq, int) or contracts.number_problem(rules["seq"], seq)[0]:
+        return None, "malformed", f"seq must be an integer {_span(rules['seq'])}"
     sig = msg.get("sig")
-    if sig is not None and (
-        not isinstance(sig, str) or len(sig) != 64 or sig.strip("0123456789abcdefABCDEF")
-    ):
+    if sig is not None and (not isinstance(sig, str) or not re.fullmatch(rules["sig"].pattern, sig)):
         return None, "malformed", "sig must be 64 hex digits (HMAC-SHA256)"
     try:
         ts = _parse_ts(msg["ts"])
@@ -350,16 +381,22 @@ def _validate(msg, *, now: datetime) -> tuple[dict | None, str, str]:
         numbers[k] = float(v)
     if ts > now + MAX_CLOCK_SKEW or ts < now - MAX_AGE:
         return None, "out_of_range", f"ts {ts.isoformat()} is in the future or older than {MAX_AGE.days} days"
-    if not in_extent(numbers["lon"], numbers["lat"]):
+    if any(contracts.number_problem(rules[k], numbers[k])[0] for k in ("lon", "lat")):
         return None, "out_of_range", f"position ({numbers['lon']}, {numbers['lat']}) outside the Wuhai area"
-    if not 0 <= numbers["tilt_deg"] <= 90:
-        return None, "out_of_range", "tilt_deg must be 0–90"
-    if not 0 <= numbers["battery_pct"] <= 100:
-        return None, "out_of_range", "battery_pct must be 0–100"
-    if numbers["vibration"] is not None and not 0 <= numbers["vibration"] <= 1000:
-        return None, "out_of_range", "vibration must be 0–1000"
+    for k in ("tilt_deg", "battery_pct", "vibration"):
+        if numbers[k] is not None and contracts.number_problem(rules[k], numbers[k])[0]:
+            return None, "out_of_range", f"{k} must be {_span(rules[k])}"
     signed = canonical(msg) if sig is not None else None
     return {"device_id": dev, "seq": seq, "sig": sig, "signed": signed, "ts": ts, **numbers}, "", ""
+
+
+def _span(contract: contracts.Contract) -> str:
+    """A contract's range as the refusal messages state it (``0–90``)."""
+    return (
+        f"{contract.minimum:g}–{contract.maximum:g}"
+        if contract.kind == "float"
+        else f"{contract.minimum}–{contract.maximum}"
+    )
 
 
 def _signature_ok(message: dict, token_hash: str) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 
+from gis import contracts
 from gis.crs import STORAGE_SRID
 
 NAMING_CONVENTION = {
@@ -121,3 +122,18 @@ class RoadSegment(Base, Tracked):
             name="road_class",
         ),
     )
+
+
+#: Road classes, from trunk roads to rural tracks.
+ROAD_CLASSES = ("trunk", "primary", "secondary", "street", "lane", "path", "rural")
+ROAD_CONTRACTS = contracts.declare(
+    RoadSegment,
+    {
+        "name": contracts.text(),
+        "road_class": contracts.choice(ROAD_CLASSES),
+        "oneway": contracts.Contract("bool"),
+        "speed_kmh": contracts.number(0, 150),
+        "length_m": contracts.number(0),
+        "division_code": contracts.division_code(),
+    },
+)

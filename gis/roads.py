@@ -19,10 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis import history
+from gis.contracts import check
 from gis.crs import STORAGE_SRID
 from gis.dialects import bbox_filter
 from gis.errors import InvalidInput
 from gis.errors import require_actor
+from gis.models import ROAD_CONTRACTS
 from gis.models import RoadSegment
 from gis.rows import check_version
 from gis.rows import flush_or_conflict
@@ -32,7 +34,6 @@ from gis.rows import wkb_rows_to_gdf
 #: Columns of :func:`roads_gdf`, besides the geometry.
 ROAD_COLUMNS = ("id", "name", "road_class", "division_code", "oneway", "speed_kmh")
 #: Road classes, from the trunk roads down.
-ROAD_CLASSES = ("trunk", "primary", "secondary", "street", "lane", "path", "rural")
 #: Fields :func:`update_segment` may change, besides the course.
 ROAD_EDITABLE = ("name", "road_class", "oneway", "speed_kmh", "length_m", "division_code")
 
@@ -99,14 +100,8 @@ def update_segment(
     other = sorted(set(values) - set(ROAD_EDITABLE))
     if other:
         raise InvalidInput(f"road segment {segment_id}: cannot change {', '.join(other)}", field=other[0])
-    if "road_class" in values and values["road_class"] not in ROAD_CLASSES:
-        raise InvalidInput(
-            f"road segment {segment_id}: class must be one of {', '.join(ROAD_CLASSES)}", field="road_class"
-        )
-    if values.get("speed_kmh") is not None and not 0 <= float(values["speed_kmh"]) <= 150:
-        raise InvalidInput(f"road segment {segment_id}: speed must be 0-150 km/h", field="speed_kmh")
-    if values.get("length_m") is not None and float(values["length_m"]) < 0:
-        raise InvalidInput(f"road segment {segment_id}: length cannot be negative", field="length_m")
+    for key in list(values):
+        values[key] = check(ROAD_CONTRACTS[key], values[key], field=key)
     if geometry is not None and not isinstance(geometry, LineString):
         raise InvalidInput(f"road segment {segment_id}: the course must be a line", field="geometry")
     if not values and geometry is None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis import history
+from gis.contracts import of
 from gis.errors import InvalidInput
 from gis.errors import require_actor
 from gis.rows import flush_or_conflict
@@ -67,6 +68,13 @@ class RuleViolation(InvalidInput):
     @property
     def findings(self) -> list[rules.Finding]:
         return list(self.details)
+
+
+#: Lengths the approval and event fields accept, from their columns' contracts.
+_LENGTH = {k: of(PlaceName, k).max_length for k in ("approving_authority", "approval_doc_no")}
+_EVENT_DOC = of(NameEvent, "document").max_length
+#: A justification or reason: as long as the longest free text of a name (its meaning).
+_REASON = of(PlaceName, "meaning").max_length
 
 
 def propose(
@@ -211,8 +219,8 @@ def approve(
         )
     findings = _recheck(session, pn)
     _enforce(findings, justification, action="approve")
-    pn.approving_authority = fields.limit(authority, 100, "authority")
-    pn.approval_doc_no = fields.limit(document, 100, "document")
+    pn.approving_authority = fields.limit(authority, _LENGTH["approving_authority"], "authority")
+    pn.approval_doc_no = fields.limit(document, _LENGTH["approval_doc_no"], "document")
     pn.approval_date = approval_date
     return _transition(
         session,
@@ -296,7 +304,7 @@ def rename(
             romanized=old_rom,
             valid_from=pn.approval_date,
             valid_to=effective or date.today(),
-            document=fields.limit(document, 200, "document"),
+            document=fields.limit(document, _EVENT_DOC, "document"),
             author=actor,
             source=pn.source,
         )
@@ -465,8 +473,8 @@ def _event(
         from_status=from_status,
         to_status=to_status,
         changes=changes,
-        reason=fields.limit(justification or reason, 4000, "justification" if justification else "reason"),
-        document=fields.limit(document, 200, "document"),
+        reason=fields.limit(justification or reason, _REASON, "justification" if justification else "reason"),
+        document=fields.limit(document, _EVENT_DOC, "document"),
         findings=[f.to_dict() for f in findings],
     )
     session.add(ev)

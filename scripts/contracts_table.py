@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 from boundaries.models import BoundaryLine  # noqa: E402
 from boundaries.models import BoundaryMarker  # noqa: E402
 from boundaries.models import Division  # noqa: E402
+from boundaries.telemetry import TELEMETRY_CONTRACTS  # noqa: E402
 from facilities.models import Facility  # noqa: E402
 from gis.contracts import contracts_of  # noqa: E402
 from gis.contracts import describe  # noqa: E402
@@ -23,6 +24,7 @@ from placenames.models import Sign  # noqa: E402
 
 DOC = ROOT / "docs" / "security.md"
 START, END = "<!-- contracts:start -->", "<!-- contracts:end -->"
+TELEMETRY = ("<!-- telemetry-contracts:start -->", "<!-- telemetry-contracts:end -->")
 MODELS = (
     ("Place names", "placenames/models.py", PlaceName),
     ("Place-name signs", "placenames/models.py", Sign),
@@ -50,11 +52,24 @@ def tables() -> str:
     return "\n\n".join(parts)
 
 
+def telemetry_table() -> str:
+    """The Markdown table of the fields of a telemetry message (``boundaries/telemetry.py``)."""
+    rows = ["| field | rule |", "|---|---|"]
+    for name, contract in TELEMETRY_CONTRACTS.items():
+        rule = describe(contract).replace("|", "\\|")
+        rows.append(f"| `{name}` | {rule} |")
+    return "\n".join(rows)
+
+
+def _between(text: str, marks: tuple[str, str], body: str) -> str:
+    head, rest = text.split(marks[0], 1)
+    _old, tail = rest.split(marks[1], 1)
+    return f"{head}{marks[0]}\n{body}\n{marks[1]}{tail}"
+
+
 def main(argv: list[str]) -> int:
     text = DOC.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _old, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{tables()}\n{END}{tail}"
+    new = _between(_between(text, (START, END), tables()), TELEMETRY, telemetry_table())
     if "--check" in argv:
         if new != text:
             print(

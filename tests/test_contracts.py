@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from web_fixtures are redefined as arguments)
 """Input contracts: one per writable field, read by every path (imports, forms, OGC API, use cases).
 
 Every writable column of the editable models has a contract; the import layer's field, the OGC
@@ -21,6 +22,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
+from web_fixtures import app  # noqa: F401
+from web_fixtures import client  # noqa: F401
+from web_fixtures import login
+from web_fixtures import web_db  # noqa: F401
 
 from boundaries.models import BoundaryLine
 from boundaries.models import BoundaryMarker
@@ -40,6 +45,7 @@ from gis.contracts import json_schema
 from gis.contracts import writable_columns
 from gis.errors import InvalidInput
 from gis.io import read_vector
+from gis.models import RoadSegment
 from placenames import fields
 from placenames.models import PlaceName
 from placenames.models import Sign
@@ -57,6 +63,7 @@ EDITABLE = {
     BoundaryMarker: ("photos",),
     BoundaryLine: (),
     Division: (),
+    RoadSegment: (),
 }
 LON, LAT = 106.82, 39.67
 
@@ -271,3 +278,200 @@ def test_the_security_document_lists_every_contract():
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- form fields read their contracts: no limit is written twice ------------------------------
+
+_WEBMAP = Path(__file__).resolve().parents[1] / "webmap"
+_FORM_MODULES = sorted(_WEBMAP.glob("*_bp.py")) + [_WEBMAP / "admin.py"]
+
+
+def _form_calls(path: Path):
+    """``(field name, call, enclosing comprehension)`` of every ``forms.text``/``forms.number`` call."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    loops: dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.DictComp | ast.ListComp | ast.SetComp | ast.GeneratorExp):
+            parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            for part in parts:
+                for inner in ast.walk(part):
+                    loops[id(inner)] = node
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "forms"
+            and node.func.attr in ("text", "number")
+        ):
+            yield node, loops.get(id(node))
+
+
+def _field_contracts():
+    """Each form field that passes a contract, with the contract evaluated in its module."""
+    import ast
+    import importlib
+
+    out = []
+    for path in _FORM_MODULES:
+        module = importlib.import_module(f"webmap.{path.stem}")
+        for call, loop in _form_calls(path):
+            kw = next((k for k in call.keywords if k.arg == "contract"), None)
+            if kw is None:
+                continue
+            expr = ast.unparse(kw.value)
+            if loop is not None:
+                gen = loop.generators[0]
+                var, names = ast.unparse(gen.target), _names(gen.iter, path, module)
+                for name in names:
+                    out.append((path.name, name, eval(expr, vars(module), {var: name})))  # noqa: S307
+            else:
+                out.append((path.name, ast.literal_eval(call.args[0]), eval(expr, vars(module))))  # noqa: S307
+    return out
+
+
+def _names(node, path: Path, module) -> tuple[str, ...]:
+    """The field names a comprehension runs over: a module constant or a tuple assigned in the view."""
+    import ast
+
+    try:
+        return tuple(eval(ast.unparse(node), vars(module)))  # noqa: S307
+    except NameError:
+        for a in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(a, ast.Assign) and any(ast.unparse(t) == ast.unparse(node) for t in a.targets):
+                return tuple(ast.literal_eval(a.value))
+        raise
+
+
+def test_no_form_field_states_its_own_limit():
+    """Blueprint form fields and templates take lengths from the contracts, never from a literal."""
+    literal = []
+    for path in _FORM_MODULES:
+        for call, _loop in _form_calls(path):
+            if any(k.arg in ("limit", "lo", "hi") for k in call.keywords):
+                literal.append(f"{path.name}:{call.lineno}")
+    assert literal == []
+    templates = _WEBMAP / "templates"
+    stated = [
+        f"{t.relative_to(templates)}: {m.group()}"
+        for t in templates.rglob("*.html")
+        for m in re.finditer(r'maxlength="\d+"', t.read_text(encoding="utf-8"))
+    ]
+    assert stated == []
+
+
+def test_every_form_field_of_a_declared_column_reads_that_columns_contract():
+    """A form field named after a declared column of a model its blueprint imports carries that contract."""
+    import importlib
+
+    found = _field_contracts()
+    assert len(found) > 60
+    for module_file, name, contract in found:
+        assert isinstance(contract, Contract), (module_file, name)
+        module = importlib.import_module(f"webmap.{module_file[:-3]}")
+        models = {v for v in vars(module).values() if isinstance(v, type) and contracts_of(v)}
+        owners = [contracts_of(m)[name] for m in models if name in contracts_of(m)]
+        if len(owners) == 1:
+            declared = owners[0]
+            assert (contract.max_length, contract.pattern, contract.choices, contract.kind) == (
+                declared.max_length,
+                declared.pattern,
+                declared.choices,
+                declared.kind,
+            ), (module_file, name)
+
+
+def test_templates_take_maxlength_from_the_contract(client):
+    """The propose form's inputs state the lengths the contracts allow."""
+    from placenames.models import PLACE_NAME_CONTRACTS
+
+    login(client, "placename_officer")
+    html = client.get("/names/new").get_data(as_text=True)
+
+    assert f'name="name" required maxlength="{PLACE_NAME_CONTRACTS["name"].max_length}"' in html
+    assert f'name="division_code" maxlength="{PLACE_NAME_CONTRACTS["division_code"].max_length}"' in html
+
+
+# --- telemetry messages: refused by their contracts ------------------------------------------
+
+
+def _telemetry_message(**changes):
+    from datetime import UTC
+    from datetime import datetime
+
+    from boundaries.telemetry import TELEMETRY_CONTRACTS
+
+    c = TELEMETRY_CONTRACTS
+    msg = {
+        "device_id": "WH-dev_01",
+        "seq": 1,
+        "ts": datetime(2026, 6, 1, 12, tzinfo=UTC).isoformat(),
+        "lon": (c["lon"].minimum + c["lon"].maximum) / 2,
+        "lat": (c["lat"].minimum + c["lat"].maximum) / 2,
+        "tilt_deg": 1.0,
+        "battery_pct": 80.0,
+        "vibration": 0.5,
+    }
+    return msg | changes
+
+
+def _telemetry_verdict(msg) -> str:
+    from datetime import UTC
+    from datetime import datetime
+
+    from boundaries import telemetry
+
+    _row, reason, _why = telemetry._validate(msg, now=datetime(2026, 6, 1, 12, 1, tzinfo=UTC))
+    return reason or "accepted"
+
+
+def _telemetry_numbers():
+    from boundaries.telemetry import TELEMETRY_CONTRACTS
+
+    return [(k, c) for k, c in TELEMETRY_CONTRACTS.items() if c.kind in ("int", "float")]
+
+
+@pytest.mark.parametrize("name,contract", _telemetry_numbers(), ids=[k for k, _ in _telemetry_numbers()])
+def test_telemetry_numbers_are_refused_exactly_outside_their_contract(name, contract):
+    """At either bound a value is taken; one step beyond, the message is refused under its reason."""
+    reason = "malformed" if name == "seq" else "out_of_range"
+    step = 1 if contract.kind == "int" else 1e-6
+    for edge in (contract.minimum, contract.maximum):
+        assert _telemetry_verdict(_telemetry_message(**{name: edge})) == "accepted", (name, edge)
+    assert _telemetry_verdict(_telemetry_message(**{name: contract.minimum - step})) == reason
+    assert _telemetry_verdict(_telemetry_message(**{name: contract.maximum + step})) == reason
+
+
+def test_telemetry_device_id_follows_its_contract():
+    from boundaries.telemetry import TELEMETRY_CONTRACTS
+
+    longest = TELEMETRY_CONTRACTS["device_id"].max_length
+    assert _telemetry_verdict(_telemetry_message(device_id="d" * longest)) == "accepted"
+    for bad in ("d" * (longest + 1), "", "dev 1", "dev;1", "dev1\n", 7):
+        assert _telemetry_verdict(_telemetry_message(device_id=bad)) == "malformed", bad
+
+
+def test_road_corrections_are_checked_by_the_road_contracts(session):
+    """A road segment's speed, class and name are refused by their contracts, naming the field."""
+    from shapely.geometry import LineString
+
+    from gis.errors import InvalidInput
+    from gis.models import ROAD_CONTRACTS
+    from gis.roads import update_segment
+
+    road = RoadSegment(
+        name="人民路",
+        road_class="street",
+        geom=f"SRID=4490;{LineString([(LON, LAT), (LON + 0.01, LAT)]).wkt}",
+    )
+    session.add(road)
+    session.flush()
+    top = ROAD_CONTRACTS["speed_kmh"].maximum
+    for field, bad in (("speed_kmh", top + 1), ("road_class", "motorway"), ("name", "<b>x</b>")):
+        with pytest.raises(InvalidInput) as err:
+            update_segment(session, road.id, actor="t", changes={field: bad}, expected_version=None)
+        assert err.value.field == field
+    done = update_segment(session, road.id, actor="t", changes={"speed_kmh": top}, expected_version=None)
+    assert done.speed_kmh == top
