@@ -37,9 +37,9 @@ from shapely.geometry import LineString
 from data.reference.signs_gen import plate_sites
 from data.reference.signs_gen import street_sign_sites
 from gis.crs import METRIC_CRS
-from placenames.signs.numbering import street_lines
 from placenames.signs.audit import intersection_findings
 from placenames.signs.audit import plate_findings
+from placenames.signs.numbering import street_lines
 
 RESULTS = Path(__file__).resolve().parent / "results" / "signs_audit.json"
 
