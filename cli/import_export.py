@@ -104,7 +104,7 @@ def import_cmd(
             reason=reason,
             on_phase=step,
             update=update,
-            max_bytes=int(settings.get("UPLOAD_MAX_BYTES")),
+            max_bytes=int(settings.get("IMPORT_MAX_BYTES")),
         )
         if dry_run:
             session.rollback()

@@ -209,7 +209,7 @@ def import_file(
         Rows whose key is stored are compared and their changes applied through the domain at
         the version the file carries (:mod:`data.roundtrip`); without it they are refused.
     max_bytes
-        Largest accepted file (``UPLOAD_MAX_BYTES``).
+        Largest accepted file (``IMPORT_MAX_BYTES``).
 
     Returns
     -------
@@ -236,7 +236,7 @@ def import_file(
             ) from None
     if path.is_file() and max_bytes is not None and path.stat().st_size > max_bytes:
         raise InvalidInput(
-            f"{path.name}: {path.stat().st_size} bytes, more than the limit of {max_bytes} (UPLOAD_MAX_BYTES)",
+            f"{path.name}: {path.stat().st_size} bytes, more than the limit of {max_bytes} (IMPORT_MAX_BYTES)",
             field="file",
             row=0,
         )

@@ -178,7 +178,7 @@ def scan(path: Path, *, max_bytes: int | None = None) -> tuple[list[str], str | 
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
         raise InvalidInput(
-            f"{path.name}: {size} bytes, more than the limit of {max_bytes} (UPLOAD_MAX_BYTES)",
+            f"{path.name}: {size} bytes, more than the limit of {max_bytes} (IMPORT_MAX_BYTES)",
             field="file",
             row=0,
         )

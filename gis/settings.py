@@ -43,8 +43,12 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Broker for smart-marker telemetry, e.g. `mqtt://127.0.0.1:1883/wuhai/markers/#`; MQTT ingest is off when unset.",
     ),
+    Setting("UPLOAD_MAX_BYTES", "10485760", "Largest accepted upload (photos, GNSS files), in bytes."),
     Setting(
-        "UPLOAD_MAX_BYTES", "10485760", "Largest accepted upload (photos, GNSS files, imports), in bytes."
+        "IMPORT_MAX_BYTES",
+        "268435456",
+        "Largest file an import reads (`wuhai-gis import` and the import page, all files of one upload "
+        "together), in bytes; the city's own exports are 10–20 MB.",
     ),
     Setting(
         "MARKER_TOLERANCE_M",

@@ -193,11 +193,11 @@ def test_cli_integer_past_the_column_range_is_refused(fresh_db_url, tmp_path):
 
 
 def test_cli_file_over_the_upload_limit_is_refused(fresh_db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("UPLOAD_MAX_BYTES", "100")
+    monkeypatch.setenv("IMPORT_MAX_BYTES", "100")
     path = fx.write_csv(fx.signs_gdf(5), tmp_path / "s.csv")
     result = _invoke(fresh_db_url, "import", str(path), "--layer", "signs", "--crs", "4490")
     assert result.exit_code == 1
-    assert "UPLOAD_MAX_BYTES" in json.loads(result.output)["error"]["message"]
+    assert "IMPORT_MAX_BYTES" in json.loads(result.output)["error"]["message"]
 
 
 def test_cli_update_reports_each_row(fresh_db_url, tmp_path):

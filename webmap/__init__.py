@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         LANGUAGES=("zh", "en"),
         UPLOAD_MAX_BYTES=10 * 1024 * 1024,
+        IMPORT_MAX_BYTES=256 * 1024 * 1024,
         MARKER_TOLERANCE_M=1.0,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
@@ -104,6 +105,15 @@ def _select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _import_body_limit() -> None:
+    """The import page takes files up to ``IMPORT_MAX_BYTES``; every other route ``UPLOAD_MAX_BYTES``."""
+    from flask import current_app
+    from flask import request
+
+    if request.blueprint == "imports":
+        request.max_content_length = int(current_app.config["IMPORT_MAX_BYTES"]) + 1024 * 1024
+
+
 def _init_extensions(app: Flask) -> None:
     from flask_babel import Babel
     from flask_wtf.csrf import CSRFProtect
@@ -117,6 +127,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
+    app.before_request(_import_body_limit)  # before the CSRF check reads the form
     csrf = CSRFProtect(app)
     app.extensions["csrf_protect"] = csrf
     Babel(app, locale_selector=_select_locale)

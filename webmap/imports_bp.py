@@ -161,7 +161,7 @@ def _run(path: Path, layer: str, *, dry_run: bool, update: bool, crs, encoding, 
         dry_run=dry_run,
         reason=reason,
         update=update,
-        max_bytes=int(current_app.config["UPLOAD_MAX_BYTES"]),
+        max_bytes=int(current_app.config["IMPORT_MAX_BYTES"]),
     )
     if dry_run:
         get_session().rollback()
@@ -176,7 +176,7 @@ def _store(files: list) -> tuple[str, Path]:
             "choose a file (GeoPackage, GeoJSON, Shapefile with its .dbf/.shx, CSV or XLSX)", field="file"
         )
     _sweep()
-    limit = int(current_app.config["UPLOAD_MAX_BYTES"])
+    limit = int(current_app.config["IMPORT_MAX_BYTES"])
     token = secrets.token_urlsafe(16)
     folder = _folder(token)
     folder.mkdir(parents=True)
@@ -184,7 +184,7 @@ def _store(files: list) -> tuple[str, Path]:
     try:
         for upload in files:
             name = _safe_name(upload.filename)
-            data = read_limited(upload, field="file")
+            data = read_limited(upload, field="file", limit=limit)
             total += len(data)
             if total > limit:
                 raise InvalidInput(

@@ -8,9 +8,10 @@ from werkzeug.datastructures import FileStorage
 from gis.errors import InvalidInput
 
 
-def read_limited(file: FileStorage, *, field: str = "photo") -> bytes:
-    """The upload's bytes; :class:`~gis.errors.InvalidInput` when larger than ``UPLOAD_MAX_BYTES`` or empty."""
-    limit = int(current_app.config["UPLOAD_MAX_BYTES"])
+def read_limited(file: FileStorage, *, field: str = "photo", limit: int | None = None) -> bytes:
+    """The upload's bytes; :class:`~gis.errors.InvalidInput` when larger than ``limit`` (default
+    ``UPLOAD_MAX_BYTES``) or empty."""
+    limit = int(current_app.config["UPLOAD_MAX_BYTES"]) if limit is None else limit
     data = file.stream.read(limit + 1)
     if len(data) > limit:
         raise InvalidInput(
