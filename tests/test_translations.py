@@ -70,6 +70,7 @@ def dynamic_values() -> set[str]:
     from facilities import kinds
     from gis import accounts
     from placenames import models
+    from placenames.signs import audit
     from placenames.signs import usecases as sign_usecases
     from placenames.signs import workorders
     from webmap import planning_bp
@@ -77,6 +78,7 @@ def dynamic_values() -> set[str]:
     return {
         *SHOWN_VALUES,
         *FINDING_KINDS,
+        *audit.DETAILS,
         *models.NAME_STATUSES,
         *models.SIGN_KINDS,
         *models.SIGN_CONDITIONS,
@@ -154,3 +156,16 @@ def test_compiled_catalogue_is_current(catalogue):
         compiled = read_mo(f)
     source = {m.id: m.string for m in catalogue if m.id}
     assert {m.id: m.string for m in compiled if m.id} == source
+
+
+def test_audit_findings_are_explained_in_the_pages_language(tmp_path):
+    from webmap import create_app
+    from webmap.signs_bp import finding_detail
+
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite'}",
+                      "INSTANCE_PATH": str(tmp_path / "i")})  # fmt: skip
+    with app.test_request_context("/?lang=zh", headers={"Accept-Language": "zh"}):
+        assert finding_detail("sign recorded as missing") == "标志记录为缺失"
+        assert finding_detail("37 m from the street it names") == "距所标道路 37 米"
+        assert finding_detail("missing 12, 14") == "缺少 12, 14"
+        assert finding_detail(None) is None

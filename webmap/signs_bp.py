@@ -3,6 +3,8 @@ renaming, and work orders."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -30,6 +32,7 @@ from placenames.models import WorkOrder
 from placenames.signs import store as signs_store
 from placenames.signs import usecases
 from placenames.signs import workorders
+from placenames.signs.audit import DETAILS
 from placenames.signs.audit import FINDING_SEVERITY
 from placenames.signs.audit import SEVERITIES
 from placenames.signs.audit import filter_findings
@@ -239,8 +242,25 @@ def _finding_row(row) -> dict:
         "kind": row.kind,
         "severity": row.severity,
         "sign_id": int(sign) if sign is not None else None,
-        **{k: plain(getattr(row, k)) for k in ("street_key", "expected", "actual", "difference", "detail")},
+        **{k: plain(getattr(row, k)) for k in ("street_key", "expected", "actual", "difference")},
+        "detail": finding_detail(plain(row.detail)),
     }
+
+
+_OFFSET = re.compile(r"^(\d+) m from the street it names$")
+
+
+def finding_detail(text: str | None) -> str | None:
+    """A finding's explanation in the page's language."""
+    if not text:
+        return text
+    if text in DETAILS:
+        return _(text)
+    if m := _OFFSET.match(text):
+        return _("%(m)s m from the street it names", m=m.group(1))
+    if text.startswith("missing "):
+        return _("missing %(numbers)s", numbers=text.removeprefix("missing "))
+    return text
 
 
 def _audit_map_data(gdf, by_kind: dict[str, int]) -> dict:

@@ -59,6 +59,17 @@ FINDING_SEVERITY = {
 #: Every finding kind, and the severities from the most urgent.
 FINDING_KINDS = tuple(FINDING_SEVERITY)
 SEVERITIES = ("error", "warning")
+#: The findings' fixed explanations (the others say a distance or the missing numbers).
+DETAILS = (
+    "the standard name has a Mongolian form; the sign lacks the Mongolian line",
+    "no house-number plate on this street",
+    "street not in the road network",
+    "not a house-number pattern",
+    "number used more than once",
+    "odd/even number on the wrong side of the street",
+    "lower than a number before it on this side",
+    "sign recorded as missing",
+)
 #: Road classes that carry house numbers.
 URBAN_CLASSES = ("primary", "secondary", "street", "lane")
 #: Generic parts of the city streets that carry house numbers (not highways or bridges).
