@@ -169,3 +169,20 @@ def test_audit_findings_are_explained_in_the_pages_language(tmp_path):
         assert finding_detail("37 m from the street it names") == "距所标道路 37 米"
         assert finding_detail("missing 12, 14") == "缺少 12, 14"
         assert finding_detail(None) is None
+
+
+def test_import_notes_and_layers_are_in_the_pages_language(tmp_path):
+    from webmap import create_app
+    from webmap.imports_bp import layer_label
+    from webmap.imports_bp import note_text
+
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite'}",
+                      "INSTANCE_PATH": str(tmp_path / "i")})  # fmt: skip
+    with app.test_request_context("/?lang=zh", headers={"Accept-Language": "zh"}):
+        assert note_text("CRS EPSG:4490 from the file's crs column") == "坐标系 EPSG:4490 取自文件的 crs 列"
+        assert note_text("ignored columns: x, y") == "未读取的列：x, y"
+        assert note_text("tables read one after the other: n_point (rows 1-3), n_line (no rows)") == (
+            "依次读取的表：n_point （第 1–3 行）, n_line （无行）"
+        )
+        assert note_text("something else") == "something else"
+        assert layer_label("signs") == "地名标志" and layer_label("nope") == "nope"

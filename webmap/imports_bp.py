@@ -9,6 +9,7 @@ officer's session, so only its uploader can apply it.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import time
@@ -20,6 +21,7 @@ from flask import current_app
 from flask import render_template
 from flask import request
 from flask import session as web_session
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from data.importer import ImportReport
@@ -63,6 +65,45 @@ def _layers() -> list[tuple[str, str]]:
         for name, lyr in LAYERS.items()
         if current_user.has_role(*LAYER_ROLES[name])
     ]
+
+
+_NOTES = (
+    (re.compile(r"^CRS (?P<crs>.+) from the file's crs column$"),
+     lambda v: _("CRS %(crs)s from the file's crs column", **v)),
+    (re.compile(r"^geometries too long for a cell read from (?P<file>.+)$"),
+     lambda v: _("geometries too long for a cell read from %(file)s", **v)),
+    (re.compile(r"^ignored columns: (?P<columns>.+)$"), lambda v: _("ignored columns: %(columns)s", **v)),
+    (re.compile(r"^tables read one after the other: (?P<tables>.+)$"),
+     lambda v: _("tables read one after the other: %(tables)s", tables=_SPAN.sub(_span, v["tables"]))),
+)  # fmt: skip
+_SPAN = re.compile(r"\((?:rows (?P<first>\d+)-(?P<last>\d+)|(?P<none>no rows))\)")
+
+
+@bp.context_processor
+def _report_texts() -> dict[str, Any]:
+    return {"note_text": note_text, "layer_label": layer_label}
+
+
+def note_text(note: str) -> str:
+    """An import report's note in the page's language (file, column and table names as they are)."""
+    for pattern, text in _NOTES:
+        if m := pattern.match(note):
+            return text(m.groupdict())
+    return note
+
+
+def _span(m: re.Match) -> str:
+    if m.group("none"):
+        return _("(no rows)")
+    return _("(rows %(first)s–%(last)s)", first=m.group("first"), last=m.group("last"))
+
+
+def layer_label(name: str) -> str:
+    """A layer's name in the page's language."""
+    lyr = LAYERS.get(name)
+    if lyr is None:
+        return name
+    return lyr.label_zh if _zh() else lyr.label_en
 
 
 def _zh() -> bool:
