@@ -59,3 +59,24 @@ def test_no_change_draws_nothing_new(city):
     assert layers["newly_covered"].empty and layers["no_longer_covered"].empty
     assert len(layers["facilities"]) == len(layers["areas"]) == 1
     assert layers["uncovered_km2"]["after"] == layers["uncovered_km2"]["before"] > 0
+
+
+def test_the_legend_names_new_ground_only_when_there_is_some(city, tmp_path):
+    from webmap import create_app
+    from webmap import maps
+
+    lon, lat = _lonlat(-5000, -5000)  # outside every community: covers nothing counted
+    outside = planning.coverage_change(city, year=2024, kinds=["home_care_station"], radius_m=300,
+                                       scenario=Scenario(add=[{"kind": "home_care_station", "lon": lon,
+                                                                "lat": lat}]))  # fmt: skip
+    lon, lat = _lonlat(3500, 500)
+    inside = planning.coverage_change(city, year=2024, kinds=["home_care_station"], radius_m=300,
+                                      scenario=Scenario(add=[{"kind": "home_care_station", "lon": lon,
+                                                               "lat": lat}]))  # fmt: skip
+    assert outside["newly_covered"].empty and not inside["newly_covered"].empty
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite'}",
+                      "INSTANCE_PATH": str(tmp_path / "i"), "BABEL_DEFAULT_LOCALE": "en"})  # fmt: skip
+    with app.test_request_context("/"):
+        html_out = maps.change_map(outside, title="t", proposed_label="Added").get_root().render()
+        html_in = maps.change_map(inside, title="t", proposed_label="Added").get_root().render()
+    assert "Newly covered" not in html_out and "Newly covered" in html_in

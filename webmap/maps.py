@@ -331,11 +331,11 @@ def change_map(layers: dict, *, title: str, proposed_label: str, basemap: dict |
                 [
                     ("#f39c12", _("%(what)s (%(n)s)", what=proposed_label, n=len(proposed))),
                     ("#b9770e", _("Their service circles, %(radius)s m", radius=f"{layers['radius_m']:g}")),
-                    ("#2ecc71", _("Newly covered")),
                 ]
                 if len(proposed)
                 else []
             ),
+            *([("#2ecc71", _("Newly covered"))] if len(layers.get("newly_covered", ())) else []),
             *([("#7b241c", _("No longer covered"))] if len(layers.get("no_longer_covered", ())) else []),
             ("#e74c3c", _("Still not covered")),
             *([("#bbbbbb", _("Removed facilities (%(n)s)", n=len(removed)))] if len(removed) else []),
