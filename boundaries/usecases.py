@@ -190,17 +190,7 @@ def update_line(
     if geometry is not None:
         for number, point in zip(markers["number"], markers.geometry, strict=True):
             check_line_offset(number, line_offset_m(point, geometry), justification=justification)
-    if not values and geometry is None:
-        raise InvalidInput(f"line {code}: nothing to change")
-    before = history.snapshot(line)
-    for key, value in values.items():
-        setattr(line, key, value)
-    if geometry is not None:
-        line.geom = store.to_db_geom(geometry)
-    line.author = actor
-    flush_or_conflict(session, line)
-    history.record(session, actor=actor, action="update", obj=line, before=before, reason=reason)
-    return line
+    return _write_update(session, line, values, geometry, actor=actor, reason=reason, label=f"line {code}")
 
 
 # -- divisions ----------------------------------------------------------------------------------
@@ -241,17 +231,26 @@ def update_division(
     other = sorted(set(values) - set(DIVISION_EDITABLE))
     if other:
         raise InvalidInput(f"division {code}: cannot change {', '.join(other)}", field=other[0])
+    return _write_update(
+        session, division, values, geometry, actor=actor, reason=reason, label=f"division {code}"
+    )
+
+
+def _write_update(
+    session: Session, obj, values: dict, geometry, *, actor: str, reason: str | None, label: str
+):
+    """Write checked ``values`` and ``geometry`` onto ``obj``, flush with the version check, record history."""
     if not values and geometry is None:
-        raise InvalidInput(f"division {code}: nothing to change")
-    before = history.snapshot(division)
+        raise InvalidInput(f"{label}: nothing to change")
+    before = history.snapshot(obj)
     for key, value in values.items():
-        setattr(division, key, value)
+        setattr(obj, key, value)
     if geometry is not None:
-        division.geom = store.to_db_geom(geometry)
-    division.author = actor
-    flush_or_conflict(session, division)
-    history.record(session, actor=actor, action="update", obj=division, before=before, reason=reason)
-    return division
+        obj.geom = store.to_db_geom(geometry)
+    obj.author = actor
+    flush_or_conflict(session, obj)
+    history.record(session, actor=actor, action="update", obj=obj, before=before, reason=reason)
+    return obj
 
 
 # -- inspection rounds --------------------------------------------------------------------------
